@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { registerHubCommand } from './commands/hubCommand';
+
+const program = new Command('fleetwave')
+  .description('Firmware rollouts for Azure IoT Hub fleets, and the local stack to develop them on.')
+  .showHelpAfterError();
+
+registerHubCommand(program);
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  console.error(`fleetwave: ${(error as Error).message ?? error}`);
+  process.exitCode = 1;
+});

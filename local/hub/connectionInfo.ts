@@ -1,0 +1,25 @@
+import type { SharedAccessPolicy } from './authentication/accessPolicies';
+
+/** How clients reach a running hub; also written to <data dir>/connection.json. */
+export interface HubConnectionInfo {
+  hubName: string;
+  /** The IoT Hub host name clients put in connection strings: host, plus :port unless 443. */
+  hostName: string;
+  serviceConnectionString: string;
+  caCertPath: string;
+  https: { host: string; port: number };
+  mqtt: { host: string; port: number };
+}
+
+export function hostNameFor(host: string, httpsPort: number): string {
+  return httpsPort === 443 ? host : `${host}:${httpsPort}`;
+}
+
+export function policyConnectionString(hostName: string, policy: SharedAccessPolicy): string {
+  return `HostName=${hostName};SharedAccessKeyName=${policy.keyName};SharedAccessKey=${policy.primaryKey}`;
+}
+
+/** A device connection string the unmodified device SDK accepts; GatewayHostName carries the MQTT port. */
+export function deviceConnectionString(info: HubConnectionInfo, deviceId: string, key: string): string {
+  return `HostName=${info.hostName};DeviceId=${deviceId};SharedAccessKey=${key};GatewayHostName=${info.mqtt.host}:${info.mqtt.port}`;
+}

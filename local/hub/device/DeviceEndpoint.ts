@@ -1,0 +1,160 @@
+import Aedes, { type AuthenticateError, type Client, type Subscription } from 'aedes';
+import tls from 'node:tls';
+import type { AddressInfo } from 'node:net';
+import type { DeviceAuthenticator } from '../authentication/DeviceAuthenticator';
+import type { MethodChannel } from '../methods/DirectMethodInvoker';
+import type { DeviceServices } from './deviceContext';
+import { dispatch } from './handlers';
+import { isSubscribable, parseDeviceTopic, replyTopics, SUBSCRIBABLE } from './topics';
+
+/** MQTT 3.1.1 §3.9.3: SUBACK return code 0x80 = failure. */
+const SUBSCRIPTION_REFUSED = null;
+
+/**
+ * The device-facing MQTT 3.1.1 endpoint over TLS (port 8883 in IoT Hub), built on aedes.
+ *
+ * IoT Hub topics are shared by all devices ($iothub/twin/res/# …), so every reply goes to the one
+ * connection it answers (client.publish), never through the broker's fan-out. Sessions are
+ * persistent (clean=false): the device SDK re-subscribes only methods and C2D after a reconnect,
+ * so the twin subscriptions must survive in the session, as they do in IoT Hub.
+ */
+export class DeviceEndpoint implements MethodChannel {
+  private readonly broker: Aedes;
+  private readonly server: tls.Server;
+  private readonly connections = new Map<string, Client>();
+  /** Topic filters per device session (kept across reconnects unless the device connects clean). */
+  private readonly sessions = new Map<string, Set<string>>();
+  private readonly deviceOf = new WeakMap<Client, string>();
+
+  constructor(
+    private readonly services: DeviceServices,
+    authenticator: DeviceAuthenticator,
+    tlsOptions: { cert: string; key: string },
+  ) {
+    this.broker = new Aedes({
+      authenticate: (client, username, password, done) => {
+        const result = authenticator.authenticate(client.id, username, password);
+        if ('refusal' in result) {
+          const error = new Error(`Connection refused: ${result.reason}`) as AuthenticateError;
+          error.returnCode = result.refusal as number;
+          return done(error, false);
+        }
+        this.deviceOf.set(client, result.deviceId);
+        done(null, true);
+      },
+      authorizeSubscribe: (client, subscription, done) => {
+        const deviceId = this.deviceOf.get(client);
+        done(null, deviceId && isSubscribable(subscription.topic, deviceId) ? subscription : SUBSCRIPTION_REFUSED);
+      },
+      // Device publishes are served here, before the broker would fan them out: nobody may
+      // subscribe to device-to-cloud topics, so the broker has nothing left to do with them.
+      authorizePublish: (client, packet, done) => {
+        const deviceId = client && this.deviceOf.get(client);
+        const topic = deviceId ? parseDeviceTopic(packet.topic, deviceId) : undefined;
+        if (!client || !deviceId || !topic) return done(new Error(`Devices may not publish to ${packet.topic}`));
+        packet.retain = false;
+        this.services.registry.touch(deviceId);
+        dispatch(
+          {
+            deviceId,
+            payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload),
+            reply: (replyTopic, payload) => publishQoS0(client, replyTopic, payload),
+            services: this.services,
+          },
+          topic,
+        );
+        done(null);
+      },
+    });
+
+    this.broker.on('client', (client) => this.onConnected(client));
+    this.broker.on('clientDisconnect', (client) => this.onDisconnected(client));
+    this.broker.on('subscribe', (subscriptions, client) => this.onSubscribed(subscriptions, client));
+    this.broker.on('unsubscribe', (filters, client) => {
+      const deviceId = this.deviceOf.get(client);
+      if (deviceId) for (const filter of filters) this.sessions.get(deviceId)?.delete(filter);
+    });
+    // Protocol violations close that connection only (aedes does), nothing else to do here.
+    this.broker.on('clientError', () => undefined);
+    this.broker.on('connectionError', () => undefined);
+
+    services.registry.on('desiredChanged', (deviceId, patch) => {
+      if (!this.sessions.get(deviceId)?.has(SUBSCRIBABLE.desiredUpdates)) return;
+      this.publishTo(deviceId, replyTopics.desiredPatch(patch.$version), JSON.stringify(patch));
+    });
+    services.registry.on('deviceRevoked', (deviceId) => {
+      this.sessions.delete(deviceId);
+      this.connections.get(deviceId)?.close();
+    });
+
+    this.server = tls.createServer({ cert: tlsOptions.cert, key: tlsOptions.key }, (socket) => {
+      socket.setNoDelay(true);
+      this.broker.handle(socket);
+    });
+    this.server.on('tlsClientError', () => undefined);
+  }
+
+  listen(host: string, port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        resolve((this.server.address() as AddressInfo).port);
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => this.broker.close(() => resolve()));
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  isListening(deviceId: string): boolean {
+    return this.connections.has(deviceId) && !!this.sessions.get(deviceId)?.has(SUBSCRIBABLE.methods);
+  }
+
+  sendRequest(deviceId: string, methodName: string, requestId: string, payload: Buffer): boolean {
+    return this.publishTo(deviceId, replyTopics.methodRequest(methodName, requestId), payload);
+  }
+
+  private publishTo(deviceId: string, topic: string, payload: string | Buffer): boolean {
+    const client = this.connections.get(deviceId);
+    if (!client) return false;
+    publishQoS0(client, topic, payload);
+    return true;
+  }
+
+  private onConnected(client: Client): void {
+    const deviceId = this.deviceOf.get(client);
+    if (!deviceId) return;
+    // MQTT 3.1.1 §3.1.4-2: a second connection with the same client id replaces the first.
+    this.connections.set(deviceId, client);
+    if (client.clean || !this.sessions.has(deviceId)) this.sessions.set(deviceId, new Set());
+    this.services.registry.setConnected(deviceId, true);
+    if (this.isListening(deviceId)) this.services.methods.onListening(deviceId);
+  }
+
+  private onDisconnected(client: Client): void {
+    const deviceId = this.deviceOf.get(client);
+    if (!deviceId || this.connections.get(deviceId) !== client) return;
+    this.connections.delete(deviceId);
+    if (client.clean) this.sessions.delete(deviceId);
+    this.services.registry.setConnected(deviceId, false);
+    this.services.methods.onDisconnected(deviceId);
+  }
+
+  private onSubscribed(subscriptions: Subscription[], client: Client): void {
+    const deviceId = this.deviceOf.get(client);
+    if (!deviceId) return;
+    const session = this.sessions.get(deviceId) ?? new Set<string>();
+    this.sessions.set(deviceId, session);
+    for (const { topic } of subscriptions) session.add(topic);
+    if (this.isListening(deviceId)) this.services.methods.onListening(deviceId);
+  }
+}
+
+/** IoT Hub sends twin responses, desired patches and method requests at QoS 0. */
+function publishQoS0(client: Client, topic: string, payload: string | Buffer): void {
+  // aedes calls the callback unconditionally; a write error closes the connection by itself.
+  client.publish({ cmd: 'publish', topic, payload, qos: 0, dup: false, retain: false }, () => undefined);
+}

@@ -1,0 +1,18 @@
+import type { SharedAccessPolicy } from '../authentication/accessPolicies';
+import type { DeviceRecord } from '../registry/deviceRecord';
+
+/**
+ * What the emulator persists. The registry keeps the working set in memory and writes through
+ * this interface, so another backend (in-memory for a throwaway hub, say) is a drop-in.
+ */
+export interface HubStore {
+  loadPolicies(): SharedAccessPolicy[] | undefined;
+  savePolicies(policies: SharedAccessPolicy[]): void;
+  /** Every device, in the order it was first created. */
+  loadDevices(): DeviceRecord[];
+  /** Inserts or replaces devices atomically: all are written or none. */
+  putDevices(records: DeviceRecord[]): void;
+  /** Deletes devices atomically. */
+  deleteDevices(deviceIds: string[]): void;
+  close(): void;
+}

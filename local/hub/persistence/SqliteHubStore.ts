@@ -1,0 +1,82 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { SharedAccessPolicy } from '../authentication/accessPolicies';
+import type { DeviceRecord } from '../registry/deviceRecord';
+import type { HubStore } from './HubStore';
+
+const SCHEMA_VERSION = 1;
+
+/** HubStore on SQLite (WAL, synchronous=NORMAL: a crash may lose the last commits, never corrupt). */
+export class SqliteHubStore implements HubStore {
+  private readonly db: Database.Database;
+  private readonly upsert: Database.Statement<[string, string]>;
+  private readonly remove: Database.Statement<[string]>;
+
+  constructor(file: string) {
+    mkdirSync(dirname(file), { recursive: true });
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.migrate();
+    // seq keeps creation order across replaces, so listings and query pages are stable.
+    this.upsert = this.db.prepare(
+      `INSERT INTO devices (device_id, record) VALUES (?, ?)
+       ON CONFLICT(device_id) DO UPDATE SET record = excluded.record`,
+    );
+    this.remove = this.db.prepare('DELETE FROM devices WHERE device_id = ?');
+  }
+
+  private migrate(): void {
+    const version = this.db.pragma('user_version', { simple: true }) as number;
+    if (version > SCHEMA_VERSION) {
+      throw new Error(`The hub data was written by a newer fleetwave (schema ${version}; this one reads ${SCHEMA_VERSION}).`);
+    }
+    if (version === SCHEMA_VERSION) return;
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS devices (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        device_id TEXT NOT NULL UNIQUE,
+        record TEXT NOT NULL
+      );
+      PRAGMA user_version = ${SCHEMA_VERSION};
+    `);
+  }
+
+  loadPolicies(): SharedAccessPolicy[] | undefined {
+    const row = this.db.prepare("SELECT value FROM settings WHERE name = 'policies'").get() as { value: string } | undefined;
+    return row ? (JSON.parse(row.value) as SharedAccessPolicy[]) : undefined;
+  }
+
+  savePolicies(policies: SharedAccessPolicy[]): void {
+    this.db
+      .prepare("INSERT INTO settings (name, value) VALUES ('policies', ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value")
+      .run(JSON.stringify(policies));
+  }
+
+  loadDevices(): DeviceRecord[] {
+    const rows = this.db.prepare('SELECT record FROM devices ORDER BY seq').all() as { record: string }[];
+    return rows.map((row) => JSON.parse(row.record) as DeviceRecord);
+  }
+
+  putDevices(records: DeviceRecord[]): void {
+    this.inTransaction(() => {
+      for (const record of records) this.upsert.run(record.identity.deviceId, JSON.stringify(record));
+    });
+  }
+
+  deleteDevices(deviceIds: string[]): void {
+    this.inTransaction(() => {
+      for (const id of deviceIds) this.remove.run(id);
+    });
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  private inTransaction(work: () => void): void {
+    this.db.transaction(work)();
+  }
+}

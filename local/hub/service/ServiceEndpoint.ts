@@ -1,0 +1,150 @@
+import https from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ServiceAuthenticator } from '../authentication/ServiceAuthenticator';
+import type { ErrorBodyStyle } from '../errors/IotHubError';
+import { IotHubError } from '../errors/IotHubError';
+import { IotHubErrorFactory } from '../errors/IotHubErrorFactory';
+import { deviceRoutes } from './handlers/devicesHandler';
+import { methodRoutes } from './handlers/methodsHandler';
+import { queryRoutes } from './handlers/queryHandler';
+import { twinRoutes } from './handlers/twinsHandler';
+import type { HubServices, Route, ServiceResponse } from './serviceContext';
+
+const MAX_BODY_BYTES = 1024 * 1024;
+/** Versions azure-iothub and the REST docs use; IoT Hub refuses requests without one. */
+const API_VERSION = /^20(1[6-9]|2\d)-\d{2}-\d{2}(-preview)?$/;
+
+interface CompiledRoute extends Route {
+  pattern: RegExp;
+  names: string[];
+}
+
+const ROUTES: CompiledRoute[] = [...queryRoutes, ...deviceRoutes, ...methodRoutes, ...twinRoutes].map(compile);
+
+function compile(route: Route): CompiledRoute {
+  const names: string[] = [];
+  const source = route.path.replace(/\{(\w+)\}/g, (_, name: string) => {
+    names.push(name);
+    return '([^/]+)';
+  });
+  return { ...route, pattern: new RegExp(`^${source}$`), names };
+}
+
+export interface ServiceEndpointOptions {
+  host: string;
+  port: number;
+  cert: string;
+  key: string;
+}
+
+/** The HTTPS endpoint azure-iothub's Registry and Client talk to. */
+export class ServiceEndpoint {
+  private readonly server: https.Server;
+
+  constructor(
+    private readonly services: HubServices,
+    private readonly authenticator: ServiceAuthenticator,
+    options: Pick<ServiceEndpointOptions, 'cert' | 'key'>,
+  ) {
+    this.server = https.createServer({ cert: options.cert, key: options.key }, (req, res) => {
+      void this.serve(req, res);
+    });
+    this.server.on('secureConnection', (socket) => socket.setNoDelay(true));
+    // A client that opens TLS and then talks nonsense must not take anything else down.
+    this.server.on('tlsClientError', () => undefined);
+  }
+
+  listen(host: string, port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        resolve((this.server.address() as AddressInfo).port);
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let style: ErrorBodyStyle = 'legacy';
+    try {
+      const url = new URL(req.url ?? '/', 'https://hub');
+      const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
+      const { route, params } = this.match(req.method ?? 'GET', path);
+      style = route.style;
+      if (!API_VERSION.test(url.searchParams.get('api-version') ?? '')) throw IotHubErrorFactory.invalidProtocolVersion(style);
+      this.authenticator.authenticate(req.headers.authorization, route.anyOf, style);
+      const body = await readJsonBody(req, style);
+      const response = await route.handle({ params, query: url.searchParams, headers: req.headers, body, services: this.services });
+      send(res, response);
+    } catch (error) {
+      const hubError = error instanceof IotHubError ? error : IotHubErrorFactory.serverError(String((error as Error)?.message ?? error), style);
+      send(res, {
+        status: hubError.status,
+        body: hubError.httpBody(),
+        headers: { 'iothub-errorcode': hubError.codeName },
+      });
+    }
+  }
+
+  private match(method: string, path: string): { route: CompiledRoute; params: Record<string, string> } {
+    let pathExists = false;
+    for (const route of ROUTES) {
+      const m = route.pattern.exec(path);
+      if (!m) continue;
+      pathExists = true;
+      if (route.method !== method) continue;
+      const params: Record<string, string> = {};
+      route.names.forEach((name, i) => {
+        params[name] = decodeURIComponent(m[i + 1]);
+      });
+      return { route, params };
+    }
+    throw pathExists ? IotHubErrorFactory.methodNotAllowed(method, path) : IotHubErrorFactory.resourceNotFound(path);
+  }
+}
+
+function readJsonBody(req: IncomingMessage, style: ErrorBodyStyle): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(IotHubErrorFactory.messageTooLarge(`The request body is larger than ${MAX_BODY_BYTES} bytes.`, style));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('error', reject);
+    req.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      if (text.trim() === '') return resolve(undefined);
+      try {
+        resolve(JSON.parse(text));
+      } catch (error) {
+        reject(IotHubErrorFactory.malformedJson((error as Error).message, style));
+      }
+    });
+  });
+}
+
+function send(res: ServerResponse, response: ServiceResponse): void {
+  const headers: Record<string, string> = { ...response.headers };
+  let payload: string | undefined;
+  if (response.body !== undefined) {
+    payload = JSON.stringify(response.body);
+    headers['content-type'] = 'application/json; charset=utf-8';
+    headers['content-length'] = String(Buffer.byteLength(payload));
+  }
+  res.writeHead(response.status, headers);
+  res.end(payload);
+}

@@ -1,0 +1,108 @@
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createBuiltInPolicies, type SharedAccessPolicy } from './authentication/accessPolicies';
+import { DeviceAuthenticator } from './authentication/DeviceAuthenticator';
+import { ServiceAuthenticator } from './authentication/ServiceAuthenticator';
+import { hostNameFor, policyConnectionString, type HubConnectionInfo } from './connectionInfo';
+import type { TelemetryMessage } from './device/deviceContext';
+import { DeviceEndpoint } from './device/DeviceEndpoint';
+import { DirectMethodInvoker } from './methods/DirectMethodInvoker';
+import { SqliteHubStore } from './persistence/SqliteHubStore';
+import { DeviceRegistry } from './registry/DeviceRegistry';
+import { ServiceEndpoint } from './service/ServiceEndpoint';
+import { ensureCertificates } from './tls/certificates';
+
+export interface HubOptions {
+  /** Where the registry, twins, keys and certificates live; reused across restarts. */
+  dataDir: string;
+  /** The host name clients use (and the server certificate covers). Default localhost. */
+  host?: string;
+  /** The address the endpoints listen on. Default 127.0.0.1. */
+  bindAddress?: string;
+  /** HTTPS service endpoint port; 0 picks a free one. Default 0. */
+  httpsPort?: number;
+  /** MQTT-over-TLS device endpoint port; 0 picks a free one. Default 0. */
+  mqttPort?: number;
+  /** The IoT Hub name. Default fleetwave-hub. */
+  hubName?: string;
+}
+
+export interface RunningHub extends HubConnectionInfo {
+  registry: DeviceRegistry;
+  policies: SharedAccessPolicy[];
+  /** Device-to-cloud messages, for routing. */
+  onTelemetry(listener: (message: TelemetryMessage) => void): void;
+  close(): Promise<void>;
+}
+
+/** Starts the IoT Hub emulator: registry + twins in SQLite, HTTPS service and MQTT device endpoints. */
+export async function startHub(options: HubOptions): Promise<RunningHub> {
+  const host = options.host ?? 'localhost';
+  const bindAddress = options.bindAddress ?? '127.0.0.1';
+  const certificates = await ensureCertificates(join(options.dataDir, 'tls'), host);
+  const store = new SqliteHubStore(join(options.dataDir, 'hub.sqlite'));
+  const policies = store.loadPolicies() ?? createBuiltInPolicies();
+  store.savePolicies(policies);
+  const registry = new DeviceRegistry(store);
+
+  const telemetryListeners: ((message: TelemetryMessage) => void)[] = [];
+  // The host name is only known once the HTTPS port is; authenticators read it at request time.
+  const identity = { hostName: '' };
+  const deviceAuth = new DeviceAuthenticator(() => identity.hostName, registry, policies);
+  const serviceAuth = new ServiceAuthenticator(() => identity.hostName, policies);
+
+  const methods = new DirectMethodInvoker();
+  const device = new DeviceEndpoint(
+    { registry, methods, onTelemetry: (message) => telemetryListeners.forEach((listener) => listener(message)) },
+    deviceAuth,
+    { cert: certificates.serverCert, key: certificates.serverKey },
+  );
+  methods.attach(device);
+  const service = new ServiceEndpoint({ registry, methods }, serviceAuth, { cert: certificates.serverCert, key: certificates.serverKey });
+
+  let httpsPort: number;
+  let mqttPort: number;
+  try {
+    httpsPort = await service.listen(bindAddress, options.httpsPort ?? 0);
+    mqttPort = await device.listen(bindAddress, options.mqttPort ?? 0);
+  } catch (error) {
+    await Promise.allSettled([service.close(), device.close()]);
+    store.close();
+    throw portError(error);
+  }
+  identity.hostName = hostNameFor(host, httpsPort);
+
+  const owner = policies.find((p) => p.keyName === 'iothubowner')!;
+  const info: HubConnectionInfo = {
+    hubName: options.hubName ?? 'fleetwave-hub',
+    hostName: identity.hostName,
+    serviceConnectionString: policyConnectionString(identity.hostName, owner),
+    caCertPath: certificates.caCertPath,
+    https: { host: bindAddress, port: httpsPort },
+    mqtt: { host: bindAddress, port: mqttPort },
+  };
+  // Written atomically, and removed on close: its presence means "a hub is running here".
+  const connectionFile = join(options.dataDir, 'connection.json');
+  writeFileSync(`${connectionFile}.tmp`, `${JSON.stringify(info, null, 2)}\n`);
+  renameSync(`${connectionFile}.tmp`, connectionFile);
+
+  return {
+    ...info,
+    registry,
+    policies,
+    onTelemetry: (listener) => telemetryListeners.push(listener),
+    async close() {
+      methods.close();
+      await Promise.allSettled([device.close(), service.close()]);
+      store.close();
+      rmSync(connectionFile, { force: true });
+    },
+  };
+}
+
+function portError(error: unknown): Error {
+  const e = error as NodeJS.ErrnoException & { port?: number; address?: string };
+  if (e.code === 'EADDRINUSE') return new Error(`Port ${e.port} on ${e.address} is already in use; pick another with --https-port / --mqtt-port.`);
+  if (e.code === 'EACCES') return new Error(`Not allowed to listen on port ${e.port} (ports below 1024 need privileges); pick a port above 1023.`);
+  return e instanceof Error ? e : new Error(String(e));
+}

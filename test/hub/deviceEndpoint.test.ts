@@ -1,0 +1,122 @@
+import net from 'node:net';
+import tls from 'node:tls';
+import { readFileSync } from 'node:fs';
+import type { Client as DeviceClient } from 'azure-iot-device';
+import { HubFixture, eventually } from '../support/hubFixture';
+
+/** The device SDK's underlying socket, to simulate a network drop. */
+function dropSocket(client: DeviceClient): void {
+  const transport = (client as unknown as { _transport: { _mqtt: { _mqttClient: { stream: net.Socket } } } })._transport;
+  transport._mqtt._mqttClient.stream.destroy();
+}
+
+describe('MQTT device endpoint with the unmodified device SDK', () => {
+  const fx = new HubFixture();
+  beforeAll(() => fx.start());
+  afterAll(() => fx.stop());
+
+  test('connect marks the device Connected, close marks it Disconnected', async () => {
+    const client = await fx.connectDevice('mqtt-state');
+    expect((await fx.twin('mqtt-state')).connectionState).toBe('Connected');
+    await client.close();
+    await eventually(async () => expect((await fx.registry.get('mqtt-state')).responseBody.connectionState).toBe('Disconnected'));
+  });
+
+  test('a wrong key is refused at CONNACK', async () => {
+    const good = await fx.addDevice('mqtt-wrong-key');
+    const client = await fx.deviceClient(good.replace(/SharedAccessKey=[^;]+/, `SharedAccessKey=${Buffer.alloc(32, 7).toString('base64')}`));
+    await expect(client.open()).rejects.toMatchObject({ name: 'UnauthorizedError' });
+  });
+
+  test('an unknown device is refused at CONNACK', async () => {
+    const good = await fx.addDevice('mqtt-known');
+    const client = await fx.deviceClient(good.replace('DeviceId=mqtt-known', 'DeviceId=mqtt-unknown'));
+    await expect(client.open()).rejects.toMatchObject({ name: 'UnauthorizedError' });
+  });
+
+  test('a disabled device cannot connect, and disabling drops a connected one', async () => {
+    const cs = await fx.addDevice('mqtt-disabled');
+    const client = await fx.deviceClient(cs);
+    await client.open();
+    await fx.registry.update({ deviceId: 'mqtt-disabled', status: 'disabled' });
+    await eventually(async () => expect((await fx.registry.get('mqtt-disabled')).responseBody.connectionState).toBe('Disconnected'));
+    const again = await fx.deviceClient(cs);
+    await expect(again.open()).rejects.toMatchObject({ name: 'UnauthorizedError' });
+  });
+
+  test('a device reconnecting after a dropped socket still gets twin responses and methods', async () => {
+    const client = await fx.connectDevice('mqtt-drop');
+    client.onDeviceMethod('ping', (_req, res) => res.send(200, 'pong', () => undefined));
+    await client.getTwin();
+    dropSocket(client);
+    await eventually(async () => {
+      const { result } = await fx.service.invokeDeviceMethod('mqtt-drop', { methodName: 'ping', payload: null, responseTimeoutInSeconds: 5 });
+      expect(result.payload).toBe('pong');
+    }, 15000, 200);
+    const twin = await client.getTwin();
+    await new Promise<void>((resolve, reject) =>
+      twin.properties.reported.update({ afterDrop: true }, (err?: Error) => (err ? reject(err) : resolve())),
+    );
+    expect((await fx.twin('mqtt-drop')).properties.reported.afterDrop).toBe(true);
+  });
+
+  test('garbage on the MQTT socket closes that connection only', async () => {
+    const client = await fx.connectDevice('mqtt-survivor');
+    await new Promise<void>((resolve) => {
+      const socket = tls.connect({ host: fx.hub.mqtt.host, port: fx.hub.mqtt.port, ca: readFileSync(fx.hub.caCertPath), servername: 'localhost' }, () => {
+        socket.write(Buffer.from([0xff, 0xff, 0xff, 0xff, 0x01, 0x02, 0x03]));
+      });
+      socket.on('close', () => resolve());
+      socket.on('error', () => undefined);
+    });
+    // Plain TCP garbage to the TLS port, too.
+    await new Promise<void>((resolve) => {
+      const socket = net.connect(fx.hub.mqtt.port, fx.hub.mqtt.host, () => socket.write('GET / HTTP/1.1\r\n\r\n'));
+      socket.on('close', () => resolve());
+      socket.on('error', () => undefined);
+    });
+    const twin = await client.getTwin();
+    expect(twin.properties.reported.$version).toBe(1);
+  });
+
+  test('telemetry reaches the hub with its properties', async () => {
+    const { Message } = await import('azure-iot-device');
+    const received: { deviceId: string; body: string; properties: Record<string, string> }[] = [];
+    fx.hub.onTelemetry((m) => received.push({ deviceId: m.deviceId, body: m.body.toString(), properties: m.properties }));
+    const client = await fx.connectDevice('mqtt-telemetry');
+    const message = new Message(JSON.stringify({ temperature: 21 }));
+    message.properties.add('kind', 'reading');
+    await client.sendEvent(message);
+    await eventually(() =>
+      expect(received).toContainEqual({ deviceId: 'mqtt-telemetry', body: '{"temperature":21}', properties: { kind: 'reading' } }),
+    );
+  });
+});
+
+describe('hub restart', () => {
+  const fx = new HubFixture();
+  beforeAll(() => fx.start());
+  afterAll(() => fx.stop());
+
+  test('keeps registry, keys, twins and policies', async () => {
+    const cs = await fx.addDevice('persist-1', { ring: 'canary' });
+    const client = await fx.deviceClient(cs);
+    await client.open();
+    const twin = await client.getTwin();
+    await new Promise<void>((resolve, reject) => twin.properties.reported.update({ fw: '1.0.0' }, (err?: Error) => (err ? reject(err) : resolve())));
+    const before = (await fx.twin('persist-1'));
+
+    await fx.restart();
+
+    const after = (await fx.twin('persist-1'));
+    expect(after.tags).toEqual({ ring: 'canary' });
+    expect(after.properties.reported.fw).toBe('1.0.0');
+    expect(after.version).toBe(before.version);
+    expect(after.etag).toBe(before.etag);
+    expect(after.connectionState).toBe('Disconnected');
+    // The same connection string (same key) still connects.
+    const reconnected = await fx.deviceClient(cs);
+    await reconnected.open();
+    expect((await reconnected.getTwin()).properties.reported.fw).toBe('1.0.0');
+  });
+});
