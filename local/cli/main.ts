@@ -4,7 +4,9 @@ import { registerHubCommand } from './commands/hubCommand';
 
 const program = new Command('fleetwave')
   .description('Firmware rollouts for Azure IoT Hub fleets, and the local stack to develop them on.')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // Options belong to the command they follow, so `hub --data-dir` and `hub device add --data-dir` don't collide.
+  .enablePositionalOptions();
 
 registerHubCommand(program);
 

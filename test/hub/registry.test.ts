@@ -123,6 +123,13 @@ describe('hub registry over HTTPS with the unmodified azure-iothub Registry', ()
     expect(JSON.parse(response.body).Message).toContain('DeviceId "a b" is invalid');
   });
 
+  test('a badly URL-encoded device id is a 400, an oversize body a 413', async () => {
+    expect((await fx.rawRequest('GET', '/devices/%E0%A4%A?api-version=2021-04-12')).status).toBe(400);
+    const huge = await fx.rawRequest('PUT', '/devices/huge?api-version=2021-04-12', { deviceId: 'huge', pad: 'x'.repeat(2 * 1024 * 1024) });
+    expect(huge.status).toBe(413);
+    expect(huge.headers['iothub-errorcode']).toBe('MessageTooLarge');
+  });
+
   test('unknown paths are 404 and wrong methods 405', async () => {
     expect((await fx.rawRequest('GET', '/nothing/here?api-version=2021-04-12', undefined)).status).toBe(404);
     expect((await fx.rawRequest('PATCH', '/devices/x?api-version=2021-04-12', {})).status).toBe(405);

@@ -19,6 +19,7 @@ export function registerHubCommand(program: Command): void {
     .option('--bind <address>', 'address to listen on', '127.0.0.1')
     .option('--https-port <port>', 'HTTPS service endpoint port (443 makes HostName portless)', parsePort, 8443)
     .option('--mqtt-port <port>', 'MQTT over TLS device endpoint port', parsePort, 8883)
+    .enablePositionalOptions()
     .action(async (opts: { dataDir: string; host: string; bind: string; httpsPort: number; mqttPort: number }) => {
       const running = await startHub({
         dataDir: resolve(opts.dataDir),

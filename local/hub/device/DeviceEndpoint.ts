@@ -1,7 +1,7 @@
 import Aedes, { type AuthenticateError, type Client, type Subscription } from 'aedes';
 import tls from 'node:tls';
-import type { AddressInfo } from 'node:net';
 import type { DeviceAuthenticator } from '../authentication/DeviceAuthenticator';
+import { listen } from '../listen';
 import type { MethodChannel } from '../methods/DirectMethodInvoker';
 import type { DeviceServices } from './deviceContext';
 import { dispatch } from './handlers';
@@ -95,14 +95,9 @@ export class DeviceEndpoint implements MethodChannel {
   }
 
   listen(host: string, port: number): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        resolve((this.server.address() as AddressInfo).port);
-      });
-    });
+    return listen(this.server, host, port);
   }
+
 
   async close(): Promise<void> {
     await new Promise<void>((resolve) => this.broker.close(() => resolve()));

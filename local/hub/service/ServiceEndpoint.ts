@@ -1,6 +1,6 @@
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen } from '../listen';
 import type { ServiceAuthenticator } from '../authentication/ServiceAuthenticator';
 import type { ErrorBodyStyle } from '../errors/IotHubError';
 import { IotHubError } from '../errors/IotHubError';
@@ -56,14 +56,9 @@ export class ServiceEndpoint {
   }
 
   listen(host: string, port: number): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        resolve((this.server.address() as AddressInfo).port);
-      });
-    });
+    return listen(this.server, host, port);
   }
+
 
   close(): Promise<void> {
     return new Promise((resolve) => {
@@ -103,7 +98,11 @@ export class ServiceEndpoint {
       if (route.method !== method) continue;
       const params: Record<string, string> = {};
       route.names.forEach((name, i) => {
-        params[name] = decodeURIComponent(m[i + 1]);
+        try {
+          params[name] = decodeURIComponent(m[i + 1]);
+        } catch {
+          throw IotHubErrorFactory.argumentInvalid(`'${m[i + 1]}' in the path is not correctly URL-encoded.`, route.style);
+        }
       });
       return { route, params };
     }
@@ -115,17 +114,14 @@ function readJsonBody(req: IncomingMessage, style: ErrorBodyStyle): Promise<unkn
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    // An oversize body is read to its end (and dropped) so the error response can still be sent.
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(IotHubErrorFactory.messageTooLarge(`The request body is larger than ${MAX_BODY_BYTES} bytes.`, style));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
     });
     req.on('error', reject);
     req.on('end', () => {
+      if (size > MAX_BODY_BYTES) return reject(IotHubErrorFactory.messageTooLarge(`The request body is larger than ${MAX_BODY_BYTES} bytes.`, style));
       const text = Buffer.concat(chunks).toString('utf8');
       if (text.trim() === '') return resolve(undefined);
       try {

@@ -1,0 +1,94 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { Client as DeviceClient } from 'azure-iot-device';
+import { Mqtt } from 'azure-iot-device-mqtt';
+import type { HubConnectionInfo } from '../../local/hub/connectionInfo';
+import { eventually } from '../support/hubFixture';
+
+// These run the built CLI (npm test builds first), as a user would.
+const ROOT = resolve(__dirname, '../..');
+const CLI = join(ROOT, 'dist/local/cli/main.js');
+const PRELOAD = join(ROOT, 'dist/local/preload/iothubHostPortPreload.js');
+const run = promisify(execFile);
+
+describe('fleetwave hub (CLI)', () => {
+  let dataDir: string;
+  let hub: ChildProcess;
+  let output = '';
+  let info: HubConnectionInfo;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'fleetwave-cli-'));
+    hub = spawn(process.execPath, [CLI, 'hub', '--data-dir', dataDir, '--https-port', '0', '--mqtt-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    hub.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    hub.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    info = await eventually(() => JSON.parse(readFileSync(join(dataDir, 'connection.json'), 'utf8')) as HubConnectionInfo, 20000, 50);
+  });
+
+  afterAll(async () => {
+    if (hub.exitCode === null) {
+      hub.kill('SIGINT');
+      await new Promise((r) => hub.once('exit', r));
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test('prints its endpoints and writes connection.json', async () => {
+    await eventually(() => expect(output).toContain(info.serviceConnectionString));
+    expect(info.hostName).toBe(`localhost:${info.https.port}`);
+    expect(info.serviceConnectionString).toMatch(new RegExp(`^HostName=localhost:${info.https.port};SharedAccessKeyName=iothubowner;SharedAccessKey=`));
+    expect(existsSync(info.caCertPath)).toBe(true);
+    expect(info.mqtt.port).toBeGreaterThan(0);
+  });
+
+  test('device add registers devices with tags and prints connection strings the device SDK accepts', async () => {
+    const { stdout } = await run(process.execPath, [CLI, 'hub', 'device', 'add', 'cli', '--count', '3', '--tags', '{"ring":"canary"}', '--data-dir', dataDir]);
+    const lines = stdout.trim().split('\n');
+    expect(lines).toHaveLength(3);
+    lines.forEach((line, i) =>
+      expect(line).toMatch(new RegExp(`^HostName=${info.hostName};DeviceId=cli-${i + 1};SharedAccessKey=[^;]+;GatewayHostName=127\\.0\\.0\\.1:${info.mqtt.port}$`)),
+    );
+    const client = DeviceClient.fromConnectionString(lines[0], Mqtt);
+    await client.setOptions({ ca: info.caCertPath });
+    await client.open();
+    await client.close();
+  });
+
+  test('the preload lets unmodified azure-iothub code reach HostName=host:port', async () => {
+    const script = join(dataDir, 'app.js');
+    writeFileSync(
+      script,
+      `const { Registry } = require(${JSON.stringify(require.resolve('azure-iothub'))});
+       Registry.fromConnectionString(process.argv[2]).getTwin('cli-1')
+         .then(({ responseBody }) => console.log(JSON.stringify(responseBody.tags)))
+         .catch((e) => { console.error(e.message); process.exit(1); });`,
+    );
+    const { stdout } = await run(process.execPath, ['-r', PRELOAD, script, info.serviceConnectionString], {
+      env: { ...process.env, FLEETWAVE_HUB_CA: info.caCertPath },
+    });
+    expect(JSON.parse(stdout)).toEqual({ ring: 'canary' });
+  });
+
+  test('bad flags are refused with a message naming the flag', async () => {
+    const failure = await run(process.execPath, [CLI, 'hub', 'device', 'add', 'x', '--tags', '[1]', '--data-dir', dataDir]).catch((e: { stderr: string; code: number }) => e);
+    expect(failure).toMatchObject({ code: 1 });
+    expect((failure as { stderr: string }).stderr).toContain("option '--tags <json>' argument '[1]' is invalid. must be a JSON object.");
+  });
+
+  test('device add without a running hub says so', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'fleetwave-cli-empty-'));
+    const failure = await run(process.execPath, [CLI, 'hub', 'device', 'add', 'x', '--data-dir', empty]).catch((e: { stderr: string }) => e);
+    expect((failure as { stderr: string }).stderr).toContain('No running hub found');
+    rmSync(empty, { recursive: true, force: true });
+  });
+
+  test('stops cleanly on SIGINT and removes connection.json', async () => {
+    hub.kill('SIGINT');
+    const code = await new Promise((r) => hub.once('exit', r));
+    expect(code).toBe(0);
+    expect(existsSync(join(dataDir, 'connection.json'))).toBe(false);
+  });
+});
