@@ -25,7 +25,7 @@ const CONNECT_BATCH = Number(args.get('batch') ?? 100);
 
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'fleetwave-bench-hub-'));
-  const hub = spawn(process.execPath, [join(__dirname, '../../local/cli/main.js'), 'hub', '--data-dir', dataDir, '--https-port', '0', '--mqtt-port', '0'], {
+  const hub = spawn(process.execPath, [join(__dirname, '../../local/cli/main.js'), 'hub', '--data-dir', dataDir, '--https-port', '0', '--mqtt-port', '0', '--amqp-port', '0'], {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   try {

@@ -9,6 +9,8 @@ export interface HubConnectionInfo {
   caCertPath: string;
   https: { host: string; port: number };
   mqtt: { host: string; port: number };
+  /** The built-in Event Hub-compatible endpoint (AMQP, plain TCP as the Event Hubs emulator). */
+  eventHubs: { connectionString: string; host: string; port: number; entityPath: string; partitionCount: number };
 }
 
 export function hostNameFor(host: string, httpsPort: number): string {
@@ -22,4 +24,9 @@ export function policyConnectionString(hostName: string, policy: SharedAccessPol
 /** A device connection string the unmodified device SDK accepts; GatewayHostName carries the MQTT port. */
 export function deviceConnectionString(info: HubConnectionInfo, deviceId: string, key: string): string {
   return `HostName=${info.hostName};DeviceId=${deviceId};SharedAccessKey=${key};GatewayHostName=${info.mqtt.host}:${info.mqtt.port}`;
+}
+
+/** What the Azure portal shows as the "Event Hub-compatible endpoint", for the local emulator. */
+export function eventHubConnectionString(host: string, port: number, entityPath: string, policy: SharedAccessPolicy): string {
+  return `Endpoint=sb://${host}:${port}/;SharedAccessKeyName=${policy.keyName};SharedAccessKey=${policy.primaryKey};EntityPath=${entityPath};UseDevelopmentEmulator=true`;
 }

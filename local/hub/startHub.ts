@@ -3,9 +3,15 @@ import { join } from 'node:path';
 import { createBuiltInPolicies, type SharedAccessPolicy } from './authentication/accessPolicies';
 import { DeviceAuthenticator } from './authentication/DeviceAuthenticator';
 import { ServiceAuthenticator } from './authentication/ServiceAuthenticator';
-import { hostNameFor, policyConnectionString, type HubConnectionInfo } from './connectionInfo';
+import { eventHubConnectionString, hostNameFor, policyConnectionString, type HubConnectionInfo } from './connectionInfo';
 import type { TelemetryMessage } from './device/deviceContext';
 import { DeviceEndpoint } from './device/DeviceEndpoint';
+import { EventHubAuthenticator } from './authentication/EventHubAuthenticator';
+import { EventHubEndpoint } from './eventhubs/EventHubEndpoint';
+import { SqliteEventLog } from './eventhubs/persistence/SqliteEventLog';
+import { startRetention } from './eventhubs/persistence/retention';
+import { EventRouter } from './eventhubs/routing/EventRouter';
+import { DEFAULT_ROUTES, type Route } from './eventhubs/routing/routes';
 import { DirectMethodInvoker } from './methods/DirectMethodInvoker';
 import { SqliteHubStore } from './persistence/SqliteHubStore';
 import { DeviceRegistry } from './registry/DeviceRegistry';
@@ -23,11 +29,22 @@ export interface HubOptions {
   httpsPort?: number;
   /** MQTT-over-TLS device endpoint port; 0 picks a free one. Default 0. */
   mqttPort?: number;
-  /** The IoT Hub name. Default fleetwave-hub. */
+  /** The IoT Hub name, also the Event Hub-compatible name. Default fleetwave-hub. */
   hubName?: string;
+  /** Event Hub-compatible endpoint (AMQP) port; 0 picks a free one. Default 0. */
+  amqpPort?: number;
+  /** Partitions of the built-in endpoint; fixed once the data dir has events. Default 4. */
+  partitionCount?: number;
+  /** Consumer groups besides $Default. */
+  consumerGroups?: string[];
+  /** Which message sources reach the built-in endpoint. Default: telemetry and twin changes. */
+  routes?: readonly Route[];
+  /** How long the built-in endpoint keeps events. Default 1 day. */
+  retentionMs?: number;
 }
 
 export interface RunningHub extends HubConnectionInfo {
+  router: EventRouter;
   registry: DeviceRegistry;
   policies: SharedAccessPolicy[];
   /** Device-to-cloud messages, for routing. */
@@ -40,12 +57,32 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   const host = options.host ?? 'localhost';
   const bindAddress = options.bindAddress ?? '127.0.0.1';
   const certificates = await ensureCertificates(join(options.dataDir, 'tls'), host);
+  const hubName = options.hubName ?? 'fleetwave-hub';
+  const partitionCount = options.partitionCount ?? 4;
   const store = new SqliteHubStore(join(options.dataDir, 'hub.sqlite'));
   const policies = store.loadPolicies() ?? createBuiltInPolicies();
   store.savePolicies(policies);
   const registry = new DeviceRegistry(store);
+  const eventLog = new SqliteEventLog(join(options.dataDir, 'events.sqlite'), partitionCount);
+  const stopRetention = startRetention(eventLog, options.retentionMs ?? 24 * 3600 * 1000, 60 * 1000);
+  const router = new EventRouter(eventLog, {
+    hubName,
+    routes: options.routes ?? DEFAULT_ROUTES,
+    generationIdOf: (deviceId) => registry.get(deviceId)?.identity.generationId,
+  });
+  // The change is committed by now; a routing failure is reported, not turned into a failed update.
+  const route = (work: () => unknown) => {
+    try {
+      work();
+    } catch (error) {
+      console.error(`fleetwave hub: could not route an event to the built-in endpoint: ${(error as Error).message}`);
+    }
+  };
+  registry.on('twinChanged', (change) => route(() => router.routeTwinChange(change)));
 
-  const telemetryListeners: ((message: TelemetryMessage) => void)[] = [];
+  const telemetryListeners: ((message: TelemetryMessage) => void)[] = [
+    (message) => route(() => router.routeTelemetry(message)),
+  ];
   // The host name is only known once the HTTPS port is; authenticators read it at request time.
   const identity = { hostName: '' };
   const deviceAuth = new DeviceAuthenticator(() => identity.hostName, registry, policies);
@@ -59,27 +96,47 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   );
   methods.attach(device);
   const service = new ServiceEndpoint({ registry, methods }, serviceAuth, { cert: certificates.serverCert, key: certificates.serverKey });
+  const eventHubs = new EventHubEndpoint({
+    entityPath: hubName,
+    consumerGroups: options.consumerGroups ?? [],
+    log: eventLog,
+    authenticator: new EventHubAuthenticator(policies),
+    createdAtMs: store.createdAtMs(),
+  });
+  router.on('appended', (partitionId, event) => eventHubs.deliver(partitionId, event));
 
   let httpsPort: number;
   let mqttPort: number;
+  let amqpPort: number;
   try {
     httpsPort = await service.listen(bindAddress, options.httpsPort ?? 0);
     mqttPort = await device.listen(bindAddress, options.mqttPort ?? 0);
+    amqpPort = await eventHubs.listen(bindAddress, options.amqpPort ?? 0);
   } catch (error) {
-    await Promise.allSettled([service.close(), device.close()]);
+    await Promise.allSettled([service.close(), device.close(), eventHubs.close()]);
+    stopRetention();
+    eventLog.close();
     store.close();
     throw portError(error);
   }
   identity.hostName = hostNameFor(host, httpsPort);
 
   const owner = policies.find((p) => p.keyName === 'iothubowner')!;
+  const servicePolicy = policies.find((p) => p.keyName === 'service')!;
   const info: HubConnectionInfo = {
-    hubName: options.hubName ?? 'fleetwave-hub',
+    hubName,
     hostName: identity.hostName,
     serviceConnectionString: policyConnectionString(identity.hostName, owner),
     caCertPath: certificates.caCertPath,
     https: { host: bindAddress, port: httpsPort },
     mqtt: { host: bindAddress, port: mqttPort },
+    eventHubs: {
+      connectionString: eventHubConnectionString(bindAddress, amqpPort, hubName, servicePolicy),
+      host: bindAddress,
+      port: amqpPort,
+      entityPath: hubName,
+      partitionCount,
+    },
   };
   // Written atomically, and removed on close: its presence means "a hub is running here".
   const connectionFile = join(options.dataDir, 'connection.json');
@@ -89,11 +146,14 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   return {
     ...info,
     registry,
+    router,
     policies,
     onTelemetry: (listener) => telemetryListeners.push(listener),
     async close() {
       methods.close();
-      await Promise.allSettled([device.close(), service.close()]);
+      await Promise.allSettled([device.close(), service.close(), eventHubs.close()]);
+      stopRetention();
+      eventLog.close();
       store.close();
       rmSync(connectionFile, { force: true });
     },

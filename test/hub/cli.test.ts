@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { Client as DeviceClient } from 'azure-iot-device';
 import { Mqtt } from 'azure-iot-device-mqtt';
+import { EventHubConsumerClient } from '@azure/event-hubs';
 import type { HubConnectionInfo } from '../../local/hub/connectionInfo';
 import { eventually } from '../support/hubFixture';
 
@@ -22,7 +23,7 @@ describe('fleetwave hub (CLI)', () => {
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'fleetwave-cli-'));
-    hub = spawn(process.execPath, [CLI, 'hub', '--data-dir', dataDir, '--https-port', '0', '--mqtt-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    hub = spawn(process.execPath, [CLI, 'hub', '--data-dir', dataDir, '--https-port', '0', '--mqtt-port', '0', '--amqp-port', '0', '--consumer-group', 'fleetwave'], { stdio: ['ignore', 'pipe', 'pipe'] });
     hub.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     hub.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     info = await eventually(() => JSON.parse(readFileSync(join(dataDir, 'connection.json'), 'utf8')) as HubConnectionInfo, 20000, 50);
@@ -42,6 +43,17 @@ describe('fleetwave hub (CLI)', () => {
     expect(info.serviceConnectionString).toMatch(new RegExp(`^HostName=localhost:${info.https.port};SharedAccessKeyName=iothubowner;SharedAccessKey=`));
     expect(existsSync(info.caCertPath)).toBe(true);
     expect(info.mqtt.port).toBeGreaterThan(0);
+    expect(info.eventHubs).toMatchObject({ host: '127.0.0.1', entityPath: 'fleetwave-hub', partitionCount: 4 });
+    expect(info.eventHubs.connectionString).toMatch(
+      new RegExp(`^Endpoint=sb://127\\.0\\.0\\.1:${info.eventHubs.port}/;SharedAccessKeyName=service;SharedAccessKey=[^;]+;EntityPath=fleetwave-hub;UseDevelopmentEmulator=true$`),
+    );
+    expect(output).toContain(info.eventHubs.connectionString);
+  });
+
+  test('the printed Event Hub-compatible connection string works with the unmodified consumer', async () => {
+    const consumer = new EventHubConsumerClient('fleetwave', info.eventHubs.connectionString);
+    await expect(consumer.getPartitionIds()).resolves.toEqual(['0', '1', '2', '3']);
+    await consumer.close();
   });
 
   test('device add registers devices with tags and prints connection strings the device SDK accepts', async () => {
@@ -70,6 +82,12 @@ describe('fleetwave hub (CLI)', () => {
       env: { ...process.env, FLEETWAVE_HUB_CA: info.caCertPath },
     });
     expect(JSON.parse(stdout)).toEqual({ ring: 'canary' });
+  });
+
+  test('an unknown route source is refused naming the valid ones', async () => {
+    const failure = await run(process.execPath, [CLI, 'hub', '--routes', 'Telemetry,Nope', '--data-dir', dataDir]).catch((e: { stderr: string; code: number }) => e);
+    expect(failure).toMatchObject({ code: 1 });
+    expect((failure as { stderr: string }).stderr).toMatch(/--routes.*Nope/s);
   });
 
   test('bad flags are refused with a message naming the flag', async () => {

@@ -12,7 +12,7 @@ describe('twin queries through Registry.createQuery', () => {
     }
     // A few devices report a firmware version.
     for (const id of ['q-00', 'q-01', 'q-02']) {
-      const client = await fx.deviceClient(await connectionStringOf(id));
+      const client = await fx.deviceClient(await fx.connectionStringOf(id));
       await client.open();
       const twin = await client.getTwin();
       await new Promise<void>((resolve, reject) =>
@@ -23,11 +23,6 @@ describe('twin queries through Registry.createQuery', () => {
     }
   });
   afterAll(() => fx.stop());
-
-  async function connectionStringOf(deviceId: string): Promise<string> {
-    const { responseBody } = await fx.registry.get(deviceId);
-    return `HostName=${fx.hub.hostName};DeviceId=${deviceId};SharedAccessKey=${responseBody.authentication!.symmetricKey!.primaryKey};GatewayHostName=${fx.hub.mqtt.host}:${fx.hub.mqtt.port}`;
-  }
 
   async function allPages(sql: string, pageSize: number): Promise<{ items: unknown[]; pages: number }> {
     const query = fx.registry.createQuery(sql, pageSize);

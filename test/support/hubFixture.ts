@@ -49,10 +49,16 @@ export class HubFixture {
 
   /** Stops the hub and starts it again on the same data dir and ports. */
   async restart(): Promise<void> {
-    const ports = { httpsPort: this.hub.https.port, mqttPort: this.hub.mqtt.port };
+    const ports = { httpsPort: this.hub.https.port, mqttPort: this.hub.mqtt.port, amqpPort: this.hub.eventHubs.port };
     await this.closeDevices();
     await this.hub.close();
     this.hub = await startHub({ ...this.options, ...ports, dataDir: this.dataDir });
+  }
+
+  /** The connection string of a registered device, read back through the registry. */
+  async connectionStringOf(deviceId: string): Promise<string> {
+    const { responseBody } = await this.registry.get(deviceId);
+    return deviceConnectionString(this.hub, deviceId, responseBody.authentication!.symmetricKey!.primaryKey!);
   }
 
   async addDevice(deviceId: string, tags?: Record<string, unknown>): Promise<string> {

@@ -1,8 +1,9 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Registry } from 'azure-iothub';
 import { deviceConnectionString, type HubConnectionInfo } from '../../hub/connectionInfo';
+import { parseRoutes, type Route } from '../../hub/eventhubs/routing/routes';
 import { startHub } from '../../hub/startHub';
 import { installIotHubHostPort } from '../../preload/iothubHostPort';
 import { parseJsonObject, parsePort, parsePositiveInt } from '../options';
@@ -19,14 +20,24 @@ export function registerHubCommand(program: Command): void {
     .option('--bind <address>', 'address to listen on', '127.0.0.1')
     .option('--https-port <port>', 'HTTPS service endpoint port (443 makes HostName portless)', parsePort, 8443)
     .option('--mqtt-port <port>', 'MQTT over TLS device endpoint port', parsePort, 8883)
+    .option('--amqp-port <port>', 'Event Hub-compatible endpoint (AMQP) port', parsePort, 5672)
+    .option('--partitions <n>', 'partitions of the Event Hub-compatible endpoint (fixed once events exist)', parsePositiveInt, 4)
+    .option('--consumer-group <name>', 'an extra consumer group (repeatable; $Default always exists)', collect, [])
+    .option('--routes <sources>', 'message sources routed to the built-in endpoint: DeviceMessages,TwinChangeEvents (empty for none)', parseRoutesOption)
+    .option('--retention-hours <hours>', 'how long the built-in endpoint keeps events', parsePositiveInt, 24)
     .enablePositionalOptions()
-    .action(async (opts: { dataDir: string; host: string; bind: string; httpsPort: number; mqttPort: number }) => {
+    .action(async (opts: HubFlags) => {
       const running = await startHub({
         dataDir: resolve(opts.dataDir),
         host: opts.host,
         bindAddress: opts.bind,
         httpsPort: opts.httpsPort,
         mqttPort: opts.mqttPort,
+        amqpPort: opts.amqpPort,
+        partitionCount: opts.partitions,
+        consumerGroups: opts.consumerGroup,
+        retentionMs: opts.retentionHours * 3600 * 1000,
+        ...(opts.routes ? { routes: opts.routes } : {}),
       });
       printBanner(running, resolve(opts.dataDir));
       const stop = () => {
@@ -66,6 +77,31 @@ export function registerHubCommand(program: Command): void {
     });
 }
 
+interface HubFlags {
+  dataDir: string;
+  host: string;
+  bind: string;
+  httpsPort: number;
+  mqttPort: number;
+  amqpPort: number;
+  partitions: number;
+  consumerGroup: string[];
+  routes?: Route[];
+  retentionHours: number;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function parseRoutesOption(value: string): Route[] {
+  try {
+    return parseRoutes(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+}
+
 function readConnectionInfo(dataDir: string): HubConnectionInfo {
   const file = join(resolve(dataDir), 'connection.json');
   try {
@@ -80,11 +116,15 @@ function printBanner(info: HubConnectionInfo, dataDir: string): void {
 
   HTTPS service endpoint   https://${info.https.host}:${info.https.port}   (HostName=${info.hostName})
   MQTT device endpoint     mqtts://${info.mqtt.host}:${info.mqtt.port}
+  Event Hub-compatible     amqp://${info.eventHubs.host}:${info.eventHubs.port}   (name ${info.eventHubs.entityPath}, ${info.eventHubs.partitionCount} partitions)
   CA certificate           ${info.caCertPath}
   Data dir                 ${dataDir}   (connection.json has all of this)
 
   Service connection string:
     ${info.serviceConnectionString}
+
+  Event Hub-compatible connection string (twin-change events and telemetry):
+    ${info.eventHubs.connectionString}
 
   Register devices:        fleetwave hub device add <id> [--count N] [--tags JSON] --data-dir ${dataDir}
   Trust the CA:            NODE_EXTRA_CA_CERTS=${info.caCertPath}

@@ -8,6 +8,8 @@ import type { DeviceRecord } from '../registry/deviceRecord';
 export interface HubStore {
   loadPolicies(): SharedAccessPolicy[] | undefined;
   savePolicies(policies: SharedAccessPolicy[]): void;
+  /** When this hub was first created (ms since epoch), recorded on first open. */
+  createdAtMs(): number;
   /** Every device, in the order it was first created. */
   loadDevices(): DeviceRecord[];
   /** Inserts or replaces devices atomically: all are written or none. */

@@ -55,6 +55,12 @@ export class SqliteHubStore implements HubStore {
       .run(JSON.stringify(policies));
   }
 
+  createdAtMs(): number {
+    this.db.prepare("INSERT OR IGNORE INTO settings (name, value) VALUES ('createdAt', ?)").run(String(Date.now()));
+    const row = this.db.prepare("SELECT value FROM settings WHERE name = 'createdAt'").get() as { value: string };
+    return Number(row.value);
+  }
+
   loadDevices(): DeviceRecord[] {
     const rows = this.db.prepare('SELECT record FROM devices ORDER BY seq').all() as { record: string }[];
     return rows.map((row) => JSON.parse(row.record) as DeviceRecord);
