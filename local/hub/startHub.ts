@@ -104,6 +104,9 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     createdAtMs: store.createdAtMs(),
   });
   router.on('appended', (partitionId, event) => eventHubs.deliver(partitionId, event));
+  router.on('lost', (error, event) =>
+    console.error(`fleetwave hub: event ${event.sequenceNumber} of partition ${event.partitionId} could not be stored: ${error.message}`),
+  );
 
   let httpsPort: number;
   let mqttPort: number;
@@ -152,6 +155,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     async close() {
       methods.close();
       await Promise.allSettled([device.close(), service.close(), eventHubs.close()]);
+      router.removeAllListeners();
       stopRetention();
       eventLog.close();
       store.close();

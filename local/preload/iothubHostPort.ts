@@ -12,7 +12,7 @@
  * or in code: installIotHubHostPort({ ca }) before the first call.
  */
 import https from 'node:https';
-import { rootCertificates } from 'node:tls';
+import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
 
 export interface IotHubHostPortOptions {
   /** PEM of a CA to trust for requests whose host carries an explicit port. */
@@ -22,38 +22,49 @@ export interface IotHubHostPortOptions {
 type RequestFn = typeof https.request;
 /** Kept on the patched function, so every copy of this module (bundles, test runners) shares it. */
 const STATE = Symbol.for('fleetwave.iothubHostPort.state');
-type PatchedRequest = RequestFn & { [STATE]?: { extraCas: (string | Buffer)[] } };
+interface ShimState {
+  extraCas: (string | Buffer)[];
+  /** Built once per set of CAs: parsing the public roots for every connection would be costly. */
+  secureContext?: SecureContext;
+}
+type PatchedRequest = RequestFn & { [STATE]?: ShimState };
 
 /** Idempotent: later calls only add CAs. */
 export function installIotHubHostPort(options: IotHubHostPortOptions = {}): void {
   let patched = https.request as PatchedRequest;
   if (!patched[STATE]) {
     const original = https.request;
-    const state = { extraCas: [] as (string | Buffer)[] };
+    const state: ShimState = { extraCas: [] };
     patched = function request(this: unknown, ...args: unknown[]) {
       const [first] = args;
       if (first && typeof first === 'object' && !(first instanceof URL)) {
-        args[0] = splitHostPort(first as https.RequestOptions, state.extraCas);
+        args[0] = splitHostPort(first as RequestOptions, state.secureContext);
       }
       return (original as (...a: unknown[]) => ReturnType<RequestFn>).apply(this, args);
     } as PatchedRequest;
     patched[STATE] = state;
     https.request = patched;
   }
-  const { extraCas } = patched[STATE]!;
-  if (options.ca && !extraCas.some((ca) => ca.toString() === options.ca!.toString())) extraCas.push(options.ca);
+  const state = patched[STATE]!;
+  if (options.ca && !state.extraCas.some((ca) => ca.toString() === options.ca!.toString())) {
+    state.extraCas.push(options.ca);
+    // Our CAs alongside the public roots, which a `ca` of our own would otherwise replace.
+    state.secureContext = createSecureContext({ ca: [...rootCertificates, ...state.extraCas] });
+  }
 }
 
 /** `host: "name:port"` (or "[v6]:port") becomes hostname + port + servername. */
-function splitHostPort(options: https.RequestOptions, extraCas: (string | Buffer)[]): https.RequestOptions {
+/** https.request passes tls.connect options through; its typings leave secureContext out. */
+type RequestOptions = https.RequestOptions & { secureContext?: SecureContext };
+
+function splitHostPort(options: RequestOptions, secureContext: SecureContext | undefined): RequestOptions {
   const host = options.host;
   if (typeof host !== 'string' || options.port !== undefined) return options;
   const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(host);
   if (!match) return options;
   const hostname = match[1] ?? match[2];
-  const split: https.RequestOptions = { ...options, host: hostname, hostname, port: Number(match[3]) };
+  const split: RequestOptions = { ...options, host: hostname, hostname, port: Number(match[3]) };
   if (!/^[\d.]+$/.test(hostname) && !hostname.includes(':')) split.servername = hostname;
-  // `ca` replaces the default trust store, so keep the public roots alongside ours.
-  if (extraCas.length > 0 && options.ca === undefined) split.ca = [...rootCertificates, ...extraCas];
+  if (secureContext && options.ca === undefined && options.secureContext === undefined) split.secureContext = secureContext;
   return split;
 }

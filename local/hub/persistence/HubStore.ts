@@ -12,9 +12,11 @@ export interface HubStore {
   createdAtMs(): number;
   /** Every device, in the order it was first created. */
   loadDevices(): DeviceRecord[];
-  /** Inserts or replaces devices atomically: all are written or none. */
+  /** Inserts or replaces devices atomically (all or none), durable at the next group commit. */
   putDevices(records: DeviceRecord[]): void;
-  /** Deletes devices atomically. */
+  /** Deletes devices atomically, durable at the next group commit. */
   deleteDevices(deviceIds: string[]): void;
+  /** Calls back once every write so far is durable, or with the error that lost them. */
+  afterCommit(callback: (error?: Error) => void): void;
   close(): void;
 }

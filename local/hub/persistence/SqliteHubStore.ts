@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { SharedAccessPolicy } from '../authentication/accessPolicies';
 import type { DeviceRecord } from '../registry/deviceRecord';
+import { GroupCommit, type CommitCallback } from './GroupCommit';
 import type { HubStore } from './HubStore';
 
 const SCHEMA_VERSION = 1;
@@ -12,6 +13,7 @@ export class SqliteHubStore implements HubStore {
   private readonly db: Database.Database;
   private readonly upsert: Database.Statement<[string, string]>;
   private readonly remove: Database.Statement<[string]>;
+  private readonly commits: GroupCommit;
 
   constructor(file: string) {
     mkdirSync(dirname(file), { recursive: true });
@@ -25,6 +27,7 @@ export class SqliteHubStore implements HubStore {
        ON CONFLICT(device_id) DO UPDATE SET record = excluded.record`,
     );
     this.remove = this.db.prepare('DELETE FROM devices WHERE device_id = ?');
+    this.commits = new GroupCommit(this.db);
   }
 
   private migrate(): void {
@@ -62,27 +65,28 @@ export class SqliteHubStore implements HubStore {
   }
 
   loadDevices(): DeviceRecord[] {
+    this.commits.flush();
     const rows = this.db.prepare('SELECT record FROM devices ORDER BY seq').all() as { record: string }[];
     return rows.map((row) => JSON.parse(row.record) as DeviceRecord);
   }
 
   putDevices(records: DeviceRecord[]): void {
-    this.inTransaction(() => {
-      for (const record of records) this.upsert.run(record.identity.deviceId, JSON.stringify(record));
-    });
+    // Serialised now: the record may change again before the commit.
+    const rows = records.map((record) => [record.identity.deviceId, JSON.stringify(record)] as const);
+    this.commits.add(() => rows.forEach((row) => this.upsert.run(...row)));
   }
 
   deleteDevices(deviceIds: string[]): void {
-    this.inTransaction(() => {
-      for (const id of deviceIds) this.remove.run(id);
-    });
+    const ids = [...deviceIds];
+    this.commits.add(() => ids.forEach((id) => this.remove.run(id)));
+  }
+
+  afterCommit(callback: CommitCallback): void {
+    this.commits.afterCommit(callback);
   }
 
   close(): void {
+    this.commits.flush();
     this.db.close();
-  }
-
-  private inTransaction(work: () => void): void {
-    this.db.transaction(work)();
   }
 }

@@ -199,6 +199,16 @@ export class DeviceRegistry extends EventEmitter<RegistryEvents> {
     if (record) record.identity = { ...record.identity, lastActivityTime: now };
   }
 
+  /** Calls back once every change so far is durable (or with the error that lost them). */
+  afterCommit(callback: (error?: Error) => void): void {
+    this.store.afterCommit(callback);
+  }
+
+  /** afterCommit as a promise, for request handlers that answer only after their change is stored. */
+  committed(): Promise<void> {
+    return new Promise((resolve, reject) => this.afterCommit((error) => (error ? reject(error) : resolve())));
+  }
+
   twinOf(deviceId: string): TwinState {
     return this.require(deviceId, 'nested').twin;
   }

@@ -78,6 +78,8 @@ export class ServiceEndpoint {
       this.authenticator.authenticate(req.headers.authorization, route.anyOf, style);
       const body = await readJsonBody(req, style);
       const response = await route.handle({ params, query: url.searchParams, headers: req.headers, body, services: this.services });
+      // A change is answered only once it is stored.
+      await this.services.registry.committed();
       send(res, response);
     } catch (error) {
       const hubError = error instanceof IotHubError ? error : IotHubErrorFactory.serverError(String((error as Error)?.message ?? error), style);

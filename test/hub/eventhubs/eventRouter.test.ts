@@ -7,6 +7,9 @@ import { DEFAULT_ROUTES, parseRoutes, type Route } from '../../../local/hub/even
 import type { TwinChange } from '../../../local/hub/registry/DeviceRegistry';
 import { tempDir } from './eventLogFixtures';
 
+/** Resolves once the log has committed everything appended so far. */
+const committed = (log: SqliteEventLog) => new Promise<Error | undefined>((resolve) => log.afterCommit(resolve));
+
 const change = (deviceId: string, version = 2): TwinChange => ({
   deviceId,
   opType: 'updateTwin',
@@ -36,7 +39,7 @@ describe('EventRouter', () => {
   afterEach(() => log.close());
   afterAll(() => dir.remove());
 
-  test('appends both sources to the device partition and emits appended with the stored event', () => {
+  test('appends both sources to the device partition and emits appended with the stored event once committed', async () => {
     const router = routerWith(DEFAULT_ROUTES);
     const seen: [string, StoredEvent][] = [];
     router.on('appended', (partitionId, event) => seen.push([partitionId, event]));
@@ -50,6 +53,8 @@ describe('EventRouter', () => {
     expect(twin?.annotations['iothub-enqueuedtime']).toBe(NOW);
     expect(d2c).toMatchObject({ partitionId, sequenceNumber: 1, enqueuedTimeUtc: NOW });
     expect(d2c?.annotations['iothub-message-source']).toBe('Telemetry');
+    expect(seen).toEqual([]);
+    await committed(log);
     expect(seen).toEqual([
       [partitionId, twin],
       [partitionId, d2c],
@@ -71,13 +76,15 @@ describe('EventRouter', () => {
     }
   });
 
-  test('only sources with an enabled route to events are appended', () => {
+  test('only sources with an enabled route to events are appended', async () => {
     const telemetryOnly = routerWith(parseRoutes('telemetry'));
     const appended = jest.fn();
     telemetryOnly.on('appended', appended);
     expect(telemetryOnly.routeTwinChange(change('dev-b'))).toBeUndefined();
+    await committed(log);
     expect(appended).not.toHaveBeenCalled();
     expect(telemetryOnly.routeTelemetry(telemetry('dev-b'))).toBeDefined();
+    await committed(log);
     expect(appended).toHaveBeenCalledTimes(1);
 
     const twinOnly = routerWith(parseRoutes('TwinChangeEvents'));
@@ -108,13 +115,17 @@ describe('EventRouter', () => {
     expect(router.routeTelemetry(telemetry('dev-e'))?.annotations).not.toHaveProperty('iothub-connection-auth-generation-id');
   });
 
-  test('errors from the log reach the caller and nothing is emitted', () => {
+  test('an event whose commit fails is reported as lost, never as appended', async () => {
     const router = routerWith(DEFAULT_ROUTES);
     const appended = jest.fn();
+    const lost: [Error, StoredEvent][] = [];
     router.on('appended', appended);
+    router.on('lost', (error, event) => lost.push([error, event]));
     log.close();
-    expect(() => router.routeTelemetry(telemetry('dev-f'))).toThrow(/not open/);
+    const event = router.routeTelemetry(telemetry('dev-f'));
+    expect(await committed(log)).toMatchObject({ message: expect.stringMatching(/not open/) });
     expect(appended).not.toHaveBeenCalled();
+    expect(lost).toEqual([[expect.objectContaining({ message: expect.stringMatching(/not open/) }), event]]);
     log = new SqliteEventLog(dir.file(`router-${++fileCounter}.sqlite`), 4); // for afterEach
   });
 });

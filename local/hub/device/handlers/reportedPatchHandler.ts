@@ -8,6 +8,10 @@ import { replyTopics } from '../topics';
  * error status with IoT Hub's error body (the SDK fails the request when the body has errorCode).
  */
 export const reportedPatchHandler: DeviceTopicHandler<'reportedPatch'> = ({ deviceId, payload, reply, services }, { requestId }) => {
+  const fail = (error: unknown) => {
+    const hubError = error instanceof IotHubError ? error : IotHubErrorFactory.serverError(String((error as Error)?.message ?? error), 'nested');
+    reply(replyTopics.twinResponse(hubError.status, requestId), JSON.stringify(hubError.deviceBody()));
+  };
   try {
     let patch: unknown;
     try {
@@ -16,9 +20,9 @@ export const reportedPatchHandler: DeviceTopicHandler<'reportedPatch'> = ({ devi
       throw IotHubErrorFactory.malformedJson((error as Error).message, 'nested');
     }
     const version = services.registry.reportProperties(deviceId, patch);
-    reply(replyTopics.twinResponse(204, requestId, version), '');
+    // Acknowledged only once stored, as IoT Hub does.
+    services.registry.afterCommit((error) => (error ? fail(error) : reply(replyTopics.twinResponse(204, requestId, version), '')));
   } catch (error) {
-    const hubError = error instanceof IotHubError ? error : IotHubErrorFactory.serverError(String(error), 'nested');
-    reply(replyTopics.twinResponse(hubError.status, requestId), JSON.stringify(hubError.deviceBody()));
+    fail(error);
   }
 };

@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { AmqpScalar, NewEvent, PartitionInfo, StoredEvent } from '../eventData';
+import { GroupCommit, type CommitCallback } from '../../persistence/GroupCommit';
 import type { EventLog } from './EventLog';
 
 const SCHEMA_VERSION = 1;
@@ -38,6 +39,7 @@ export class SqliteEventLog implements EventLog {
   private readonly selectFirst: Database.Statement<[number], { first: number | null }>;
   private readonly deleteBefore: Database.Statement<[number, number]>;
   private readonly saveHead: Database.Statement<[number, number, number]>;
+  private readonly commits: GroupCommit;
 
   constructor(
     private readonly file: string,
@@ -80,6 +82,7 @@ export class SqliteEventLog implements EventLog {
          next_sequence_number = excluded.next_sequence_number, last_enqueued_time = excluded.last_enqueued_time`,
     );
     this.heads = this.loadHeads(partitionCount);
+    this.commits = new GroupCommit(this.db);
   }
 
   append(partitionId: string, event: NewEvent, nowMs: number): StoredEvent {
@@ -87,7 +90,7 @@ export class SqliteEventLog implements EventLog {
     const head = this.heads[index];
     const sequenceNumber = head.nextSequenceNumber;
     const enqueuedTimeUtc = Math.max(nowMs, head.lastEnqueuedTimeUtc);
-    this.insert.run(
+    const row = [
       index,
       sequenceNumber,
       enqueuedTimeUtc,
@@ -96,27 +99,34 @@ export class SqliteEventLog implements EventLog {
       JSON.stringify(event.properties),
       JSON.stringify(event.annotations),
       JSON.stringify(event.amqpProperties),
-    );
-    // Only after the INSERT succeeded, so a failed append does not burn a sequence number.
+    ] as const;
+    this.commits.add(() => this.insert.run(...row));
     head.nextSequenceNumber = sequenceNumber + 1;
     head.lastEnqueuedTimeUtc = enqueuedTimeUtc;
     return { ...event, partitionId, sequenceNumber, offset: String(sequenceNumber), enqueuedTimeUtc };
   }
 
+  afterCommit(callback: CommitCallback): void {
+    this.commits.afterCommit(callback);
+  }
+
   read(partitionId: string, fromSequenceNumber: number, maxCount: number): StoredEvent[] {
     const index = this.indexOf(partitionId);
     if (maxCount <= 0) return [];
+    this.commits.flush();
     return this.selectFrom.all(index, fromSequenceNumber, maxCount).map((row) => toStoredEvent(partitionId, row));
   }
 
   firstSequenceNumberAfterTime(partitionId: string, timeMs: number): number {
     const index = this.indexOf(partitionId);
+    this.commits.flush();
     return this.selectFirstAfterTime.get(index, timeMs)?.sequence_number ?? this.heads[index].nextSequenceNumber;
   }
 
   info(partitionId: string): PartitionInfo {
     const index = this.indexOf(partitionId);
     const { nextSequenceNumber, lastEnqueuedTimeUtc } = this.heads[index];
+    this.commits.flush();
     const first = this.selectFirst.get(index)?.first ?? null;
     const lastEnqueuedSequenceNumber = nextSequenceNumber - 1;
     return {
@@ -130,6 +140,7 @@ export class SqliteEventLog implements EventLog {
   }
 
   purgeOlderThan(cutoffMs: number): number {
+    this.commits.flush();
     return this.db.transaction(() => {
       let deleted = 0;
       this.heads.forEach((head, index) => {
@@ -142,6 +153,7 @@ export class SqliteEventLog implements EventLog {
   }
 
   close(): void {
+    this.commits.flush();
     this.db.close();
   }
 

@@ -17,14 +17,16 @@ export interface EventRouterOptions {
 }
 
 export interface EventRouterEvents {
-  /** An event was stored; the AMQP layer pushes it to live receivers of that partition. */
+  /** An event is durable; the AMQP layer pushes it to live receivers of that partition. */
   appended: [partitionId: string, event: StoredEvent];
+  /** Events were numbered but could not be stored (the log's commit failed). */
+  lost: [error: Error, event: StoredEvent];
 }
 
 /**
  * Turns hub happenings into events on the built-in endpoint: only sources with an enabled route
  * are appended (once, however many routes name them, as IoT Hub delivers once per endpoint), to
- * the device's partition. Errors from the log reach the caller.
+ * the device's partition, and announced once the log has committed them.
  */
 export class EventRouter extends EventEmitter<EventRouterEvents> {
   private readonly routed: ReadonlySet<RouteSource>;
@@ -58,7 +60,7 @@ export class EventRouter extends EventEmitter<EventRouterEvents> {
   private append(event: NewEvent, nowMs: number): StoredEvent {
     const partitionId = String(partitionFor(event.partitionKey, this.log.partitionIds.length));
     const stored = this.log.append(partitionId, event, nowMs);
-    this.emit('appended', partitionId, stored);
+    this.log.afterCommit((error) => (error ? this.emit('lost', error, stored) : this.emit('appended', partitionId, stored)));
     return stored;
   }
 }
