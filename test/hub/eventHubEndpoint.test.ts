@@ -20,6 +20,37 @@ function report(client: DeviceClient, patch: Record<string, unknown>): Promise<v
 
 type Received = ReceivedEventData & { partitionId: string };
 
+/** A bare AMQP connection (rhea) to the hub's Event Hub-compatible endpoint. */
+function openAmqp(fx: HubFixture): Promise<AmqpConnection> {
+  return new Promise((resolve, reject) => {
+    const connection = amqpConnect({ host: fx.hub.eventHubs.host, port: fx.hub.eventHubs.port, reconnect: false });
+    connection.once('connection_open', () => resolve(connection));
+    connection.once('connection_error', reject);
+    connection.once('disconnected', (ctx) => reject(ctx.error ?? new Error('disconnected')));
+  });
+}
+
+/** A CBS put-token over raw AMQP; resolves with the status code the hub answered. */
+function putToken(connection: AmqpConnection, token: string, audience: string): Promise<number> {
+  return new Promise((resolve) => {
+    const replyTo = 'cbs-reply';
+    connection.open_receiver({ source: { address: '$cbs' }, name: replyTo }).on('message', (ctx) => resolve(Number(ctx.message!.application_properties!['status-code'])));
+    const sender = connection.open_sender({ target: { address: '$cbs' } });
+    sender.once('sendable', () =>
+      sender.send({
+        message_id: 'm1',
+        reply_to: replyTo,
+        body: token,
+        application_properties: { operation: 'put-token', type: 'servicebus.windows.net:sastoken', name: audience },
+      }),
+    );
+  });
+}
+
+const audienceOf = (fx: HubFixture) => `sb://${fx.hub.eventHubs.host}:${fx.hub.eventHubs.port}/${fx.hub.hubName}`;
+/** Event Hubs clients sign with the key text as UTF-8. */
+const serviceKeyOf = (fx: HubFixture) => Buffer.from(fx.hub.policies.find((p) => p.keyName === 'service')!.primaryKey, 'utf8');
+
 /** Collects events (with the partition they came from) until closed. */
 class Collector {
   readonly events: Received[] = [];
@@ -216,33 +247,9 @@ describe('the built-in Event Hub-compatible endpoint with the unmodified EventHu
 
   /** Bad input straight over AMQP with rhea, as no SDK would send it. */
   describe('bad input over raw AMQP', () => {
-    function open(): Promise<AmqpConnection> {
-      return new Promise((resolve, reject) => {
-        const connection = amqpConnect({ host: fx.hub.eventHubs.host, port: fx.hub.eventHubs.port, reconnect: false });
-        connection.once('connection_open', () => resolve(connection));
-        connection.once('connection_error', reject);
-        connection.once('disconnected', (ctx) => reject(ctx.error ?? new Error('disconnected')));
-      });
-    }
-
-    function putToken(connection: AmqpConnection, token: string, audience: string): Promise<number> {
-      return new Promise((resolve) => {
-        const replyTo = 'cbs-reply';
-        connection.open_receiver({ source: { address: '$cbs' }, name: replyTo }).on('message', (ctx) => resolve(Number(ctx.message!.application_properties!['status-code'])));
-        const sender = connection.open_sender({ target: { address: '$cbs' } });
-        sender.once('sendable', () =>
-          sender.send({
-            message_id: 'm1',
-            reply_to: replyTo,
-            body: token,
-            application_properties: { operation: 'put-token', type: 'servicebus.windows.net:sastoken', name: audience },
-          }),
-        );
-      });
-    }
-
-    const audience = () => `sb://${fx.hub.eventHubs.host}:${fx.hub.eventHubs.port}/${fx.hub.hubName}`;
-    const serviceKey = () => Buffer.from(fx.hub.policies.find((p) => p.keyName === 'service')!.primaryKey, 'utf8');
+    const open = () => openAmqp(fx);
+    const audience = () => audienceOf(fx);
+    const serviceKey = () => serviceKeyOf(fx);
 
     test('an expired token is refused with 401, a valid one accepted', async () => {
       const connection = await open();
@@ -336,5 +343,32 @@ describe('the event log across a hub restart', () => {
     await resumed.stop();
     expect(rest.map((e) => (e.body as { properties: { reported: { step: number } } }).properties.reported.step)).toEqual([3, 4, 5]);
     expect(rest[0].sequenceNumber).toBe(last.sequenceNumber + 1);
+  });
+});
+
+describe('credit-based flow on a partition receiver', () => {
+  const fx = new HubFixture({ partitionCount: 1 });
+  beforeAll(() => fx.start());
+  afterAll(() => fx.stop());
+
+  test('the endpoint sends no more events than the consumer granted credit for', async () => {
+    const device = await fx.connectDevice('eh-credit');
+    for (let i = 0; i < 5; i++) await report(device, { credit: i });
+    const connection = await openAmqp(fx);
+    expect(await putToken(connection, createSas(audienceOf(fx), serviceKeyOf(fx), 'service', 3600), audienceOf(fx))).toBe(202);
+    const steps: number[] = [];
+    const receiver = connection.open_receiver({ source: { address: `${fx.hub.hubName}/ConsumerGroups/$Default/Partitions/0` }, credit_window: 0 });
+    receiver.on('message', (ctx) => {
+      const body = JSON.parse((ctx.message!.body as { content: Buffer }).content.toString()) as { properties: { reported: { credit: number } } };
+      steps.push(body.properties.reported.credit);
+    });
+    await new Promise((resolve) => receiver.once('receiver_open', resolve));
+    receiver.add_credit(2);
+    await eventually(() => expect(steps).toEqual([0, 1]));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(steps).toEqual([0, 1]);
+    receiver.add_credit(10);
+    await eventually(() => expect(steps).toEqual([0, 1, 2, 3, 4]));
+    connection.close();
   });
 });
