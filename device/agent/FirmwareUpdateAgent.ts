@@ -1,0 +1,287 @@
+import { Client, type DeviceMethodRequest, type DeviceMethodResponse } from 'azure-iot-device';
+import { Mqtt } from 'azure-iot-device-mqtt';
+import { existsSync, unlinkSync } from 'node:fs';
+import https from 'node:https';
+import { rootCertificates } from 'node:tls';
+import {
+  FIRMWARE_UPDATE_METHOD,
+  METHOD_STATUS,
+  TERMINAL_STATUSES,
+  type FirmwareUpdateError,
+  type FirmwareUpdateRequest,
+  type FirmwareUpdateResponse,
+} from '../../contracts/firmwareUpdate';
+import { DownloadError, downloadImage } from '../download/downloadImage';
+import type { Installer } from '../install/Installer';
+import { ReportedPropertiesWriter } from './ReportedPropertiesWriter';
+import { validateFirmwareUpdateRequest } from './requestValidation';
+import { isBusy, transition, type MachineEvent } from './stateMachine';
+import { StateStore, toReport, type AgentState, type UpdateState } from './stateStore';
+
+export interface AgentOptions {
+  connectionString: string;
+  stateDir: string;
+  installer: Installer;
+  /** The version the device runs before any update (ignored once the state dir knows better). */
+  initialFwVersion: string;
+  /** PEM of a CA to trust for the hub and for image downloads (the local stack's). */
+  ca?: string;
+  /** Allow http:// image URIs. */
+  allowInsecureDownloads?: boolean;
+  /** How long a simulated reboot keeps the device offline. Default 0. */
+  rebootMs?: number;
+  downloadIdleTimeoutMs?: number;
+  /** Fault injection for simulated fleets: a download failure to report instead of downloading. */
+  simulatedDownloadFailure?: () => DownloadError | undefined;
+  log?: (message: string) => void;
+}
+
+const PROGRESS_INTERVAL_MS = 1000;
+
+/**
+ * The device side of a rollout: answers the firmwareUpdate direct method at once, then runs the
+ * update through the state machine, persisting every step before reporting it, so that after a
+ * crash it resumes (or reports the failure) from the persisted state — never stuck in between.
+ */
+export class FirmwareUpdateAgent {
+  private readonly store: StateStore;
+  private state: AgentState;
+  private client: Client | undefined;
+  private readonly reported: ReportedPropertiesWriter;
+  private readonly downloadAgent: https.Agent;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+  private lastProgressAt = 0;
+
+  constructor(private readonly options: AgentOptions) {
+    this.store = new StateStore(options.stateDir);
+    this.state = this.store.load(options.initialFwVersion);
+    this.reported = new ReportedPropertiesWriter((error) => this.log(`reporting failed, will retry: ${error.message}`));
+    this.downloadAgent = new https.Agent(options.ca ? { ca: [...rootCertificates, options.ca] } : {});
+  }
+
+  get currentFwVersion(): string {
+    return this.state.currentFwVersion;
+  }
+
+  get update(): UpdateState | null {
+    return this.state.update;
+  }
+
+  /** Connects, reconciles the twin with the persisted state, and resumes an interrupted update. */
+  async start(): Promise<void> {
+    this.failInterruptedInstall();
+    await this.connect();
+    this.resume();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.reported.stop();
+    await this.disconnect();
+  }
+
+  /** Resolves when the running update (if any) has finished and its reports are acknowledged. */
+  async settled(): Promise<void> {
+    while (this.running) await this.running;
+    await this.reported.idle();
+  }
+
+  private async connect(): Promise<void> {
+    const client = Client.fromConnectionString(this.options.connectionString, Mqtt);
+    if (this.options.ca) await client.setOptions({ ca: this.options.ca });
+    client.on('error', (error: Error) => this.log(`connection error: ${error.message}`));
+    await client.open();
+    client.onDeviceMethod(FIRMWARE_UPDATE_METHOD, (request, response) => this.onFirmwareUpdate(request, response));
+    this.client = client;
+    this.reported.attach(await client.getTwin());
+    // Reconcile: the twin shows exactly what the agent knows, whatever happened while offline.
+    this.reported.write({
+      firmware: { currentFwVersion: this.state.currentFwVersion },
+      iothubDM: { firmwareUpdate: this.state.update ? toReport(this.state.update) : null },
+    });
+  }
+
+  private async disconnect(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    this.reported.attach(undefined);
+    await client?.close();
+  }
+
+  private onFirmwareUpdate(request: DeviceMethodRequest, response: DeviceMethodResponse): void {
+    const { status, body } = this.decide(request.payload);
+    response.send(status, body, (error?: Error) => {
+      if (error) this.log(`could not answer ${FIRMWARE_UPDATE_METHOD}: ${error.message}`);
+    });
+  }
+
+  /** The method's answer; accepting persists the new update before the answer goes out. */
+  private decide(payload: unknown): { status: number; body: FirmwareUpdateResponse } {
+    const validation = validateFirmwareUpdateRequest(payload, { allowInsecureDownloads: this.options.allowInsecureDownloads ?? false });
+    if (!validation.ok) {
+      return { status: METHOD_STATUS.badRequest, body: { status: 'invalid', field: validation.field, message: `${validation.field} ${validation.message}` } };
+    }
+    const request = validation.request;
+    const current = this.state.update;
+    if (current && current.request.rolloutId === request.rolloutId) {
+      return { status: METHOD_STATUS.ok, body: { status: 'current', rolloutId: request.rolloutId, state: toReport(current) } };
+    }
+    if (current && isBusy(current.status)) {
+      return {
+        status: METHOD_STATUS.conflict,
+        body: { status: 'busy', rolloutId: current.request.rolloutId, message: `Update ${current.request.rolloutId} is ${current.status}.` },
+      };
+    }
+    const now = new Date().toISOString();
+    if (request.fwVersion === this.state.currentFwVersion) {
+      this.begin(request, 'alreadyInstalled', now);
+      return { status: METHOD_STATUS.ok, body: { status: 'alreadyInstalled', rolloutId: request.rolloutId, fwVersion: request.fwVersion } };
+    }
+    this.begin(request, 'accept', now);
+    this.resume();
+    return { status: METHOD_STATUS.ok, body: { status: 'accepted', rolloutId: request.rolloutId } };
+  }
+
+  private begin(request: FirmwareUpdateRequest, event: 'accept' | 'alreadyInstalled', now: string): void {
+    const status = transition(this.state.update?.status ?? 'idle', event);
+    const lastFirmwareUpdate = this.state.update?.times.lastFirmwareUpdate ?? null;
+    this.commit({
+      request,
+      status,
+      error: null,
+      times: {
+        startedWaitingTime: status === 'waiting' ? now : null,
+        startedDownloadingTime: null,
+        downloadCompleteTime: null,
+        startedApplyingImage: null,
+        lastFirmwareUpdate: status === 'applyComplete' ? now : lastFirmwareUpdate,
+      },
+    });
+  }
+
+  /** Runs the machine from wherever the persisted state stands, once at a time. */
+  private resume(): void {
+    if (this.running || !this.state.update || TERMINAL_STATUSES.has(this.state.update.status)) return;
+    this.running = this.drive()
+      .catch((error: unknown) => this.log(`update stopped unexpectedly: ${(error as Error).stack ?? error}`))
+      .finally(() => {
+        this.running = undefined;
+      });
+  }
+
+  private async drive(): Promise<void> {
+    for (let update = this.state.update; update && !TERMINAL_STATUSES.has(update.status) && !this.stopped; update = this.state.update) {
+      const now = () => new Date().toISOString();
+      switch (update.status) {
+        case 'waiting':
+          this.move(update, 'startDownload', { times: { ...update.times, startedDownloadingTime: now() }, progress: 0 });
+          break;
+        case 'downloading':
+          await this.download(update);
+          break;
+        case 'downloadComplete':
+          this.move(update, 'startApply', { times: { ...update.times, startedApplyingImage: now() }, applyStep: 'installing' });
+          break;
+        case 'applying':
+          await this.apply(update);
+          break;
+      }
+    }
+  }
+
+  private async download(update: UpdateState): Promise<void> {
+    const { request } = update;
+    try {
+      const simulated = this.options.simulatedDownloadFailure?.();
+      if (simulated) throw simulated;
+      await downloadImage({
+        uri: request.fwPackageUri,
+        size: request.size,
+        sha256: request.sha256,
+        path: this.store.imagePath(request),
+        agent: this.downloadAgent,
+        idleTimeoutMs: this.options.downloadIdleTimeoutMs,
+        onProgress: (bytes, total) => this.progress(bytes, total),
+      });
+      this.move(update, 'downloadSucceeded', { times: { ...update.times, downloadCompleteTime: new Date().toISOString() }, progress: undefined });
+    } catch (error) {
+      const failure = error instanceof DownloadError ? error : new DownloadError('network', String((error as Error)?.message ?? error));
+      this.fail(update, 'downloadFailed', { code: failure.code, message: failure.message });
+    }
+  }
+
+  private async apply(update: UpdateState): Promise<void> {
+    const { installer } = this.options;
+    const context = { imagePath: this.store.imagePath(update.request), request: update.request };
+    if (update.applyStep !== 'rebooting') {
+      const outcome = await installer.install(context);
+      if (!outcome.ok) return this.fail(update, 'applyFailed', { code: outcome.code, message: outcome.message });
+      if (!outcome.rebootRequired) return this.succeed(update);
+      this.commit({ ...update, applyStep: 'rebooting' });
+      return this.reboot();
+    }
+    // The device is back from the reboot the install asked for (or the agent restarted during it).
+    const boot = await installer.verifyBoot(context);
+    if (!boot.ok) return this.fail(update, 'applyFailed', { code: boot.code, message: boot.message });
+    this.succeed(update);
+  }
+
+  /** An install that cannot simply run again, found half done after a restart, has failed. */
+  private failInterruptedInstall(): void {
+    const update = this.state.update;
+    if (update?.status === 'applying' && update.applyStep === 'installing' && !this.options.installer.resumable) {
+      this.fail(update, 'applyFailed', { code: 'installFailed', message: 'The install was interrupted by a restart of the agent.' });
+    }
+  }
+
+  private async reboot(): Promise<void> {
+    this.log('rebooting into the new image');
+    await this.disconnect();
+    await new Promise((resolve) => setTimeout(resolve, this.options.rebootMs ?? 0));
+    if (!this.stopped) await this.connect();
+  }
+
+  private succeed(update: UpdateState): void {
+    this.state.currentFwVersion = update.request.fwVersion;
+    this.move(update, 'applySucceeded', { times: { ...update.times, lastFirmwareUpdate: new Date().toISOString() }, applyStep: undefined });
+    this.discardImage(update);
+  }
+
+  private fail(update: UpdateState, event: 'downloadFailed' | 'applyFailed', error: FirmwareUpdateError): void {
+    this.log(`${event}: ${error.code}: ${error.message}`);
+    this.move(update, event, { error, progress: undefined, applyStep: undefined });
+    this.discardImage(update);
+  }
+
+  private move(update: UpdateState, event: MachineEvent, changes: Partial<UpdateState>): void {
+    this.commit({ ...update, ...changes, status: transition(update.status, event) });
+  }
+
+  /** Persist first, then report: the state file is the truth the twin mirrors. */
+  private commit(update: UpdateState): void {
+    const { progress, applyStep, ...rest } = update;
+    const clean: UpdateState = { ...rest, ...(progress === undefined ? {} : { progress }), ...(applyStep === undefined ? {} : { applyStep }) };
+    this.state = { ...this.state, update: clean };
+    this.store.save(this.state);
+    this.reported.write({ firmware: { currentFwVersion: this.state.currentFwVersion }, iothubDM: { firmwareUpdate: toReport(clean) } });
+  }
+
+  /** Download progress, reported at most once a second (and not persisted: a resume recomputes it). */
+  private progress(bytes: number, total: number): void {
+    const nowMs = Date.now();
+    if (nowMs - this.lastProgressAt < PROGRESS_INTERVAL_MS || !this.state.update) return;
+    this.lastProgressAt = nowMs;
+    this.state.update.progress = Math.floor((bytes * 100) / total);
+    this.reported.write({ iothubDM: { firmwareUpdate: toReport(this.state.update) } });
+  }
+
+  private discardImage(update: UpdateState): void {
+    const path = this.store.imagePath(update.request);
+    if (existsSync(path)) unlinkSync(path);
+  }
+
+  private log(message: string): void {
+    this.options.log?.(message);
+  }
+}

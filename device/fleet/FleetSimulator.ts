@@ -1,0 +1,143 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Registry } from 'azure-iothub';
+import seedrandom from 'seedrandom';
+import { FirmwareUpdateAgent } from '../agent/FirmwareUpdateAgent';
+import { DownloadError } from '../download/downloadImage';
+import { SimulatedInstaller } from '../install/simulatedInstaller';
+
+export interface FleetOptions {
+  /** Service connection string of the hub (to register missing devices and read their keys). */
+  serviceConnectionString: string;
+  /** host:port of the MQTT endpoint when it is not the hub host on 8883 (the local stack). */
+  gatewayHostName?: string;
+  /** PEM of the CA to trust (the local stack's). */
+  ca?: string;
+  count: number;
+  prefix?: string;
+  /** Version the devices start on. */
+  fw?: string;
+  /** Twin tags set on every device, or a function of its index (e.g. rings). */
+  tags?: Record<string, unknown> | ((index: number) => Record<string, unknown>);
+  /** Probability that an update fails while downloading / while applying. */
+  failDownload?: number;
+  failApply?: number;
+  /** Probability that a device never connects. */
+  offline?: number;
+  /** Same seed, same devices failing the same way. */
+  seed?: string;
+  /** Where each agent keeps its state (one sub-directory per device). */
+  stateRoot: string;
+  connectBatch?: number;
+  installMs?: number;
+  rebootMs?: number;
+  allowInsecureDownloads?: boolean;
+  log?: (message: string) => void;
+}
+
+export interface SimulatedDevice {
+  deviceId: string;
+  agent?: FirmwareUpdateAgent;
+  offline: boolean;
+}
+
+const BULK_LIMIT = 100;
+
+/**
+ * Many device agents in one process, each with its own MQTT connection and state dir, as a fleet
+ * against a hub: registers the devices that are missing, connects in batches, and injects faults
+ * from a per-device random stream seeded by (seed, device id), so a run can be reproduced.
+ */
+export class FleetSimulator {
+  readonly devices: SimulatedDevice[] = [];
+  private readonly registry: Registry;
+
+  constructor(private readonly options: FleetOptions) {
+    this.registry = Registry.fromConnectionString(options.serviceConnectionString);
+  }
+
+  async start(): Promise<this> {
+    const prefix = this.options.prefix ?? 'sim-';
+    const width = String(this.options.count).length;
+    const ids = Array.from({ length: this.options.count }, (_, i) => `${prefix}${String(i + 1).padStart(width, '0')}`);
+    await this.register(ids);
+    const keys = await this.keysOf(ids);
+    await this.tag(ids);
+
+    const hostName = /HostName=([^;]+)/.exec(this.options.serviceConnectionString)?.[1];
+    if (!hostName) throw new Error('The service connection string has no HostName.');
+    for (const deviceId of ids) {
+      const random = seedrandom(`${this.options.seed ?? 'fleetwave'}:${deviceId}`);
+      const offline = random() < (this.options.offline ?? 0);
+      if (offline) {
+        this.devices.push({ deviceId, offline });
+        continue;
+      }
+      const stateDir = join(this.options.stateRoot, deviceId);
+      mkdirSync(stateDir, { recursive: true });
+      const agent = new FirmwareUpdateAgent({
+        connectionString: `HostName=${hostName};DeviceId=${deviceId};SharedAccessKey=${keys.get(deviceId)}${
+          this.options.gatewayHostName ? `;GatewayHostName=${this.options.gatewayHostName}` : ''
+        }`,
+        stateDir,
+        initialFwVersion: this.options.fw ?? '1.0.0',
+        ...(this.options.ca ? { ca: this.options.ca } : {}),
+        allowInsecureDownloads: this.options.allowInsecureDownloads ?? false,
+        rebootMs: this.options.rebootMs ?? 0,
+        installer: new SimulatedInstaller({ dir: stateDir, installMs: this.options.installMs ?? 0, random, ...applyFailures(this.options.failApply ?? 0) }),
+        simulatedDownloadFailure: () =>
+          random() < (this.options.failDownload ?? 0) ? new DownloadError('network', 'Simulated network failure during the download.') : undefined,
+        log: (message) => this.options.log?.(`${deviceId}: ${message}`),
+      });
+      this.devices.push({ deviceId, agent, offline });
+    }
+    const online = this.devices.filter((d) => d.agent);
+    const batch = this.options.connectBatch ?? 50;
+    for (let i = 0; i < online.length; i += batch) await Promise.all(online.slice(i, i + batch).map((d) => d.agent!.start()));
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.allSettled(this.devices.map((d) => d.agent?.stop()));
+  }
+
+  private async register(ids: string[]): Promise<void> {
+    for (let i = 0; i < ids.length; i += BULK_LIMIT) {
+      const { responseBody } = await this.registry.addDevices(ids.slice(i, i + BULK_LIMIT).map((deviceId) => ({ deviceId })));
+      const unexpected = responseBody.errors.filter((e) => String(e.errorCode) !== 'DeviceAlreadyExists');
+      if (unexpected.length > 0) throw new Error(`Could not register ${unexpected.map((e) => `${e.deviceId} (${e.errorStatus})`).join(', ')}`);
+    }
+  }
+
+  private async keysOf(ids: string[]): Promise<Map<string, string>> {
+    const keys = new Map<string, string>();
+    for (let i = 0; i < ids.length; i += 50) {
+      await Promise.all(
+        ids.slice(i, i + 50).map(async (id) => {
+          const key = (await this.registry.get(id)).responseBody.authentication?.symmetricKey?.primaryKey;
+          if (!key) throw new Error(`Device ${id} has no symmetric key; the simulator needs SAS devices.`);
+          keys.set(id, key);
+        }),
+      );
+    }
+    return keys;
+  }
+
+  private async tag(ids: string[]): Promise<void> {
+    const tags = this.options.tags;
+    if (!tags) return;
+    for (let i = 0; i < ids.length; i += 50) {
+      await Promise.all(ids.slice(i, i + 50).map((id, j) => this.registry.updateTwin(id, { tags: typeof tags === 'function' ? tags(i + j) : tags }, '*')));
+    }
+  }
+}
+
+/**
+ * Splits an apply failure probability evenly over the three ways an install goes wrong on real
+ * hardware. The installer draws them one after the other, so each later draw is conditional on
+ * the earlier ones having passed.
+ */
+function applyFailures(p: number): { failInstall: number; failBoot: number; failHealthCheck: number } {
+  const third = p / 3;
+  return { failInstall: third, failBoot: third / (1 - third), failHealthCheck: third / (1 - 2 * third) };
+}

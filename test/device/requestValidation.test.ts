@@ -1,0 +1,43 @@
+import { validateFirmwareUpdateRequest } from '../../device/agent/requestValidation';
+
+const good = {
+  rolloutId: 'r-1',
+  fwVersion: '2.0.0',
+  fwPackageUri: 'https://firmware.example/fw-2.0.0.bin',
+  sha256: 'A'.repeat(64),
+  size: 1024,
+};
+
+describe('firmwareUpdate payload validation', () => {
+  test('a good payload passes, with the hash in lower case', () => {
+    expect(validateFirmwareUpdateRequest(good, { allowInsecureDownloads: false })).toEqual({ ok: true, request: { ...good, sha256: 'a'.repeat(64) } });
+  });
+
+  test.each([
+    [null, 'payload', /JSON object/],
+    ['text', 'payload', /JSON object/],
+    [[1], 'payload', /JSON object/],
+    [{ ...good, rolloutId: undefined }, 'rolloutId', /required/],
+    [{ ...good, rolloutId: '' }, 'rolloutId', /non-empty/],
+    [{ ...good, fwVersion: 3 }, 'fwVersion', /string/],
+    [{ ...good, fwPackageUri: 'http://firmware.example/x.bin' }, 'fwPackageUri', /https:\/\//],
+    [{ ...good, fwPackageUri: 'not a url' }, 'fwPackageUri', /https:\/\//],
+    [{ ...good, fwPackageUri: 'ftp://x/y' }, 'fwPackageUri', /https/],
+    [{ ...good, sha256: 'abc' }, 'sha256', /64 hexadecimal/],
+    [{ ...good, sha256: 'g'.repeat(64) }, 'sha256', /64 hexadecimal/],
+    [{ ...good, size: 0 }, 'size', /greater than 0/],
+    [{ ...good, size: -5 }, 'size', /greater than 0/],
+    [{ ...good, size: 1.5 }, 'size', /whole number/],
+    [{ ...good, size: '10' }, 'size', /number/],
+  ])('%j → 400 naming %s', (payload, field, message) => {
+    const result = validateFirmwareUpdateRequest(payload, { allowInsecureDownloads: false });
+    expect(result).toMatchObject({ ok: false, field });
+    expect(result.ok ? '' : result.message).toMatch(message);
+  });
+
+  test('http is accepted only when insecure downloads were allowed explicitly', () => {
+    const payload = { ...good, fwPackageUri: 'http://127.0.0.1:8080/fw.bin' };
+    expect(validateFirmwareUpdateRequest(payload, { allowInsecureDownloads: true }).ok).toBe(true);
+    expect(validateFirmwareUpdateRequest(payload, { allowInsecureDownloads: false }).ok).toBe(false);
+  });
+});
