@@ -237,6 +237,8 @@ export class FirmwareUpdateAgent {
 
   private async reboot(): Promise<void> {
     this.log('rebooting into the new image');
+    // Like a real device, tell the hub where things stand before going down.
+    await this.reported.idle();
     await this.disconnect();
     await new Promise((resolve) => setTimeout(resolve, this.options.rebootMs ?? 0));
     if (!this.stopped) await this.connect();
@@ -262,8 +264,12 @@ export class FirmwareUpdateAgent {
   private commit(update: UpdateState): void {
     const { progress, applyStep, ...rest } = update;
     const clean: UpdateState = { ...rest, ...(progress === undefined ? {} : { progress }), ...(applyStep === undefined ? {} : { applyStep }) };
+    const previous = this.state.update;
     this.state = { ...this.state, update: clean };
     this.store.save(this.state);
+    if (previous?.status !== clean.status || previous.request.rolloutId !== clean.request.rolloutId) {
+      this.log(`${clean.request.rolloutId}: ${clean.status}${clean.error ? ` (${clean.error.code}: ${clean.error.message})` : ''}`);
+    }
     this.reported.write({ firmware: { currentFwVersion: this.state.currentFwVersion }, iothubDM: { firmwareUpdate: toReport(clean) } });
   }
 
@@ -273,7 +279,7 @@ export class FirmwareUpdateAgent {
     if (nowMs - this.lastProgressAt < PROGRESS_INTERVAL_MS || !this.state.update) return;
     this.lastProgressAt = nowMs;
     this.state.update.progress = Math.floor((bytes * 100) / total);
-    this.reported.write({ iothubDM: { firmwareUpdate: toReport(this.state.update) } });
+    this.reported.write({ iothubDM: { firmwareUpdate: toReport(this.state.update) } }, { replaceable: true });
   }
 
   private discardImage(update: UpdateState): void {

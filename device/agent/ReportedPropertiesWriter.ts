@@ -1,16 +1,24 @@
 import type { Twin } from 'azure-iot-device';
 import type { FirmwareReportedProperties } from '../../contracts/firmwareUpdate';
 
+interface QueuedPatch {
+  patch: FirmwareReportedProperties;
+  /** Progress-only patches may be replaced by a newer one before they are sent. */
+  replaceable: boolean;
+}
+
 /**
- * Sends reported-property patches one at a time, in order. Patches queued while one is in flight
- * are coalesced (each section carries its complete current value, so the latest wins), and a
- * failed send is retried once the connection is back — the twin always ends up equal to the
- * agent's state.
+ * Sends reported-property patches one at a time, in order, so the hub sees every step of the
+ * state machine. Only progress updates are coalesced. A failed send is retried, and a patch left
+ * unanswered when the connection changed is sent again on the new one (the device SDK never times
+ * out a pending twin request).
  */
 export class ReportedPropertiesWriter {
-  private pending: FirmwareReportedProperties | undefined;
-  private sending = false;
+  private readonly queue: QueuedPatch[] = [];
+  private inFlight = false;
   private twin: Twin | undefined;
+  /** Bumped per connection: acknowledgements from an old connection are ignored. */
+  private generation = 0;
   private idleWaiters: (() => void)[] = [];
   private retryTimer: NodeJS.Timeout | undefined;
 
@@ -18,18 +26,24 @@ export class ReportedPropertiesWriter {
 
   /** The twin of the current connection; undefined while disconnected. */
   attach(twin: Twin | undefined): void {
+    this.generation++;
     this.twin = twin;
+    this.inFlight = false;
     if (twin) this.pump();
   }
 
-  write(patch: FirmwareReportedProperties): void {
-    this.pending = { ...this.pending, ...patch };
+  write(patch: FirmwareReportedProperties, options: { replaceable?: boolean } = {}): void {
+    const replaceable = options.replaceable ?? false;
+    const last = this.queue[this.queue.length - 1];
+    // The head of the queue may be on the wire; only a later progress patch can be replaced.
+    if (replaceable && last?.replaceable && (this.queue.length > 1 || !this.inFlight)) last.patch = patch;
+    else this.queue.push({ patch, replaceable });
     this.pump();
   }
 
   /** Resolves once everything written so far has been acknowledged by the hub. */
   idle(): Promise<void> {
-    if (!this.sending && !this.pending) return Promise.resolve();
+    if (this.queue.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -40,21 +54,21 @@ export class ReportedPropertiesWriter {
 
   private pump(): void {
     const twin = this.twin;
-    if (this.sending || !this.pending || !twin) return;
-    const patch = this.pending;
-    this.pending = undefined;
-    this.sending = true;
-    twin.properties.reported.update(patch, (error?: Error) => {
-      this.sending = false;
+    const head = this.queue[0];
+    if (this.inFlight || !head || !twin) return;
+    const generation = this.generation;
+    this.inFlight = true;
+    twin.properties.reported.update(head.patch, (error?: Error) => {
+      if (generation !== this.generation) return;
+      this.inFlight = false;
       if (error) {
-        // Newer values written meanwhile win; the failed ones fill only what is not newer.
-        this.pending = { ...patch, ...this.pending };
         this.onError(error);
         clearTimeout(this.retryTimer);
         this.retryTimer = setTimeout(() => this.pump(), 1000);
         return;
       }
-      if (this.pending) return this.pump();
+      this.queue.shift();
+      if (this.queue.length > 0) return this.pump();
       for (const resolve of this.idleWaiters.splice(0)) resolve();
     });
   }

@@ -1,5 +1,8 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { registerDeviceCommand } from './commands/deviceCommand';
+import { registerFirmwareCommand } from './commands/firmwareCommand';
+import { registerFleetCommand } from './commands/fleetCommand';
 import { registerHubCommand } from './commands/hubCommand';
 
 const program = new Command('fleetwave')
@@ -9,6 +12,9 @@ const program = new Command('fleetwave')
   .enablePositionalOptions();
 
 registerHubCommand(program);
+registerDeviceCommand(program);
+registerFleetCommand(program);
+registerFirmwareCommand(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(`fleetwave: ${(error as Error).message ?? error}`);

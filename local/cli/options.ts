@@ -13,6 +13,12 @@ export function parsePositiveInt(value: string): number {
   return n;
 }
 
+export function parseProbability(value: string): number {
+  const p = Number(value);
+  if (value.trim() === '' || !Number.isFinite(p) || p < 0 || p > 1) throw new InvalidArgumentError(`'${value}' is not a probability between 0 and 1.`);
+  return p;
+}
+
 export function parseJsonObject(value: string): Record<string, unknown> {
   let parsed: unknown;
   try {

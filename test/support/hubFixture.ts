@@ -67,6 +67,10 @@ export class HubFixture {
     return deviceConnectionString(this.hub, deviceId, responseBody.authentication!.symmetricKey!.primaryKey!);
   }
 
+  caPem(): string {
+    return readFileSync(this.hub.caCertPath, 'utf8');
+  }
+
   /** The twin as the service gets it, with the fields the SDK's Twin type does not declare. */
   async twin(deviceId: string): Promise<TwinDocument> {
     return (await this.registry.getTwin(deviceId)).responseBody as unknown as TwinDocument;

@@ -22,3 +22,8 @@ export function isValidDeviceId(value: string): boolean {
 export function isValidRolloutId(value: string): boolean {
   return ROLLOUT_ID_PATTERN.test(value);
 }
+
+/** Locale-independent ordering of ids, so sorting gives the same result on every host. */
+export function compareCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

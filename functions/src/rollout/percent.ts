@@ -4,7 +4,7 @@
  * (29 % of 100 devices must be 29, not floor(28.999999999999996)).
  */
 
-export const BASIS_POINTS_PER_PERCENT = 100;
+const BASIS_POINTS_PER_PERCENT = 100;
 export const BASIS_POINTS_IN_WHOLE = 100 * BASIS_POINTS_PER_PERCENT;
 
 /** The percent in basis points (hundredths of a percent), rounded to the nearest one. */

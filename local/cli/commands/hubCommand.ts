@@ -1,21 +1,22 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { Registry } from 'azure-iothub';
 import { deviceConnectionString, type HubConnectionInfo } from '../../hub/connectionInfo';
+import { DEFAULT_HUB_DATA_DIR, readConnectionInfo } from '../runningHub';
 import { parseRoutes, type Route } from '../../hub/eventhubs/routing/routes';
 import { startHub } from '../../hub/startHub';
 import { installIotHubHostPort } from '../../preload/iothubHostPort';
 import { parseJsonObject, parsePort, parsePositiveInt } from '../options';
+import { onShutdown } from '../shutdown';
 
-const DEFAULT_DATA_DIR = '.fleetwave/hub';
 const BULK_LIMIT = 100;
 
 export function registerHubCommand(program: Command): void {
   const hub = program
     .command('hub')
     .description('Run the IoT Hub emulator (HTTPS service endpoint + MQTT device endpoint).')
-    .option('--data-dir <dir>', 'where registry, twins, keys and certificates are kept', DEFAULT_DATA_DIR)
+    .option('--data-dir <dir>', 'where registry, twins, keys and certificates are kept', DEFAULT_HUB_DATA_DIR)
     .option('--host <name>', 'host name clients use to reach the hub', 'localhost')
     .option('--bind <address>', 'address to listen on', '127.0.0.1')
     .option('--https-port <port>', 'HTTPS service endpoint port (443 makes HostName portless)', parsePort, 8443)
@@ -40,12 +41,10 @@ export function registerHubCommand(program: Command): void {
         ...(opts.routes ? { routes: opts.routes } : {}),
       });
       printBanner(running, resolve(opts.dataDir));
-      const stop = () => {
+      onShutdown(() => {
         console.log('\nStopping the hub…');
-        void running.close().then(() => process.exit(0));
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+        return running.close();
+      });
     });
 
   hub
@@ -55,7 +54,7 @@ export function registerHubCommand(program: Command): void {
     .description('Register devices and print their connection strings (with --count N: <deviceId>-1 … <deviceId>-N).')
     .option('--count <n>', 'how many devices to register', parsePositiveInt, 1)
     .option('--tags <json>', 'twin tags to set on each device, as a JSON object', parseJsonObject)
-    .option('--data-dir <dir>', 'data dir of the running hub', DEFAULT_DATA_DIR)
+    .option('--data-dir <dir>', 'data dir of the running hub', DEFAULT_HUB_DATA_DIR)
     .action(async (deviceId: string, opts: { count: number; tags?: Record<string, unknown>; dataDir: string }) => {
       const info = readConnectionInfo(opts.dataDir);
       installIotHubHostPort({ ca: readFileSync(info.caCertPath) });
@@ -99,15 +98,6 @@ function parseRoutesOption(value: string): Route[] {
     return parseRoutes(value);
   } catch (error) {
     throw new InvalidArgumentError((error as Error).message);
-  }
-}
-
-function readConnectionInfo(dataDir: string): HubConnectionInfo {
-  const file = join(resolve(dataDir), 'connection.json');
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as HubConnectionInfo;
-  } catch {
-    throw new Error(`No running hub found: ${file} is missing or unreadable. Start one with 'fleetwave hub --data-dir ${dataDir}'.`);
   }
 }
 

@@ -1,0 +1,105 @@
+/**
+ * The rollout domain: pure functions and plain data, no Azure, no I/O, no clock, no randomness.
+ * Used by the HTTP API (validation) and by the orchestrators (planning, thresholds, summaries).
+ */
+export {
+  APPROVAL_MODES,
+  BODY_FIELD,
+  DEFAULT_APPROVAL,
+  DEFAULT_FAILURE_ACTION,
+  DEFAULT_MAX_CONCURRENCY,
+  DEFAULT_MIN_DEVICES,
+  DEFAULT_SOAK_SECONDS,
+  FAILURE_ACTIONS,
+  SPEC_LIMITS,
+  defaultDeviceTimeouts,
+  defaultFailureThreshold,
+  defaultWaveName,
+  defaultWaves,
+  parseRolloutSpec,
+} from './rolloutSpec';
+export type {
+  ApprovalMode,
+  DeviceTimeouts,
+  FailureAction,
+  FailureThreshold,
+  FirmwareSpec,
+  ParseRolloutSpecOptions,
+  ParseRolloutSpecResult,
+  RolloutRequest,
+  RolloutSpec,
+  SpecProblem,
+  TargetSpec,
+  WaveSpec,
+} from './rolloutSpec';
+export { specFingerprint } from './specFingerprint';
+export { MAX_QUERY_CONDITION_LENGTH, queryConditionProblems } from './twinQueryCondition';
+export {
+  DEVICE_ID_PATTERN,
+  DEVICE_ID_RULE,
+  ROLLOUT_ID_PATTERN,
+  ROLLOUT_ID_RULE,
+  compareCodeUnits,
+  isValidDeviceId,
+  isValidRolloutId,
+} from './identifiers';
+export {
+  MAX_BATCHES_PER_WAVE_EPISODE,
+  MAX_BATCH_SIZE,
+  MAX_CHILDREN_PER_HISTORY,
+  MAX_WAVES,
+  TARGET_BATCHES_IN_FLIGHT,
+  batchesOf,
+  historyBound,
+  planWaves,
+  waveFanOut,
+} from './wavePlan';
+export type { HistoryBound, PlannedWave, WaveFanOut } from './wavePlan';
+export {
+  DEVICE_ROLLOUT_STATES,
+  MAX_TIMELINE_ENTRIES,
+  applyReport,
+  expirePhase,
+  isTerminalDeviceState,
+  markAccepted,
+  phaseDeadline,
+  phaseOf,
+  phaseTimeoutSeconds,
+  recordNote,
+  settle,
+  startTracking,
+} from './deviceOutcome';
+export type {
+  DeviceError,
+  DevicePhase,
+  DeviceRolloutState,
+  DeviceTracking,
+  RolloutTarget,
+  TerminalDeviceState,
+  TimelineEntry,
+  TwinReport,
+} from './deviceOutcome';
+export { evaluateThreshold, thresholdCounts } from './threshold';
+export type { ThresholdCounts, ThresholdVerdict } from './threshold';
+export {
+  ROLLOUT_STATES,
+  WAVE_STATES,
+  addTotals,
+  countDevices,
+  finalState,
+  isFinalRolloutState,
+  moveDevice,
+  plannedWaveStatus,
+  rolloutStatus,
+  totalsOf,
+  waveStatus,
+} from './rolloutStatus';
+export type { FinalRolloutState, RolloutState, RolloutStatus, Totals, WaveState, WaveStatus } from './rolloutStatus';
+export {
+  MAX_INSTANCE_ID_LENGTH,
+  batchInstanceId,
+  deviceInstanceId,
+  parseDeviceInstanceId,
+  rolloutInstanceId,
+  waveInstanceId,
+} from './instanceIds';

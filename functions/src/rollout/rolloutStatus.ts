@@ -1,0 +1,128 @@
+/**
+ * Status summaries for GET /api/rollouts/{id}: counts per device state, per wave and in total,
+ * and the state a rollout ends in. Everything is plain JSON data, so the same shapes go into an
+ * orchestration's customStatus and out of the HTTP API.
+ */
+import type { DeviceRolloutState } from './deviceOutcome';
+import type { FirmwareSpec } from './rolloutSpec';
+
+export const ROLLOUT_STATES = ['running', 'paused', 'awaitingApproval', 'completed', 'completedWithFailures', 'aborted', 'canceled'] as const;
+export type RolloutState = (typeof ROLLOUT_STATES)[number];
+export type FinalRolloutState = Extract<RolloutState, 'completed' | 'completedWithFailures' | 'aborted' | 'canceled'>;
+
+/** A wave is also `pending` before it starts and `soaking` while the rollout waits after it. */
+export const WAVE_STATES = ['pending', 'soaking', ...ROLLOUT_STATES] as const;
+export type WaveState = (typeof WAVE_STATES)[number];
+
+/** Devices per state; `targeted` is always the sum of the others. */
+export interface Totals {
+  targeted: number;
+  pending: number;
+  inProgress: number;
+  succeeded: number;
+  failed: number;
+  timedOut: number;
+  skipped: number;
+  canceled: number;
+}
+
+export interface WaveStatus extends Totals {
+  index: number;
+  name: string;
+  percent: number;
+  state: WaveState;
+}
+
+export interface RolloutStatus {
+  id: string;
+  state: RolloutState;
+  firmware: FirmwareSpec;
+  createdAt: string;
+  updatedAt: string;
+  totals: Totals;
+  waves: WaveStatus[];
+}
+
+export function isFinalRolloutState(state: RolloutState): state is FinalRolloutState {
+  return state === 'completed' || state === 'completedWithFailures' || state === 'aborted' || state === 'canceled';
+}
+
+/** Totals from counts per state (missing states are 0); `targeted` is their sum. */
+export function totalsOf(counts: Partial<Record<DeviceRolloutState, number>> = {}): Totals {
+  const pending = counts.pending ?? 0;
+  const inProgress = counts.inProgress ?? 0;
+  const succeeded = counts.succeeded ?? 0;
+  const failed = counts.failed ?? 0;
+  const timedOut = counts.timedOut ?? 0;
+  const skipped = counts.skipped ?? 0;
+  const canceled = counts.canceled ?? 0;
+  const targeted = pending + inProgress + succeeded + failed + timedOut + skipped + canceled;
+  return { targeted, pending, inProgress, succeeded, failed, timedOut, skipped, canceled };
+}
+
+export function countDevices(states: Iterable<DeviceRolloutState>): Totals {
+  const counts: Partial<Record<DeviceRolloutState, number>> = {};
+  for (const state of states) counts[state] = (counts[state] ?? 0) + 1;
+  return totalsOf(counts);
+}
+
+/** Sum of totals: per-batch into per-wave, per-wave into the rollout's. */
+export function addTotals(...parts: readonly Totals[]): Totals {
+  return totalsOf({
+    pending: sum(parts, 'pending'),
+    inProgress: sum(parts, 'inProgress'),
+    succeeded: sum(parts, 'succeeded'),
+    failed: sum(parts, 'failed'),
+    timedOut: sum(parts, 'timedOut'),
+    skipped: sum(parts, 'skipped'),
+    canceled: sum(parts, 'canceled'),
+  });
+}
+
+/** One device changes state, as results arrive. Throws when no device is in `from`: a caller bug. */
+export function moveDevice(totals: Totals, from: DeviceRolloutState, to: DeviceRolloutState): Totals {
+  if (totals[from] <= 0) throw new RangeError(`no device is ${from} to move to ${to}`);
+  if (from === to) return totals;
+  return { ...totals, [from]: totals[from] - 1, [to]: totals[to] + 1 };
+}
+
+/**
+ * How a rollout or wave ends: aborted and canceled as they happened; otherwise completed when no
+ * device failed or timed out, completedWithFailures when some did (under the threshold, or the
+ * threshold would have stopped it).
+ */
+export function finalState(ending: 'finished' | 'aborted' | 'canceled', totals: Totals): FinalRolloutState {
+  if (ending !== 'finished') return ending;
+  return totals.failed + totals.timedOut > 0 ? 'completedWithFailures' : 'completed';
+}
+
+export function waveStatus(wave: { index: number; name: string; percent: number }, state: WaveState, totals: Totals): WaveStatus {
+  return { index: wave.index, name: wave.name, percent: wave.percent, state, ...totals };
+}
+
+/** A wave as planned: every device pending. */
+export function plannedWaveStatus(wave: { index: number; name: string; percent: number; deviceIds: readonly string[] }): WaveStatus {
+  return waveStatus(wave, 'pending', totalsOf({ pending: wave.deviceIds.length }));
+}
+
+/**
+ * The GET /api/rollouts/{id} body. `outsideWaves` counts targets that belong to no wave, such as
+ * devices already on the version (skipped before planning); the totals include them.
+ */
+export function rolloutStatus(input: {
+  id: string;
+  state: RolloutState;
+  firmware: FirmwareSpec;
+  createdAt: string;
+  updatedAt: string;
+  waves: readonly WaveStatus[];
+  outsideWaves?: Totals;
+}): RolloutStatus {
+  const waves = input.waves.map((wave) => ({ ...wave }));
+  const totals = addTotals(...waves, input.outsideWaves ?? totalsOf());
+  return { id: input.id, state: input.state, firmware: input.firmware, createdAt: input.createdAt, updatedAt: input.updatedAt, totals, waves };
+}
+
+function sum(parts: readonly Totals[], key: keyof Totals): number {
+  return parts.reduce((total, part) => total + part[key], 0);
+}

@@ -1,0 +1,76 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { AgentFixture } from '../support/agentFixture';
+import { FirmwareFixture } from '../support/firmwareFixture';
+import { HubFixture, eventually } from '../support/hubFixture';
+
+// Runs the built CLI (npm test builds first), as a device would run the agent.
+const CLI = resolve(__dirname, '../../dist/local/cli/main.js');
+
+describe('`fleetwave device` killed mid-download and started again', () => {
+  const fx = new HubFixture();
+  const fw = new FirmwareFixture(join(fx.dataDir, 'tls'));
+  const watcher = new AgentFixture(fx);
+  const children: ChildProcess[] = [];
+  beforeAll(async () => {
+    await fx.start();
+    await fw.start();
+    watcher.watch();
+  });
+  afterAll(async () => {
+    for (const child of children) child.kill('SIGKILL');
+    await fw.stop();
+    await fx.stop();
+  });
+
+  function runAgent(connectionString: string, stateDir: string): Promise<ChildProcess> {
+    const child = spawn(process.execPath, [CLI, 'device', '--connection-string', connectionString, '--state-dir', stateDir, '--ca', fx.hub.caCertPath], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    children.push(child);
+    return new Promise((ready, fail) => {
+      let output = '';
+      child.stdout!.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes('agent running')) ready(child);
+      });
+      child.once('exit', (code) => fail(new Error(`the agent exited with ${code}: ${output}`)));
+    });
+  }
+
+  test('resumes the download with a Range request and completes; the twin is never left in between', async () => {
+    const image = fw.image('3.0.0', 512 * 1024);
+    const slow = await fw.slowServer(readFileSync(join(fw.dir, image.file)), { sliceBytes: 32 * 1024, pauseMs: 60 });
+    const connectionString = await fx.addDevice('agent-kill');
+    const stateDir = mkdtempSync(join(tmpdir(), 'fleetwave-agent-kill-'));
+
+    const first = await runAgent(connectionString, stateDir);
+    const payload = { rolloutId: 'r-kill', fwVersion: '3.0.0', fwPackageUri: slow.url, sha256: image.sha256, size: image.size };
+    const { result } = await fx.service.invokeDeviceMethod('agent-kill', { methodName: 'firmwareUpdate', payload, responseTimeoutInSeconds: 10 });
+    expect(result.payload).toEqual({ status: 'accepted', rolloutId: 'r-kill' });
+    const partial = await eventually(() => {
+      const [file] = readdirSync(join(stateDir, 'downloads'));
+      const bytes = file ? statSync(join(stateDir, 'downloads', file)).size : 0;
+      expect(bytes).toBeGreaterThan(64 * 1024);
+      return bytes;
+    }, 10000);
+    first.kill('SIGKILL');
+    await new Promise((r) => first.once('exit', r));
+    expect(partial).toBeLessThan(image.size);
+
+    await runAgent(connectionString, stateDir);
+    await eventually(async () => {
+      const twin = await fx.twin('agent-kill');
+      expect(twin.properties.reported.iothubDM?.firmwareUpdate?.status).toBe('applyComplete');
+      expect(twin.properties.reported.firmware?.currentFwVersion).toBe('3.0.0');
+    }, 20000, 200);
+    await slow.close();
+    expect(slow.ranges[0]).toBeUndefined();
+    expect(slow.ranges.slice(1)).toContainEqual(expect.stringMatching(/^bytes=[1-9]\d*-$/));
+    const steps = watcher.statuses.get('agent-kill')!;
+    expect(steps[0]).toBe('waiting');
+    expect(steps.slice(-3)).toEqual(['downloadComplete', 'applying', 'applyComplete']);
+  });
+});

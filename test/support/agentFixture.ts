@@ -1,0 +1,54 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FirmwareUpdateStatus } from '../../contracts/firmwareUpdate';
+import { FirmwareUpdateAgent, type AgentOptions } from '../../device/agent/FirmwareUpdateAgent';
+import { SimulatedInstaller, type SimulatedInstallerOptions } from '../../device/install/simulatedInstaller';
+import type { HubFixture } from './hubFixture';
+
+/** Device agents on a HubFixture, and the statuses each device reported, seen from the hub. */
+export class AgentFixture {
+  private readonly agents: FirmwareUpdateAgent[] = [];
+  /** Every iothubDM.firmwareUpdate.status each device reported, in order. */
+  readonly statuses = new Map<string, FirmwareUpdateStatus[]>();
+
+  constructor(private readonly fx: HubFixture) {}
+
+  /** Call after the hub started (and again after a restart). */
+  watch(): void {
+    this.fx.hub.registry.on('twinChanged', (change) => {
+      const reported = (change.body as { properties?: { reported?: { iothubDM?: { firmwareUpdate?: { status?: FirmwareUpdateStatus } | null } } } })
+        .properties?.reported;
+      const status = reported?.iothubDM?.firmwareUpdate?.status;
+      if (!status) return;
+      const list = this.statuses.get(change.deviceId) ?? [];
+      // Progress reports repeat 'downloading'; the sequence of distinct steps is what matters.
+      if (list[list.length - 1] !== status) list.push(status);
+      this.statuses.set(change.deviceId, list);
+    });
+  }
+
+  async agent(
+    deviceId: string,
+    options: Partial<AgentOptions> & { simulated?: Omit<SimulatedInstallerOptions, 'dir'>; stateDir?: string } = {},
+  ): Promise<{ agent: FirmwareUpdateAgent; stateDir: string; installer: SimulatedInstaller }> {
+    const connectionString = await this.fx.addDevice(deviceId).catch(() => this.fx.connectionStringOf(deviceId));
+    const stateDir = options.stateDir ?? mkdtempSync(join(tmpdir(), `fleetwave-agent-${deviceId}-`));
+    const installer = new SimulatedInstaller({ dir: stateDir, ...options.simulated });
+    const agent = new FirmwareUpdateAgent({
+      connectionString,
+      stateDir,
+      installer,
+      initialFwVersion: '1.0.0',
+      ca: this.fx.caPem(),
+      ...options,
+    });
+    this.agents.push(agent);
+    await agent.start();
+    return { agent, stateDir, installer };
+  }
+
+  async stop(): Promise<void> {
+    await Promise.allSettled(this.agents.map((agent) => agent.stop()));
+  }
+}
