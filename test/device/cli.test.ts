@@ -1,0 +1,71 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import https from 'node:https';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { HubFixture, eventually } from '../support/hubFixture';
+
+// The built CLI (npm test builds first), as a user runs it.
+const CLI = resolve(__dirname, '../../dist/local/cli/main.js');
+const run = promisify(execFile);
+
+function startCli(args: string[], readyText: string): Promise<{ child: ChildProcess; output: () => string }> {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  return new Promise((ready, fail) => {
+    child.stdout!.on('data', () => output.includes(readyText) && ready({ child, output: () => output }));
+    child.once('exit', (code) => fail(new Error(`exited with ${code}: ${output}`)));
+  });
+}
+
+describe('fleetwave firmware and fleet commands', () => {
+  const fx = new HubFixture();
+  const children: ChildProcess[] = [];
+  beforeAll(() => fx.start());
+  afterAll(async () => {
+    for (const child of children) child.kill('SIGTERM');
+    await fx.stop();
+  });
+
+  test('firmware make writes an image and prints its manifest; serve answers Range requests', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'fleetwave-cli-fw-'));
+    const { stdout } = await run(process.execPath, [CLI, 'firmware', 'make', '--version', '2.1.0', '--size', '5000', '--out', out]);
+    const manifest = JSON.parse(stdout) as { version: string; sha256: string; size: number; file: string };
+    expect(manifest).toMatchObject({ version: '2.1.0', size: 5000, file: 'firmware-2.1.0.bin', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(JSON.parse(readFileSync(join(out, 'firmware-2.1.0.json'), 'utf8'))).toEqual(manifest);
+
+    const tlsDir = join(fx.dataDir, 'tls');
+    const server = await startCli(['firmware', 'serve', out, '--port', '0', '--tls-dir', tlsDir], 'Serving');
+    children.push(server.child);
+    const base = /at (https:\/\/\S+)/.exec(server.output())![1];
+    const response = await new Promise<{ status: number; length: number; etag?: string }>((done, fail) => {
+      https
+        .get(`${base}firmware-2.1.0.bin`, { ca: readFileSync(join(tlsDir, 'ca.pem')), headers: { range: 'bytes=1000-' } }, (res) => {
+          let length = 0;
+          res.on('data', (chunk: Buffer) => (length += chunk.length));
+          res.on('end', () => done({ status: res.statusCode!, length, etag: res.headers.etag }));
+        })
+        .on('error', fail);
+    });
+    expect(response).toMatchObject({ status: 206, length: 4000, etag: expect.any(String) });
+  });
+
+  test('fleet connects simulated devices to a running hub', async () => {
+    const fleet = await startCli(['fleet', '--count', '5', '--prefix', 'cli-sim-', '--data-dir', fx.dataDir, '--state-dir', mkdtempSync(join(tmpdir(), 'fleetwave-cli-fleet-'))], 'simulated devices connected');
+    children.push(fleet.child);
+    expect(fleet.output()).toMatch(/5 simulated devices connected/);
+    await eventually(async () => {
+      const twin = await fx.twin('cli-sim-5');
+      expect(twin.connectionState).toBe('Connected');
+      expect(twin.properties.reported.firmware?.currentFwVersion).toBe('1.0.0');
+    });
+  });
+
+  test('bad probabilities are refused naming the flag', async () => {
+    const failure = await run(process.execPath, [CLI, 'fleet', '--count', '1', '--fail-apply', '1.5']).catch((e: { stderr: string }) => e);
+    expect((failure as { stderr: string }).stderr).toMatch(/--fail-apply.*not a probability/s);
+  });
+});
