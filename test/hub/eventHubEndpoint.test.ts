@@ -51,6 +51,23 @@ const audienceOf = (fx: HubFixture) => `sb://${fx.hub.eventHubs.host}:${fx.hub.e
 /** Event Hubs clients sign with the key text as UTF-8. */
 const serviceKeyOf = (fx: HubFixture) => Buffer.from(fx.hub.policies.find((p) => p.keyName === 'service')!.primaryKey, 'utf8');
 
+/** Starts the hub for a describe block and hands out consumers that are closed before it stops. */
+function hubWithConsumers(fx: HubFixture) {
+  const consumers: EventHubConsumerClient[] = [];
+  const closeConsumers = async () => void (await Promise.allSettled(consumers.splice(0).map((c) => c.close())));
+  beforeAll(() => fx.start());
+  afterAll(async () => {
+    await closeConsumers();
+    await fx.stop();
+  });
+  const consumer = (group = '$Default', connectionString = fx.hub.eventHubs.connectionString, options = {}) => {
+    const client = new EventHubConsumerClient(group, connectionString, options);
+    consumers.push(client);
+    return client;
+  };
+  return { consumer, closeConsumers };
+}
+
 /** Collects events (with the partition they came from) until closed. */
 class Collector {
   readonly events: Received[] = [];
@@ -84,17 +101,7 @@ class Collector {
 
 describe('the built-in Event Hub-compatible endpoint with the unmodified EventHubConsumerClient', () => {
   const fx = new HubFixture({ partitionCount: 4, consumerGroups: ['fleetwave'] });
-  const consumers: EventHubConsumerClient[] = [];
-  const consumer = (group = '$Default', connectionString = fx.hub.eventHubs.connectionString, options = {}) => {
-    const client = new EventHubConsumerClient(group, connectionString, options);
-    consumers.push(client);
-    return client;
-  };
-  beforeAll(() => fx.start());
-  afterAll(async () => {
-    await Promise.allSettled(consumers.map((c) => c.close()));
-    await fx.stop();
-  });
+  const { consumer } = hubWithConsumers(fx);
 
   test('event hub and partition properties', async () => {
     const client = consumer();
@@ -299,17 +306,7 @@ function errorsOf(collector: Collector): string[] {
 
 describe('the event log across a hub restart', () => {
   const fx = new HubFixture({ partitionCount: 2 });
-  const consumers: EventHubConsumerClient[] = [];
-  const consumer = () => {
-    const client = new EventHubConsumerClient('$Default', fx.hub.eventHubs.connectionString);
-    consumers.push(client);
-    return client;
-  };
-  beforeAll(() => fx.start());
-  afterAll(async () => {
-    await Promise.allSettled(consumers.map((c) => c.close()));
-    await fx.stop();
-  });
+  const { consumer, closeConsumers } = hubWithConsumers(fx);
 
   test('keeps old events, and a consumer resuming from its last sequence number misses nothing', async () => {
     const before = await fx.connectDevice('eh-restart');
@@ -323,7 +320,7 @@ describe('the event log across a hub restart', () => {
     await first.stop();
     const last = seen[2];
 
-    await Promise.all(consumers.splice(0).map((c) => c.close()));
+    await closeConsumers();
     await fx.restart();
 
     const after = await fx.deviceClient(await fx.connectionStringOf('eh-restart'));
