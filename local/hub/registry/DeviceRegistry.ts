@@ -184,19 +184,21 @@ export class DeviceRegistry extends EventEmitter<RegistryEvents> {
 
   /** Connection state lives in memory only: after a restart every device is disconnected. */
   setConnected(deviceId: string, connected: boolean, now = new Date().toISOString()): void {
-    const record = this.devices.get(deviceId);
-    if (!record) return;
-    record.identity = {
-      ...record.identity,
+    this.replaceIdentity(deviceId, {
       connectionState: connected ? 'Connected' : 'Disconnected',
       connectionStateUpdatedTime: now,
       lastActivityTime: now,
-    };
+    });
   }
 
   touch(deviceId: string, now = new Date().toISOString()): void {
+    this.replaceIdentity(deviceId, { lastActivityTime: now });
+  }
+
+  /** Records are replaced, never mutated, so views cached per record object stay correct. */
+  private replaceIdentity(deviceId: string, changes: Partial<DeviceIdentity>): void {
     const record = this.devices.get(deviceId);
-    if (record) record.identity = { ...record.identity, lastActivityTime: now };
+    if (record) this.devices.set(deviceId, { ...record, identity: { ...record.identity, ...changes } });
   }
 
   /** Calls back once every change so far is durable (or with the error that lost them). */

@@ -6,8 +6,20 @@ export function deviceView(record: DeviceRecord): DeviceIdentity {
   return record.identity;
 }
 
-/** The twin as GET /twins/{id} and SELECT * queries return it. */
+/** Rendered twins by record: records are replaced on every change, so an entry never goes stale. */
+const twinViews = new WeakMap<DeviceRecord, Record<string, unknown>>();
+
+/**
+ * The twin as GET /twins/{id} and SELECT * queries return it. Rendered once per record version
+ * (queries page through every twin); callers must not mutate it.
+ */
 export function twinView(record: DeviceRecord): Record<string, unknown> {
+  let view = twinViews.get(record);
+  if (!view) twinViews.set(record, (view = renderTwin(record)));
+  return view;
+}
+
+function renderTwin(record: DeviceRecord): Record<string, unknown> {
   const id = record.identity;
   return {
     deviceId: id.deviceId,
