@@ -4,6 +4,7 @@ import { registerDeviceCommand } from './commands/deviceCommand';
 import { registerFirmwareCommand } from './commands/firmwareCommand';
 import { registerFleetCommand } from './commands/fleetCommand';
 import { registerHubCommand } from './commands/hubCommand';
+import { registerRolloutCommand } from './commands/rolloutCommand';
 
 const program = new Command('fleetwave')
   .description('Firmware rollouts for Azure IoT Hub fleets, and the local stack to develop them on.')
@@ -15,6 +16,7 @@ registerHubCommand(program);
 registerDeviceCommand(program);
 registerFleetCommand(program);
 registerFirmwareCommand(program);
+registerRolloutCommand(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(`fleetwave: ${(error as Error).message ?? error}`);

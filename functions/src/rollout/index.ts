@@ -103,3 +103,30 @@ export {
   rolloutInstanceId,
   waveInstanceId,
 } from './instanceIds';
+export { DEVICE_SHARD_SIZE, MAX_DEVICE_SHARDS, fnv1a32, groupByShard, shardCountFor, shardOf } from './deviceShards';
+export { addRows, effectiveRow, emptyShard, rowOf, updateRow } from './deviceRows';
+export type { DeviceRow, DeviceShardState } from './deviceRows';
+export { applyMoves, finishWave, isWaveFinal, ledgerStatus, planLedger, setWaveState } from './rolloutLedger';
+export type { DeviceMove, LedgerPlan, RolloutLedgerState } from './rolloutLedger';
+export {
+  CONTROL_OPERATIONS,
+  MAX_CONTROL_LOG,
+  applyCommand,
+  controlProblem,
+  displayState,
+  initialControlState,
+  reportPhase,
+} from './rolloutControl';
+export type { ControlCommand, ControlLogEntry, ControlOperation, PauseReason, PhaseReport, RolloutControlState } from './rolloutControl';
+export {
+  DEFAULT_CATALOG_PAGE,
+  MAX_CATALOG_PAGE,
+  catalogPage,
+  compareNewestFirst,
+  emptyCatalog,
+  registerRollout,
+  updateRolloutState,
+} from './rolloutCatalog';
+export type { CatalogCursor, CatalogEntry, RolloutCatalogState } from './rolloutCatalog';
+export { isProgressOnly, parseFirmwareUpdateReport, parseTwinReportEvent, reportedRolloutId, twinReportOf } from './twinReport';
+export type { ParseResult } from './twinReport';

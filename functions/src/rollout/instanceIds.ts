@@ -3,7 +3,7 @@
  * device id) alone, so the twin-change handler addresses a device's orchestration with no lookup.
  *
  *   rollout  <rolloutId>                              fw-2-1
- *   wave     <rolloutId>:w<wave>                      fw-2-1:w0
+ *   wave     <rolloutId>:w<wave>[:a<attempt>]         fw-2-1:w0       fw-2-1:w0:a1 (run again after a resume)
  *   batch    <rolloutId>:w<wave>:b<batch>[:e<ep>]     fw-2-1:w0:b17   (episode > 0 only)
  *   device   <rolloutId>:d:<device id, encoded>       fw-2-1:d:thermo~7   (device "thermo#7")
  *
@@ -13,8 +13,9 @@
  * parseDeviceInstanceId. Rollout ids start with a letter or digit (never @) and have no `:`.
  *
  * Injective: a rollout id has no `:`, so the text before the first `:` is the rollout id and a
- * missing `:` marks a rollout instance; after it `d:` marks a device and `w` a wave or batch;
- * indexes are canonical decimals (no sign, no leading zeros) and the device part is a bijection.
+ * missing `:` marks a rollout instance; after it `d:` marks a device and `w` a wave or batch,
+ * whose next part (`a` attempt, `b` batch, or nothing) tells them apart; indexes are canonical
+ * decimals (no sign, no leading zeros) and the device part is a bijection.
  * So each id reads back as exactly one input: distinct inputs give distinct ids, across kinds too.
  *
  * Length: ≤ 64 for a rollout, ≤ 100 for waves and batches, and 3 + rolloutId + deviceId (≤ 195)
@@ -37,8 +38,15 @@ export function rolloutInstanceId(rolloutId: string): string {
   return checkedRolloutId(rolloutId);
 }
 
-export function waveInstanceId(rolloutId: string, waveIndex: number): string {
-  return `${checkedRolloutId(rolloutId)}:w${checkedIndex(waveIndex, 'waveIndex')}`;
+/**
+ * A wave. `attempt` tells apart the wave started again with its remaining devices after the
+ * rollout was paused and resumed (a durable instance id is not reused once completed); it is left
+ * out of the id when 0. Batch indexes continue across attempts, so batch ids never repeat.
+ */
+export function waveInstanceId(rolloutId: string, waveIndex: number, attempt = 0): string {
+  const base = `${checkedRolloutId(rolloutId)}:w${checkedIndex(waveIndex, 'waveIndex')}`;
+  const run = checkedIndex(attempt, 'attempt');
+  return run === '0' ? base : `${base}:a${run}`;
 }
 
 /**

@@ -14,7 +14,7 @@ const VALID_DURABLE_ID = /^(?!@)[^/\\#?\u0000-\u001F\u007F-\u009F]+$/;
 
 type IdInput =
   | { kind: 'rollout'; rolloutId: string }
-  | { kind: 'wave'; rolloutId: string; wave: number }
+  | { kind: 'wave'; rolloutId: string; wave: number; attempt: number }
   | { kind: 'batch'; rolloutId: string; wave: number; batch: number; episode: number }
   | { kind: 'device'; rolloutId: string; deviceId: string };
 
@@ -24,7 +24,7 @@ const shortDeviceId = fc.string({ unit: fc.constantFrom('w', 'd', 'b', '0', ':',
 const index = fc.integer({ min: 0, max: 12 });
 const idInputArb: fc.Arbitrary<IdInput> = fc.oneof(
   fc.record({ kind: fc.constant('rollout' as const), rolloutId: fc.oneof(shortRolloutId, rolloutIdArb) }),
-  fc.record({ kind: fc.constant('wave' as const), rolloutId: shortRolloutId, wave: index }),
+  fc.record({ kind: fc.constant('wave' as const), rolloutId: shortRolloutId, wave: index, attempt: fc.integer({ min: 0, max: 3 }) }),
   fc.record({ kind: fc.constant('batch' as const), rolloutId: shortRolloutId, wave: index, batch: index, episode: fc.integer({ min: 0, max: 3 }) }),
   fc.record({ kind: fc.constant('device' as const), rolloutId: shortRolloutId, deviceId: fc.oneof(shortDeviceId, deviceIdArb) }),
 );
@@ -34,7 +34,7 @@ function idOf(input: IdInput): string {
     case 'rollout':
       return rolloutInstanceId(input.rolloutId);
     case 'wave':
-      return waveInstanceId(input.rolloutId, input.wave);
+      return waveInstanceId(input.rolloutId, input.wave, input.attempt);
     case 'batch':
       return batchInstanceId(input.rolloutId, input.wave, input.batch, input.episode);
     case 'device':
@@ -46,6 +46,8 @@ describe('instance ids', () => {
   test('the scheme, by example', () => {
     expect(rolloutInstanceId('fw-2.1')).toBe('fw-2.1');
     expect(waveInstanceId('fw-2.1', 0)).toBe('fw-2.1:w0');
+    expect(waveInstanceId('fw-2.1', 0, 0)).toBe('fw-2.1:w0');
+    expect(waveInstanceId('fw-2.1', 2, 1)).toBe('fw-2.1:w2:a1');
     expect(batchInstanceId('fw-2.1', 3, 17)).toBe('fw-2.1:w3:b17');
     expect(batchInstanceId('fw-2.1', 3, 17, 0)).toBe('fw-2.1:w3:b17');
     expect(batchInstanceId('fw-2.1', 3, 17, 2)).toBe('fw-2.1:w3:b17:e2');
@@ -75,6 +77,7 @@ describe('instance ids', () => {
     );
     expect(deviceInstanceId('r'.repeat(64), '#'.repeat(128))).toHaveLength(MAX_INSTANCE_ID_LENGTH);
     expect(batchInstanceId('r'.repeat(64), 19, 99_999, 9_999).length).toBeLessThanOrEqual(100);
+    expect(waveInstanceId('r'.repeat(64), 19, 9_999).length).toBeLessThanOrEqual(100);
   });
 
   test('device ids stay within 100 characters when rolloutId + deviceId ≤ 97', () => {
@@ -116,6 +119,7 @@ describe('instance ids', () => {
     expect(() => rolloutInstanceId('a:b')).toThrow(RangeError);
     expect(() => rolloutInstanceId('@a')).toThrow(RangeError);
     expect(() => waveInstanceId('a', -1)).toThrow(RangeError);
+    expect(() => waveInstanceId('a', 0, 0.5)).toThrow(RangeError);
     expect(() => batchInstanceId('a', 0, 1.5)).toThrow(RangeError);
     expect(() => batchInstanceId('a', 0, 1, -1)).toThrow(RangeError);
     expect(() => deviceInstanceId('a', 'has/slash')).toThrow(RangeError);

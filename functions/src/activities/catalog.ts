@@ -1,0 +1,23 @@
+/**
+ * The activities by name, with their handlers' types. Orchestrators import this module only:
+ * the handlers come in as types (erased at compile time), so no orchestrator loads an SDK, and a
+ * call's input and result are checked against the activity's own signature (see
+ * orchestrators/durable.ts, callActivity).
+ */
+import type { invokeFirmwareUpdate } from './invokeFirmwareUpdate';
+import type { readDeviceTwin } from './readDeviceTwin';
+import type { resolveTargets } from './resolveTargets';
+import type { sendEvent } from './sendEvent';
+
+export interface Activities {
+  resolveTargets: typeof resolveTargets;
+  invokeFirmwareUpdate: typeof invokeFirmwareUpdate;
+  readDeviceTwin: typeof readDeviceTwin;
+  sendEvent: typeof sendEvent;
+}
+
+export type ActivityName = keyof Activities;
+export type ActivityInput<N extends ActivityName> = Parameters<Activities[N]>[0];
+export type ActivityResult<N extends ActivityName> = Awaited<ReturnType<Activities[N]>>;
+
+export const ACTIVITY_NAMES = ['resolveTargets', 'invokeFirmwareUpdate', 'readDeviceTwin', 'sendEvent'] as const satisfies readonly ActivityName[];

@@ -1,0 +1,111 @@
+/**
+ * Activity: invokes the device's firmwareUpdate direct method and says, as a typed outcome, what
+ * the answer means for the rollout. It never throws for an answer the device or the hub gave;
+ * only the device orchestration decides what to do next (retry, fail, follow the twin).
+ */
+import type { InvocationContext } from '@azure/functions';
+import * as df from 'durable-functions';
+import { FIRMWARE_UPDATE_METHOD, METHOD_STATUS } from '../../../contracts/firmwareUpdate';
+import type { FirmwareUpdateReport, FirmwareUpdateRequest } from '../../../contracts/firmwareUpdate';
+import { parseFirmwareUpdateReport } from '../rollout';
+import { logEvent } from '../logging';
+import type { ActivityName } from './catalog';
+import { describeFailure, hubFailure, iotHub } from './iotHub';
+import type { HubFailure } from './iotHub';
+
+export interface InvokeFirmwareUpdateInput {
+  deviceId: string;
+  request: FirmwareUpdateRequest;
+  /** IoT Hub's responseTimeoutInSeconds: how long the hub waits for the device's answer. */
+  responseTimeoutInSeconds: number;
+}
+
+export type InvokeOutcome =
+  /** 200: the device took the update and will report through its twin. */
+  | { kind: 'accepted' }
+  /** 200: the device is already working on this rollout; its current report, if readable. */
+  | { kind: 'current'; state: FirmwareUpdateReport | null }
+  /** 200: the device already runs this version. */
+  | { kind: 'alreadyInstalled'; fwVersion: string }
+  /** 400: the device rejected the request, naming the field. */
+  | { kind: 'invalid'; field: string; message: string }
+  /** 409: the device is busy with another update. */
+  | { kind: 'busy'; rolloutId: string | null; message: string }
+  /** 404103: the device is not connected. */
+  | { kind: 'offline'; message: string }
+  /** Anything else; `retryable` when trying again later may help (timeouts, throttling, 5xx). */
+  | { kind: 'error'; code: string; message: string; retryable: boolean };
+
+export async function invokeFirmwareUpdate(input: InvokeFirmwareUpdateInput, context: InvocationContext): Promise<InvokeOutcome> {
+  let outcome: InvokeOutcome;
+  try {
+    const { result } = await iotHub().client.invokeDeviceMethod(input.deviceId, {
+      methodName: FIRMWARE_UPDATE_METHOD,
+      payload: input.request,
+      responseTimeoutInSeconds: input.responseTimeoutInSeconds,
+      connectTimeoutInSeconds: 0,
+    });
+    const answer = (result ?? {}) as { status?: unknown; payload?: unknown };
+    outcome = methodOutcome(answer.status, answer.payload, input.request.rolloutId);
+  } catch (error) {
+    outcome = failureOutcome(hubFailure(error));
+  }
+  logEvent(context, outcome.kind === 'error' ? 'warn' : 'info', 'firmwareUpdate.invoked', {
+    rolloutId: input.request.rolloutId,
+    deviceId: input.deviceId,
+    outcome: outcome.kind,
+    ...(outcome.kind === 'error' ? { code: outcome.code, message: outcome.message } : {}),
+  });
+  return outcome;
+}
+
+/** The device answered: what its status and payload mean (see contracts/firmwareUpdate.ts). */
+export function methodOutcome(status: unknown, payload: unknown, rolloutId: string): InvokeOutcome {
+  const body = (typeof payload === 'object' && payload !== null ? payload : {}) as Record<string, unknown>;
+  const text = (value: unknown, fallback: string): string => (typeof value === 'string' ? value : fallback);
+  if (status === METHOD_STATUS.ok) {
+    if (body.status === 'accepted' && body.rolloutId === rolloutId) return { kind: 'accepted' };
+    if (body.status === 'current' && body.rolloutId === rolloutId) {
+      const state = parseFirmwareUpdateReport(body.state);
+      return { kind: 'current', state: state.ok ? state.value : null };
+    }
+    if (body.status === 'alreadyInstalled') return { kind: 'alreadyInstalled', fwVersion: text(body.fwVersion, '') };
+  }
+  if (status === METHOD_STATUS.badRequest) {
+    return { kind: 'invalid', field: text(body.field, '(payload)'), message: text(body.message, 'the device rejected the request') };
+  }
+  if (status === METHOD_STATUS.conflict) {
+    return { kind: 'busy', rolloutId: typeof body.rolloutId === 'string' ? body.rolloutId : null, message: text(body.message, 'the device is busy') };
+  }
+  const shown = JSON.stringify(payload ?? null).slice(0, 300);
+  return {
+    kind: 'error',
+    code: 'unexpectedAnswer',
+    message: `the device answered ${String(status)} ${shown}`,
+    retryable: typeof status === 'number' && status >= 500,
+  };
+}
+
+/** The hub answered with an error (or nothing answered at all). */
+export function failureOutcome(failure: HubFailure): InvokeOutcome {
+  const message = describeFailure(failure);
+  if (failure.errorCode === 404103) return { kind: 'offline', message };
+  if (failure.errorCode === 404001 || failure.name === 'DeviceNotFoundError') return { kind: 'error', code: 'deviceNotFound', message, retryable: false };
+  switch (failure.status) {
+    case 404:
+      // A 404 without a readable code: the device is not reachable now; trying again is safe.
+      return { kind: 'offline', message };
+    case 504:
+    case 408:
+      return { kind: 'error', code: 'methodTimeout', message, retryable: true };
+    case 401:
+    case 403:
+      return { kind: 'error', code: 'hubUnauthorized', message, retryable: false };
+    case 400:
+      return { kind: 'error', code: 'hubRejected', message, retryable: false };
+    default:
+      return { kind: 'error', code: failure.status === null ? 'hubUnreachable' : 'hubError', message, retryable: true };
+  }
+}
+
+df.app.activity('invokeFirmwareUpdate' satisfies ActivityName, { handler: invokeFirmwareUpdate });

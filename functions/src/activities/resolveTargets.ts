@@ -1,0 +1,117 @@
+/**
+ * Activity: turns a rollout's target into device ids through IoT Hub twin queries, page by page,
+ * and splits off the devices already on the firmware version (they are `skipped`).
+ *
+ * - `{query}` becomes `SELECT deviceId, properties.reported.firmware.currentFwVersion AS
+ *   currentFwVersion FROM devices WHERE (<query>)`, read in pages of QUERY_PAGE_SIZE with IoT
+ *   Hub's continuation token; only the two projected fields travel, never whole twins.
+ * - `{deviceIds}` is looked up with `deviceId IN [...]` queries of at most LOOKUP_CHUNK ids.
+ *   A listed device the hub does not know stays a target: the method call then fails it with
+ *   deviceNotFound, so the operator sees it in the rollout instead of it silently disappearing.
+ */
+import type { InvocationContext } from '@azure/functions';
+import * as df from 'durable-functions';
+import type { TargetSpec } from '../rollout';
+import { logEvent } from '../logging';
+import type { ActivityName } from './catalog';
+import { describeFailure, hubFailure, iotHub } from './iotHub';
+
+export interface ResolveTargetsInput {
+  rolloutId: string;
+  target: TargetSpec;
+  fwVersion: string;
+}
+
+export interface ResolveTargetsResult {
+  /** Devices to update, de-duplicated, in the order found. */
+  targets: string[];
+  /** Devices that already report `firmware.currentFwVersion` equal to the version. */
+  skipped: string[];
+}
+
+export const QUERY_PAGE_SIZE = 1000;
+export const LOOKUP_CHUNK = 100;
+
+interface VersionRow {
+  deviceId?: unknown;
+  currentFwVersion?: unknown;
+}
+
+export async function resolveTargets(input: ResolveTargetsInput, context: InvocationContext): Promise<ResolveTargetsResult> {
+  const started = Date.now();
+  const rows: VersionRow[] = [];
+  let pages = 0;
+  const selection = 'SELECT deviceId, properties.reported.firmware.currentFwVersion AS currentFwVersion FROM devices';
+  if ('query' in input.target) {
+    pages += await readQuery(`${selection} WHERE (${input.target.query})`, rows);
+  } else {
+    for (const chunk of lookupChunks(input.target.deviceIds)) {
+      pages += await readQuery(`${selection} WHERE deviceId IN [${chunk.map(quoted).join(', ')}]`, rows);
+    }
+  }
+  const found = new Map<string, string | null>();
+  for (const row of rows) {
+    if (typeof row.deviceId === 'string' && !found.has(row.deviceId)) {
+      found.set(row.deviceId, typeof row.currentFwVersion === 'string' ? row.currentFwVersion : null);
+    }
+  }
+  const candidates = 'query' in input.target ? [...found.keys()] : [...new Set(input.target.deviceIds)];
+  const result: ResolveTargetsResult = { targets: [], skipped: [] };
+  for (const deviceId of candidates) (found.get(deviceId) === input.fwVersion ? result.skipped : result.targets).push(deviceId);
+  logEvent(context, 'info', 'targets.resolved', {
+    rolloutId: input.rolloutId,
+    targets: result.targets.length,
+    skipped: result.skipped.length,
+    pages,
+    ms: Date.now() - started,
+  });
+  return result;
+}
+
+/**
+ * Reads every page. The token is passed to next() explicitly: azure-iothub 1.16's Query.next()
+ * called without arguments sends no continuation at all and so returns the first page forever.
+ */
+async function readQuery(sql: string, rows: VersionRow[]): Promise<number> {
+  const query = iotHub().registry.createQuery(sql, QUERY_PAGE_SIZE);
+  let pages = 0;
+  let previous: string | null = null;
+  do {
+    let page: unknown;
+    try {
+      page = (await query.next(query.continuationToken)).result;
+    } catch (error) {
+      throw new Error(`the twin query failed (${describeFailure(hubFailure(error))}): ${sql.slice(0, 200)}`);
+    }
+    pages += 1;
+    if (Array.isArray(page)) rows.push(...(page as VersionRow[]));
+    if (query.hasMoreResults && query.continuationToken === previous) throw new Error(`the twin query returned the same continuation twice: ${sql.slice(0, 200)}`);
+    previous = query.continuationToken;
+  } while (query.hasMoreResults);
+  return pages;
+}
+
+/** Device ids never contain `"` or `\`, so double quotes need no escaping. */
+function quoted(deviceId: string): string {
+  return `"${deviceId}"`;
+}
+
+/** Chunks of at most LOOKUP_CHUNK ids and about 4 KB of query text each. */
+export function lookupChunks(deviceIds: readonly string[]): string[][] {
+  const chunks: string[][] = [];
+  let current: string[] = [];
+  let length = 0;
+  for (const id of new Set(deviceIds)) {
+    if (current.length >= LOOKUP_CHUNK || (current.length > 0 && length + id.length + 4 > 4000)) {
+      chunks.push(current);
+      current = [];
+      length = 0;
+    }
+    current.push(id);
+    length += id.length + 4;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
+df.app.activity('resolveTargets' satisfies ActivityName, { handler: resolveTargets });

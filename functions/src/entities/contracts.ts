@@ -1,0 +1,89 @@
+/**
+ * The durable entities by name, their ids and their operations' inputs: what orchestrators and
+ * the HTTP API need to talk to them, without loading the entity functions.
+ *
+ *   rolloutControl@<rolloutId>        commands and phase (rollout/rolloutControl.ts)
+ *   rolloutLedger@<rolloutId>         counts per wave (rollout/rolloutLedger.ts)
+ *   deviceShard@<rolloutId>:s<n>      per-device rows, hashed by device id (rollout/deviceRows.ts)
+ *   rolloutCatalog@all                the list of rollouts (rollout/rolloutCatalog.ts)
+ */
+import * as df from 'durable-functions';
+import type {
+  CatalogEntry,
+  ControlOperation,
+  DeviceMove,
+  DeviceRow,
+  LedgerPlan,
+  PhaseReport,
+  RolloutState,
+  Totals,
+  WaveState,
+} from '../rollout';
+
+export const ENTITY = {
+  control: 'rolloutControl',
+  ledger: 'rolloutLedger',
+  shard: 'deviceShard',
+  catalog: 'rolloutCatalog',
+} as const;
+
+export const CATALOG_KEY = 'all';
+
+export interface EntityOperations {
+  rolloutControl: {
+    /** Returns the RolloutControlState. */
+    get: undefined;
+    command: { operation: ControlOperation; at: string };
+    phase: PhaseReport & { at: string };
+  };
+  rolloutLedger: {
+    get: undefined;
+    plan: { plan: LedgerPlan; at: string };
+    waveState: { index: number; state: WaveState; at: string };
+    waveFinal: { index: number; state: WaveState; totals: Totals; at: string };
+    moves: { moves: DeviceMove[]; at: string };
+  };
+  deviceShard: {
+    get: undefined;
+    /** Planned devices, grouped by wave (null: skipped before planning): compact, as it travels in the rollout's history. */
+    addRows: { groups: { wave: number | null; deviceIds: string[] }[]; at: string };
+    update: { row: DeviceRow };
+  };
+  rolloutCatalog: {
+    get: undefined;
+    register: CatalogEntry;
+    state: { id: string; state: RolloutState; at: string };
+  };
+}
+
+export type EntityName = keyof EntityOperations;
+export type OperationName<E extends EntityName> = keyof EntityOperations[E] & string;
+export type OperationInput<E extends EntityName, O extends OperationName<E>> = EntityOperations[E][O];
+
+/** An entity id that knows which entity it names, so operations and inputs are checked. */
+export type TypedEntityId<E extends EntityName> = df.EntityId & { readonly name: E };
+
+function entityId<E extends EntityName>(name: E, key: string): TypedEntityId<E> {
+  return new df.EntityId(name, key) as TypedEntityId<E>;
+}
+
+export function controlEntity(rolloutId: string): TypedEntityId<'rolloutControl'> {
+  return entityId(ENTITY.control, rolloutId);
+}
+
+export function ledgerEntity(rolloutId: string): TypedEntityId<'rolloutLedger'> {
+  return entityId(ENTITY.ledger, rolloutId);
+}
+
+export function shardEntity(rolloutId: string, shard: number): TypedEntityId<'deviceShard'> {
+  return entityId(ENTITY.shard, `${rolloutId}:s${shard}`);
+}
+
+/** The rollout a shard key belongs to (rollout ids have no `:`). */
+export function rolloutOfShardKey(key: string): string {
+  return key.slice(0, key.indexOf(':'));
+}
+
+export function catalogEntity(): TypedEntityId<'rolloutCatalog'> {
+  return entityId(ENTITY.catalog, CATALOG_KEY);
+}

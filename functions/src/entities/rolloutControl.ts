@@ -1,0 +1,28 @@
+/**
+ * Entity rolloutControl@<rolloutId>: the rollout's control register (rollout/rolloutControl.ts).
+ * Written by the HTTP API (operator commands) and the rollout orchestration (its phase); read by
+ * the rollout, wave and device orchestrations (callEntity get) and the HTTP API.
+ */
+import * as df from 'durable-functions';
+import { CONTROL_OPERATIONS, ROLLOUT_STATES, applyCommand, initialControlState, reportPhase } from '../rollout';
+import type { ControlOperation, RolloutControlState, RolloutState } from '../rollout';
+import { ENTITY } from './contracts';
+import type { EntityOperations } from './contracts';
+import { entityHandler, isObject } from './entityState';
+
+export const rolloutControlEntity = entityHandler<RolloutControlState>(initialControlState, {
+  get: (state) => ({ result: state }),
+  command: (state, input) => {
+    if (!isObject(input) || !(CONTROL_OPERATIONS as readonly unknown[]).includes(input.operation) || typeof input.at !== 'string') return {};
+    const command = input as unknown as EntityOperations['rolloutControl']['command'];
+    return { state: applyCommand(state, command.operation as ControlOperation, command.at) };
+  },
+  phase: (state, input) => {
+    if (!isObject(input) || !(ROLLOUT_STATES as readonly unknown[]).includes(input.phase) || typeof input.at !== 'string') return {};
+    const report = input as unknown as EntityOperations['rolloutControl']['phase'];
+    const wave = typeof report.wave === 'number' ? report.wave : null;
+    return { state: reportPhase(state, { phase: report.phase as RolloutState, wave, ...(report.pausedBy === 'threshold' ? { pausedBy: 'threshold' } : {}) }, report.at) };
+  },
+});
+
+df.app.entity(ENTITY.control, rolloutControlEntity);

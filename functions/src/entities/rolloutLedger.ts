@@ -1,0 +1,43 @@
+/**
+ * Entity rolloutLedger@<rolloutId>: the rollout's counts per wave (rollout/rolloutLedger.ts), for
+ * GET /api/rollouts/{id}. Written by the rollout orchestration (plan, wave states and final
+ * totals) and by the device shards (device moves).
+ */
+import * as df from 'durable-functions';
+import { WAVE_STATES, applyMoves, finishWave, planLedger, setWaveState } from '../rollout';
+import type { RolloutLedgerState, WaveState } from '../rollout';
+import { ENTITY } from './contracts';
+import type { EntityOperations } from './contracts';
+import { entityHandler, isObject } from './entityState';
+
+type Ops = EntityOperations['rolloutLedger'];
+/** No ledger until the rollout is planned. */
+type Ledger = RolloutLedgerState | null;
+
+const isWaveState = (value: unknown): value is WaveState => (WAVE_STATES as readonly unknown[]).includes(value);
+
+export const rolloutLedgerEntity = entityHandler<Ledger>(() => null, {
+  get: (state) => ({ result: state }),
+  plan: (state, input) => {
+    if (state !== null || !isObject(input) || !isObject(input.plan) || typeof input.at !== 'string') return {};
+    const { plan, at } = input as Ops['plan'];
+    return { state: planLedger(plan, at) };
+  },
+  waveState: (state, input) => {
+    if (state === null || !isObject(input) || typeof input.index !== 'number' || !isWaveState(input.state)) return {};
+    const op = input as Ops['waveState'];
+    return { state: setWaveState(state, op.index, op.state, op.at) };
+  },
+  waveFinal: (state, input) => {
+    if (state === null || !isObject(input) || typeof input.index !== 'number' || !isWaveState(input.state) || !isObject(input.totals)) return {};
+    const op = input as Ops['waveFinal'];
+    return { state: finishWave(state, op.index, op.state, op.totals, op.at) };
+  },
+  moves: (state, input) => {
+    if (state === null || !isObject(input) || !Array.isArray(input.moves)) return {};
+    const op = input as Ops['moves'];
+    return { state: applyMoves(state, op.moves, op.at) };
+  },
+});
+
+df.app.entity(ENTITY.ledger, rolloutLedgerEntity);

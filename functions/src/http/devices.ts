@@ -1,0 +1,163 @@
+/**
+ * GET /api/rollouts/{id}/devices?state=&top=&continuationToken= and
+ * GET /api/rollouts/{id}/devices/{deviceId}.
+ *
+ * The listing reads the rollout's device shards (entities of ≈1000 rows each, by hash of the
+ * device id) in order; a page stops at `top` rows or after MAX_SHARDS_PER_PAGE shards, and the
+ * continuation token says where to go on (shard, row). Rows only ever get appended to a shard, so
+ * a token stays valid while the rollout runs. With a state filter a page may hold fewer than
+ * `top` rows and still have a token: follow it until it is null.
+ *
+ * One device: its orchestration's customStatus holds the full tracking with the timeline; a
+ * device whose orchestration has not started (pending, or skipped before planning) is answered
+ * from its shard row.
+ */
+import { app } from '@azure/functions';
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import * as df from 'durable-functions';
+import { statusOrNull } from '../durableClient';
+import { ledgerEntity, shardEntity } from '../entities/contracts';
+import type { DeviceInput } from '../orchestrators/device';
+import { DEVICE_ID_RULE, DEVICE_ROLLOUT_STATES, deviceInstanceId, effectiveRow, isValidDeviceId, isWaveFinal, shardOf } from '../rollout';
+import type { DeviceRolloutState, DeviceRow, DeviceShardState, DeviceTracking, RolloutLedgerState, SpecProblem } from '../rollout';
+import { decodeToken, deviceLink, durableClientInput, encodeToken, isRecord, json, notFound, pageSize, rolloutIdOf, validationFailed } from './common';
+import { readEntity } from './rollouts';
+
+export const DEFAULT_DEVICE_PAGE = 100;
+export const MAX_DEVICE_PAGE = 1000;
+/** Shards read for one page at most, so a rare state filter cannot make one request read them all. */
+export const MAX_SHARDS_PER_PAGE = 10;
+
+interface DevicesCursor {
+  shard: number;
+  row: number;
+}
+
+function isCursor(value: unknown): value is DevicesCursor {
+  return isRecord(value) && Number.isSafeInteger(value.shard) && Number.isSafeInteger(value.row) && (value.shard as number) >= 0 && (value.row as number) >= 0;
+}
+
+function isDeviceState(value: string): value is DeviceRolloutState {
+  return (DEVICE_ROLLOUT_STATES as readonly string[]).includes(value);
+}
+
+export async function listRolloutDevices(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const id = rolloutIdOf(request);
+  if (!id.ok) return id.response;
+  const problems: SpecProblem[] = [];
+  const stateParam = request.query.get('state');
+  if (stateParam !== null && stateParam !== '' && !isDeviceState(stateParam)) problems.push({ field: 'state', message: `must be one of ${DEVICE_ROLLOUT_STATES.join(', ')}` });
+  const top = pageSize(request, 'top', DEFAULT_DEVICE_PAGE, MAX_DEVICE_PAGE);
+  if (typeof top !== 'number') problems.push(top);
+  const token = request.query.get('continuationToken');
+  const cursor = token === null || token === '' ? { shard: 0, row: 0 } : decodeToken(token, isCursor);
+  if (cursor === null) problems.push({ field: 'continuationToken', message: 'is not a token this API issued' });
+  if (problems.length > 0 || typeof top !== 'number' || cursor === null) return validationFailed(problems);
+  const filter = stateParam !== null && stateParam !== '' && isDeviceState(stateParam) ? stateParam : null;
+
+  const client = df.getClient(context);
+  const ledger = await readEntity<RolloutLedgerState>(client, ledgerEntity(id.id));
+  if (ledger === null) {
+    if ((await statusOrNull(client, id.id)) === null) return notFound(`No rollout ${id.id}.`);
+    return json(200, { items: [], continuationToken: null, planned: false });
+  }
+
+  const items: (DeviceRow & { links: { self: string } })[] = [];
+  let { shard, row } = cursor;
+  let read = 0;
+  while (shard < ledger.shardCount && items.length < top && read < MAX_SHARDS_PER_PAGE) {
+    const rows = (await readEntity<DeviceShardState>(client, shardEntity(id.id, shard)))?.rows ?? [];
+    read += 1;
+    for (; row < rows.length && items.length < top; row += 1) {
+      const effective = effectiveRow(rows[row], (wave) => isWaveFinal(ledger, wave));
+      if (filter === null || effective.state === filter) items.push({ ...effective, links: { self: deviceLink(request, id.id, effective.deviceId) } });
+    }
+    if (row >= rows.length) {
+      shard += 1;
+      row = 0;
+    }
+  }
+  const done = shard >= ledger.shardCount;
+  return json(200, { items, continuationToken: done ? null : encodeToken({ shard, row } satisfies DevicesCursor), planned: true });
+}
+
+export interface DeviceView {
+  rolloutId: string;
+  deviceId: string;
+  wave: number | null;
+  state: DeviceRolloutState;
+  status: DeviceTracking['status'];
+  phase: DeviceTracking['phase'] | null;
+  error: DeviceTracking['error'];
+  currentFwVersion: string | null;
+  twinVersion: number | null;
+  progress: number | null;
+  updatedAt: string;
+  timeline: DeviceTracking['timeline'];
+  timelineDropped: number;
+  /** The device orchestration's runtime status; null when it has not started. */
+  orchestration: string | null;
+}
+
+export async function getRolloutDevice(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const id = rolloutIdOf(request);
+  if (!id.ok) return id.response;
+  const deviceId = request.params.deviceId ?? '';
+  if (!isValidDeviceId(deviceId)) return validationFailed([{ field: 'deviceId', message: `must be ${DEVICE_ID_RULE}` }]);
+  const client = df.getClient(context);
+
+  const instance = await statusOrNull(client, deviceInstanceId(id.id, deviceId));
+  const tracking = instance?.customStatus as DeviceTracking | undefined | null;
+  if (instance !== null && isRecord(tracking) && Array.isArray(tracking.timeline)) {
+    const input = instance.input as DeviceInput | undefined;
+    const view: DeviceView = {
+      rolloutId: id.id,
+      deviceId,
+      wave: typeof input?.wave === 'number' ? input.wave : null,
+      state: tracking.state,
+      status: tracking.status,
+      phase: tracking.phase,
+      error: tracking.error,
+      currentFwVersion: tracking.currentFwVersion,
+      twinVersion: tracking.twinVersion,
+      progress: tracking.progress,
+      updatedAt: tracking.updatedAt,
+      timeline: tracking.timeline,
+      timelineDropped: tracking.timelineDropped,
+      orchestration: instance.runtimeStatus,
+    };
+    return json(200, view);
+  }
+
+  // Not started (or not yet reporting): the device's row.
+  const ledger = await readEntity<RolloutLedgerState>(client, ledgerEntity(id.id));
+  if (ledger === null) {
+    const exists = (await statusOrNull(client, id.id)) !== null;
+    return notFound(exists ? `Rollout ${id.id} has not planned its devices yet.` : `No rollout ${id.id}.`);
+  }
+  const shard = await readEntity<DeviceShardState>(client, shardEntity(id.id, shardOf(deviceId, ledger.shardCount)));
+  const found = shard?.rows.find((row) => row.deviceId === deviceId);
+  if (found === undefined) return notFound(`Device ${deviceId} is not a target of rollout ${id.id}.`);
+  const row = effectiveRow(found, (wave) => isWaveFinal(ledger, wave));
+  const detail = row.state === 'skipped' ? 'already on the version when the rollout resolved its targets' : row.state === 'canceled' ? 'not started: the rollout stopped before its turn' : 'planned';
+  const view: DeviceView = {
+    rolloutId: id.id,
+    deviceId,
+    wave: row.wave,
+    state: row.state,
+    status: row.status,
+    phase: null,
+    error: row.error,
+    currentFwVersion: null,
+    twinVersion: null,
+    progress: null,
+    updatedAt: row.updatedAt,
+    timeline: [{ time: row.updatedAt, state: row.state, detail }],
+    timelineDropped: 0,
+    orchestration: instance?.runtimeStatus ?? null,
+  };
+  return json(200, view);
+}
+
+app.http('listRolloutDevices', { route: 'rollouts/{id}/devices', methods: ['GET'], authLevel: 'function', extraInputs: [durableClientInput], handler: listRolloutDevices });
+app.http('getRolloutDevice', { route: 'rollouts/{id}/devices/{deviceId}', methods: ['GET'], authLevel: 'function', extraInputs: [durableClientInput], handler: getRolloutDevice });

@@ -1,0 +1,210 @@
+/**
+ * POST /api/rollouts, GET /api/rollouts, GET /api/rollouts/{id}.
+ *
+ * Where the answers come from (all through the DurableClient):
+ * - a rollout exists when its orchestration instance exists (instance id = rollout id); its input
+ *   holds the spec's hash, which is how a re-POST is told from a conflicting one;
+ * - GET /api/rollouts/{id} reads the rollout's ledger entity (counts per wave, updated by every
+ *   device state change within seconds) and control entity (state, pending commands);
+ * - GET /api/rollouts reads the catalog entity, newest first.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { app } from '@azure/functions';
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import * as df from 'durable-functions';
+import type { DurableClient } from 'durable-functions';
+import { statusOrNull } from '../durableClient';
+import { catalogEntity, controlEntity, ledgerEntity } from '../entities/contracts';
+import { logEvent } from '../logging';
+import { ORCHESTRATION } from '../orchestrators/names';
+import type { RolloutCustomStatus, RolloutInput, RolloutOutput } from '../orchestrators/rollout';
+import {
+  BODY_FIELD,
+  DEFAULT_CATALOG_PAGE,
+  MAX_CATALOG_PAGE,
+  catalogPage,
+  displayState,
+  emptyCatalog,
+  initialControlState,
+  isFinalRolloutState,
+  ledgerStatus,
+  parseRolloutSpec,
+  rolloutStatus,
+  specFingerprint,
+  totalsOf,
+  waveStatus,
+} from '../rollout';
+import type { CatalogCursor, CatalogEntry, RolloutCatalogState, RolloutControlState, RolloutLedgerState, RolloutSpec, RolloutStatus } from '../rollout';
+import { ALLOW_INSECURE_FIRMWARE_URI, flagSetting } from '../settings';
+import { decodeToken, durableClientInput, encodeToken, failure, isRecord, json, notFound, pageSize, rolloutIdOf, rolloutLinks, validationFailed } from './common';
+import type { RolloutLinks } from './common';
+
+export function specHash(spec: RolloutSpec): string {
+  return createHash('sha256').update(specFingerprint(spec)).digest('hex');
+}
+
+// ---- POST /api/rollouts -----------------------------------------------------------------------
+
+export async function createRollout(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const text = await request.text();
+  if (text.trim() === '') return validationFailed([{ field: BODY_FIELD, message: 'is required: a JSON object describing the rollout' }]);
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (error) {
+    return validationFailed([{ field: BODY_FIELD, message: `must be valid JSON (${error instanceof Error ? error.message : String(error)})` }]);
+  }
+  const parsed = parseRolloutSpec(body, { allowInsecureFirmwareUri: flagSetting(ALLOW_INSECURE_FIRMWARE_URI) });
+  if (!parsed.ok) {
+    logEvent(context, 'info', 'http.rolloutRejected', { problems: parsed.problems.length });
+    return validationFailed(parsed.problems);
+  }
+  const rolloutId = parsed.spec.rolloutId ?? randomUUID();
+  const spec: RolloutSpec = { ...parsed.spec, rolloutId };
+  const hash = specHash(spec);
+  const client = df.getClient(context);
+
+  const existing = await statusOrNull(client, rolloutId);
+  if (existing !== null) return sameOrConflict(request, rolloutId, hash, existing.input);
+
+  const input: RolloutInput = { rolloutId, spec, specHash: hash, createdAt: new Date().toISOString() };
+  try {
+    await client.startNew(ORCHESTRATION.rollout, { instanceId: rolloutId, input });
+  } catch (error) {
+    // Two POSTs of the same id at once: the other one started it.
+    const raced = await statusOrNull(client, rolloutId);
+    if (raced !== null) return sameOrConflict(request, rolloutId, hash, raced.input);
+    throw error;
+  }
+  logEvent(context, 'info', 'http.rolloutCreated', { rolloutId, firmwareVersion: spec.firmware.version, waves: spec.waves.length });
+  const links = rolloutLinks(request, rolloutId);
+  return json(202, { id: rolloutId, created: true, links }, { location: links.status, 'retry-after': '5' });
+}
+
+function sameOrConflict(request: HttpRequest, rolloutId: string, hash: string, existingInput: unknown): HttpResponseInit {
+  const existingHash = isRecord(existingInput) ? existingInput.specHash : undefined;
+  const links = rolloutLinks(request, rolloutId);
+  if (existingHash === hash) return json(200, { id: rolloutId, created: false, links }, { location: links.status });
+  return failure(409, 'conflict', `Rollout ${rolloutId} exists with a different spec; use another rolloutId or repeat the original request.`, { id: rolloutId, links });
+}
+
+// ---- GET /api/rollouts ------------------------------------------------------------------------
+
+const LIST_READ_CONCURRENCY = 10;
+
+/** A rollout the catalog knows but the task hub no longer does (purged). */
+function catalogView(request: HttpRequest, entry: CatalogEntry) {
+  return {
+    id: entry.id,
+    state: entry.state,
+    firmware: { version: entry.firmwareVersion },
+    createdAt: entry.createdAt,
+    updatedAt: entry.updatedAt,
+    totals: totalsOf(),
+    waves: [],
+    links: rolloutLinks(request, entry.id),
+  };
+}
+
+function isCursor(value: unknown): value is CatalogCursor {
+  return isRecord(value) && typeof value.createdAt === 'string' && typeof value.id === 'string';
+}
+
+export async function listRollouts(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const top = pageSize(request, 'top', DEFAULT_CATALOG_PAGE, MAX_CATALOG_PAGE);
+  const token = request.query.get('continuationToken');
+  const cursor = token === null || token === '' ? undefined : decodeToken(token, isCursor);
+  const problems = [...(typeof top === 'number' ? [] : [top]), ...(cursor === null ? [{ field: 'continuationToken', message: 'is not a token this API issued' }] : [])];
+  if (problems.length > 0 || typeof top !== 'number' || cursor === null) return validationFailed(problems);
+
+  const client = df.getClient(context);
+  const catalog = await readEntity<RolloutCatalogState>(client, catalogEntity());
+  const page = catalogPage(catalog ?? emptyCatalog(), top, cursor);
+  // Each rollout as GET /api/rollouts/{id} shows it (two entity reads each, a few at a time).
+  const items: (RolloutView | ReturnType<typeof catalogView>)[] = [];
+  for (let i = 0; i < page.items.length; i += LIST_READ_CONCURRENCY) {
+    const slice = page.items.slice(i, i + LIST_READ_CONCURRENCY);
+    items.push(...(await Promise.all(slice.map(async (entry) => (await loadRollout(client, request, entry.id)) ?? catalogView(request, entry)))));
+  }
+  return json(200, { items, continuationToken: page.next === null ? null : encodeToken(page.next) });
+}
+
+// ---- GET /api/rollouts/{id} -------------------------------------------------------------------
+
+export interface RolloutView extends RolloutStatus {
+  /** What the orchestration is doing: resolvingTargets, running, soaking, awaitingApproval, paused, or the final state. */
+  phase: string;
+  control: {
+    command: RolloutControlState['command'];
+    pauseReason: RolloutControlState['pauseReason'];
+    approvedThrough: number;
+    log: RolloutControlState['log'];
+  };
+  error?: string;
+  links: RolloutLinks;
+}
+
+export async function getRollout(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const id = rolloutIdOf(request);
+  if (!id.ok) return id.response;
+  const view = await loadRollout(df.getClient(context), request, id.id);
+  return view === null ? notFound(`No rollout ${id.id}.`) : json(200, view);
+}
+
+/**
+ * The rollout as GET /api/rollouts/{id} shows it; null when there is no such rollout.
+ *
+ * While it runs: the ledger's live counts and the control entity's state. Once it is over: the
+ * orchestration's output, whose totals are final and exact (the ledger's last moves may still be
+ * on their way when the control entity already shows the final state).
+ */
+export async function loadRollout(client: DurableClient, request: HttpRequest, rolloutId: string): Promise<RolloutView | null> {
+  const [ledger, controlState] = await Promise.all([readEntity<RolloutLedgerState>(client, ledgerEntity(rolloutId)), readEntity<RolloutControlState>(client, controlEntity(rolloutId))]);
+  const control = controlState ?? initialControlState();
+  const controlView = { command: control.command, pauseReason: control.pauseReason, approvedThrough: control.approvedThrough, log: control.log };
+  const links = rolloutLinks(request, rolloutId);
+  const finished = isFinalRolloutState(control.phase);
+  if (ledger !== null && !finished) {
+    const status = ledgerStatus(ledger, displayState(control), control.updatedAt ?? undefined);
+    return { ...status, phase: control.phase, control: controlView, links };
+  }
+  // Over, or not planned yet (resolving its targets): ask the orchestration.
+  const instance = await statusOrNull(client, rolloutId);
+  if (instance === null) return null;
+  const input = instance.input as RolloutInput | undefined;
+  const custom = instance.customStatus as RolloutCustomStatus | undefined;
+  const output = instance.output as RolloutOutput | undefined | null;
+  const firmware = ledger?.firmware ?? input?.spec.firmware ?? { version: '', uri: '', sha256: '', size: 0 };
+  const createdAt = ledger?.createdAt ?? input?.createdAt ?? instance.createdTime.toISOString();
+  const updatedAt = instance.lastUpdatedTime.toISOString();
+  if (isRecord(output) && typeof output.state === 'string' && Array.isArray(output.waves)) {
+    const inWaves = output.waves.reduce((sum, wave) => sum + wave.skipped, 0);
+    const outsideWaves = totalsOf({ skipped: Math.max(0, output.totals.skipped - inWaves) });
+    const status = rolloutStatus({ id: rolloutId, state: output.state, firmware, createdAt, updatedAt, waves: output.waves, outsideWaves });
+    return { ...status, phase: output.state, control: controlView, links, ...(output.error === undefined ? {} : { error: output.error }) };
+  }
+  if (ledger !== null) {
+    // The control entity shows the end a moment before the output is readable.
+    return { ...ledgerStatus(ledger, displayState(control), control.updatedAt ?? undefined), phase: control.phase, control: controlView, links };
+  }
+  const broken = instance.runtimeStatus === 'Failed' || instance.runtimeStatus === 'Terminated';
+  const waves = (input?.spec.waves ?? []).map((wave, index) => waveStatus({ index, name: wave.name, percent: wave.percent }, broken ? 'aborted' : 'pending', totalsOf()));
+  const status = rolloutStatus({ id: rolloutId, state: broken ? 'aborted' : displayState(control), firmware, createdAt, updatedAt, waves });
+  return {
+    ...status,
+    phase: broken ? 'aborted' : (custom?.phase ?? 'resolvingTargets'),
+    control: controlView,
+    links,
+    ...(broken ? { error: `the rollout orchestration is ${instance.runtimeStatus}` } : {}),
+  };
+}
+
+/** An entity's state, or null when it does not exist (or holds JSON null). */
+export async function readEntity<T>(client: DurableClient, entity: df.EntityId): Promise<T | null> {
+  const response = await client.readEntityState<T>(entity);
+  return response.entityExists && response.entityState !== undefined && response.entityState !== null ? response.entityState : null;
+}
+
+app.http('createRollout', { route: 'rollouts', methods: ['POST'], authLevel: 'function', extraInputs: [durableClientInput], handler: createRollout });
+app.http('listRollouts', { route: 'rollouts', methods: ['GET'], authLevel: 'function', extraInputs: [durableClientInput], handler: listRollouts });
+app.http('getRollout', { route: 'rollouts/{id}', methods: ['GET'], authLevel: 'function', extraInputs: [durableClientInput], handler: getRollout });

@@ -1,0 +1,123 @@
+/**
+ * Typed, replay-safe building blocks for the orchestrators.
+ *
+ * Two rules of durable-functions for JavaScript shape everything here:
+ *
+ * 1. A task may be put in a Task.any / Task.all once. A compound task carries its children's
+ *    actions, and the out-of-process protocol has no task ids, so a task that was already
+ *    scheduled and is put in a *new* compound is scheduled again (Azure/azure-functions-durable-js
+ *    #574). Yielding an already scheduled task on its own is safe (it is marked as scheduled).
+ *    So every Task.any here is built from fresh tasks only.
+ *
+ * 2. An external event goes to the newest *open* wait for its name, whether or not the
+ *    orchestrator is still interested in that wait (a wait that lost a Task.any stays open). The
+ *    EventInbox keeps every wait it created and hands out whatever any of them received, so an
+ *    event that lands in a wait the code has moved past is still seen, not lost.
+ */
+import type { DurableOrchestrationContext, EntityId, OrchestrationContext, Task } from 'durable-functions';
+import type { ActivityInput, ActivityName, ActivityResult } from '../activities/catalog';
+import type { EntityName, OperationInput, OperationName } from '../entities/contracts';
+import type { LogFields, LogLevel } from '../logging';
+import { logEvent } from '../logging';
+
+/** A piece of orchestrator code that yields durable tasks and returns T. */
+export type Step<T> = Generator<Task, T, unknown>;
+
+export function* callActivity<N extends ActivityName>(context: OrchestrationContext, name: N, input: ActivityInput<N>): Step<ActivityResult<N>> {
+  return (yield context.df.callActivity(name, input)) as ActivityResult<N>;
+}
+
+/** The activity's result, or the error it failed with (never throws). */
+export function* tryActivity<N extends ActivityName>(
+  context: OrchestrationContext,
+  name: N,
+  input: ActivityInput<N>,
+): Step<{ ok: true; value: ActivityResult<N> } | { ok: false; error: string }> {
+  try {
+    return { ok: true, value: yield* callActivity(context, name, input) };
+  } catch (error) {
+    return { ok: false, error: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/**
+ * An activity tried up to `attempts` times, waiting `firstDelaySeconds`, then twice that, … on a
+ * durable timer between tries. Written out instead of callActivityWithRetry so that every step is
+ * an ordinary action in the history.
+ */
+export function* activityWithRetry<N extends ActivityName>(
+  context: OrchestrationContext,
+  name: N,
+  input: ActivityInput<N>,
+  attempts: number,
+  firstDelaySeconds: number,
+): Step<{ ok: true; value: ActivityResult<N> } | { ok: false; error: string }> {
+  let delay = firstDelaySeconds;
+  for (let attempt = 1; ; attempt += 1) {
+    const result = yield* tryActivity(context, name, input);
+    if (result.ok || attempt >= attempts) return result;
+    yield context.df.createTimer(after(context, delay));
+    delay *= 2;
+  }
+}
+
+export function* callEntity<E extends EntityName, O extends OperationName<E>, R>(
+  context: OrchestrationContext,
+  entity: EntityId & { name: E },
+  operation: O,
+  input?: OperationInput<E, O>,
+): Step<R> {
+  return (yield context.df.callEntity(entity, operation, input)) as R;
+}
+
+export function signalEntity<E extends EntityName, O extends OperationName<E>>(
+  context: OrchestrationContext,
+  entity: EntityId & { name: E },
+  operation: O,
+  input: OperationInput<E, O>,
+): void {
+  context.df.signalEntity(entity, operation, input);
+}
+
+export function* callSubOrchestrator<R>(context: OrchestrationContext, name: string, input: unknown, instanceId: string): Step<R> {
+  return (yield context.df.callSubOrchestrator(name, input, instanceId)) as R;
+}
+
+/** Orchestration time, the only clock an orchestrator may read. */
+export function now(context: OrchestrationContext): string {
+  return context.df.currentUtcDateTime.toISOString();
+}
+
+export function after(context: OrchestrationContext, seconds: number): Date {
+  return new Date(context.df.currentUtcDateTime.getTime() + Math.round(seconds * 1000));
+}
+
+/** Logs once, not on every replay. */
+export function log(context: OrchestrationContext, level: LogLevel, event: string, fields: LogFields): void {
+  if (!context.df.isReplaying) logEvent(context, level, event, fields);
+}
+
+/** See rule 2 at the top of this module. */
+export class EventInbox<T> {
+  private waits: Task[] = [];
+
+  constructor(
+    private readonly df: DurableOrchestrationContext,
+    readonly eventName: string,
+  ) {}
+
+  /** A fresh wait for the next event; yield it (alone or in a fresh Task.any) right away. */
+  next(): Task {
+    const wait = this.df.waitForExternalEvent(this.eventName);
+    this.waits.push(wait);
+    return wait;
+  }
+
+  /** The payloads any wait of this inbox has received since the last take, each once. */
+  take(): T[] {
+    const received = this.waits.filter((wait) => wait.isCompleted);
+    if (received.length === 0) return [];
+    this.waits = this.waits.filter((wait) => !wait.isCompleted);
+    return received.map((wait) => wait.result as T);
+  }
+}

@@ -1,0 +1,345 @@
+/**
+ * The rollout orchestration: one firmware rollout across the fleet, wave by wave.
+ *
+ *   1. resolve   the resolveTargets activity runs the twin query (paged); devices already on the
+ *                version are skipped.
+ *   2. plan      planWaves (deterministic: sorted ids, integer shares); the ledger entity gets the
+ *                plan and each device shard its rows (≤ MAX_DEVICE_SHARDS signals).
+ *   3. waves     each non-empty wave runs as a wave sub-orchestration. Before every wave but the
+ *                first: soak (a durable timer of soakSeconds) and, with approval "manual", wait
+ *                for the operator's approve. A wave that stops because of the failure threshold
+ *                pauses the rollout (action pause) or aborts it (action abort); an operator pause
+ *                stops new devices the same way. After a resume the wave runs again (a new attempt)
+ *                with its devices not started yet. Cancel stops new devices; in-flight ones finish,
+ *                and every device never started is canceled.
+ *
+ * Control: operators do not talk to this orchestration directly. The HTTP API records a command
+ * in the rollout's control entity and raises a `control` event here as a wake-up; whenever the
+ * rollout decides (between waves, while soaking, awaiting approval or paused) it reads the entity.
+ * While a wave runs, the rollout simply waits for it: the wave reads the same entity before it
+ * starts new devices. A wake-up that is lost or late therefore never loses a command.
+ *
+ * Status: the customStatus carries the phase, the state and per-wave counts as this orchestration
+ * knows them (wave results); the live per-device counts are in the ledger entity (see
+ * http/rollouts.ts). The phase is also reported to the control entity and the catalog.
+ *
+ * History: resolve (≤ 4 tries) + ≤ MAX_DEVICE_SHARDS + a few signals + per wave a handful of
+ * events (sub-orchestration, timers, control reads), plus 2-4 per operator command: independent
+ * of the fleet size (the device list itself travels as one activity result and wave inputs).
+ */
+import * as df from 'durable-functions';
+import type { OrchestrationContext } from 'durable-functions';
+import { catalogEntity, controlEntity, ledgerEntity, shardEntity } from '../entities/contracts';
+import {
+  addTotals,
+  finalState,
+  groupByShard,
+  initialControlState,
+  planWaves,
+  plannedWaveStatus,
+  shardCountFor,
+  totalsOf,
+  waveInstanceId,
+  waveStatus,
+} from '../rollout';
+import type {
+  FinalRolloutState,
+  PlannedWave,
+  RolloutControlState,
+  RolloutSpec,
+  RolloutState,
+  Totals,
+  WaveState,
+  WaveStatus,
+} from '../rollout';
+import { EventInbox, activityWithRetry, after, callEntity, callSubOrchestrator, log, now, signalEntity } from './durable';
+import type { Step } from './durable';
+import { EVENT, ORCHESTRATION } from './names';
+import type { ControlEvent } from './names';
+import type { WaveInput, WaveResult } from './wave';
+
+export interface RolloutInput {
+  rolloutId: string;
+  spec: RolloutSpec;
+  /** sha256 of specFingerprint(spec): how a re-POST is told from a conflicting one. */
+  specHash: string;
+  createdAt: string;
+}
+
+export interface RolloutOutput {
+  rolloutId: string;
+  state: FinalRolloutState;
+  totals: Totals;
+  waves: WaveStatus[];
+  error?: string;
+}
+
+/** What the customStatus shows while the rollout runs. */
+export interface RolloutCustomStatus {
+  rolloutId: string;
+  specHash: string;
+  phase: 'resolvingTargets' | 'running' | 'soaking' | 'awaitingApproval' | 'paused' | FinalRolloutState;
+  state: RolloutState;
+  wave: number | null;
+  attempt: number;
+  totals: Totals;
+  waves: WaveStatus[];
+  error?: string;
+}
+
+export const RESOLVE_ATTEMPTS = 4;
+export const RESOLVE_FIRST_RETRY_SECONDS = 30;
+
+type Ending = 'finished' | 'aborted' | 'canceled';
+
+export function* rolloutOrchestrator(context: OrchestrationContext): Step<RolloutOutput> {
+  const input = context.df.getInput<RolloutInput>();
+  const { rolloutId, spec } = input;
+  const control = controlEntity(rolloutId);
+  const ledger = ledgerEntity(rolloutId);
+  const catalog = catalogEntity();
+  const inbox = new EventInbox<ControlEvent>(context.df, EVENT.control);
+
+  let waves: WaveStatus[] = spec.waves.map((wave, index) => waveStatus({ index, name: wave.name, percent: wave.percent }, 'pending', totalsOf()));
+  let outside = totalsOf();
+  let phase: RolloutCustomStatus['phase'] = 'resolvingTargets';
+  let state: RolloutState = 'running';
+  let currentWave: number | null = null;
+  let attempt = 0;
+  let error: string | undefined;
+
+  const status = (): void => {
+    const custom: RolloutCustomStatus = {
+      rolloutId,
+      specHash: input.specHash,
+      phase,
+      state,
+      wave: currentWave,
+      attempt,
+      totals: addTotals(...waves, outside),
+      waves,
+      ...(error === undefined ? {} : { error }),
+    };
+    context.df.setCustomStatus(custom);
+  };
+  /** A new phase: shown in the customStatus, reported to the control entity and the catalog. */
+  const enter = (next: RolloutCustomStatus['phase'], nextState: RolloutState, wave: number | null, pausedBy?: 'threshold'): void => {
+    const at = now(context);
+    phase = next;
+    currentWave = wave;
+    signalEntity(context, control, 'phase', { phase: nextState, wave, at, ...(pausedBy === undefined ? {} : { pausedBy }) });
+    if (nextState !== state) signalEntity(context, catalog, 'state', { id: rolloutId, state: nextState, at });
+    state = nextState;
+    status();
+    log(context, 'info', 'rollout.phase', { rolloutId, wave: wave ?? undefined, phase: next, state: nextState });
+  };
+  const setWave = (index: number, waveState: WaveState, counts?: Totals, final = false): void => {
+    const at = now(context);
+    const current = waves.find((wave) => wave.index === index);
+    const totals = totalsOfWave(counts ?? current ?? totalsOf());
+    waves = waves.map((wave) => (wave.index === index ? waveStatus(wave, waveState, totals) : wave));
+    if (final) signalEntity(context, ledger, 'waveFinal', { index, state: waveState, totals, at });
+    else signalEntity(context, ledger, 'waveState', { index, state: waveState, at });
+    status();
+  };
+
+  function* readControl(): Step<RolloutControlState> {
+    return (yield* callEntity<'rolloutControl', 'get', RolloutControlState | null>(context, control, 'get')) ?? initialControlState();
+  }
+  /** Reads the control entity until `decide` says what to do, sleeping until a wake-up between reads. */
+  function* waitForControl<T>(decide: (state: RolloutControlState) => T | undefined): Step<T> {
+    for (;;) {
+      inbox.take();
+      const decision = decide(yield* readControl());
+      if (decision !== undefined) return decision;
+      if (inbox.take().length > 0) continue; // woken while reading: read again
+      yield inbox.next();
+    }
+  }
+  function* whilePaused(): Step<'resume' | 'cancel'> {
+    return yield* waitForControl((c) => (c.command === 'cancel' ? 'cancel' : c.command === 'run' ? 'resume' : undefined));
+  }
+  function* soak(afterWave: number): Step<'done' | 'cancel'> {
+    const end = after(context, spec.soakSeconds);
+    phase = 'soaking';
+    setWave(afterWave, 'soaking', waves[afterWave], true);
+    log(context, 'info', 'rollout.soak', { rolloutId, wave: afterWave, until: end.toISOString() });
+    for (;;) {
+      inbox.take();
+      const c = yield* readControl();
+      if (c.command === 'cancel') return 'cancel';
+      if (context.df.currentUtcDateTime.getTime() >= end.getTime()) return 'done';
+      if (inbox.take().length > 0) continue;
+      yield context.df.Task.any([context.df.createTimer(end), inbox.next()]);
+    }
+  }
+
+  function* run(): Step<Ending> {
+    signalEntity(context, catalog, 'register', { id: rolloutId, createdAt: input.createdAt, firmwareVersion: spec.firmware.version, state, updatedAt: now(context) });
+    status();
+    const resolved = yield* activityWithRetry(context, 'resolveTargets', { rolloutId, target: spec.target, fwVersion: spec.firmware.version }, RESOLVE_ATTEMPTS, RESOLVE_FIRST_RETRY_SECONDS);
+    if (!resolved.ok) {
+      error = `resolving the targets failed: ${resolved.error}`;
+      return 'aborted';
+    }
+    const { targets, skipped } = resolved.value;
+    const plan: PlannedWave[] = planWaves(targets, spec.waves);
+    const shardCount = shardCountFor(targets.length + skipped.length);
+    waves = plan.map(plannedWaveStatus);
+    outside = totalsOf({ skipped: skipped.length });
+    signalEntity(context, ledger, 'plan', {
+      plan: {
+        rolloutId,
+        firmware: spec.firmware,
+        createdAt: input.createdAt,
+        shardCount,
+        waves: plan.map((wave) => ({ index: wave.index, name: wave.name, percent: wave.percent, targeted: wave.deviceIds.length })),
+        skipped: skipped.length,
+      },
+      at: now(context),
+    });
+    publishRows(plan, skipped, shardCount);
+    log(context, 'info', 'rollout.planned', { rolloutId, targets: targets.length, skipped: skipped.length, waves: plan.map((wave) => wave.deviceIds.length), shardCount });
+
+    const nonEmpty = plan.filter((wave) => wave.deviceIds.length > 0).map((wave) => wave.index);
+    for (const planned of plan) {
+      const index = planned.index;
+      if (planned.deviceIds.length === 0) {
+        setWave(index, 'completed', totalsOf(), true);
+        continue;
+      }
+      const position = nonEmpty.indexOf(index);
+      if (position > 0) {
+        const previous = nonEmpty[position - 1];
+        if (spec.soakSeconds > 0) {
+          const soaked = yield* soak(previous);
+          setWave(previous, finalState('finished', waves[previous]), waves[previous], true);
+          if (soaked === 'cancel') return 'canceled';
+        }
+        if (spec.approval === 'manual') {
+          enter('awaitingApproval', 'awaitingApproval', index);
+          setWave(index, 'awaitingApproval');
+          const approved = yield* waitForControl((c) => (c.command === 'cancel' ? 'cancel' : c.approvedThrough >= index ? 'approved' : undefined));
+          if (approved === 'cancel') return 'canceled';
+          log(context, 'info', 'rollout.approved', { rolloutId, wave: index });
+        }
+      }
+      const ending = yield* runWave(planned, shardCount);
+      if (ending !== 'finished') return ending;
+    }
+    return 'finished';
+  }
+
+  /** Runs a wave to its end, through pauses and resumes; the wave's remaining devices on a stop. */
+  function* runWave(planned: PlannedWave, shardCount: number): Step<Ending> {
+    const index = planned.index;
+    let remaining = planned.deviceIds;
+    let nextBatch = 0;
+    let totals = totalsOf();
+    const waveTotals = (): Totals => addTotals(totals, totalsOf({ pending: remaining.length }));
+    attempt = 0;
+    // A pause or cancel recorded while nothing was running (soak, approval) applies before the start.
+    const before = yield* readControl();
+    if (before.command === 'cancel') return 'canceled';
+    if (before.command === 'pause') {
+      enter('paused', 'paused', index);
+      if ((yield* whilePaused()) === 'cancel') return 'canceled';
+    }
+    for (;;) {
+      enter('running', 'running', index);
+      setWave(index, 'running', waveTotals());
+      const waveInput: WaveInput = {
+        rolloutId,
+        wave: { index, name: planned.name },
+        attempt,
+        episode: 0,
+        deviceIds: remaining,
+        nextBatch,
+        totals: totalsOf(),
+        settings: { firmware: spec.firmware, timeouts: spec.deviceTimeouts, failureThreshold: spec.failureThreshold, maxConcurrency: spec.maxConcurrency, shardCount },
+      };
+      let result: WaveResult;
+      try {
+        result = yield* callSubOrchestrator<WaveResult>(context, ORCHESTRATION.wave, waveInput, waveInstanceId(rolloutId, index, attempt));
+      } catch (failure) {
+        error = `wave ${index} failed: ${failure instanceof Error ? failure.message : String(failure)}`;
+        stopWave(index, remaining, totals, 'aborted');
+        return 'aborted';
+      }
+      totals = addTotals(totals, result.totals);
+      remaining = result.remaining;
+      nextBatch = result.nextBatch;
+      switch (result.outcome) {
+        case 'completed':
+          setWave(index, finalState('finished', totals), totals, true);
+          return 'finished';
+        case 'canceled':
+          stopWave(index, remaining, totals, 'canceled');
+          return 'canceled';
+        case 'thresholdAbort':
+          error = `the failure threshold (${spec.failureThreshold.percent} %, at least ${spec.failureThreshold.minDevices} devices) was exceeded in wave ${index}`;
+          stopWave(index, remaining, totals, 'aborted');
+          return 'aborted';
+        case 'paused':
+        case 'thresholdPause':
+          enter('paused', 'paused', index, result.outcome === 'thresholdPause' ? 'threshold' : undefined);
+          setWave(index, 'paused', waveTotals());
+          if ((yield* whilePaused()) === 'cancel') {
+            stopWave(index, remaining, totals, 'canceled');
+            return 'canceled';
+          }
+          log(context, 'info', 'rollout.resumed', { rolloutId, wave: index, remaining: remaining.length });
+          attempt += 1;
+          break;
+      }
+    }
+  }
+
+  /** A wave stopped for good: its devices never started are canceled. */
+  function stopWave(index: number, remaining: readonly string[], totals: Totals, waveState: 'canceled' | 'aborted'): void {
+    setWave(index, waveState, addTotals(totals, totalsOf({ canceled: remaining.length })), true);
+  }
+
+  /** Every planned device gets a row in the shard its id hashes to (≤ MAX_DEVICE_SHARDS signals, ids only). */
+  function publishRows(plan: readonly PlannedWave[], skipped: readonly string[], shardCount: number): void {
+    const groups: { wave: number | null; deviceIds: string[] }[][] = Array.from({ length: shardCount }, () => []);
+    const add = (wave: number | null, ids: readonly string[]): void => {
+      groupByShard(ids, shardCount, (id) => id).forEach((deviceIds, shard) => {
+        if (deviceIds.length > 0) groups[shard].push({ wave, deviceIds });
+      });
+    };
+    for (const wave of plan) add(wave.index, wave.deviceIds);
+    add(null, skipped);
+    const at = now(context);
+    groups.forEach((shardGroups, shard) => {
+      if (shardGroups.length > 0) signalEntity(context, shardEntity(rolloutId, shard), 'addRows', { groups: shardGroups, at });
+    });
+  }
+
+  let ending: Ending;
+  try {
+    ending = yield* run();
+  } catch (failure) {
+    error = failure instanceof Error ? failure.message : String(failure);
+    ending = 'aborted';
+  }
+
+  // Waves that never ran: all their devices are canceled.
+  for (const wave of waves) {
+    if (wave.pending > 0 && wave.state !== 'canceled' && wave.state !== 'aborted') {
+      setWave(wave.index, 'canceled', { ...totalsOfWave(wave), pending: 0, canceled: wave.canceled + wave.pending }, true);
+    }
+  }
+  const totals = addTotals(...waves, outside);
+  const final = finalState(ending, totals);
+  enter(final, final, currentWave);
+  log(context, final === 'completed' ? 'info' : 'warn', 'rollout.finished', { rolloutId, state: final, ...totals, ...(error === undefined ? {} : { error }) });
+  return { rolloutId, state: final, totals, waves, ...(error === undefined ? {} : { error }) };
+}
+
+function totalsOfWave(wave: Totals): Totals {
+  const { targeted, pending, inProgress, succeeded, failed, timedOut, skipped, canceled } = wave;
+  return { targeted, pending, inProgress, succeeded, failed, timedOut, skipped, canceled };
+}
+
+df.app.orchestration(ORCHESTRATION.rollout, rolloutOrchestrator);

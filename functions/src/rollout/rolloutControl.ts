@@ -1,0 +1,117 @@
+/**
+ * A rollout's control register: what the operator (or the failure threshold) asks for and what
+ * phase the rollout orchestration reports, in one small state that a durable entity keeps.
+ *
+ * Two writers, one rule set: the HTTP API applies operator commands (pause, resume, approve,
+ * cancel) and the rollout orchestration reports its phase. The orchestrations read the register
+ * when they decide (the wave before it starts new devices, the rollout when it is woken up or a
+ * wave returns), so a command is never lost on the way: it is state, not a message.
+ *
+ * `controlProblem` is the single source of "does this command apply now?": the HTTP API answers
+ * 409 with its message, and the entity ignores a command that no longer applies by the time it
+ * arrives (two operators racing), so the register never holds a contradiction.
+ */
+import type { RolloutState } from './rolloutStatus';
+import { isFinalRolloutState } from './rolloutStatus';
+
+export const CONTROL_OPERATIONS = ['pause', 'resume', 'approve', 'cancel'] as const;
+export type ControlOperation = (typeof CONTROL_OPERATIONS)[number];
+
+/** What devices may do: start (run), not start (pause), never start again (cancel). */
+export type ControlCommand = 'run' | 'pause' | 'cancel';
+export type PauseReason = 'operator' | 'threshold';
+
+export interface ControlLogEntry {
+  time: string;
+  operation: ControlOperation | 'thresholdPause';
+  detail: string;
+}
+
+export interface RolloutControlState {
+  /** The phase the rollout orchestration last reported. */
+  phase: RolloutState;
+  /** The wave that phase is about: running, or awaiting approval to start. Null before planning. */
+  wave: number | null;
+  command: ControlCommand;
+  pauseReason: PauseReason | null;
+  /** The highest wave index the operator approved; -1 for none. */
+  approvedThrough: number;
+  /** Bumped by every change of `command`, so a reader can tell a newer command from an older one. */
+  generation: number;
+  updatedAt: string | null;
+  /** The last commands, newest last, for the audit trail. */
+  log: ControlLogEntry[];
+}
+
+export const MAX_CONTROL_LOG = 20;
+
+export function initialControlState(): RolloutControlState {
+  return { phase: 'running', wave: null, command: 'run', pauseReason: null, approvedThrough: -1, generation: 0, updatedAt: null, log: [] };
+}
+
+/** Why the operation does not apply to the rollout in this state; null when it does. */
+export function controlProblem(state: RolloutControlState, operation: ControlOperation): string | null {
+  if (isFinalRolloutState(state.phase)) return `the rollout is ${state.phase}`;
+  if (state.command === 'cancel') return 'the rollout is being canceled';
+  switch (operation) {
+    case 'pause':
+      if (state.command === 'pause') return 'the rollout is already paused';
+      if (state.phase === 'awaitingApproval') return 'the rollout is awaiting approval: approve or cancel it';
+      return null;
+    case 'resume':
+      return state.command === 'pause' ? null : 'the rollout is not paused';
+    case 'approve':
+      if (state.phase !== 'awaitingApproval' || state.wave === null) return 'the rollout is not awaiting approval';
+      if (state.approvedThrough >= state.wave) return `wave ${state.wave} is already approved`;
+      return null;
+    case 'cancel':
+      return null;
+  }
+}
+
+/** An operator command; the state is returned unchanged when it does not apply. */
+export function applyCommand(state: RolloutControlState, operation: ControlOperation, at: string): RolloutControlState {
+  if (controlProblem(state, operation) !== null) return state;
+  switch (operation) {
+    case 'pause':
+      return logged({ ...state, command: 'pause', pauseReason: 'operator', generation: state.generation + 1, updatedAt: at }, at, operation, 'paused by the operator');
+    case 'resume':
+      return logged({ ...state, command: 'run', pauseReason: null, generation: state.generation + 1, updatedAt: at }, at, operation, 'resumed by the operator');
+    case 'approve':
+      return logged({ ...state, approvedThrough: state.wave ?? state.approvedThrough, updatedAt: at }, at, operation, `wave ${state.wave} approved`);
+    case 'cancel':
+      return logged({ ...state, command: 'cancel', pauseReason: null, generation: state.generation + 1, updatedAt: at }, at, operation, 'canceled by the operator');
+  }
+}
+
+export interface PhaseReport {
+  phase: RolloutState;
+  wave: number | null;
+  /** Set when the failure threshold paused the rollout: the command becomes pause (unless canceled). */
+  pausedBy?: 'threshold';
+}
+
+/** The rollout orchestration reports where it stands. */
+export function reportPhase(state: RolloutControlState, report: PhaseReport, at: string): RolloutControlState {
+  if (isFinalRolloutState(state.phase)) return state;
+  const next: RolloutControlState = { ...state, phase: report.phase, wave: report.wave, updatedAt: at };
+  if (report.pausedBy === 'threshold' && state.command === 'run') {
+    return logged({ ...next, command: 'pause', pauseReason: 'threshold', generation: state.generation + 1 }, at, 'thresholdPause', 'paused by the failure threshold');
+  }
+  return next;
+}
+
+/**
+ * The state to show: the reported phase, except that a pause the orchestration has not acted on
+ * yet already shows as paused (new devices stop starting at once) and a resume as running.
+ */
+export function displayState(state: RolloutControlState): RolloutState {
+  if (isFinalRolloutState(state.phase)) return state.phase;
+  if (state.command === 'pause' && state.phase === 'running') return 'paused';
+  if (state.command === 'run' && state.phase === 'paused') return 'running';
+  return state.phase;
+}
+
+function logged(state: RolloutControlState, time: string, operation: ControlLogEntry['operation'], detail: string): RolloutControlState {
+  return { ...state, log: [...state.log, { time, operation, detail }].slice(-MAX_CONTROL_LOG) };
+}

@@ -1,0 +1,135 @@
+/**
+ * Reading the device's firmware reports out of twin JSON: the reported section of a twin-change
+ * event (a patch) or of a twin read (the whole section). Both come from outside the app, so every
+ * field is checked; a report the rollout cannot use is a problem, never a guess.
+ *
+ * The order of reports is the reported section's `$version`, which IoT Hub bumps on every
+ * reported-properties update and which both a twin-change event (`properties.reported.$version`)
+ * and a twin read carry, so events and reads are compared on the same scale.
+ *
+ * A null in a twin patch deletes the property: a device with no error has no `error` at all, and
+ * a reported `iothubDM.firmwareUpdate: null` means the device has no update (anymore).
+ */
+import { FIRMWARE_UPDATE_STATUSES } from '../../../contracts/firmwareUpdate';
+import type { FirmwareUpdateError, FirmwareUpdateReport, FirmwareUpdateStatus } from '../../../contracts/firmwareUpdate';
+import type { TwinReport } from './deviceOutcome';
+
+export type ParseResult<T> = { ok: true; value: T } | { ok: false; problem: string };
+
+const TIME_FIELDS = ['startedWaitingTime', 'startedDownloadingTime', 'downloadCompleteTime', 'startedApplyingImage', 'lastFirmwareUpdate'] as const;
+
+/**
+ * `iothubDM.firmwareUpdate` as the device reported it. status, rolloutId and fwVersion must be
+ * right, or the report cannot be attributed; the rest is optional and normalised (missing times
+ * and error become null, a malformed progress is dropped).
+ */
+export function parseFirmwareUpdateReport(value: unknown): ParseResult<FirmwareUpdateReport> {
+  if (!isObject(value)) return { ok: false, problem: 'iothubDM.firmwareUpdate must be an object' };
+  const { status, rolloutId, fwVersion, fwPackageUri, progress, error } = value;
+  if (typeof status !== 'string' || !(FIRMWARE_UPDATE_STATUSES as readonly string[]).includes(status)) {
+    return { ok: false, problem: `iothubDM.firmwareUpdate.status must be one of ${FIRMWARE_UPDATE_STATUSES.join(', ')}` };
+  }
+  if (typeof rolloutId !== 'string' || rolloutId === '') return { ok: false, problem: 'iothubDM.firmwareUpdate.rolloutId must be a non-empty string' };
+  if (typeof fwVersion !== 'string' || fwVersion === '') return { ok: false, problem: 'iothubDM.firmwareUpdate.fwVersion must be a non-empty string' };
+  const parsedError = parseError(error);
+  if (!parsedError.ok) return parsedError;
+  const report: FirmwareUpdateReport = {
+    status: status as FirmwareUpdateStatus,
+    rolloutId,
+    fwVersion,
+    fwPackageUri: typeof fwPackageUri === 'string' ? fwPackageUri : '',
+    error: parsedError.value,
+    startedWaitingTime: null,
+    startedDownloadingTime: null,
+    downloadCompleteTime: null,
+    startedApplyingImage: null,
+    lastFirmwareUpdate: null,
+  };
+  for (const field of TIME_FIELDS) {
+    const time = value[field];
+    if (typeof time === 'string') report[field] = time;
+  }
+  if (typeof progress === 'number' && Number.isFinite(progress) && progress >= 0 && progress <= 100) report.progress = progress;
+  return { ok: true, value: report };
+}
+
+function parseError(error: unknown): ParseResult<FirmwareUpdateError | null> {
+  if (error === undefined || error === null) return { ok: true, value: null };
+  if (!isObject(error) || typeof error.code !== 'string' || error.code === '') {
+    return { ok: false, problem: 'iothubDM.firmwareUpdate.error must be null or {code, message}' };
+  }
+  const message = typeof error.message === 'string' ? error.message : '';
+  return { ok: true, value: { code: error.code as FirmwareUpdateError['code'], message } };
+}
+
+/**
+ * A twin report from a reported-properties section: `$version` (required, a non-negative
+ * integer), `iothubDM.firmwareUpdate` (absent: the section says nothing about it; null: no
+ * update) and `firmware.currentFwVersion` when present as a string.
+ */
+export function twinReportOf(reported: unknown): ParseResult<TwinReport> {
+  if (!isObject(reported)) return { ok: false, problem: 'properties.reported must be an object' };
+  const version = reported.$version;
+  if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 0) {
+    return { ok: false, problem: 'properties.reported.$version must be a non-negative integer' };
+  }
+  const report: TwinReport = { twinVersion: version };
+  const iothubDM = reported.iothubDM;
+  if (isObject(iothubDM) && 'firmwareUpdate' in iothubDM) {
+    const update = iothubDM.firmwareUpdate;
+    if (update === null) report.firmwareUpdate = null;
+    else if (update !== undefined) {
+      const parsed = parseFirmwareUpdateReport(update);
+      if (!parsed.ok) return parsed;
+      report.firmwareUpdate = parsed.value;
+    }
+  }
+  const firmware = reported.firmware;
+  if (isObject(firmware) && typeof firmware.currentFwVersion === 'string') report.currentFwVersion = firmware.currentFwVersion;
+  return { ok: true, value: report };
+}
+
+/**
+ * The rollout a reported section's firmware update names, without judging the rest of it:
+ * how the event handler decides whether an event concerns a rollout at all.
+ */
+export function reportedRolloutId(reported: unknown): string | null {
+  if (!isObject(reported) || !isObject(reported.iothubDM)) return null;
+  const update = reported.iothubDM.firmwareUpdate;
+  return isObject(update) && typeof update.rolloutId === 'string' && update.rolloutId !== '' ? update.rolloutId : null;
+}
+
+/**
+ * Download progress reports repeat `downloading` up to once a second and change nothing the
+ * rollout decides on. Forwarding only the transition (progress absent or 0) and every tenth
+ * percent keeps a device's event count near ten instead of one per second of download.
+ */
+export function isProgressOnly(report: FirmwareUpdateReport): boolean {
+  return report.status === 'downloading' && report.progress !== undefined && report.progress !== 0 && report.progress % 10 !== 0;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * The payload of a `twinReport` external event (see orchestrators/names.ts) as the device
+ * orchestration receives it: checked again there, since anyone holding the system key can raise
+ * an event on an instance.
+ */
+export function parseTwinReportEvent(value: unknown): ParseResult<TwinReport> {
+  if (!isObject(value)) return { ok: false, problem: 'the event must be an object' };
+  const { twinVersion, firmwareUpdate, currentFwVersion } = value;
+  if (typeof twinVersion !== 'number' || !Number.isSafeInteger(twinVersion) || twinVersion < 0) {
+    return { ok: false, problem: 'twinVersion must be a non-negative integer' };
+  }
+  const report: TwinReport = { twinVersion };
+  if (firmwareUpdate === null) report.firmwareUpdate = null;
+  else if (firmwareUpdate !== undefined) {
+    const parsed = parseFirmwareUpdateReport(firmwareUpdate);
+    if (!parsed.ok) return parsed;
+    report.firmwareUpdate = parsed.value;
+  }
+  if (typeof currentFwVersion === 'string') report.currentFwVersion = currentFwVersion;
+  return { ok: true, value: report };
+}

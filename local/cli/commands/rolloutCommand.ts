@@ -1,0 +1,169 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { deviceTable, rolloutSummary, rolloutTable, waveTable } from '../rollouts/renderRollout';
+import { RolloutApiClient } from '../rollouts/RolloutApiClient';
+import { exitCodeFor, printFinal, watchRollout } from '../rollouts/watchRollout';
+import { parsePositiveInt } from '../options';
+
+const DEFAULT_API = 'http://localhost:7071/api';
+
+interface StartFlags {
+  spec?: string;
+  manifest?: string;
+  uri?: string;
+  version?: string;
+  sha256?: string;
+  size?: number;
+  query?: string;
+  devices?: string[];
+  waves?: number[];
+  maxConcurrency?: number;
+  failurePercent?: number;
+  minDevices?: number;
+  onFailure?: 'pause' | 'abort';
+  approval?: 'auto' | 'manual';
+  soak?: number;
+  id?: string;
+  watch: boolean;
+}
+
+/** `fleetwave rollout …`: a client of the rollout HTTP API. */
+export function registerRolloutCommand(program: Command): void {
+  const rollout = program
+    .command('rollout')
+    .description('Start and watch firmware rollouts through the rollout HTTP API.')
+    .option('--api <url>', 'base URL of the API (or FLEETWAVE_API_URL)', process.env.FLEETWAVE_API_URL ?? DEFAULT_API)
+    .option('--key <key>', 'function key, sent as x-functions-key (or FLEETWAVE_API_KEY)', process.env.FLEETWAVE_API_KEY);
+  const api = () => {
+    const { api: url, key } = rollout.opts<{ api: string; key?: string }>();
+    return new RolloutApiClient(url, key);
+  };
+
+  rollout
+    .command('start')
+    .description('Start a rollout from flags or a full JSON spec (see the README for every field).')
+    .option('--spec <file>', 'the whole POST /api/rollouts body as a JSON file; other flags override its fields')
+    .option('--manifest <file>', 'firmware manifest from `fleetwave firmware make` (version, sha256, size)')
+    .option('--uri <url>', 'where devices download the image')
+    .option('--version <version>', 'firmware version (if no manifest)')
+    .option('--sha256 <hex>', 'image SHA-256 (if no manifest)')
+    .option('--size <bytes>', 'image size (if no manifest)', parsePositiveInt)
+    .option('--query <where>', "target devices by a twin query condition, e.g. \"tags.ring = 'canary'\"")
+    .option('--devices <ids>', 'target devices by id, comma-separated', (value) => value.split(',').filter(Boolean))
+    .option('--waves <percents>', 'cumulative wave percents, e.g. 10,50,100', parsePercents)
+    .option('--max-concurrency <n>', 'devices updating at once', parsePositiveInt)
+    .option('--failure-percent <p>', 'failure threshold in percent', Number)
+    .option('--min-devices <n>', 'devices finished before the threshold is judged', parsePositiveInt)
+    .option('--on-failure <action>', 'pause | abort when the threshold trips', parseChoice('pause', 'abort'))
+    .option('--approval <mode>', 'auto | manual approval between waves', parseChoice('auto', 'manual'))
+    .option('--soak <seconds>', 'wait between waves', Number)
+    .option('--id <rolloutId>', 'choose the rollout id (re-POSTing the same spec is idempotent)')
+    .option('--watch', 'follow it to the end with progress bars', false)
+    .action(async (flags: StartFlags) => {
+      const client = api();
+      const accepted = await client.start(specFrom(flags));
+      console.log(`Started rollout ${accepted.id}.`);
+      if (flags.watch) await follow(client, accepted.id);
+    });
+
+  rollout
+    .command('status <id>')
+    .description('Show a rollout: state, totals and waves.')
+    .option('--watch', 'follow it to the end with progress bars', false)
+    .action(async (id: string, flags: { watch: boolean }) => {
+      const client = api();
+      if (flags.watch) return follow(client, id);
+      const view = await client.get(id);
+      console.log(`${rolloutSummary(view)}\n${waveTable(view.waves)}`);
+    });
+
+  rollout
+    .command('list')
+    .description('List rollouts, newest first.')
+    .option('--all', 'follow continuation tokens to the end', false)
+    .action(async (flags: { all: boolean }) => {
+      const client = api();
+      let page = await client.list();
+      const items = [...page.items];
+      while (flags.all && page.continuationToken) {
+        page = await client.list(page.continuationToken);
+        items.push(...page.items);
+      }
+      console.log(rolloutTable(items));
+      if (!flags.all && page.continuationToken) console.log('(more: --all)');
+    });
+
+  rollout
+    .command('devices <id> [deviceId]')
+    .description("List a rollout's devices (optionally by state), or show one device's timeline.")
+    .option('--state <state>', 'pending | inProgress | succeeded | failed | timedOut | skipped | canceled')
+    .option('--all', 'follow continuation tokens to the end', false)
+    .action(async (id: string, deviceId: string | undefined, flags: { state?: string; all: boolean }) => {
+      const client = api();
+      if (deviceId) return console.log(JSON.stringify(await client.device(id, deviceId), null, 2));
+      let page = await client.devices(id, { ...(flags.state ? { state: flags.state } : {}) });
+      const items = [...page.items];
+      while (flags.all && page.continuationToken) {
+        page = await client.devices(id, { ...(flags.state ? { state: flags.state } : {}), continuationToken: page.continuationToken });
+        items.push(...page.items);
+      }
+      console.log(deviceTable(items));
+      if (!flags.all && page.continuationToken) console.log('(more: --all)');
+    });
+
+  for (const action of ['pause', 'resume', 'approve', 'cancel'] as const) {
+    rollout
+      .command(`${action} <id>`)
+      .description(`${action[0].toUpperCase()}${action.slice(1)} a rollout.`)
+      .action(async (id: string) => {
+        await api().act(id, action);
+        console.log(`Asked rollout ${id} to ${action}.`);
+      });
+  }
+}
+
+async function follow(client: RolloutApiClient, id: string): Promise<void> {
+  const final = await watchRollout(client, id);
+  printFinal(final);
+  process.exitCode = exitCodeFor(final);
+}
+
+function specFrom(flags: StartFlags): Record<string, unknown> {
+  const spec: Record<string, unknown> = flags.spec ? (JSON.parse(readFileSync(flags.spec, 'utf8')) as Record<string, unknown>) : {};
+  const manifest = flags.manifest ? (JSON.parse(readFileSync(flags.manifest, 'utf8')) as { version: string; sha256: string; size: number }) : undefined;
+  const firmware = { ...(spec.firmware as Record<string, unknown> | undefined) };
+  if (manifest) Object.assign(firmware, { version: manifest.version, sha256: manifest.sha256, size: manifest.size });
+  if (flags.version) firmware.version = flags.version;
+  if (flags.sha256) firmware.sha256 = flags.sha256;
+  if (flags.size) firmware.size = flags.size;
+  if (flags.uri) firmware.uri = flags.uri;
+  if (Object.keys(firmware).length > 0) spec.firmware = firmware;
+  if (flags.query) spec.target = { query: flags.query };
+  if (flags.devices) spec.target = { deviceIds: flags.devices };
+  if (flags.waves) spec.waves = flags.waves.map((percent) => ({ percent }));
+  if (flags.maxConcurrency) spec.maxConcurrency = flags.maxConcurrency;
+  if (flags.failurePercent !== undefined || flags.minDevices || flags.onFailure) {
+    const threshold = { ...(spec.failureThreshold as Record<string, unknown> | undefined) };
+    if (flags.failurePercent !== undefined) threshold.percent = flags.failurePercent;
+    if (flags.minDevices) threshold.minDevices = flags.minDevices;
+    if (flags.onFailure) threshold.action = flags.onFailure;
+    spec.failureThreshold = threshold;
+  }
+  if (flags.approval) spec.approval = flags.approval;
+  if (flags.soak !== undefined) spec.soakSeconds = flags.soak;
+  if (flags.id) spec.rolloutId = flags.id;
+  return spec;
+}
+
+function parsePercents(value: string): number[] {
+  const percents = value.split(',').map(Number);
+  if (percents.some((p) => !Number.isFinite(p))) throw new InvalidArgumentError(`'${value}' must be comma-separated numbers, e.g. 10,50,100.`);
+  return percents;
+}
+
+function parseChoice<T extends string>(...choices: T[]): (value: string) => T {
+  return (value) => {
+    if (!choices.includes(value as T)) throw new InvalidArgumentError(`must be one of ${choices.join(', ')}.`);
+    return value as T;
+  };
+}

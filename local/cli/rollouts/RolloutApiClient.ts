@@ -1,0 +1,119 @@
+/** The JSON the rollout HTTP API serves (functions/src/http), as its clients read it. */
+export interface Totals {
+  targeted: number;
+  pending: number;
+  inProgress: number;
+  succeeded: number;
+  failed: number;
+  timedOut: number;
+  skipped: number;
+  canceled: number;
+}
+
+export interface WaveView extends Partial<Totals> {
+  name: string;
+  state: string;
+  targeted: number;
+}
+
+export interface RolloutView {
+  id: string;
+  state: string;
+  firmware: { version: string };
+  createdAt: string;
+  updatedAt: string;
+  totals: Totals;
+  waves: WaveView[];
+}
+
+export interface DeviceView {
+  deviceId: string;
+  state: string;
+  error?: { code: string; message?: string } | null;
+  [more: string]: unknown;
+}
+
+export interface Page<T> {
+  items: T[];
+  continuationToken?: string | null;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+  ) {
+    super(`${status}: ${describe(body)}`);
+    this.name = 'ApiError';
+  }
+}
+
+export const FINAL_ROLLOUT_STATES = new Set(['completed', 'completedWithFailures', 'aborted', 'canceled']);
+
+/** A small typed client of the rollout HTTP API (fetch; function key in x-functions-key). */
+export class RolloutApiClient {
+  constructor(
+    private readonly baseUrl: string,
+    private readonly key?: string,
+  ) {}
+
+  start(spec: unknown): Promise<{ id: string } & Record<string, unknown>> {
+    return this.request('POST', 'rollouts', spec);
+  }
+
+  get(id: string): Promise<RolloutView> {
+    return this.request('GET', `rollouts/${encodeURIComponent(id)}`);
+  }
+
+  list(continuationToken?: string): Promise<Page<RolloutView>> {
+    return this.request('GET', `rollouts${continuationToken ? `?continuationToken=${encodeURIComponent(continuationToken)}` : ''}`);
+  }
+
+  devices(id: string, options: { state?: string; continuationToken?: string } = {}): Promise<Page<DeviceView>> {
+    const query = new URLSearchParams();
+    if (options.state) query.set('state', options.state);
+    if (options.continuationToken) query.set('continuationToken', options.continuationToken);
+    const suffix = query.size > 0 ? `?${query}` : '';
+    return this.request('GET', `rollouts/${encodeURIComponent(id)}/devices${suffix}`);
+  }
+
+  device(id: string, deviceId: string): Promise<Record<string, unknown>> {
+    return this.request('GET', `rollouts/${encodeURIComponent(id)}/devices/${encodeURIComponent(deviceId)}`);
+  }
+
+  act(id: string, action: 'pause' | 'resume' | 'approve' | 'cancel'): Promise<unknown> {
+    return this.request('POST', `rollouts/${encodeURIComponent(id)}/${action}`);
+  }
+
+  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const url = `${this.baseUrl.replace(/\/+$/, '')}/${path}`;
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method,
+        headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(this.key ? { 'x-functions-key': this.key } : {}) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    } catch (error) {
+      throw new Error(`Cannot reach the rollout API at ${url}: ${((error as Error).cause as Error | undefined)?.message ?? (error as Error).message}`);
+    }
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      // a non-JSON body is reported as text
+    }
+    if (!response.ok) throw new ApiError(response.status, parsed);
+    return parsed as T;
+  }
+}
+
+function describe(body: unknown): string {
+  if (body && typeof body === 'object') {
+    const { error, message, problems } = body as { error?: unknown; message?: unknown; problems?: { field: string; message: string }[] };
+    if (Array.isArray(problems)) return `${String(message ?? error ?? 'invalid request')}\n${problems.map((p) => `  ${p.field}: ${p.message}`).join('\n')}`;
+    if (message || error) return String(message ?? error);
+  }
+  return typeof body === 'string' ? body : JSON.stringify(body);
+}

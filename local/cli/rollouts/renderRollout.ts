@@ -1,0 +1,89 @@
+import { MultiBar, Presets, type SingleBar } from 'cli-progress';
+import Table from 'cli-table3';
+import pc from 'picocolors';
+import type { DeviceView, RolloutView, Totals, WaveView } from './RolloutApiClient';
+
+const STATE_COLOR: Record<string, (text: string) => string> = {
+  running: pc.cyan,
+  paused: pc.yellow,
+  awaitingApproval: pc.yellow,
+  completed: pc.green,
+  completedWithFailures: pc.yellow,
+  aborted: pc.red,
+  canceled: pc.gray,
+};
+
+export function colorState(state: string): string {
+  return (STATE_COLOR[state] ?? ((text: string) => text))(state);
+}
+
+function done(counts: Partial<Totals>): number {
+  return (counts.succeeded ?? 0) + (counts.failed ?? 0) + (counts.timedOut ?? 0) + (counts.skipped ?? 0) + (counts.canceled ?? 0);
+}
+
+export function rolloutSummary(rollout: RolloutView): string {
+  const t = rollout.totals;
+  return (
+    `${pc.bold(rollout.id)}  ${colorState(rollout.state)}  firmware ${rollout.firmware.version}\n` +
+    `  ${t.targeted} targeted: ${pc.green(`${t.succeeded} succeeded`)}, ${pc.red(`${t.failed} failed`)}, ${t.timedOut} timed out, ` +
+    `${t.inProgress} in progress, ${t.pending} pending, ${t.skipped} skipped, ${t.canceled} canceled`
+  );
+}
+
+export function rolloutTable(rollouts: RolloutView[]): string {
+  const table = new Table({ head: ['id', 'state', 'firmware', 'targeted', 'succeeded', 'failed', 'created'] });
+  for (const r of rollouts) {
+    table.push([r.id, colorState(r.state), r.firmware.version, r.totals.targeted, r.totals.succeeded, r.totals.failed + r.totals.timedOut, r.createdAt]);
+  }
+  return table.toString();
+}
+
+export function waveTable(waves: WaveView[]): string {
+  const table = new Table({ head: ['wave', 'state', 'targeted', 'succeeded', 'failed', 'timed out', 'in progress'] });
+  for (const w of waves) table.push([w.name, colorState(w.state), w.targeted, w.succeeded ?? 0, w.failed ?? 0, w.timedOut ?? 0, w.inProgress ?? 0]);
+  return table.toString();
+}
+
+export function deviceTable(devices: DeviceView[]): string {
+  const table = new Table({ head: ['device', 'state', 'error'] });
+  for (const d of devices) table.push([d.deviceId, d.state, d.error ? `${d.error.code}${d.error.message ? `: ${d.error.message}` : ''}` : '']);
+  return table.toString();
+}
+
+/** Live per-wave progress bars: done / targeted, with succeeded, failed and in progress. */
+export class RolloutProgress {
+  private readonly bars = new MultiBar(
+    {
+      format: ' {wave} |{bar}| {value}/{total}  {succeeded} ok  {failed} failed  {inProgress} in progress  {state}',
+      hideCursor: true,
+      clearOnComplete: false,
+      stopOnComplete: false,
+    },
+    Presets.shades_classic,
+  );
+  private readonly waveBars = new Map<string, SingleBar>();
+
+  update(rollout: RolloutView): void {
+    const width = Math.max(...rollout.waves.map((w) => w.name.length), 4);
+    for (const wave of rollout.waves) {
+      const payload = {
+        wave: wave.name.padEnd(width),
+        succeeded: pc.green(String(wave.succeeded ?? 0)),
+        failed: pc.red(String((wave.failed ?? 0) + (wave.timedOut ?? 0))),
+        inProgress: wave.inProgress ?? 0,
+        state: colorState(wave.state),
+      };
+      const bar = this.waveBars.get(wave.name);
+      if (bar) {
+        bar.setTotal(Math.max(wave.targeted, 1));
+        bar.update(done(wave), payload);
+      } else {
+        this.waveBars.set(wave.name, this.bars.create(Math.max(wave.targeted, 1), done(wave), payload));
+      }
+    }
+  }
+
+  stop(): void {
+    this.bars.stop();
+  }
+}

@@ -1,0 +1,126 @@
+jest.mock('@azure/functions-core', () => require('../support/functionsCore').functionsCore, { virtual: true });
+
+/**
+ * The activities against the local IoT Hub emulator and the real device agent, over the real
+ * azure-iothub SDK: what the hub and the device answer, and how the activities read it.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { InvocationContext } from '@azure/functions';
+import type { FirmwareUpdateRequest } from '../../../contracts/firmwareUpdate';
+import { invokeFirmwareUpdate } from '../../../functions/src/activities/invokeFirmwareUpdate';
+import { readDeviceTwin } from '../../../functions/src/activities/readDeviceTwin';
+import { QUERY_PAGE_SIZE, resolveTargets } from '../../../functions/src/activities/resolveTargets';
+import { IOTHUB_CONNECTION_STRING } from '../../../functions/src/settings';
+import { AgentFixture } from '../../support/agentFixture';
+import { FirmwareFixture } from '../../support/firmwareFixture';
+import { HubFixture, eventually } from '../../support/hubFixture';
+
+const fx = new HubFixture();
+const fw = new FirmwareFixture(join(fx.dataDir, 'tls'));
+const agents = new AgentFixture(fx);
+let image: ReturnType<FirmwareFixture['image']>;
+const lines: string[] = [];
+const context = (): InvocationContext => new InvocationContext({ functionName: 'activity', logHandler: (_level, ...args) => lines.push(args.map(String).join(' ')) });
+
+const BULK = QUERY_PAGE_SIZE + 205;
+
+beforeAll(async () => {
+  await fx.start();
+  await fw.start();
+  agents.watch();
+  image = fw.image('2.0.0', 64 * 1024);
+  process.env[IOTHUB_CONNECTION_STRING] = fx.hub.serviceConnectionString;
+  for (let start = 0; start < BULK; start += 100) {
+    const devices = Array.from({ length: Math.min(100, BULK - start) }, (_, i) => ({ deviceId: `bulk-${String(start + i).padStart(5, '0')}`, status: 'enabled' as const }));
+    const { responseBody } = await fx.registry.addDevices(devices);
+    expect(responseBody.isSuccessful).toBe(true);
+  }
+}, 120_000);
+
+afterAll(async () => {
+  delete process.env[IOTHUB_CONNECTION_STRING];
+  await agents.stop();
+  await fw.stop();
+  await fx.stop();
+});
+
+const request = (rolloutId: string, overrides: Partial<FirmwareUpdateRequest> = {}): FirmwareUpdateRequest => ({
+  rolloutId,
+  fwVersion: image.version,
+  fwPackageUri: image.uri,
+  sha256: image.sha256,
+  size: image.size,
+  ...overrides,
+});
+
+describe('activities on the local IoT Hub', () => {
+  test('resolveTargets reads a twin query page by page and skips devices already on the version', async () => {
+    await agents.agent('act-old');
+    const { agent } = await agents.agent('act-current', { initialFwVersion: '2.0.0' });
+    await eventually(async () => expect((await fx.twin('act-current')).properties.reported.firmware?.currentFwVersion).toBe('2.0.0'));
+    const result = await resolveTargets({ rolloutId: 'r-q', target: { query: "status = 'enabled'" }, fwVersion: '2.0.0' }, context());
+    expect(result.skipped).toEqual(['act-current']);
+    expect(result.targets).toHaveLength(BULK + 1);
+    expect(new Set(result.targets).size).toBe(result.targets.length);
+    expect(result.targets).toContain('act-old');
+    expect(lines.some((line) => line.startsWith('targets.resolved') && line.includes('"pages":2'))).toBe(true);
+    expect(agent).toBeDefined();
+  });
+
+  test('resolveTargets with device ids: looked up in chunks; unknown ids stay targets', async () => {
+    const deviceIds = ['act-current', 'act-old', 'bulk-00007', 'no-such-device', ...Array.from({ length: 150 }, (_, i) => `bulk-${String(i + 100).padStart(5, '0')}`)];
+    const result = await resolveTargets({ rolloutId: 'r-ids', target: { deviceIds }, fwVersion: '2.0.0' }, context());
+    expect(result.skipped).toEqual(['act-current']);
+    expect(result.targets).toEqual(deviceIds.filter((id) => id !== 'act-current'));
+  });
+
+  test('a query IoT Hub rejects fails the activity, naming the query', async () => {
+    await expect(resolveTargets({ rolloutId: 'r-bad', target: { query: 'tags.x = = 1' }, fwVersion: '2.0.0' }, context())).rejects.toThrow(/the twin query failed \(HTTP 400/);
+  });
+
+  test('invokeFirmwareUpdate reads every answer: accepted, current, busy, alreadyInstalled, invalid', async () => {
+    const slow = await fw.slowServer(readFileSync(join(fw.dir, image.file)), { sliceBytes: 16 * 1024, pauseMs: 150 });
+    const { agent } = await agents.agent('act-agent');
+    const call = (r: FirmwareUpdateRequest) => invokeFirmwareUpdate({ deviceId: 'act-agent', request: r, responseTimeoutInSeconds: 10 }, context());
+    expect(await call(request('r-1', { fwPackageUri: slow.url }))).toEqual({ kind: 'accepted' });
+    expect(await call(request('r-1', { fwPackageUri: slow.url }))).toMatchObject({ kind: 'current', state: { rolloutId: 'r-1', status: expect.stringMatching(/waiting|downloading/) } });
+    expect(await call(request('r-2'))).toEqual({ kind: 'busy', rolloutId: 'r-1', message: expect.stringContaining('r-1') });
+    await agent.settled();
+    await slow.close();
+    const { agent: same } = await agents.agent('act-same', { initialFwVersion: '2.0.0' });
+    expect(await invokeFirmwareUpdate({ deviceId: 'act-same', request: request('r-3'), responseTimeoutInSeconds: 10 }, context())).toEqual({ kind: 'alreadyInstalled', fwVersion: '2.0.0' });
+    await same.settled();
+    expect(await call(request('r-4', { sha256: 'not-a-hash' }))).toEqual({ kind: 'invalid', field: 'sha256', message: expect.stringContaining('sha256') });
+  });
+
+  test('invokeFirmwareUpdate: a device not connected is offline (404103), an unknown one deviceNotFound (404001)', async () => {
+    await fx.addDevice('act-offline');
+    expect(await invokeFirmwareUpdate({ deviceId: 'act-offline', request: request('r-5'), responseTimeoutInSeconds: 5 }, context())).toMatchObject({
+      kind: 'offline',
+      message: expect.stringContaining('404103'),
+    });
+    expect(await invokeFirmwareUpdate({ deviceId: 'act-nobody', request: request('r-5'), responseTimeoutInSeconds: 5 }, context())).toMatchObject({
+      kind: 'error',
+      code: 'deviceNotFound',
+      retryable: false,
+    });
+  });
+
+  test('readDeviceTwin returns the report with the reported $version; an unknown device is not found', async () => {
+    const { agent } = await agents.agent('act-read');
+    await invokeFirmwareUpdate({ deviceId: 'act-read', request: request('r-6'), responseTimeoutInSeconds: 10 }, context());
+    await agent.settled();
+    const twin = await fx.twin('act-read');
+    const read = await readDeviceTwin({ deviceId: 'act-read', rolloutId: 'r-6' }, context());
+    expect(read).toEqual({
+      found: true,
+      report: {
+        twinVersion: twin.properties.reported.$version,
+        currentFwVersion: '2.0.0',
+        firmwareUpdate: expect.objectContaining({ status: 'applyComplete', rolloutId: 'r-6', fwVersion: '2.0.0', error: null }),
+      },
+    });
+    expect(await readDeviceTwin({ deviceId: 'act-nobody' }, context())).toEqual({ found: false });
+  });
+});

@@ -1,0 +1,76 @@
+jest.mock('@azure/functions-core', () => require('../support/functionsCore').functionsCore, { virtual: true });
+
+import { failureOutcome, methodOutcome } from '../../../functions/src/activities/invokeFirmwareUpdate';
+import { hubFailure } from '../../../functions/src/activities/iotHub';
+import { LOOKUP_CHUNK, lookupChunks } from '../../../functions/src/activities/resolveTargets';
+import { sendEvent } from '../../../functions/src/activities/sendEvent';
+import { TinyDurableApi } from '../support/tinyDurableApi';
+
+describe('what a method answer means', () => {
+  test.each([
+    [200, { status: 'accepted', rolloutId: 'r1' }, { kind: 'accepted' }],
+    [200, { status: 'accepted', rolloutId: 'other' }, { kind: 'error', code: 'unexpectedAnswer', retryable: false }],
+    [200, { status: 'current', rolloutId: 'r1', state: { status: 'downloading', rolloutId: 'r1', fwVersion: '2' } }, { kind: 'current', state: expect.objectContaining({ status: 'downloading' }) }],
+    [200, { status: 'current', rolloutId: 'r1', state: 'garbage' }, { kind: 'current', state: null }],
+    [200, { status: 'alreadyInstalled', rolloutId: 'r1', fwVersion: '2' }, { kind: 'alreadyInstalled', fwVersion: '2' }],
+    [400, { status: 'invalid', field: 'size', message: 'size must be positive' }, { kind: 'invalid', field: 'size', message: 'size must be positive' }],
+    [400, 'not json', { kind: 'invalid', field: '(payload)' }],
+    [409, { status: 'busy', rolloutId: 'r0', message: 'Update r0 is applying.' }, { kind: 'busy', rolloutId: 'r0', message: 'Update r0 is applying.' }],
+    [500, { oops: true }, { kind: 'error', code: 'unexpectedAnswer', retryable: true }],
+  ])('%d %j', (status, payload, outcome) => {
+    expect(methodOutcome(status, payload, 'r1')).toMatchObject(outcome);
+  });
+});
+
+describe('what a hub failure means', () => {
+  const sdkError = (status: number | undefined, body: string, name = 'Error'): unknown =>
+    Object.assign(new Error('Not found'), { name, ...(status === undefined ? {} : { response: { statusCode: status } }), responseBody: body });
+
+  test('the error code is found in IoT Hub nested and plain bodies', () => {
+    expect(hubFailure(sdkError(404, JSON.stringify({ Message: JSON.stringify({ errorCode: 404103, message: 'offline' }) })))).toMatchObject({ status: 404, errorCode: 404103 });
+    expect(hubFailure(sdkError(404, '{"errorCode":404001}'))).toMatchObject({ status: 404, errorCode: 404001 });
+    expect(hubFailure(sdkError(undefined, ''))).toMatchObject({ status: null, errorCode: null, message: 'Not found' });
+    expect(hubFailure('weird')).toMatchObject({ status: null, name: 'Error', message: 'weird' });
+  });
+
+  test.each([
+    [404, 404103, 'Error', { kind: 'offline' }],
+    [404, 404001, 'Error', { kind: 'error', code: 'deviceNotFound', retryable: false }],
+    [404, null, 'DeviceNotFoundError', { kind: 'error', code: 'deviceNotFound' }],
+    [404, null, 'Error', { kind: 'offline' }],
+    [504, 504101, 'GatewayTimeoutError', { kind: 'error', code: 'methodTimeout', retryable: true }],
+    [429, null, 'ThrottlingError', { kind: 'error', code: 'hubError', retryable: true }],
+    [401, null, 'UnauthorizedError', { kind: 'error', code: 'hubUnauthorized', retryable: false }],
+    [null, null, 'Error', { kind: 'error', code: 'hubUnreachable', retryable: true }],
+  ])('HTTP %s, code %s, %s', (status, errorCode, name, outcome) => {
+    expect(failureOutcome({ status, errorCode, name, message: 'm' })).toMatchObject(outcome);
+  });
+});
+
+test('device-id lookups are cut in chunks of at most 100 ids and about 4 KB, duplicates once', () => {
+  const ids = Array.from({ length: 250 }, (_, i) => `d${i}`);
+  expect(lookupChunks([...ids, 'd1']).map((chunk) => chunk.length)).toEqual([LOOKUP_CHUNK, LOOKUP_CHUNK, 50]);
+  const long = Array.from({ length: 60 }, (_, i) => `${'x'.repeat(120)}${i}`);
+  const chunks = lookupChunks(long);
+  expect(chunks.length).toBeGreaterThan(1);
+  for (const chunk of chunks) expect(chunk.join('", "').length).toBeLessThanOrEqual(4000);
+});
+
+describe('sendEvent', () => {
+  const api = new TinyDurableApi();
+  beforeAll(() => api.start());
+  afterAll(() => api.stop());
+
+  test('raises the event through the Durable client; a missing instance is reported, an unavailable API throws', async () => {
+    api.addInstance({ name: 'rolloutWave', instanceId: 'r1:w0' });
+    expect(await sendEvent({ instanceId: 'r1:w0', eventName: 'batchDone', payload: { n: 1 } }, api.context('sendEvent'))).toEqual({ delivered: true });
+    expect(api.instances.get('r1:w0')!.events).toEqual([{ name: 'batchDone', data: { n: 1 } }]);
+    expect(await sendEvent({ instanceId: 'r1:w9', eventName: 'batchDone', payload: {} }, api.context('sendEvent'))).toEqual({ delivered: false, reason: 'notFound' });
+    api.raiseEventStatus = 503;
+    try {
+      await expect(sendEvent({ instanceId: 'r1:w0', eventName: 'batchDone', payload: {} }, api.context('sendEvent'))).rejects.toThrow(/503/);
+    } finally {
+      api.raiseEventStatus = null;
+    }
+  });
+});

@@ -1,0 +1,261 @@
+jest.mock('@azure/functions-core', () => require('../support/functionsCore').functionsCore, { virtual: true });
+
+import type { ResolveTargetsResult } from '../../../functions/src/activities/resolveTargets';
+import { EVENT } from '../../../functions/src/orchestrators/names';
+import { RESOLVE_ATTEMPTS, rolloutOrchestrator } from '../../../functions/src/orchestrators/rollout';
+import type { RolloutCustomStatus, RolloutInput, RolloutOutput } from '../../../functions/src/orchestrators/rollout';
+import type { WaveInput, WaveResult } from '../../../functions/src/orchestrators/wave';
+import { initialControlState, shardCountFor, shardOf, totalsOf } from '../../../functions/src/rollout';
+import type { LedgerPlan, RolloutControlState, RolloutSpec, Totals } from '../../../functions/src/rollout';
+import { specOf } from '../support/fixtures';
+import { OrchestrationHarness } from '../support/orchestrationHarness';
+import type { Scheduled } from '../support/orchestrationHarness';
+
+const ids = (prefix: string, count: number): string[] => Array.from({ length: count }, (_, i) => `${prefix}-${String(i).padStart(3, '0')}`);
+const RUN = initialControlState();
+
+function rollout(spec: RolloutSpec): OrchestrationHarness {
+  const input: RolloutInput = { rolloutId: 'r1', spec, specHash: 'hash-1', createdAt: '2025-01-01T00:00:00.000Z' };
+  return new OrchestrationHarness(rolloutOrchestrator, { instanceId: 'r1', input });
+}
+
+/** Starts the rollout and answers the target query. */
+async function resolved(h: OrchestrationHarness, result: ResolveTargetsResult): Promise<void> {
+  await h.step();
+  h.completeActivity(h.only('activity', 'resolveTargets'), result);
+  await h.step();
+}
+
+async function control(h: OrchestrationHarness, state: RolloutControlState = RUN): Promise<void> {
+  h.respondEntity(h.only('callEntity', 'get'), state);
+  await h.step();
+}
+
+const waveCall = (h: OrchestrationHarness): Scheduled => h.only('subOrchestration', 'rolloutWave');
+
+/** The wave returns: every device it was given succeeded. */
+async function waveSucceeds(h: OrchestrationHarness): Promise<WaveInput> {
+  const call = waveCall(h);
+  const input = call.input as WaveInput;
+  h.completeSubOrchestration(call, { outcome: 'completed', totals: totalsOf({ succeeded: input.deviceIds.length }), remaining: [], nextBatch: 1 } satisfies WaveResult);
+  await h.step();
+  return input;
+}
+
+async function waveStops(h: OrchestrationHarness, outcome: WaveResult['outcome'], finished: Totals, started: number): Promise<WaveInput> {
+  const call = waveCall(h);
+  const input = call.input as WaveInput;
+  h.completeSubOrchestration(call, { outcome, totals: finished, remaining: input.deviceIds.slice(started), nextBatch: 3 } satisfies WaveResult);
+  await h.step();
+  return input;
+}
+
+const status = (h: OrchestrationHarness): RolloutCustomStatus => h.customStatus as RolloutCustomStatus;
+const phases = (h: OrchestrationHarness): unknown[] => h.signals('phase', 'rolloutControl').map((s) => (s.input as { phase: string }).phase);
+
+describe('rollout orchestration', () => {
+  test('resolves targets, plans waves of the right sizes and runs them in order', async () => {
+    const spec = specOf({ waves: [{ name: 'canary', percent: 10 }, { percent: 50 }, { name: 'rest', percent: 100 }] });
+    const h = rollout(spec);
+    await h.step();
+    expect(h.only('activity', 'resolveTargets').input).toEqual({ rolloutId: 'r1', target: { query: "tags.model = 'thermo-x'" }, fwVersion: '2.1.0' });
+    expect(h.signals('register', 'rolloutCatalog')[0].input).toMatchObject({ id: 'r1', firmwareVersion: '2.1.0', state: 'running' });
+    expect(status(h)).toMatchObject({ phase: 'resolvingTargets', state: 'running' });
+
+    const targets = ids('t', 20).reverse(); // planning sorts them
+    h.completeActivity(h.only('activity', 'resolveTargets'), { targets, skipped: ['old-1', 'old-2', 'old-3'] } satisfies ResolveTargetsResult);
+    await h.step();
+
+    const plan = (h.signals('plan', 'rolloutLedger')[0].input as { plan: LedgerPlan }).plan;
+    expect(plan.waves.map((w) => [w.name, w.targeted])).toEqual([['canary', 2], ['wave-2', 8], ['rest', 10]]);
+    expect(plan).toMatchObject({ skipped: 3, shardCount: shardCountFor(23) });
+    // Every device gets a row in the shard its id hashes to: pending in its wave, or skipped.
+    type Groups = { groups: { wave: number | null; deviceIds: string[] }[] };
+    const rows = h.signals('addRows', 'deviceShard').flatMap((s) => (s.input as Groups).groups.flatMap((group) => group.deviceIds.map((deviceId) => ({ deviceId, wave: group.wave, shard: s.instanceId }))));
+    expect(rows).toHaveLength(23);
+    for (const row of rows) expect(row.shard).toBe(`@deviceshard@r1:s${shardOf(row.deviceId, plan.shardCount)}`);
+    expect(rows.filter((row) => row.wave === null).map((row) => row.deviceId).sort()).toEqual(['old-1', 'old-2', 'old-3']);
+    expect(rows.filter((row) => row.wave === 0).map((row) => row.deviceId).sort()).toEqual(['t-000', 't-001']);
+
+    await control(h);
+    const sizes: number[] = [];
+    const instanceIds: string[] = [];
+    while (!h.isDone) {
+      instanceIds.push(waveCall(h).instanceId!);
+      sizes.push((await waveSucceeds(h)).deviceIds.length);
+      if (!h.isDone) await control(h);
+    }
+    expect(sizes).toEqual([2, 8, 10]);
+    expect(instanceIds).toEqual(['r1:w0', 'r1:w1', 'r1:w2']);
+    const first = h.scheduled.find((a) => a.instanceId === 'r1:w0')!.input as WaveInput;
+    expect(first).toMatchObject({ rolloutId: 'r1', wave: { index: 0, name: 'canary' }, attempt: 0, episode: 0, deviceIds: ['t-000', 't-001'], nextBatch: 0 });
+    expect(first.settings).toEqual({ firmware: spec.firmware, timeouts: spec.deviceTimeouts, failureThreshold: spec.failureThreshold, maxConcurrency: 50, shardCount: 1 });
+
+    const output = h.output as RolloutOutput;
+    expect(output.state).toBe('completed');
+    expect(output.totals).toEqual(totalsOf({ succeeded: 20, skipped: 3 }));
+    expect(output.waves.map((w) => [w.name, w.state, w.succeeded])).toEqual([['canary', 'completed', 2], ['wave-2', 'completed', 8], ['rest', 'completed', 10]]);
+    expect(phases(h)[phases(h).length - 1]).toBe('completed');
+    expect(h.signals('state', 'rolloutCatalog').map((s) => (s.input as { state: string }).state)).toEqual(['completed']);
+    expect(h.signals('waveFinal', 'rolloutLedger').map((s) => (s.input as { index: number; state: string }).state)).toEqual(['completed', 'completed', 'completed']);
+  });
+
+  test('waves too small for a device are completed at once, without soak or approval', async () => {
+    const h = rollout(specOf({ waves: [{ percent: 10 }, { percent: 100 }], approval: 'manual', soakSeconds: 600 }));
+    await resolved(h, { targets: ids('t', 5), skipped: [] }); // 10 % of 5 is 0
+    await control(h);
+    expect((waveCall(h).input as WaveInput).wave.index).toBe(1);
+    await waveSucceeds(h);
+    expect(h.output).toMatchObject({ state: 'completed', waves: [{ targeted: 0, state: 'completed' }, { targeted: 5, state: 'completed' }] });
+    expect(h.open('timer')).toHaveLength(0);
+  });
+
+  test('soaks between waves on a durable timer, the previous wave showing soaking', async () => {
+    const h = rollout(specOf({ waves: [{ percent: 50 }, { percent: 100 }], soakSeconds: 900 }));
+    await resolved(h, { targets: ids('t', 4), skipped: [] });
+    await control(h);
+    await waveSucceeds(h);
+    await control(h);
+    const soak = h.only('timer');
+    expect(soak.fireAt).toBe('2025-01-01T00:15:00.000Z');
+    expect(status(h)).toMatchObject({ phase: 'soaking', state: 'running' });
+    expect(status(h).waves[0].state).toBe('soaking');
+    h.fireTimer(soak);
+    await h.step();
+    await control(h); // the soak's last look at the control entity
+    await control(h); // the check before the next wave starts
+    expect((waveCall(h).input as WaveInput).wave.index).toBe(1);
+    expect(status(h).waves[0].state).toBe('completed');
+  });
+
+  test('cancel during the soak: no further wave, its devices canceled', async () => {
+    const h = rollout(specOf({ waves: [{ percent: 50 }, { percent: 100 }], soakSeconds: 900 }));
+    await resolved(h, { targets: ids('t', 4), skipped: [] });
+    await control(h);
+    await waveSucceeds(h);
+    await control(h);
+    h.raiseEvent(EVENT.control, { operation: 'cancel', requestedAt: '2025-01-01T00:01:00.000Z' });
+    h.advance(60_000);
+    await h.step();
+    await control(h, { ...RUN, command: 'cancel', generation: 1 });
+    expect(h.output).toMatchObject({ state: 'canceled', totals: totalsOf({ succeeded: 2, canceled: 2 }) });
+    expect((h.output as RolloutOutput).waves.map((w) => w.state)).toEqual(['completed', 'canceled']);
+    expect(h.open('subOrchestration')).toHaveLength(0);
+  });
+
+  test('manual approval: waits for the approve recorded in the control entity before the next wave', async () => {
+    const h = rollout(specOf({ waves: [{ percent: 50 }, { percent: 100 }], approval: 'manual' }));
+    await resolved(h, { targets: ids('t', 4), skipped: [] });
+    await control(h);
+    await waveSucceeds(h);
+    expect(status(h)).toMatchObject({ phase: 'awaitingApproval', state: 'awaitingApproval', wave: 1 });
+    expect(h.signals('phase', 'rolloutControl').map((s) => s.input)).toContainEqual(expect.objectContaining({ phase: 'awaitingApproval', wave: 1 }));
+    await control(h, { ...RUN, phase: 'awaitingApproval', wave: 1 });
+    expect(h.open('subOrchestration')).toHaveLength(0);
+    expect(h.open('callEntity')).toHaveLength(0); // asleep until woken
+
+    // A wake-up without an approval (someone paused meanwhile? no: not applicable) changes nothing.
+    h.raiseEvent(EVENT.control, { operation: 'approve', requestedAt: '2025-01-01T00:05:00.000Z' });
+    await h.step();
+    await control(h, { ...RUN, phase: 'awaitingApproval', wave: 1, approvedThrough: 1 });
+    await control(h); // before the wave starts
+    expect((waveCall(h).input as WaveInput).wave.index).toBe(1);
+    await waveSucceeds(h);
+    expect(h.output).toMatchObject({ state: 'completed' });
+  });
+
+  test('the failure threshold pauses the rollout; after resume the wave runs again with its remaining devices', async () => {
+    const h = rollout(specOf({ waves: [{ percent: 100 }], failureThreshold: { percent: 10, minDevices: 2 } }));
+    await resolved(h, { targets: ids('t', 10), skipped: [] });
+    await control(h);
+    await waveStops(h, 'thresholdPause', totalsOf({ succeeded: 2, failed: 2 }), 4);
+    expect(status(h)).toMatchObject({ phase: 'paused', state: 'paused' });
+    expect(h.signals('phase', 'rolloutControl').map((s) => s.input)).toContainEqual(expect.objectContaining({ phase: 'paused', wave: 0, pausedBy: 'threshold' }));
+    await control(h, { ...RUN, phase: 'paused', command: 'pause', pauseReason: 'threshold', generation: 1 });
+    expect(h.open('subOrchestration')).toHaveLength(0);
+
+    h.raiseEvent(EVENT.control, { operation: 'resume', requestedAt: '2025-01-01T01:00:00.000Z' });
+    await h.step();
+    await control(h, { ...RUN, phase: 'paused', command: 'run', generation: 2 });
+    const again = waveCall(h);
+    expect(again.instanceId).toBe('r1:w0:a1');
+    expect(again.input).toMatchObject({ attempt: 1, deviceIds: ids('t', 10).slice(4), nextBatch: 3, totals: totalsOf() });
+    await waveSucceeds(h);
+    expect(h.output).toMatchObject({ state: 'completedWithFailures', totals: totalsOf({ succeeded: 8, failed: 2 }) });
+  });
+
+  test('the failure threshold aborts: remaining and later devices canceled', async () => {
+    const h = rollout(specOf({ waves: [{ percent: 50 }, { percent: 100 }], failureThreshold: { percent: 5, minDevices: 1, action: 'abort' } }));
+    await resolved(h, { targets: ids('t', 10), skipped: [] });
+    await control(h);
+    await waveStops(h, 'thresholdAbort', totalsOf({ succeeded: 1, failed: 1 }), 2);
+    const output = h.output as RolloutOutput;
+    expect(output.state).toBe('aborted');
+    expect(output.error).toMatch(/failure threshold/);
+    expect(output.waves.map((w) => [w.state, w.succeeded, w.failed, w.canceled])).toEqual([
+      ['aborted', 1, 1, 3],
+      ['canceled', 0, 0, 5],
+    ]);
+    expect(output.totals).toEqual(totalsOf({ succeeded: 1, failed: 1, canceled: 8 }));
+  });
+
+  test('cancel stops new devices: the wave returns canceled, in-flight results count, the rest is canceled', async () => {
+    const h = rollout(specOf({ waves: [{ percent: 50 }, { percent: 100 }] }));
+    await resolved(h, { targets: ids('t', 10), skipped: ['s'] });
+    await control(h);
+    await waveStops(h, 'canceled', totalsOf({ succeeded: 3 }), 3);
+    expect(h.output).toMatchObject({ state: 'canceled', totals: totalsOf({ succeeded: 3, canceled: 7, skipped: 1 }) });
+    expect(phases(h)[phases(h).length - 1]).toBe('canceled');
+  });
+
+  test('an operator pause during a wave: the rollout waits for resume, or ends on cancel', async () => {
+    const h = rollout(specOf({ waves: [{ percent: 100 }] }));
+    await resolved(h, { targets: ids('t', 6), skipped: [] });
+    await control(h);
+    await waveStops(h, 'paused', totalsOf({ succeeded: 2 }), 2);
+    await control(h, { ...RUN, command: 'pause', pauseReason: 'operator', generation: 1 });
+    expect(status(h).state).toBe('paused');
+    h.raiseEvent(EVENT.control, { operation: 'cancel', requestedAt: '2025-01-01T00:10:00.000Z' });
+    await h.step();
+    await control(h, { ...RUN, command: 'cancel', generation: 2 });
+    expect(h.output).toMatchObject({ state: 'canceled', totals: totalsOf({ succeeded: 2, canceled: 4 }) });
+  });
+
+  test('a pause recorded before a wave starts holds the wave until resume', async () => {
+    const h = rollout(specOf({ waves: [{ percent: 50 }, { percent: 100 }] }));
+    await resolved(h, { targets: ids('t', 4), skipped: [] });
+    await control(h);
+    await waveSucceeds(h);
+    await control(h, { ...RUN, command: 'pause', generation: 1 });
+    expect(status(h)).toMatchObject({ phase: 'paused', wave: 1 });
+    await control(h, { ...RUN, command: 'pause', generation: 1 }); // whilePaused reads once more, then sleeps
+    expect(h.open('subOrchestration')).toHaveLength(0);
+    h.raiseEvent(EVENT.control, { operation: 'resume', requestedAt: '2025-01-01T00:10:00.000Z' });
+    await h.step();
+    await control(h, { ...RUN, command: 'run', generation: 2 });
+    expect(waveCall(h).instanceId).toBe('r1:w1');
+  });
+
+  test('a target query that keeps failing aborts the rollout after retries', async () => {
+    const h = rollout(specOf({}));
+    await h.step();
+    for (let attempt = 1; attempt <= RESOLVE_ATTEMPTS; attempt += 1) {
+      h.failActivity(h.only('activity', 'resolveTargets'), 'IoT Hub query failed: HTTP 503');
+      await h.step();
+      if (attempt < RESOLVE_ATTEMPTS) {
+        h.fireTimer(h.only('timer'));
+        await h.step();
+      }
+    }
+    const output = h.output as RolloutOutput;
+    expect(output.state).toBe('aborted');
+    expect(output.error).toMatch(/resolving the targets failed: IoT Hub query failed: HTTP 503/);
+    expect(h.open('subOrchestration')).toHaveLength(0);
+  });
+
+  test('every device already on the version: completed, all skipped', async () => {
+    const h = rollout(specOf({}));
+    await resolved(h, { targets: [], skipped: ['a', 'b'] });
+    expect(h.output).toMatchObject({ state: 'completed', totals: totalsOf({ skipped: 2 }) });
+  });
+});
