@@ -51,6 +51,11 @@ export class ServiceEndpoint {
       void this.serve(req, res);
     });
     this.server.on('secureConnection', (socket) => socket.setNoDelay(true));
+    // The SDKs keep connections alive and reuse them without retrying; Node's default of 5 s
+    // lets the server close a socket just as a client sends on it (ECONNRESET). IoT Hub keeps
+    // idle connections for minutes.
+    this.server.keepAliveTimeout = 240_000;
+    this.server.headersTimeout = 245_000;
     // A client that opens TLS and then talks nonsense must not take anything else down.
     this.server.on('tlsClientError', () => undefined);
   }
