@@ -3,8 +3,10 @@ import { Command } from 'commander';
 import { registerDeviceCommand } from './commands/deviceCommand';
 import { registerFirmwareCommand } from './commands/firmwareCommand';
 import { registerFleetCommand } from './commands/fleetCommand';
+import { registerHostCommand } from './commands/hostCommand';
 import { registerHubCommand } from './commands/hubCommand';
 import { registerRolloutCommand } from './commands/rolloutCommand';
+import { registerUpCommands } from './commands/upCommand';
 
 const program = new Command('fleetwave')
   .description('Firmware rollouts for Azure IoT Hub fleets, and the local stack to develop them on.')
@@ -13,10 +15,12 @@ const program = new Command('fleetwave')
   .enablePositionalOptions();
 
 registerHubCommand(program);
+registerHostCommand(program);
 registerDeviceCommand(program);
 registerFleetCommand(program);
 registerFirmwareCommand(program);
 registerRolloutCommand(program);
+registerUpCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(`fleetwave: ${(error as Error).message ?? error}`);

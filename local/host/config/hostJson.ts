@@ -1,0 +1,137 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+
+/** The host.json settings this host honours, with the Functions host's defaults filled in. */
+export interface HostConfig {
+  /** extensions.http.routePrefix; '' means routes sit at the root. */
+  routePrefix: string;
+  /** host.json `functions`: when set, only these functions run. */
+  functionAllowList?: string[];
+  logLevel: LogLevelName;
+  durableTask: {
+    hubName: string;
+    maxConcurrentActivityFunctions: number;
+    maxConcurrentOrchestratorFunctions: number;
+    maxConcurrentEntityFunctions: number;
+  };
+  eventHubs: {
+    maxEventBatchSize: number;
+    /** Where a consumer group without a checkpoint starts reading. */
+    initialOffset: { type: 'fromStart' } | { type: 'fromEnd' } | { type: 'fromEnqueuedTime'; enqueuedTimeUtc: Date };
+  };
+}
+
+export const LOG_LEVELS = ['Trace', 'Debug', 'Information', 'Warning', 'Error', 'Critical', 'None'] as const;
+export type LogLevelName = (typeof LOG_LEVELS)[number];
+
+const positiveInt = z.coerce.number().int().positive();
+const logLevel = z
+  .string()
+  .transform((value, ctx) => {
+    const match = LOG_LEVELS.find((level) => level.toLowerCase() === value.toLowerCase());
+    if (!match) ctx.addIssue({ code: 'custom', message: `must be one of ${LOG_LEVELS.join(', ')}` });
+    return match ?? 'Information';
+  });
+
+// Keys are lower-cased before parsing: the Functions host reads host.json case-insensitively.
+const hostJsonSchema = z.object({
+  version: z.string().optional(),
+  functions: z.array(z.string()).optional(),
+  logging: z.object({ loglevel: z.object({ default: logLevel.optional() }).loose().optional() }).loose().optional(),
+  extensions: z
+    .object({
+      http: z.object({ routeprefix: z.string().optional() }).loose().optional(),
+      durabletask: z
+        .object({
+          hubname: z.string().min(1).optional(),
+          maxconcurrentactivityfunctions: positiveInt.optional(),
+          maxconcurrentorchestratorfunctions: positiveInt.optional(),
+          maxconcurrententityfunctions: positiveInt.optional(),
+        })
+        .loose()
+        .optional(),
+      eventhubs: z
+        .object({
+          maxeventbatchsize: positiveInt.optional(),
+          // Extension v4 spelling.
+          eventprocessoroptions: z.object({ maxbatchsize: positiveInt.optional() }).loose().optional(),
+          initialoffsetoptions: z
+            .object({ type: z.string().optional(), enqueuedtimeutc: z.string().optional() })
+            .loose()
+            .optional(),
+        })
+        .loose()
+        .optional(),
+    })
+    .loose()
+    .optional(),
+});
+
+/** Reads DIR/host.json (missing file: all defaults). Setting references (%NAME%) are resolved by the caller. */
+export function readHostJson(appDir: string): HostConfig {
+  const file = join(appDir, 'host.json');
+  let raw: unknown = {};
+  if (existsSync(file)) {
+    try {
+      raw = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (error) {
+      throw new Error(`${file} is not valid JSON: ${(error as Error).message}`);
+    }
+  }
+  return parseHostJson(raw, file);
+}
+
+export function parseHostJson(raw: unknown, source = 'host.json'): HostConfig {
+  const parsed = hostJsonSchema.safeParse(lowerCaseKeys(raw));
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
+    throw new Error(`${source} is invalid: ${problems}`);
+  }
+  const json = parsed.data;
+  const defaultConcurrency = 10 * cpus().length;
+  const durable = json.extensions?.durabletask;
+  const eventHubs = json.extensions?.eventhubs;
+  return {
+    routePrefix: trimSlashes(json.extensions?.http?.routeprefix ?? 'api'),
+    ...(json.functions ? { functionAllowList: json.functions } : {}),
+    logLevel: json.logging?.loglevel?.default ?? 'Information',
+    durableTask: {
+      hubName: durable?.hubname ?? 'TestHubName',
+      maxConcurrentActivityFunctions: durable?.maxconcurrentactivityfunctions ?? defaultConcurrency,
+      maxConcurrentOrchestratorFunctions: durable?.maxconcurrentorchestratorfunctions ?? defaultConcurrency,
+      maxConcurrentEntityFunctions: durable?.maxconcurrententityfunctions ?? defaultConcurrency,
+    },
+    eventHubs: {
+      maxEventBatchSize: eventHubs?.maxeventbatchsize ?? eventHubs?.eventprocessoroptions?.maxbatchsize ?? 100,
+      initialOffset: initialOffset(eventHubs?.initialoffsetoptions, source),
+    },
+  };
+}
+
+function initialOffset(options: { type?: string; enqueuedtimeutc?: string } | undefined, source: string): HostConfig['eventHubs']['initialOffset'] {
+  switch (options?.type?.toLowerCase() ?? 'fromstart') {
+    case 'fromstart':
+      return { type: 'fromStart' };
+    case 'fromend':
+      return { type: 'fromEnd' };
+    case 'fromenqueuedtime': {
+      const time = new Date(options?.enqueuedtimeutc ?? '');
+      if (Number.isNaN(time.getTime())) throw new Error(`${source}: extensions.eventHubs.initialOffsetOptions.enqueuedTimeUtc must be a date.`);
+      return { type: 'fromEnqueuedTime', enqueuedTimeUtc: time };
+    }
+    default:
+      throw new Error(`${source}: extensions.eventHubs.initialOffsetOptions.type must be fromStart, fromEnd or fromEnqueuedTime.`);
+  }
+}
+
+function trimSlashes(prefix: string): string {
+  return prefix.replace(/^\/+|\/+$/g, '');
+}
+
+function lowerCaseKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(lowerCaseKeys);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key.toLowerCase(), lowerCaseKeys(inner)]));
+}

@@ -1,0 +1,63 @@
+/** The actions an orchestrator episode returns (durable-functions' IAction JSON). */
+export enum ActionType {
+  CallActivity = 0,
+  CallActivityWithRetry = 1,
+  CallSubOrchestrator = 2,
+  CallSubOrchestratorWithRetry = 3,
+  ContinueAsNew = 4,
+  CreateTimer = 5,
+  WaitForExternalEvent = 6,
+  CallEntity = 7,
+  CallHttp = 8,
+  SignalEntity = 9,
+  WhenAny = 11,
+  WhenAll = 12,
+  LockEntities = 13,
+  ReleaseEntities = 14,
+}
+
+export interface JsRetryOptions {
+  firstRetryIntervalInMilliseconds: number;
+  maxNumberOfAttempts: number;
+  backoffCoefficient?: number;
+  maxRetryIntervalInMilliseconds?: number;
+  retryTimeoutInMilliseconds?: number;
+}
+
+export interface OrchestratorAction {
+  actionType: ActionType;
+  functionName?: string;
+  /** CallActivity / ContinueAsNew: a string here is already JSON text (durable-functions' processInput). */
+  input?: unknown;
+  retryOptions?: JsRetryOptions;
+  instanceId?: string;
+  version?: string;
+  fireAt?: string;
+  isCanceled?: boolean;
+  externalEventName?: string;
+  operation?: string;
+  compoundActions?: OrchestratorAction[];
+}
+
+/** What an orchestrator invocation returned (OrchestratorState). */
+export interface OrchestratorState {
+  isDone: boolean;
+  actions: OrchestratorAction[][];
+  output?: unknown;
+  customStatus?: unknown;
+  error?: string;
+  schemaVersion?: number;
+}
+
+/** All top-level actions since the execution started, in order (compound ones not yet opened). */
+export function topLevelActions(state: OrchestratorState): OrchestratorAction[] {
+  return (state.actions ?? []).flat();
+}
+
+/** The atomic actions of an action, depth-first: the order durable-functions numbers them in. */
+export function atomicActions(action: OrchestratorAction): OrchestratorAction[] {
+  if (action.actionType === ActionType.WhenAll || action.actionType === ActionType.WhenAny) {
+    return (action.compoundActions ?? []).flatMap(atomicActions);
+  }
+  return [action];
+}

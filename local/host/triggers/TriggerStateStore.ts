@@ -1,0 +1,95 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+const SCHEMA_VERSION = 1;
+
+export interface EventHubCheckpoint {
+  sequenceNumber: number;
+  offset: string;
+}
+
+export interface ScheduleStatus {
+  last: string;
+  next: string;
+  lastUpdated: string;
+}
+
+/** Event Hub checkpoints and timer schedule status, in SQLite (WAL) under the data dir. */
+export class TriggerStateStore {
+  private readonly db: Database.Database;
+  private readonly statements;
+
+  constructor(file: string) {
+    mkdirSync(dirname(file), { recursive: true });
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.migrate();
+    this.statements = {
+      getCheckpoint: this.db.prepare<[string, string, string, string, string], { sequence_number: number; offset: string }>(
+        'SELECT sequence_number, offset FROM checkpoints WHERE function_name = ? AND namespace = ? AND event_hub = ? AND consumer_group = ? AND partition_id = ?',
+      ),
+      putCheckpoint: this.db.prepare<[string, string, string, string, string, number, string, number]>(`
+        INSERT INTO checkpoints (function_name, namespace, event_hub, consumer_group, partition_id, sequence_number, offset, updated_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (function_name, namespace, event_hub, consumer_group, partition_id)
+        DO UPDATE SET sequence_number = excluded.sequence_number, offset = excluded.offset, updated_at = excluded.updated_at`),
+      getSchedule: this.db.prepare<[string], { status: string }>('SELECT status FROM timer_status WHERE function_name = ?'),
+      putSchedule: this.db.prepare<[string, string]>(
+        'INSERT INTO timer_status (function_name, status) VALUES (?, ?) ON CONFLICT (function_name) DO UPDATE SET status = excluded.status',
+      ),
+    };
+  }
+
+  private migrate(): void {
+    const version = this.db.pragma('user_version', { simple: true }) as number;
+    if (version > SCHEMA_VERSION) throw new Error(`The trigger state was written by a newer fleetwave (schema ${version}; this one reads ${SCHEMA_VERSION}).`);
+    if (version === SCHEMA_VERSION) return;
+    this.db.exec(`
+      CREATE TABLE checkpoints (
+        function_name TEXT NOT NULL,
+        namespace TEXT NOT NULL,
+        event_hub TEXT NOT NULL,
+        consumer_group TEXT NOT NULL,
+        partition_id TEXT NOT NULL,
+        sequence_number INTEGER NOT NULL,
+        offset TEXT NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (function_name, namespace, event_hub, consumer_group, partition_id)
+      );
+      CREATE TABLE timer_status (function_name TEXT PRIMARY KEY, status TEXT NOT NULL);
+      PRAGMA user_version = ${SCHEMA_VERSION};
+    `);
+  }
+
+  checkpoint(key: CheckpointKey): EventHubCheckpoint | undefined {
+    const row = this.statements.getCheckpoint.get(key.functionName, key.namespace, key.eventHub, key.consumerGroup, key.partitionId);
+    return row && { sequenceNumber: row.sequence_number, offset: row.offset };
+  }
+
+  saveCheckpoint(key: CheckpointKey, checkpoint: EventHubCheckpoint): void {
+    this.statements.putCheckpoint.run(key.functionName, key.namespace, key.eventHub, key.consumerGroup, key.partitionId, checkpoint.sequenceNumber, checkpoint.offset, Date.now());
+  }
+
+  scheduleStatus(functionName: string): ScheduleStatus | undefined {
+    const row = this.statements.getSchedule.get(functionName);
+    return row && (JSON.parse(row.status) as ScheduleStatus);
+  }
+
+  saveScheduleStatus(functionName: string, status: ScheduleStatus): void {
+    this.statements.putSchedule.run(functionName, JSON.stringify(status));
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+export interface CheckpointKey {
+  functionName: string;
+  namespace: string;
+  eventHub: string;
+  consumerGroup: string;
+  partitionId: string;
+}

@@ -1,0 +1,181 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { FleetSimulator } from '../../device/fleet/FleetSimulator';
+import { FirmwareServer } from '../firmware/FirmwareServer';
+import { makeFirmwareImage, type FirmwareManifest } from '../firmware/makeFirmwareImage';
+import { startHub, type RunningHub } from '../hub/startHub';
+import { installIotHubHostPort } from '../preload/iothubHostPort';
+
+export interface LocalStackOptions {
+  dataDir: string;
+  devices: number;
+  /** The function app to run (the repository root: package.json main is the compiled app). */
+  appDir: string;
+  ports: { https: number; mqtt: number; amqp: number; firmware: number; host: number };
+  /** Fault injection for the simulated fleet. */
+  failDownload: number;
+  failApply: number;
+  offline: number;
+  seed: string;
+  /** How long a simulated install takes. Default 0. */
+  installMs?: number;
+  log: (message: string) => void;
+}
+
+export interface RunningLocalStack {
+  hub: RunningHub;
+  firmware: { old: string; image: FirmwareManifest & { uri: string } };
+  fleet: FleetSimulator;
+  apiUrl: string;
+  /** Kills the dev host (SIGKILL, no goodbye) and starts it again on the same data dir and port. */
+  crashAndRestartHost(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The consumer group the function app reads twin-change events with. */
+export const APP_CONSUMER_GROUP = 'fleetwave';
+/** The built `fleetwave` CLI (package.json bin), also when this module runs from source in tests. */
+const CLI = fleetwaveBin();
+
+function fleetwaveBin(): string {
+  for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) {
+    const manifest = join(dir, 'package.json');
+    if (!existsSync(manifest)) continue;
+    const pkg = JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string; bin?: Record<string, string> };
+    if (pkg.name === 'fleetwave' && pkg.bin?.fleetwave) return join(dir, pkg.bin.fleetwave);
+  }
+  throw new Error('Cannot find the fleetwave package (and its built CLI) above ' + __dirname);
+}
+
+/**
+ * The whole system on one machine: the IoT Hub emulator, a firmware server with a demo image,
+ * a simulated fleet tagged in rings, and the Functions dev host running the unmodified app with
+ * its settings pointed at the emulator. Each part stops cleanly, in reverse order, on close().
+ */
+export async function startLocalStack(options: LocalStackOptions): Promise<RunningLocalStack> {
+  const dirs = { hub: join(options.dataDir, 'hub'), host: join(options.dataDir, 'host'), fleet: join(options.dataDir, 'fleet'), firmware: join(options.dataDir, 'firmware') };
+  const stops: (() => Promise<unknown>)[] = [];
+  const close = async () => {
+    for (const stop of stops.reverse()) await stop().catch((error: unknown) => options.log(`while stopping: ${(error as Error).message}`));
+  };
+  try {
+    options.log('starting the IoT Hub emulator…');
+    const hub = await startPart('IoT Hub emulator', () =>
+      startHub({
+        dataDir: dirs.hub,
+        httpsPort: options.ports.https,
+        mqttPort: options.ports.mqtt,
+        amqpPort: options.ports.amqp,
+        consumerGroups: [APP_CONSUMER_GROUP],
+      }),
+    );
+    stops.push(() => hub.close());
+    const ca = readFileSync(hub.caCertPath, 'utf8');
+    installIotHubHostPort({ ca });
+
+    options.log('making demo firmware 2.0.0 and serving it…');
+    mkdirSync(dirs.firmware, { recursive: true });
+    const manifest = makeFirmwareImage({ version: '2.0.0', size: 512 * 1024, outDir: dirs.firmware });
+    const server = await startPart('firmware server', () => new FirmwareServer({ dir: dirs.firmware, tlsDir: join(dirs.hub, 'tls'), port: options.ports.firmware }).start());
+    stops.push(() => server.close());
+
+    options.log(`starting the Functions dev host with the app in ${options.appDir}…`);
+    let host = await startHost(options, dirs.host, hub);
+    stops.push(() => stopChild(host.child));
+
+    options.log(`connecting ${options.devices} simulated devices on firmware 1.0.0…`);
+    const fleet = await new FleetSimulator({
+      serviceConnectionString: hub.serviceConnectionString,
+      gatewayHostName: `${hub.mqtt.host}:${hub.mqtt.port}`,
+      ca,
+      count: options.devices,
+      prefix: 'sim-',
+      fw: '1.0.0',
+      tags: (index) => ({ fleet: 'demo', ring: ringOf(index, options.devices) }),
+      failDownload: options.failDownload,
+      failApply: options.failApply,
+      offline: options.offline,
+      seed: options.seed,
+      installMs: options.installMs ?? 0,
+      stateRoot: dirs.fleet,
+    }).start();
+    stops.push(() => fleet.stop());
+
+    const crashAndRestartHost = async () => {
+      host.child.kill('SIGKILL');
+      await new Promise((done) => (host.child.exitCode !== null ? done(undefined) : host.child.once('exit', done)));
+      host = await startHost(options, dirs.host, hub);
+    };
+    const firmware = { old: '1.0.0', image: { ...manifest, uri: server.url(manifest.file) } };
+    return { hub, firmware, fleet, apiUrl: `${host.baseUrl}/api`, crashAndRestartHost, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/** Canary 10 %, early 30 %, broad the rest — rings a real fleet would be tagged with. */
+function ringOf(index: number, count: number): string {
+  if (index < Math.ceil(count * 0.1)) return 'canary';
+  if (index < Math.ceil(count * 0.4)) return 'early';
+  return 'broad';
+}
+
+async function startPart<T>(name: string, start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (error) {
+    throw new Error(`The ${name} did not start: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * The dev host runs as its own process, as `func start` would: the app's settings point at the
+ * emulator, so the same app deploys to Azure with Azure's settings instead.
+ */
+async function startHost(options: LocalStackOptions, dataDir: string, hub: RunningHub): Promise<{ child: ChildProcess; baseUrl: string }> {
+  const endpointFile = join(dataDir, 'endpoint.json');
+  rmSync(endpointFile, { force: true });
+  const child = spawn(process.execPath, [CLI, 'host', '--app', resolve(options.appDir), '--port', String(options.ports.host), '--data-dir', dataDir], {
+    env: { ...process.env, ...appSettings(hub) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const collect = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000));
+  child.stdout!.on('data', collect);
+  child.stderr!.on('data', collect);
+  for (let waited = 0; !existsSync(endpointFile); waited += 100) {
+    if (child.exitCode !== null) throw new Error(`The Functions dev host exited (code ${child.exitCode}):\n${output}`);
+    if (waited > 60_000) {
+      child.kill('SIGKILL');
+      throw new Error(`The Functions dev host did not start within 60 s:\n${output}`);
+    }
+    await new Promise((done) => setTimeout(done, 100));
+  }
+  const { baseUrl } = JSON.parse(readFileSync(endpointFile, 'utf8')) as { baseUrl: string };
+  return { child, baseUrl };
+}
+
+/** The app settings that wire the function app to the local hub (see local.settings.example.json). */
+export function appSettings(hub: RunningHub): Record<string, string> {
+  return {
+    IOTHUB_CONNECTION_STRING: hub.serviceConnectionString,
+    IOTHUB_EVENTS_CONNECTION: hub.eventHubs.connectionString,
+    IOTHUB_EVENTS_NAME: hub.eventHubs.entityPath,
+    IOTHUB_EVENTS_CONSUMER_GROUP: APP_CONSUMER_GROUP,
+    FLEETWAVE_HUB_CA: hub.caCertPath,
+  };
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return Promise.resolve();
+  return new Promise((done) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      done();
+    });
+    child.kill('SIGTERM');
+  });
+}

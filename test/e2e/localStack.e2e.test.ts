@@ -1,0 +1,118 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { startLocalStack, type RunningLocalStack } from '../../local/stack/startLocalStack';
+import { RolloutApiClient, type RolloutView } from '../../local/cli/rollouts/RolloutApiClient';
+import { watchRollout } from '../../local/cli/rollouts/watchRollout';
+import { eventually } from '../support/hubFixture';
+
+/** The repository root: the app under test is the compiled function app (npm test builds it). */
+const APP_DIR = resolve(__dirname, '../..');
+
+async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: count }, () => new Promise<net.Server>((done) => { const s = net.createServer().listen(0, '127.0.0.1', () => done(s)); })),
+  );
+  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
+  await Promise.all(servers.map((s) => new Promise((done) => s.close(done))));
+  return ports;
+}
+
+async function stack(devices: number, faults: { failDownload?: number; failApply?: number; seed?: string; installMs?: number } = {}): Promise<RunningLocalStack> {
+  const [https, mqtt, amqp, firmware, host] = await freePorts(5);
+  const dataDir = mkdtempSync(join(tmpdir(), 'fleetwave-e2e-'));
+  const running = await startLocalStack({
+    dataDir,
+    devices,
+    appDir: APP_DIR,
+    ports: { https, mqtt, amqp, firmware, host },
+    failDownload: faults.failDownload ?? 0,
+    failApply: faults.failApply ?? 0,
+    offline: 0,
+    seed: faults.seed ?? 'e2e',
+    installMs: faults.installMs ?? 0,
+    log: () => undefined,
+  });
+  const close = running.close;
+  return { ...running, close: async () => { await close(); rmSync(dataDir, { recursive: true, force: true }); } };
+}
+
+function spec(s: RunningLocalStack, extra: Record<string, unknown> = {}) {
+  const { image } = s.firmware;
+  return { firmware: { version: image.version, uri: image.uri, sha256: image.sha256, size: image.size }, target: { query: "tags.fleet = 'demo'" }, ...extra };
+}
+
+describe('end to end on the local stack', () => {
+  jest.setTimeout(240_000);
+
+  test('a two-wave rollout to 30 devices completes and every device reports the new version', async () => {
+    const s = await stack(30);
+    try {
+      const api = new RolloutApiClient(s.apiUrl);
+      const { id } = await api.start(spec(s, { waves: [{ name: 'canary', percent: 20 }, { name: 'rest', percent: 100 }] }));
+      const final = await watchRollout(api, id, { quiet: true });
+      expect(final.state).toBe('completed');
+      expect(final.totals).toMatchObject({ targeted: 30, succeeded: 30, failed: 0, timedOut: 0 });
+      expect(final.waves.map((w) => [w.name, w.targeted])).toEqual([['canary', 6], ['rest', 24]]);
+      for (const record of s.hub.registry.list()) {
+        const reported = record.twin.reported.properties as { firmware?: { currentFwVersion?: string } };
+        expect([record.identity.deviceId, reported.firmware?.currentFwVersion]).toEqual([record.identity.deviceId, '2.0.0']);
+      }
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('injected failures past the threshold pause the rollout; resume and cancel do what they say', async () => {
+    const s = await stack(20, { failApply: 0.5, seed: 'pause-me' });
+    try {
+      const api = new RolloutApiClient(s.apiUrl);
+      const { id } = await api.start(spec(s, { failureThreshold: { percent: 10, minDevices: 3, action: 'pause' }, maxConcurrency: 4 }));
+      const paused = await eventually(async () => {
+        const view = await api.get(id);
+        expect(view.state).toBe('paused');
+        return view;
+      }, 120_000, 500);
+      const finishedWhenPaused = paused.totals.succeeded + paused.totals.failed + paused.totals.timedOut;
+      await api.act(id, 'resume');
+      await eventually(async () => {
+        const view = await api.get(id);
+        expect(view.totals.succeeded + view.totals.failed + view.totals.timedOut).toBeGreaterThan(finishedWhenPaused);
+      }, 120_000, 500);
+      await api.act(id, 'cancel');
+      const final: RolloutView = await watchRollout(api, id, { quiet: true });
+      expect(final.state).toBe('canceled');
+      expect(final.totals.canceled + final.totals.succeeded + final.totals.failed + final.totals.timedOut + final.totals.skipped).toBe(final.totals.targeted);
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('killing the dev host mid-rollout and starting it again lets the rollout finish, no device updated twice', async () => {
+    const s = await stack(20, { installMs: 400 });
+    // Every status each device reports, seen at the hub.
+    const reports = new Map<string, string[]>();
+    s.hub.registry.on('twinChanged', (change) => {
+      const status = (change.body as { properties?: { reported?: { iothubDM?: { firmwareUpdate?: { status?: string } } } } }).properties?.reported?.iothubDM
+        ?.firmwareUpdate?.status;
+      if (status) reports.set(change.deviceId, [...(reports.get(change.deviceId) ?? []), status]);
+    });
+    try {
+      const api = new RolloutApiClient(s.apiUrl);
+      const { id } = await api.start(spec(s, { maxConcurrency: 5 }));
+      await eventually(async () => expect((await api.get(id)).totals.succeeded).toBeGreaterThanOrEqual(3), 120_000, 300);
+      await s.crashAndRestartHost();
+      const final = await watchRollout(api, id, { quiet: true });
+      expect(final.state).toBe('completed');
+      expect(final.totals.succeeded).toBe(20);
+      for (const [deviceId, statuses] of reports) {
+        expect([deviceId, statuses.filter((st) => st === 'waiting').length]).toEqual([deviceId, 1]);
+        expect([deviceId, statuses.filter((st) => st === 'applyComplete').length]).toEqual([deviceId, 1]);
+      }
+      expect(reports.size).toBe(20);
+    } finally {
+      await s.close();
+    }
+  });
+});
