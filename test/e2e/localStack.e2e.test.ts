@@ -6,6 +6,12 @@ import { startLocalStack, type RunningLocalStack } from '../../local/stack/start
 import { RolloutApiClient, type RolloutView } from '../../local/cli/rollouts/RolloutApiClient';
 import { watchRollout } from '../../local/cli/rollouts/watchRollout';
 import { eventually } from '../support/hubFixture';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+/** The built CLI (npm test builds first). */
+const CLI = resolve(__dirname, '../../dist/local/cli/main.js');
 
 /** The repository root: the app under test is the compiled function app (npm test builds it). */
 const APP_DIR = resolve(__dirname, '../..');
@@ -59,6 +65,14 @@ describe('end to end on the local stack', () => {
         const reported = record.twin.reported.properties as { firmware?: { currentFwVersion?: string } };
         expect([record.identity.deviceId, reported.firmware?.currentFwVersion]).toEqual([record.identity.deviceId, '2.0.0']);
       }
+
+      // The CLI reads the same API.
+      const cli = (...args: string[]) => run(process.execPath, [CLI, 'rollout', ...args, '--api', s.apiUrl]).then((r) => r.stdout);
+      expect(await cli('list')).toContain(id);
+      const status = await cli('status', id);
+      expect(status).toMatch(/completed/);
+      expect(status).toMatch(/30 targeted: .*30 succeeded/);
+      expect(await cli('devices', id, '--state', 'succeeded', '--all')).toContain('sim-30');
     } finally {
       await s.close();
     }

@@ -7,6 +7,11 @@ import { parsePositiveInt } from '../options';
 
 const DEFAULT_API = 'http://localhost:7071/api';
 
+interface ApiFlags {
+  api: string;
+  key?: string;
+}
+
 interface StartFlags {
   spec?: string;
   manifest?: string;
@@ -29,18 +34,16 @@ interface StartFlags {
 
 /** `fleetwave rollout …`: a client of the rollout HTTP API. */
 export function registerRolloutCommand(program: Command): void {
-  const rollout = program
-    .command('rollout')
-    .description('Start and watch firmware rollouts through the rollout HTTP API.')
-    .option('--api <url>', 'base URL of the API (or FLEETWAVE_API_URL)', process.env.FLEETWAVE_API_URL ?? DEFAULT_API)
-    .option('--key <key>', 'function key, sent as x-functions-key (or FLEETWAVE_API_KEY)', process.env.FLEETWAVE_API_KEY);
-  const api = () => {
-    const { api: url, key } = rollout.opts<{ api: string; key?: string }>();
-    return new RolloutApiClient(url, key);
-  };
+  const rollout = program.command('rollout').description('Start and watch firmware rollouts through the rollout HTTP API.');
+  /** Every subcommand takes --api and --key, wherever they stand on the command line. */
+  const command = (nameAndArgs: string) =>
+    rollout
+      .command(nameAndArgs)
+      .option('--api <url>', 'base URL of the API (or FLEETWAVE_API_URL)', process.env.FLEETWAVE_API_URL ?? DEFAULT_API)
+      .option('--key <key>', 'function key, sent as x-functions-key (or FLEETWAVE_API_KEY)', process.env.FLEETWAVE_API_KEY);
+  const api = (flags: ApiFlags) => new RolloutApiClient(flags.api, flags.key);
 
-  rollout
-    .command('start')
+  command('start')
     .description('Start a rollout from flags or a full JSON spec (see the README for every field).')
     .option('--spec <file>', 'the whole POST /api/rollouts body as a JSON file; other flags override its fields')
     .option('--manifest <file>', 'firmware manifest from `fleetwave firmware make` (version, sha256, size)')
@@ -59,30 +62,28 @@ export function registerRolloutCommand(program: Command): void {
     .option('--soak <seconds>', 'wait between waves', Number)
     .option('--id <rolloutId>', 'choose the rollout id (re-POSTing the same spec is idempotent)')
     .option('--watch', 'follow it to the end with progress bars', false)
-    .action(async (flags: StartFlags) => {
-      const client = api();
+    .action(async (flags: StartFlags & ApiFlags) => {
+      const client = api(flags);
       const accepted = await client.start(specFrom(flags));
       console.log(`Started rollout ${accepted.id}.`);
       if (flags.watch) await follow(client, accepted.id);
     });
 
-  rollout
-    .command('status <id>')
+  command('status <id>')
     .description('Show a rollout: state, totals and waves.')
     .option('--watch', 'follow it to the end with progress bars', false)
-    .action(async (id: string, flags: { watch: boolean }) => {
-      const client = api();
+    .action(async (id: string, flags: { watch: boolean } & ApiFlags) => {
+      const client = api(flags);
       if (flags.watch) return follow(client, id);
       const view = await client.get(id);
       console.log(`${rolloutSummary(view)}\n${waveTable(view.waves)}`);
     });
 
-  rollout
-    .command('list')
+  command('list')
     .description('List rollouts, newest first.')
     .option('--all', 'follow continuation tokens to the end', false)
-    .action(async (flags: { all: boolean }) => {
-      const client = api();
+    .action(async (flags: { all: boolean } & ApiFlags) => {
+      const client = api(flags);
       let page = await client.list();
       const items = [...page.items];
       while (flags.all && page.continuationToken) {
@@ -93,13 +94,12 @@ export function registerRolloutCommand(program: Command): void {
       if (!flags.all && page.continuationToken) console.log('(more: --all)');
     });
 
-  rollout
-    .command('devices <id> [deviceId]')
+  command('devices <id> [deviceId]')
     .description("List a rollout's devices (optionally by state), or show one device's timeline.")
     .option('--state <state>', 'pending | inProgress | succeeded | failed | timedOut | skipped | canceled')
     .option('--all', 'follow continuation tokens to the end', false)
-    .action(async (id: string, deviceId: string | undefined, flags: { state?: string; all: boolean }) => {
-      const client = api();
+    .action(async (id: string, deviceId: string | undefined, flags: { state?: string; all: boolean } & ApiFlags) => {
+      const client = api(flags);
       if (deviceId) return console.log(JSON.stringify(await client.device(id, deviceId), null, 2));
       let page = await client.devices(id, { ...(flags.state ? { state: flags.state } : {}) });
       const items = [...page.items];
@@ -112,11 +112,10 @@ export function registerRolloutCommand(program: Command): void {
     });
 
   for (const action of ['pause', 'resume', 'approve', 'cancel'] as const) {
-    rollout
-      .command(`${action} <id>`)
+    command(`${action} <id>`)
       .description(`${action[0].toUpperCase()}${action.slice(1)} a rollout.`)
-      .action(async (id: string) => {
-        await api().act(id, action);
+      .action(async (id: string, flags: ApiFlags) => {
+        await api(flags).act(id, action);
         console.log(`Asked rollout ${id} to ${action}.`);
       });
   }
