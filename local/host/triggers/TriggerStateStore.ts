@@ -1,8 +1,23 @@
+import { openDatabase, type Schema } from '../../sqlite/openDatabase';
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 
 const SCHEMA_VERSION = 1;
+
+/** The schema, created in one go on a new file. */
+const SCHEMA: Schema = { what: 'The trigger state', version: SCHEMA_VERSION, sql: `
+      CREATE TABLE checkpoints (
+        function_name TEXT NOT NULL,
+        namespace TEXT NOT NULL,
+        event_hub TEXT NOT NULL,
+        consumer_group TEXT NOT NULL,
+        partition_id TEXT NOT NULL,
+        sequence_number INTEGER NOT NULL,
+        offset TEXT NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (function_name, namespace, event_hub, consumer_group, partition_id)
+      );
+      CREATE TABLE timer_status (function_name TEXT PRIMARY KEY, status TEXT NOT NULL)
+` };
 
 export interface EventHubCheckpoint {
   sequenceNumber: number;
@@ -21,11 +36,7 @@ export class TriggerStateStore {
   private readonly statements;
 
   constructor(file: string) {
-    mkdirSync(dirname(file), { recursive: true });
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
-    this.migrate();
+    this.db = openDatabase(file, SCHEMA);
     this.statements = {
       getCheckpoint: this.db.prepare<[string, string, string, string, string], { sequence_number: number; offset: string }>(
         'SELECT sequence_number, offset FROM checkpoints WHERE function_name = ? AND namespace = ? AND event_hub = ? AND consumer_group = ? AND partition_id = ?',
@@ -40,27 +51,6 @@ export class TriggerStateStore {
         'INSERT INTO timer_status (function_name, status) VALUES (?, ?) ON CONFLICT (function_name) DO UPDATE SET status = excluded.status',
       ),
     };
-  }
-
-  private migrate(): void {
-    const version = this.db.pragma('user_version', { simple: true }) as number;
-    if (version > SCHEMA_VERSION) throw new Error(`The trigger state was written by a newer fleetwave (schema ${version}; this one reads ${SCHEMA_VERSION}).`);
-    if (version === SCHEMA_VERSION) return;
-    this.db.exec(`
-      CREATE TABLE checkpoints (
-        function_name TEXT NOT NULL,
-        namespace TEXT NOT NULL,
-        event_hub TEXT NOT NULL,
-        consumer_group TEXT NOT NULL,
-        partition_id TEXT NOT NULL,
-        sequence_number INTEGER NOT NULL,
-        offset TEXT NOT NULL,
-        updated_at INTEGER NOT NULL,
-        PRIMARY KEY (function_name, namespace, event_hub, consumer_group, partition_id)
-      );
-      CREATE TABLE timer_status (function_name TEXT PRIMARY KEY, status TEXT NOT NULL);
-      PRAGMA user_version = ${SCHEMA_VERSION};
-    `);
   }
 
   checkpoint(key: CheckpointKey): EventHubCheckpoint | undefined {

@@ -1,12 +1,21 @@
+import { openDatabase, type Schema } from '../../sqlite/openDatabase';
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import type { SharedAccessPolicy } from '../authentication/accessPolicies';
 import type { DeviceRecord } from '../registry/deviceRecord';
 import { GroupCommit, type CommitCallback } from './GroupCommit';
 import type { HubStore } from './HubStore';
 
 const SCHEMA_VERSION = 1;
+
+/** The schema, created in one go on a new file. */
+const SCHEMA: Schema = { what: 'The hub data', version: SCHEMA_VERSION, sql: `
+      CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS devices (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        device_id TEXT NOT NULL UNIQUE,
+        record TEXT NOT NULL
+      )
+` };
 
 /** HubStore on SQLite (WAL, synchronous=NORMAL: a crash may lose the last commits, never corrupt). */
 export class SqliteHubStore implements HubStore {
@@ -16,11 +25,7 @@ export class SqliteHubStore implements HubStore {
   private readonly commits: GroupCommit;
 
   constructor(file: string) {
-    mkdirSync(dirname(file), { recursive: true });
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
-    this.migrate();
+    this.db = openDatabase(file, SCHEMA);
     // seq keeps creation order across replaces, so listings and query pages are stable.
     this.upsert = this.db.prepare(
       `INSERT INTO devices (device_id, record) VALUES (?, ?)
@@ -28,23 +33,6 @@ export class SqliteHubStore implements HubStore {
     );
     this.remove = this.db.prepare('DELETE FROM devices WHERE device_id = ?');
     this.commits = new GroupCommit(this.db);
-  }
-
-  private migrate(): void {
-    const version = this.db.pragma('user_version', { simple: true }) as number;
-    if (version > SCHEMA_VERSION) {
-      throw new Error(`The hub data was written by a newer fleetwave (schema ${version}; this one reads ${SCHEMA_VERSION}).`);
-    }
-    if (version === SCHEMA_VERSION) return;
-    this.db.exec(`
-      CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS devices (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT,
-        device_id TEXT NOT NULL UNIQUE,
-        record TEXT NOT NULL
-      );
-      PRAGMA user_version = ${SCHEMA_VERSION};
-    `);
   }
 
   loadPolicies(): SharedAccessPolicy[] | undefined {

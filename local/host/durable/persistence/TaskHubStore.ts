@@ -1,6 +1,5 @@
+import { openDatabase, type Schema } from '../../../sqlite/openDatabase';
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import type {
   ActivityRecord,
   EntityRecord,
@@ -13,95 +12,8 @@ import type {
 
 const SCHEMA_VERSION = 1;
 
-interface InstanceRow {
-  instance_id: string;
-  name: string;
-  version: string | null;
-  execution_id: string;
-  runtime_status: RuntimeStatus;
-  input: string | null;
-  output: string | null;
-  custom_status: string | null;
-  created_at: number;
-  last_updated_at: number;
-  completed_at: number | null;
-  parent_instance_id: string | null;
-  parent_execution_id: string | null;
-  parent_task_id: number | null;
-  history_length: number;
-  next_event_id: number;
-  actions_done: number;
-}
-
-/**
- * The task hub in SQLite (WAL). Every state change of the engine is one call to commit(): history
- * events, instance state, consumed and new messages, work items and timers go in together, so a
- * crash at any moment leaves either all of a change or none of it.
- */
-export class TaskHubStore {
-  private readonly db: Database.Database;
-  private readonly statements;
-
-  constructor(file: string) {
-    mkdirSync(dirname(file), { recursive: true });
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    // A process crash (kill -9) loses nothing committed in WAL mode with NORMAL; only power loss could.
-    this.db.pragma('synchronous = NORMAL');
-    this.migrate();
-    const db = this.db;
-    this.statements = {
-      upsertInstance: db.prepare(`
-        INSERT INTO instances (instance_id, name, version, execution_id, runtime_status, input, output, custom_status, created_at,
-          last_updated_at, completed_at, parent_instance_id, parent_execution_id, parent_task_id, history_length, next_event_id, actions_done)
-        VALUES (@instance_id, @name, @version, @execution_id, @runtime_status, @input, @output, @custom_status, @created_at,
-          @last_updated_at, @completed_at, @parent_instance_id, @parent_execution_id, @parent_task_id, @history_length, @next_event_id, @actions_done)
-        ON CONFLICT(instance_id) DO UPDATE SET name = excluded.name, version = excluded.version, execution_id = excluded.execution_id,
-          runtime_status = excluded.runtime_status, input = excluded.input, output = excluded.output, custom_status = excluded.custom_status,
-          created_at = excluded.created_at, last_updated_at = excluded.last_updated_at, completed_at = excluded.completed_at,
-          parent_instance_id = excluded.parent_instance_id, parent_execution_id = excluded.parent_execution_id,
-          parent_task_id = excluded.parent_task_id, history_length = excluded.history_length, next_event_id = excluded.next_event_id,
-          actions_done = excluded.actions_done`),
-      getInstance: db.prepare<[string], InstanceRow>('SELECT * FROM instances WHERE instance_id = ?'),
-      deleteInstance: db.prepare<[string]>('DELETE FROM instances WHERE instance_id = ?'),
-      history: db.prepare<[string], { event: string }>('SELECT event FROM history WHERE instance_id = ? ORDER BY seq'),
-      appendHistory: db.prepare<[string, number, string]>('INSERT INTO history (instance_id, seq, event) VALUES (?, ?, ?)'),
-      clearHistory: db.prepare<[string]>('DELETE FROM history WHERE instance_id = ?'),
-      visibleMessages: db.prepare<[string, number], MessageRow>(
-        'SELECT id, instance_id, execution_id, visible_at, body FROM messages WHERE instance_id = ? AND visible_at <= ? ORDER BY id',
-      ),
-      hasVisibleMessagesAfter: db.prepare<[string, number, number], { one: number }>(
-        'SELECT 1 AS one FROM messages WHERE instance_id = ? AND visible_at <= ? AND id > ? LIMIT 1',
-      ),
-      readyInstances: db.prepare<[number], { instance_id: string }>('SELECT DISTINCT instance_id FROM messages WHERE visible_at <= ?'),
-      nextVisibleAt: db.prepare<[number], { at: number | null }>('SELECT MIN(visible_at) AS at FROM messages WHERE visible_at > ?'),
-      addMessage: db.prepare<[string, string | null, number, string]>('INSERT INTO messages (instance_id, execution_id, visible_at, body) VALUES (?, ?, ?, ?)'),
-      deleteMessage: db.prepare<[number]>('DELETE FROM messages WHERE id = ?'),
-      deleteMessagesOf: db.prepare<[string]>('DELETE FROM messages WHERE instance_id = ?'),
-      activities: db.prepare<[], ActivityRow>('SELECT instance_id, execution_id, task_id, name, input FROM activities ORDER BY rowid'),
-      addActivity: db.prepare<[string, string, number, string, string | null]>(
-        'INSERT OR IGNORE INTO activities (instance_id, execution_id, task_id, name, input) VALUES (?, ?, ?, ?, ?)',
-      ),
-      deleteActivity: db.prepare<[string, string, number]>('DELETE FROM activities WHERE instance_id = ? AND execution_id = ? AND task_id = ?'),
-      deleteActivitiesOf: db.prepare<[string]>('DELETE FROM activities WHERE instance_id = ?'),
-      retries: db.prepare<[string, string], { pending_id: number; state: string }>('SELECT pending_id, state FROM retries WHERE instance_id = ? AND execution_id = ?'),
-      putRetry: db.prepare<[string, string, number, string]>(
-        'INSERT INTO retries (instance_id, execution_id, pending_id, state) VALUES (?, ?, ?, ?) ON CONFLICT(instance_id, pending_id) DO UPDATE SET execution_id = excluded.execution_id, state = excluded.state',
-      ),
-      deleteRetry: db.prepare<[string, number]>('DELETE FROM retries WHERE instance_id = ? AND pending_id = ?'),
-      deleteRetriesOf: db.prepare<[string]>('DELETE FROM retries WHERE instance_id = ?'),
-      getEntity: db.prepare<[string], EntityRow>('SELECT entity_id, name, key, state, last_modified_at FROM entities WHERE entity_id = ?'),
-      putEntity: db.prepare<[string, string, string, string | null, number]>(
-        'INSERT INTO entities (entity_id, name, key, state, last_modified_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(entity_id) DO UPDATE SET state = excluded.state, last_modified_at = excluded.last_modified_at',
-      ),
-    };
-  }
-
-  private migrate(): void {
-    const version = this.db.pragma('user_version', { simple: true }) as number;
-    if (version > SCHEMA_VERSION) throw new Error(`The task hub was written by a newer fleetwave (schema ${version}; this one reads ${SCHEMA_VERSION}).`);
-    if (version === SCHEMA_VERSION) return;
-    this.db.exec(`
+/** The schema, created in one go on a new file. */
+const SCHEMA: Schema = { what: 'The task hub', version: SCHEMA_VERSION, sql: `
       CREATE TABLE instances (
         instance_id TEXT PRIMARY KEY,
         name TEXT NOT NULL,
@@ -158,9 +70,86 @@ export class TaskHubStore {
         key TEXT NOT NULL,
         state TEXT,
         last_modified_at INTEGER NOT NULL
-      );
-      PRAGMA user_version = ${SCHEMA_VERSION};
-    `);
+      )
+` };
+
+interface InstanceRow {
+  instance_id: string;
+  name: string;
+  version: string | null;
+  execution_id: string;
+  runtime_status: RuntimeStatus;
+  input: string | null;
+  output: string | null;
+  custom_status: string | null;
+  created_at: number;
+  last_updated_at: number;
+  completed_at: number | null;
+  parent_instance_id: string | null;
+  parent_execution_id: string | null;
+  parent_task_id: number | null;
+  history_length: number;
+  next_event_id: number;
+  actions_done: number;
+}
+
+/**
+ * The task hub in SQLite (WAL). Every state change of the engine is one call to commit(): history
+ * events, instance state, consumed and new messages, work items and timers go in together, so a
+ * crash at any moment leaves either all of a change or none of it.
+ */
+export class TaskHubStore {
+  private readonly db: Database.Database;
+  private readonly statements;
+
+  constructor(file: string) {
+    this.db = openDatabase(file, SCHEMA);
+    const db = this.db;
+    this.statements = {
+      upsertInstance: db.prepare(`
+        INSERT INTO instances (instance_id, name, version, execution_id, runtime_status, input, output, custom_status, created_at,
+          last_updated_at, completed_at, parent_instance_id, parent_execution_id, parent_task_id, history_length, next_event_id, actions_done)
+        VALUES (@instance_id, @name, @version, @execution_id, @runtime_status, @input, @output, @custom_status, @created_at,
+          @last_updated_at, @completed_at, @parent_instance_id, @parent_execution_id, @parent_task_id, @history_length, @next_event_id, @actions_done)
+        ON CONFLICT(instance_id) DO UPDATE SET name = excluded.name, version = excluded.version, execution_id = excluded.execution_id,
+          runtime_status = excluded.runtime_status, input = excluded.input, output = excluded.output, custom_status = excluded.custom_status,
+          created_at = excluded.created_at, last_updated_at = excluded.last_updated_at, completed_at = excluded.completed_at,
+          parent_instance_id = excluded.parent_instance_id, parent_execution_id = excluded.parent_execution_id,
+          parent_task_id = excluded.parent_task_id, history_length = excluded.history_length, next_event_id = excluded.next_event_id,
+          actions_done = excluded.actions_done`),
+      getInstance: db.prepare<[string], InstanceRow>('SELECT * FROM instances WHERE instance_id = ?'),
+      deleteInstance: db.prepare<[string]>('DELETE FROM instances WHERE instance_id = ?'),
+      history: db.prepare<[string], { event: string }>('SELECT event FROM history WHERE instance_id = ? ORDER BY seq'),
+      appendHistory: db.prepare<[string, number, string]>('INSERT INTO history (instance_id, seq, event) VALUES (?, ?, ?)'),
+      clearHistory: db.prepare<[string]>('DELETE FROM history WHERE instance_id = ?'),
+      visibleMessages: db.prepare<[string, number], MessageRow>(
+        'SELECT id, instance_id, execution_id, visible_at, body FROM messages WHERE instance_id = ? AND visible_at <= ? ORDER BY id',
+      ),
+      hasVisibleMessagesAfter: db.prepare<[string, number, number], { one: number }>(
+        'SELECT 1 AS one FROM messages WHERE instance_id = ? AND visible_at <= ? AND id > ? LIMIT 1',
+      ),
+      readyInstances: db.prepare<[number], { instance_id: string }>('SELECT DISTINCT instance_id FROM messages WHERE visible_at <= ?'),
+      nextVisibleAt: db.prepare<[number], { at: number | null }>('SELECT MIN(visible_at) AS at FROM messages WHERE visible_at > ?'),
+      addMessage: db.prepare<[string, string | null, number, string]>('INSERT INTO messages (instance_id, execution_id, visible_at, body) VALUES (?, ?, ?, ?)'),
+      deleteMessage: db.prepare<[number]>('DELETE FROM messages WHERE id = ?'),
+      deleteMessagesOf: db.prepare<[string]>('DELETE FROM messages WHERE instance_id = ?'),
+      activities: db.prepare<[], ActivityRow>('SELECT instance_id, execution_id, task_id, name, input FROM activities ORDER BY rowid'),
+      addActivity: db.prepare<[string, string, number, string, string | null]>(
+        'INSERT OR IGNORE INTO activities (instance_id, execution_id, task_id, name, input) VALUES (?, ?, ?, ?, ?)',
+      ),
+      deleteActivity: db.prepare<[string, string, number]>('DELETE FROM activities WHERE instance_id = ? AND execution_id = ? AND task_id = ?'),
+      deleteActivitiesOf: db.prepare<[string]>('DELETE FROM activities WHERE instance_id = ?'),
+      retries: db.prepare<[string, string], { pending_id: number; state: string }>('SELECT pending_id, state FROM retries WHERE instance_id = ? AND execution_id = ?'),
+      putRetry: db.prepare<[string, string, number, string]>(
+        'INSERT INTO retries (instance_id, execution_id, pending_id, state) VALUES (?, ?, ?, ?) ON CONFLICT(instance_id, pending_id) DO UPDATE SET execution_id = excluded.execution_id, state = excluded.state',
+      ),
+      deleteRetry: db.prepare<[string, number]>('DELETE FROM retries WHERE instance_id = ? AND pending_id = ?'),
+      deleteRetriesOf: db.prepare<[string]>('DELETE FROM retries WHERE instance_id = ?'),
+      getEntity: db.prepare<[string], EntityRow>('SELECT entity_id, name, key, state, last_modified_at FROM entities WHERE entity_id = ?'),
+      putEntity: db.prepare<[string, string, string, string | null, number]>(
+        'INSERT INTO entities (entity_id, name, key, state, last_modified_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(entity_id) DO UPDATE SET state = excluded.state, last_modified_at = excluded.last_modified_at',
+      ),
+    };
   }
 
   close(): void {

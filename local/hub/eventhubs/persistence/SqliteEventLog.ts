@@ -1,11 +1,32 @@
+import { openDatabase, type Schema } from '../../../sqlite/openDatabase';
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import type { AmqpScalar, NewEvent, PartitionInfo, StoredEvent } from '../eventData';
 import { GroupCommit, type CommitCallback } from '../../persistence/GroupCommit';
 import type { EventLog } from './EventLog';
 
 const SCHEMA_VERSION = 1;
+
+/** The schema, created in one go on a new file. */
+const SCHEMA: Schema = { what: 'The event log', version: SCHEMA_VERSION, sql: `
+      CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS partitions (
+        partition_id INTEGER PRIMARY KEY,
+        next_sequence_number INTEGER NOT NULL,
+        last_enqueued_time INTEGER NOT NULL
+      );
+      CREATE TABLE IF NOT EXISTS events (
+        partition_id INTEGER NOT NULL,
+        sequence_number INTEGER NOT NULL,
+        enqueued_time INTEGER NOT NULL,
+        partition_key TEXT NOT NULL,
+        body BLOB NOT NULL,
+        properties TEXT NOT NULL,
+        annotations TEXT NOT NULL,
+        amqp_properties TEXT NOT NULL,
+        PRIMARY KEY (partition_id, sequence_number)
+      ) WITHOUT ROWID;
+      CREATE INDEX IF NOT EXISTS events_by_time ON events (partition_id, enqueued_time)
+` };
 
 interface EventRow {
   sequence_number: number;
@@ -48,12 +69,8 @@ export class SqliteEventLog implements EventLog {
     if (!Number.isInteger(partitionCount) || partitionCount < 1) {
       throw new Error(`An event log needs a whole number of partitions (at least 1), not ${partitionCount}.`);
     }
-    mkdirSync(dirname(file), { recursive: true });
-    this.db = new Database(file);
+    this.db = openDatabase(file, SCHEMA);
     try {
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = NORMAL');
-      this.migrate();
       this.checkPartitionCount(partitionCount);
     } catch (error) {
       this.db.close();
@@ -163,35 +180,6 @@ export class SqliteEventLog implements EventLog {
       throw new Error(`Unknown partition id '${partitionId}' (this event log has partitions 0..${this.heads.length - 1}).`);
     }
     return index;
-  }
-
-  private migrate(): void {
-    const version = this.db.pragma('user_version', { simple: true }) as number;
-    if (version > SCHEMA_VERSION) {
-      throw new Error(`The event log ${this.file} was written by a newer fleetwave (schema ${version}; this one reads ${SCHEMA_VERSION}).`);
-    }
-    if (version === SCHEMA_VERSION) return;
-    this.db.exec(`
-      CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS partitions (
-        partition_id INTEGER PRIMARY KEY,
-        next_sequence_number INTEGER NOT NULL,
-        last_enqueued_time INTEGER NOT NULL
-      );
-      CREATE TABLE IF NOT EXISTS events (
-        partition_id INTEGER NOT NULL,
-        sequence_number INTEGER NOT NULL,
-        enqueued_time INTEGER NOT NULL,
-        partition_key TEXT NOT NULL,
-        body BLOB NOT NULL,
-        properties TEXT NOT NULL,
-        annotations TEXT NOT NULL,
-        amqp_properties TEXT NOT NULL,
-        PRIMARY KEY (partition_id, sequence_number)
-      ) WITHOUT ROWID;
-      CREATE INDEX IF NOT EXISTS events_by_time ON events (partition_id, enqueued_time);
-      PRAGMA user_version = ${SCHEMA_VERSION};
-    `);
   }
 
   private checkPartitionCount(partitionCount: number): void {
