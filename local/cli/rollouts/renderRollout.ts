@@ -13,6 +13,11 @@ const STATE_COLOR: Record<string, (text: string) => string> = {
   canceled: pc.gray,
 };
 
+/** Plain tables when the output is not a terminal (logs, pipes, CI). */
+function table(head: string[]): Table.Table {
+  return new Table(process.stdout.isTTY ? { head } : { head, style: { head: [], border: [] } });
+}
+
 export function colorState(state: string): string {
   return (STATE_COLOR[state] ?? ((text: string) => text))(state);
 }
@@ -31,23 +36,23 @@ export function rolloutSummary(rollout: RolloutView): string {
 }
 
 export function rolloutTable(rollouts: RolloutView[]): string {
-  const table = new Table({ head: ['id', 'state', 'firmware', 'targeted', 'succeeded', 'failed', 'created'] });
+  const rows = table(['id', 'state', 'firmware', 'targeted', 'succeeded', 'failed', 'created']);
   for (const r of rollouts) {
-    table.push([r.id, colorState(r.state), r.firmware.version, r.totals.targeted, r.totals.succeeded, r.totals.failed + r.totals.timedOut, r.createdAt]);
+    rows.push([r.id, colorState(r.state), r.firmware.version, r.totals.targeted, r.totals.succeeded, r.totals.failed + r.totals.timedOut, r.createdAt]);
   }
-  return table.toString();
+  return rows.toString();
 }
 
 export function waveTable(waves: WaveView[]): string {
-  const table = new Table({ head: ['wave', 'state', 'targeted', 'succeeded', 'failed', 'timed out', 'in progress'] });
-  for (const w of waves) table.push([w.name, colorState(w.state), w.targeted, w.succeeded ?? 0, w.failed ?? 0, w.timedOut ?? 0, w.inProgress ?? 0]);
-  return table.toString();
+  const rows = table(['wave', 'state', 'targeted', 'succeeded', 'failed', 'timed out', 'in progress']);
+  for (const w of waves) rows.push([w.name, colorState(w.state), w.targeted, w.succeeded ?? 0, w.failed ?? 0, w.timedOut ?? 0, w.inProgress ?? 0]);
+  return rows.toString();
 }
 
 export function deviceTable(devices: DeviceView[]): string {
-  const table = new Table({ head: ['device', 'state', 'error'] });
-  for (const d of devices) table.push([d.deviceId, d.state, d.error ? `${d.error.code}${d.error.message ? `: ${d.error.message}` : ''}` : '']);
-  return table.toString();
+  const rows = table(['device', 'state', 'error']);
+  for (const d of devices) rows.push([d.deviceId, d.state, d.error ? `${d.error.code}${d.error.message ? `: ${d.error.message}` : ''}` : '']);
+  return rows.toString();
 }
 
 /** Live per-wave progress bars: done / targeted, with succeeded, failed and in progress. */
