@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FirmwareUpdateRequest } from '../../contracts/firmwareUpdate';
 import { AgentFixture } from '../support/agentFixture';
-import { FirmwareFixture } from '../support/firmwareFixture';
+import { FirmwareFixture, firmwareRequest } from '../support/firmwareFixture';
 import { HubFixture, eventually } from '../support/hubFixture';
 
 describe('the device agent on the real device SDK against the local hub', () => {
@@ -23,14 +23,7 @@ describe('the device agent on the real device SDK against the local hub', () => 
     await fx.stop();
   });
 
-  const request = (rolloutId: string, overrides: Partial<FirmwareUpdateRequest> = {}): FirmwareUpdateRequest => ({
-    rolloutId,
-    fwVersion: image.version,
-    fwPackageUri: image.uri,
-    sha256: image.sha256,
-    size: image.size,
-    ...overrides,
-  });
+  const request = (rolloutId: string, overrides: Partial<FirmwareUpdateRequest> = {}) => firmwareRequest(image, rolloutId, overrides);
 
   async function invoke(deviceId: string, payload: unknown): Promise<{ status: number; payload: Record<string, unknown> }> {
     const { result } = await fx.service.invokeDeviceMethod(deviceId, { methodName: 'firmwareUpdate', payload, responseTimeoutInSeconds: 10 });

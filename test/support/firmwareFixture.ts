@@ -3,6 +3,7 @@ import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
+import type { FirmwareUpdateRequest } from '../../contracts/firmwareUpdate';
 import { FirmwareServer } from '../../local/firmware/FirmwareServer';
 import { makeFirmwareImage, type FirmwareManifest } from '../../local/firmware/makeFirmwareImage';
 import { listen } from '../../local/hub/listen';
@@ -75,4 +76,13 @@ export interface SlowServer {
   url: string;
   ranges: (string | undefined)[];
   close(): Promise<void>;
+}
+
+/** A firmwareUpdate payload for a served image. */
+export function firmwareRequest(
+  image: FirmwareManifest & { uri: string },
+  rolloutId: string,
+  overrides: Partial<FirmwareUpdateRequest> = {},
+): FirmwareUpdateRequest {
+  return { rolloutId, fwVersion: image.version, fwPackageUri: image.uri, sha256: image.sha256, size: image.size, ...overrides };
 }

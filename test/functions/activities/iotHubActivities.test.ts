@@ -13,7 +13,7 @@ import { readDeviceTwin } from '../../../functions/src/activities/readDeviceTwin
 import { QUERY_PAGE_SIZE, resolveTargets } from '../../../functions/src/activities/resolveTargets';
 import { IOTHUB_CONNECTION_STRING } from '../../../functions/src/settings';
 import { AgentFixture } from '../../support/agentFixture';
-import { FirmwareFixture } from '../../support/firmwareFixture';
+import { FirmwareFixture, firmwareRequest } from '../../support/firmwareFixture';
 import { HubFixture, eventually } from '../../support/hubFixture';
 
 const fx = new HubFixture();
@@ -45,14 +45,7 @@ afterAll(async () => {
   await fx.stop();
 });
 
-const request = (rolloutId: string, overrides: Partial<FirmwareUpdateRequest> = {}): FirmwareUpdateRequest => ({
-  rolloutId,
-  fwVersion: image.version,
-  fwPackageUri: image.uri,
-  sha256: image.sha256,
-  size: image.size,
-  ...overrides,
-});
+const request = (rolloutId: string, overrides: Partial<FirmwareUpdateRequest> = {}) => firmwareRequest(image, rolloutId, overrides);
 
 describe('activities on the local IoT Hub', () => {
   test('resolveTargets reads a twin query page by page and skips devices already on the version', async () => {
