@@ -4,7 +4,7 @@ import type { DurableFunctionSet } from './engine/DurableFunctionSet';
 import { EventType, historyEvent } from './engine/historyEvents';
 import { entityInstanceId, type EntityRequest, type InboxMessage } from './engine/inboxMessages';
 import { executionStartedMessage } from './engine/OrchestrationEpisode';
-import { isTerminal, type InstanceQuery, type InstanceRecord, type NewMessage } from './persistence/records';
+import { isTerminal, pendingInstance, type InstanceQuery, type InstanceRecord, type NewMessage } from './persistence/records';
 import type { TaskHubStore } from './persistence/TaskHubStore';
 
 /** A client request the task hub refuses, with the HTTP status the Durable HTTP API gives it. */
@@ -42,25 +42,14 @@ export class TaskHubClient {
       throw new ClientError(409, `An Orchestration instance with the status ${existing.runtimeStatus} already exists.`);
     }
     const now = Date.now();
-    const record: InstanceRecord = {
+    const record = pendingInstance({
       instanceId,
       name: fn.name,
       version: options.version ?? null,
       executionId: randomUUID().replace(/-/g, ''),
-      runtimeStatus: 'Pending',
       input: options.input ?? null,
-      output: null,
-      customStatus: null,
-      createdAt: now,
-      lastUpdatedAt: now,
-      completedAt: null,
-      parentInstanceId: null,
-      parentExecutionId: null,
-      parentTaskId: null,
-      historyLength: 0,
-      nextEventId: 0,
-      actionsDone: 0,
-    };
+      now,
+    });
     const replaced = existing ? [instanceId] : [];
     this.store.commit({
       clearHistoryOf: replaced,

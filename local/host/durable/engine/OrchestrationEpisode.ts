@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { isTerminal, type ActivityRecord, type InstanceRecord, type MessageRecord, type NewMessage, type StoreWrite } from '../persistence/records';
+import { isTerminal, pendingInstance, type ActivityRecord, type InstanceRecord, type MessageRecord, type NewMessage, type StoreWrite } from '../persistence/records';
 import { hostFailure } from './failureDetails';
 import { EventType, historyEvent, type FailureDetails, type HistoryEvent } from './historyEvents';
 import { parseInboxMessage, type EntityRequest, type InboxMessage } from './inboxMessages';
@@ -353,25 +353,15 @@ export class OrchestrationEpisode {
       return;
     }
     const executionId = randomUUID().replace(/-/g, '');
-    const child: InstanceRecord = {
+    const child = pendingInstance({
       instanceId: childId,
       name: canonical!,
       version: version ?? null,
       executionId,
-      runtimeStatus: 'Pending',
       input,
-      output: null,
-      customStatus: null,
-      createdAt: this.now,
-      lastUpdatedAt: this.now,
-      completedAt: null,
-      parentInstanceId: this.instance.instanceId,
-      parentExecutionId: this.instance.executionId,
-      parentTaskId: taskId,
-      historyLength: 0,
-      nextEventId: 0,
-      actionsDone: 0,
-    };
+      now: this.now,
+      parent: { instanceId: this.instance.instanceId, executionId: this.instance.executionId, taskId },
+    });
     const write = effects.write;
     (write.upsertInstances ??= []).push(child);
     if (existing) {

@@ -95,3 +95,34 @@ export interface StoreWrite {
   deleteRetriesOf?: string[];
   putEntities?: EntityRecord[];
 }
+
+/** A new execution waiting for its first episode: how both clients and parent orchestrations start one. */
+export function pendingInstance(options: {
+  instanceId: string;
+  name: string;
+  version: string | null;
+  executionId: string;
+  input: string | null;
+  now: number;
+  parent?: { instanceId: string; executionId: string; taskId: number };
+}): InstanceRecord {
+  return {
+    instanceId: options.instanceId,
+    name: options.name,
+    version: options.version,
+    executionId: options.executionId,
+    runtimeStatus: 'Pending',
+    input: options.input,
+    output: null,
+    customStatus: null,
+    createdAt: options.now,
+    lastUpdatedAt: options.now,
+    completedAt: null,
+    parentInstanceId: options.parent?.instanceId ?? null,
+    parentExecutionId: options.parent?.executionId ?? null,
+    parentTaskId: options.parent?.taskId ?? null,
+    historyLength: 0,
+    nextEventId: 0,
+    actionsDone: 0,
+  };
+}
