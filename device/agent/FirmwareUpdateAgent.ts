@@ -2,7 +2,7 @@ import { Client, type DeviceMethodRequest, type DeviceMethodResponse } from 'azu
 import { Mqtt } from 'azure-iot-device-mqtt';
 import { existsSync, unlinkSync } from 'node:fs';
 import https from 'node:https';
-import { rootCertificates } from 'node:tls';
+import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
 import {
   FIRMWARE_UPDATE_METHOD,
   METHOD_STATUS,
@@ -30,6 +30,11 @@ export interface AgentOptions {
   allowInsecureDownloads?: boolean;
   /** How long a simulated reboot keeps the device offline. Default 0. */
   rebootMs?: number;
+  /**
+   * fsync every state change (default true): what a real device needs to survive a power cut.
+   * Simulated devices share one machine that keeps running, so a process crash is all they see.
+   */
+  fsyncState?: boolean;
   downloadIdleTimeoutMs?: number;
   /** Fault injection for simulated fleets: a download failure to report instead of downloading. */
   simulatedDownloadFailure?: () => DownloadError | undefined;
@@ -54,10 +59,10 @@ export class FirmwareUpdateAgent {
   private lastProgressAt = 0;
 
   constructor(private readonly options: AgentOptions) {
-    this.store = new StateStore(options.stateDir);
+    this.store = new StateStore(options.stateDir, { fsync: options.fsyncState ?? true });
     this.state = this.store.load(options.initialFwVersion);
     this.reported = new ReportedPropertiesWriter((error) => this.log(`reporting failed, will retry: ${error.message}`));
-    this.downloadAgent = new https.Agent(options.ca ? { ca: [...rootCertificates, options.ca] } : {});
+    this.downloadAgent = new https.Agent(options.ca ? { secureContext: trustingAlso(options.ca) } : {});
   }
 
   get currentFwVersion(): string {
@@ -290,4 +295,19 @@ export class FirmwareUpdateAgent {
   private log(message: string): void {
     this.options.log?.(message);
   }
+}
+
+/**
+ * A TLS context trusting the public roots plus `ca`, built once per CA: parsing ~140 root
+ * certificates costs milliseconds, and https.Agent would otherwise redo it for every connection
+ * (and every agent of a simulated fleet).
+ */
+const contexts = new Map<string, SecureContext>();
+function trustingAlso(ca: string): SecureContext {
+  let context = contexts.get(ca);
+  if (context === undefined) {
+    context = createSecureContext({ ca: [...rootCertificates, ca] });
+    contexts.set(ca, context);
+  }
+  return context;
 }

@@ -84,7 +84,8 @@ export class FleetSimulator {
         ...(this.options.ca ? { ca: this.options.ca } : {}),
         allowInsecureDownloads: this.options.allowInsecureDownloads ?? false,
         rebootMs: this.options.rebootMs ?? 0,
-        installer: new SimulatedInstaller({ dir: stateDir, installMs: this.options.installMs ?? 0, random, ...applyFailures(this.options.failApply ?? 0) }),
+        fsyncState: false,
+        installer: new SimulatedInstaller({ dir: stateDir, installMs: this.options.installMs ?? 0, random, fsync: false, ...applyFailures(this.options.failApply ?? 0) }),
         simulatedDownloadFailure: () =>
           random() < (this.options.failDownload ?? 0) ? new DownloadError('network', 'Simulated network failure during the download.') : undefined,
         log: (message) => this.options.log?.(`${deviceId}: ${message}`),

@@ -12,6 +12,8 @@ export interface SimulatedInstallerOptions {
   failBoot?: number;
   failHealthCheck?: number;
   random?: () => number;
+  /** fsync the slot table (default true); see AgentOptions.fsyncState. */
+  fsync?: boolean;
 }
 
 interface Slots {
@@ -74,7 +76,7 @@ export class SimulatedInstaller implements Installer {
   }
 
   private save(slots: Slots): void {
-    writeFileAtomic.sync(join(this.options.dir, 'slots', 'slots.json'), JSON.stringify(slots), { fsync: true });
+    writeFileAtomic.sync(join(this.options.dir, 'slots', 'slots.json'), JSON.stringify(slots), { fsync: this.options.fsync ?? true });
   }
 }
 

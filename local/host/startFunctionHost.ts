@@ -105,7 +105,8 @@ export async function startFunctionHost(options: FunctionHostOptions): Promise<R
     logger.always(formatFunctionList(summaries));
     await registrations.hooks.run('appStart', { hookData: registrations.hooks.appLevelHookData, functionAppDirectory: appDir });
     durable?.start();
-    listeners?.start();
+    // Triggers listen before the host says it started, so nothing sent after that is missed.
+    await listeners?.start();
     logger.info(`Host started: ${baseUrl} (${runnable.length} of ${functions.length} functions running).`);
     const endpointFile = writeEndpointFile(dataDir, { port, baseUrl, pid: process.pid, functions: summaries });
     cleanup.push(() => rmSync(endpointFile, { force: true }));

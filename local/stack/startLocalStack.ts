@@ -5,6 +5,7 @@ import { FleetSimulator } from '../../device/fleet/FleetSimulator';
 import { FirmwareServer } from '../firmware/FirmwareServer';
 import { makeFirmwareImage, type FirmwareManifest } from '../firmware/makeFirmwareImage';
 import { startHub, type RunningHub } from '../hub/startHub';
+import type { HubConnectionInfo } from '../hub/connectionInfo';
 import { installIotHubHostPort } from '../preload/iothubHostPort';
 
 export interface LocalStackOptions {
@@ -158,7 +159,7 @@ async function startHost(options: LocalStackOptions, dataDir: string, hub: Runni
 }
 
 /** The app settings that wire the function app to the local hub (see local.settings.example.json). */
-export function appSettings(hub: RunningHub): Record<string, string> {
+export function appSettings(hub: HubConnectionInfo): Record<string, string> {
   return {
     IOTHUB_CONNECTION_STRING: hub.serviceConnectionString,
     IOTHUB_EVENTS_CONNECTION: hub.eventHubs.connectionString,

@@ -7,7 +7,11 @@
  * MAX_DEVICE_SHARDS * DEVICE_SHARD_SIZE targets and more beyond.
  */
 
-export const DEVICE_SHARD_SIZE = 1000;
+/**
+ * Every row update reads and writes the whole shard (entity state is one JSON document), so a
+ * shard is kept small: 100 rows is ~15 KB, and a 10,000-device rollout still fits in 100 shards.
+ */
+export const DEVICE_SHARD_SIZE = 100;
 export const MAX_DEVICE_SHARDS = 100;
 
 export function shardCountFor(deviceCount: number): number {

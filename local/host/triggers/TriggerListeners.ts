@@ -9,6 +9,8 @@ import { TriggerStateStore } from './TriggerStateStore';
 
 /** How long to wait before trying again to connect an Event Hub trigger. */
 const RECONNECT_MS = 5000;
+/** The longest start() waits for the Event Hub triggers' first try; an unreachable hub must not hold the host. */
+const FIRST_CONNECT_WAIT_MS = 10_000;
 
 /**
  * The host's listening triggers (Event Hub and timer), with their state (checkpoints, schedule
@@ -37,9 +39,13 @@ export class TriggerListeners {
     return functions.some((fn) => fn.triggerKind === 'eventHub' || fn.triggerKind === 'timer');
   }
 
-  start(): void {
+  /** Resolves once each Event Hub trigger has connected or failed its first try (it keeps trying), or after FIRST_CONNECT_WAIT_MS. */
+  async start(): Promise<void> {
     for (const timer of this.timers) timer.start();
-    for (const listener of this.eventHubs) this.connect(listener);
+    let timeout: NodeJS.Timeout | undefined;
+    const waited = new Promise((resolve) => (timeout = setTimeout(resolve, FIRST_CONNECT_WAIT_MS)));
+    await Promise.race([Promise.all(this.eventHubs.map((listener) => this.connect(listener))), waited]);
+    clearTimeout(timeout);
   }
 
   async stop(): Promise<void> {
@@ -50,8 +56,8 @@ export class TriggerListeners {
   }
 
   /** Like the Functions host, a trigger whose event hub can't be reached now keeps trying. */
-  private connect(listener: EventHubListener): void {
-    listener.start().catch((error: Error) => {
+  private connect(listener: EventHubListener): Promise<void> {
+    return listener.start().catch((error: Error) => {
       if (this.stopped) return;
       this.logger.error(`An Event Hub trigger could not start (retrying in ${RECONNECT_MS / 1000} s): ${error.message}`);
       const retry = setTimeout(() => {

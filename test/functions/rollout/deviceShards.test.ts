@@ -7,8 +7,8 @@ const row = (deviceId: string, state: DeviceRow['state'] = 'pending', wave: numb
 
 describe('device shards', () => {
   test('shard count: about 1000 devices a shard, at most 100 shards', () => {
-    expect([0, 1, 1000, 1001, 50_000, 100_000, 1_000_000].map(shardCountFor)).toEqual([1, 1, 1, 2, 50, MAX_DEVICE_SHARDS, MAX_DEVICE_SHARDS]);
-    expect(DEVICE_SHARD_SIZE).toBe(1000);
+    expect([0, 1, 100, 101, 5_000, 10_000, 1_000_000].map(shardCountFor)).toEqual([1, 1, 1, 2, 50, MAX_DEVICE_SHARDS, MAX_DEVICE_SHARDS]);
+    expect(DEVICE_SHARD_SIZE).toBe(100);
   });
 
   test('FNV-1a by its published test vectors', () => {

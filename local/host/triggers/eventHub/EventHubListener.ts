@@ -1,4 +1,4 @@
-import { EventHubConsumerClient, earliestEventPosition, latestEventPosition, type EventPosition, type ReceivedEventData, type Subscription } from '@azure/event-hubs';
+import { EventHubConsumerClient, earliestEventPosition, type EventPosition, type ReceivedEventData, type Subscription } from '@azure/event-hubs';
 import type { HostFunction } from '../../catalog/HostFunction';
 import type { HostConfig } from '../../config/hostJson';
 import { connectionSetting } from '../../config/resolveSettings';
@@ -60,7 +60,7 @@ export class EventHubListener {
             if (!this.stopping) this.logger.warn(`Event Hub trigger '${this.fn.name}' (partition ${partitionId}): ${error.message}`);
           },
         },
-        { startPosition: this.startPosition(key), maxBatchSize: this.config.maxEventBatchSize, maxWaitTimeInSeconds: MAX_WAIT_SECONDS },
+        { startPosition: await this.startPosition(key, partitionId), maxBatchSize: this.config.maxEventBatchSize, maxWaitTimeInSeconds: MAX_WAIT_SECONDS },
       );
       this.subscriptions.push(subscription);
     }
@@ -73,12 +73,23 @@ export class EventHubListener {
     await this.client?.close();
   }
 
-  /** After a checkpoint, the next event; without one, where host.json's initialOffsetOptions says. */
-  private startPosition(key: CheckpointKey): EventPosition {
+  /**
+   * After a checkpoint, the next event; without one, where host.json's initialOffsetOptions says.
+   * fromEnd is pinned to the partition's last event now, not left to the link: "latest" means
+   * latest when the receiver attaches, and events sent between the host saying it started and
+   * the attach would be skipped. (An empty partition starts from its first event.)
+   */
+  private async startPosition(key: CheckpointKey, partitionId: string): Promise<EventPosition> {
     const checkpoint = this.state.checkpoint(key);
     if (checkpoint) return { sequenceNumber: checkpoint.sequenceNumber, isInclusive: false };
     const initial = this.config.initialOffset;
-    if (initial.type === 'fromEnd') return latestEventPosition;
+    if (initial.type === 'fromEnd') {
+      const partition = await this.client!.getPartitionProperties(partitionId);
+      if (partition.isEmpty) return earliestEventPosition;
+      // Kept as the checkpoint, so a restart before the first batch does not skip ahead again.
+      this.state.saveCheckpoint(key, { sequenceNumber: partition.lastEnqueuedSequenceNumber, offset: partition.lastEnqueuedOffset });
+      return { sequenceNumber: partition.lastEnqueuedSequenceNumber, isInclusive: false };
+    }
     if (initial.type === 'fromEnqueuedTime') return { enqueuedOn: initial.enqueuedTimeUtc };
     return earliestEventPosition;
   }

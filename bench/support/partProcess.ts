@@ -1,0 +1,67 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
+import { join } from 'node:path';
+
+/** The built `fleetwave` CLI, as benchmarks run its parts in processes of their own. */
+export const FLEETWAVE_CLI = join(__dirname, '../../local/cli/main.js');
+
+/**
+ * One part of the system (`fleetwave host`, `fleetwave fleet`, …) in its own process, so that its
+ * CPU time and peak memory are its own. `ready` is polled until it returns a value.
+ */
+export class PartProcess {
+  private child?: ChildProcess;
+  private output = '';
+
+  constructor(
+    readonly name: string,
+    private readonly args: string[],
+    private readonly env: Record<string, string> = {},
+    /** Where the whole output goes, for a look after the run. */
+    private readonly logFile?: string,
+  ) {}
+
+  async start<T>(ready: (output: string) => T | undefined, timeoutMs = 120_000): Promise<T> {
+    this.child = spawn(process.execPath, [FLEETWAVE_CLI, ...this.args], { env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const log: WriteStream | undefined = this.logFile ? createWriteStream(this.logFile, { flags: 'a' }) : undefined;
+    const collect = (chunk: Buffer) => {
+      this.output = (this.output + chunk.toString()).slice(-20_000);
+      log?.write(chunk);
+    };
+    this.child.once('exit', () => log?.end());
+    this.child.stdout!.on('data', collect);
+    this.child.stderr!.on('data', collect);
+    for (let waited = 0; ; waited += 50) {
+      const value = ready(this.output);
+      if (value !== undefined) return value;
+      if (this.child.exitCode !== null) throw new Error(`${this.name} exited with code ${this.child.exitCode}:\n${this.output}`);
+      if (waited > timeoutMs) throw new Error(`${this.name} was not ready within ${timeoutMs / 1000} s:\n${this.output}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  get pid(): number {
+    if (this.child?.pid === undefined) throw new Error(`${this.name} is not running`);
+    return this.child.pid;
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    const timeout = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    await exited;
+    clearTimeout(timeout);
+  }
+}
+
+/** What the kernel counted for a process so far: peak resident memory and CPU time. */
+export function processUsage(pid: number): { peakRssMiB: number; cpuSeconds: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const peakRssMiB = Math.round(Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
+  // /proc/<pid>/stat: fields 14 and 15 (utime, stime) in clock ticks, after the parenthesised name.
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  const cpuSeconds = (Number(fields[11]) + Number(fields[12])) / 100;
+  return { peakRssMiB, cpuSeconds };
+}
