@@ -15,7 +15,7 @@
  * Usage: npm run bench:rollout [-- --devices 1000 --concurrency 100 --sequential 1000 --keep 1]
  * (--keep 1 keeps the data dirs and each part's log)
  */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { FirmwareUpdateRequest } from '../../contracts/firmwareUpdate';
@@ -42,8 +42,14 @@ interface PartFigures {
   cpuSeconds: number;
 }
 
+function usageOf(pids: Record<string, number>): Record<string, PartFigures> {
+  return Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, processUsage(pid)]));
+}
+
 async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'fleetwave-bench-rollout-'));
+  // The simulated devices' own storage is not what is measured: on a RAM disk where there is one.
+  const fleetRoot = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : work, 'fleetwave-bench-fleet-'));
   const hub = await new HubProcess().start(['--consumer-group', APP_CONSUMER_GROUP]);
   const image = makeFirmwareImage({ version: '2.0.0', size: args['image-kib'] * 1024, outDir: join(work, 'firmware') });
   const server = await new FirmwareServer({ dir: join(work, 'firmware'), tlsDir: join(hub.dataDir, 'tls'), port: 0 }).start();
@@ -51,7 +57,7 @@ async function main(): Promise<void> {
   let fleet: PartProcess | undefined;
   let host: PartProcess | undefined;
   const startFleet = async (run: string): Promise<PartProcess> => {
-    const part = new PartProcess('fleet', ['fleet', '--count', String(DEVICES), '--tags', JSON.stringify(TAG), '--data-dir', hub.dataDir, '--state-dir', join(work, `fleet-${run}`)], {}, join(work, `fleet-${run}.log`));
+    const part = new PartProcess('fleet', ['fleet', '--count', String(DEVICES), '--tags', JSON.stringify(TAG), '--data-dir', hub.dataDir, '--state-dir', join(fleetRoot, run)], {}, join(work, `fleet-${run}.log`));
     await part.start((output) => (/simulated devices connected/.test(output) ? true : undefined), 600_000);
     return part;
   };
@@ -67,6 +73,8 @@ async function main(): Promise<void> {
     host = new PartProcess('host', ['host', '--app', APP_DIR, '--port', '0', '--data-dir', hostDir], appSettings(hub.info), join(work, 'host.log'));
     const apiUrl = await host.start((output) => /Functions host is running at (\S+)/.exec(output)?.[1]);
     const api = new RolloutApiClient(`${apiUrl}/api`);
+    const pids = { hub: hub.pid, host: host.pid, fleet: fleet.pid };
+    const before = usageOf(pids);
     const oursStarted = performance.now();
     const { id } = await api.start({
       firmware: { version: image.version, uri: server.url(image.file), sha256: image.sha256, size: image.size },
@@ -80,7 +88,10 @@ async function main(): Promise<void> {
     const final = await waitUntilFinished(api, id);
     const oursMs = performance.now() - oursStarted;
     if (final.totals.succeeded !== DEVICES) throw new Error(`ours: ${final.totals.succeeded} of ${DEVICES} succeeded (${JSON.stringify(final.totals)})`);
-    const parts: Record<string, PartFigures> = { hub: processUsage(hub.pid), host: processUsage(host.pid), fleet: processUsage(fleet.pid) };
+    const after = usageOf(pids);
+    const parts = Object.fromEntries(
+      Object.keys(pids).map((name) => [name, { peakRssMiB: after[name].peakRssMiB, cpuSeconds: after[name].cpuSeconds - before[name].cpuSeconds }]),
+    ) as Record<keyof typeof pids, PartFigures>;
     const disk = { hub: mib(hub.dataDir), host: mib(hostDir) };
     const latency = await reportToResumeLatencies(api, id);
     await host.stop();
@@ -104,7 +115,7 @@ async function main(): Promise<void> {
     console.log(`ours (rollout ${id}): ${s(oursMs)}, ${rate(oursMs)}`);
     console.log(`  status report → orchestration resumed: p50 ${latency.p50} ms, p99 ${latency.p99} ms, max ${latency.max} ms (${latency.n} reports)`);
     console.log(`  slowest: ${latency.slowest.map((r) => `${r.deviceId} ${r.status} ${r.ms} ms`).join(', ')}`);
-    for (const [name, part] of Object.entries(parts)) console.log(`  ${name}: peak RSS ${part.peakRssMiB} MiB, CPU ${part.cpuSeconds.toFixed(1)} s`);
+    for (const [name, part] of Object.entries(parts)) console.log(`  ${name}: peak RSS ${part.peakRssMiB} MiB, CPU during the rollout ${part.cpuSeconds.toFixed(1)} s`);
     console.log(`  disk: hub store ${disk.hub.toFixed(1)} MiB, task hub ${disk.host.toFixed(1)} MiB`);
     console.log(`tutorial script, ${CONCURRENCY} at a time: ${s(concurrent.totalMs)}, ${rate(concurrent.totalMs)}`);
     console.log(
@@ -119,6 +130,7 @@ async function main(): Promise<void> {
     await hub.stop();
     if (args.keep) console.log(`data and logs kept in ${work}`);
     else rmSync(work, { recursive: true, force: true });
+    rmSync(fleetRoot, { recursive: true, force: true });
   }
 }
 

@@ -62,7 +62,26 @@ export class HostLogger {
   }
 }
 
+/**
+ * stdout and stderr, a write per stream per event-loop turn rather than per line: a busy host logs
+ * thousands of lines a second, and each write is a system call. Flushed on exit too.
+ */
+const pending = { stdout: [] as string[], stderr: [] as string[] };
+let flushScheduled = false;
+
 function consoleSink(level: LogLevelName, line: string): void {
-  if (level === 'Error' || level === 'Critical' || level === 'Warning') process.stderr.write(`${line}\n`);
-  else process.stdout.write(`${line}\n`);
+  pending[level === 'Error' || level === 'Critical' || level === 'Warning' ? 'stderr' : 'stdout'].push(line);
+  if (flushScheduled) return;
+  if (!process.listeners('exit').includes(flushConsole)) process.on('exit', flushConsole);
+  flushScheduled = true;
+  setImmediate(flushConsole);
+}
+
+function flushConsole(): void {
+  flushScheduled = false;
+  for (const stream of ['stdout', 'stderr'] as const) {
+    if (pending[stream].length === 0) continue;
+    process[stream].write(`${pending[stream].join('\n')}\n`);
+    pending[stream] = [];
+  }
 }

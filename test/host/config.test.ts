@@ -12,7 +12,15 @@ describe('host.json', () => {
     expect(config.logLevel).toBe('Information');
     expect(config.durableTask.hubName).toBe('TestHubName');
     expect(config.durableTask.maxConcurrentActivityFunctions).toBeGreaterThanOrEqual(10);
-    expect(config.eventHubs).toEqual({ maxEventBatchSize: 100, initialOffset: { type: 'fromStart' } });
+    expect(config.eventHubs).toEqual({ maxEventBatchSize: 100, minEventBatchSize: 1, maxWaitMs: 60_000, initialOffset: { type: 'fromStart' } });
+  });
+
+  test("Event Hubs batching: minEventBatchSize and maxWaitTime (a .NET time span), checked against each other", () => {
+    const batching = (eventHubs: Record<string, unknown>) => parseHostJson({ extensions: { eventHubs } }).eventHubs;
+    expect(batching({ maxEventBatchSize: 100, minEventBatchSize: 50, maxWaitTime: '00:00:00.100' })).toMatchObject({ minEventBatchSize: 50, maxWaitMs: 100 });
+    expect(batching({ maxWaitTime: '1.02:03:04.5' }).maxWaitMs).toBe(((26 * 60 + 3) * 60 + 4) * 1000 + 500);
+    expect(() => batching({ maxEventBatchSize: 10, minEventBatchSize: 11 })).toThrow(/minEventBatchSize \(11\) must not exceed maxEventBatchSize \(10\)/);
+    for (const bad of ['100ms', '00:00:60', '00:00:00', '']) expect(() => batching({ maxWaitTime: bad })).toThrow(/maxWaitTime must be a positive time span/);
   });
 
   test('keys are read case-insensitively; an empty route prefix and extension v4 batch size work', () => {
@@ -27,7 +35,7 @@ describe('host.json', () => {
     });
     expect(config.routePrefix).toBe('');
     expect(config.durableTask).toMatchObject({ hubName: 'Fleet', maxConcurrentActivityFunctions: 3, maxConcurrentOrchestratorFunctions: 2 });
-    expect(config.eventHubs).toEqual({ maxEventBatchSize: 7, initialOffset: { type: 'fromEnd' } });
+    expect(config.eventHubs).toMatchObject({ maxEventBatchSize: 7, initialOffset: { type: 'fromEnd' } });
     expect(config.logLevel).toBe('Warning');
     expect(config.functionAllowList).toEqual(['a', 'b']);
   });

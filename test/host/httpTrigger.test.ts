@@ -111,7 +111,7 @@ describe('HTTP triggers (test/host/apps/http-app, real @azure/functions)', () =>
   test('a throwing function answers 500 and is logged with its error', async () => {
     const res = await fetch(fx.url('/v1/responses/throw'));
     expect(res.status).toBe(500);
-    expect(fx.output).toMatch(/Executed 'Functions\.responses' \(Failed, Id=[0-9a-f-]+\): kaboom/);
+    expect(await fx.waitForOutput(/Executed 'Functions\.responses' \(Failed/)).toMatch(/Executed 'Functions\.responses' \(Failed, Id=[0-9a-f-]+\): kaboom/);
   });
 
   test('named HTTP output bindings and hooks (appStart, preInvocation, postInvocation)', async () => {

@@ -1,9 +1,10 @@
 /**
  * The twin-change handler: an Event Hubs trigger (cardinality many) on IoT Hub's built-in
- * endpoint. For every twin-change event whose reported patch carries iothubDM.firmwareUpdate with
- * a rolloutId, it raises a `twinReport` event on that device's orchestration instance —
- * deviceInstanceId(rolloutId, deviceId), computed from the event alone, no lookup table — with the
- * reported section's $version, the report and firmware.currentFwVersion if the patch has it.
+ * endpoint. For the twin-change events whose reported patch carries iothubDM.firmwareUpdate with
+ * a rolloutId, it raises one `twinReport` event per device orchestration instance and batch —
+ * deviceInstanceId(rolloutId, deviceId), computed from the event alone, no lookup table — listing
+ * each report's reported-section $version, the report and firmware.currentFwVersion if the patch
+ * has it. A device's burst of reports thus costs one raise and one orchestration episode.
  *
  * IoT Hub routes a twin change as: body = the patch as sent ({"version", "properties":
  * {"reported": {..., "$metadata", "$version"}}}), application properties hubName, deviceId,
@@ -26,7 +27,7 @@ import type { DurableClient } from 'durable-functions';
 import { clientInstanceId } from '../durableClient';
 import { logEvent } from '../logging';
 import { EVENT } from '../orchestrators/names';
-import type { TwinReportEvent } from '../orchestrators/names';
+import type { TwinReportEvent, TwinReportsEvent } from '../orchestrators/names';
 import { deviceInstanceId, isProgressOnly, isValidDeviceId, isValidRolloutId, reportedRolloutId, twinReportOf } from '../rollout';
 import { IOTHUB_EVENTS_CONNECTION, IOTHUB_EVENTS_CONSUMER_GROUP, IOTHUB_EVENTS_NAME } from '../settings';
 
@@ -35,7 +36,7 @@ export type ClassifiedEvent =
   | { kind: 'ignored'; reason: string; deviceId?: string }
   | { kind: 'malformed'; problem: string; deviceId?: string };
 
-/** How many devices are raised to at once; one device's events go one after the other. */
+/** How many devices are raised to at once. */
 export const RAISE_CONCURRENCY = 16;
 
 /** One event of a batch: its body and the host's per-event metadata. */
@@ -90,7 +91,7 @@ export async function twinChanges(messages: unknown, context: InvocationContext)
   const enqueuedArray = arrayOf(metadata.enqueuedTimeUtcArray);
   const summary: BatchSummary = { events: bodies.length, forwarded: 0, ignored: 0, malformed: 0, vanished: 0, failed: 0 };
 
-  const byInstance = new Map<string, Extract<ClassifiedEvent, { kind: 'report' }>[]>();
+  const byInstance = new Map<string, Report[]>();
   bodies.forEach((body, index) => {
     let classified: ClassifiedEvent;
     try {
@@ -115,10 +116,7 @@ export async function twinChanges(messages: unknown, context: InvocationContext)
     const groups = [...byInstance.values()];
     let next = 0;
     const worker = async (): Promise<void> => {
-      while (next < groups.length) {
-        const group = groups[next++];
-        for (const report of group) await raise(client, context, report, summary);
-      }
+      while (next < groups.length) await raise(client, context, groups[next++], summary);
     };
     await Promise.all(Array.from({ length: Math.min(RAISE_CONCURRENCY, groups.length) }, worker));
   }
@@ -128,19 +126,24 @@ export async function twinChanges(messages: unknown, context: InvocationContext)
   return summary;
 }
 
-async function raise(client: DurableClient, context: InvocationContext, report: Extract<ClassifiedEvent, { kind: 'report' }>, summary: BatchSummary): Promise<void> {
-  const fields = { rolloutId: report.rolloutId, deviceId: report.deviceId, twinVersion: report.event.twinVersion, status: report.event.firmwareUpdate?.status };
+type Report = Extract<ClassifiedEvent, { kind: 'report' }>;
+
+/** One device's reports of the batch (at least one), in one event. */
+async function raise(client: DurableClient, context: InvocationContext, reports: Report[], summary: BatchSummary): Promise<void> {
+  const { rolloutId, deviceId, instanceId } = reports[0];
+  const fields = { rolloutId, deviceId, twinVersions: reports.map((r) => r.event.twinVersion), statuses: reports.map((r) => r.event.firmwareUpdate?.status) };
+  const event: TwinReportsEvent = { reports: reports.map((r) => r.event) };
   try {
-    await client.raiseEvent(clientInstanceId(report.instanceId), EVENT.twinReport, report.event);
-    summary.forwarded += 1;
+    await client.raiseEvent(clientInstanceId(instanceId), EVENT.twinReport, event);
+    summary.forwarded += reports.length;
     logEvent(context, 'debug', 'twinChange.forwarded', fields);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     if (/No instance with ID/i.test(message)) {
-      summary.vanished += 1;
-      logEvent(context, 'warn', 'twinChange.noInstance', { ...fields, instanceId: report.instanceId });
+      summary.vanished += reports.length;
+      logEvent(context, 'warn', 'twinChange.noInstance', { ...fields, instanceId });
     } else {
-      summary.failed += 1;
+      summary.failed += reports.length;
       logEvent(context, 'error', 'twinChange.raiseFailed', { ...fields, error: message });
     }
   }

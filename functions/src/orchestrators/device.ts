@@ -33,7 +33,7 @@ import {
   expirePhase,
   isTerminalDeviceState,
   markAccepted,
-  parseTwinReportEvent,
+  parseTwinReportsEvent,
   phaseDeadline,
   recordNote,
   rowOf,
@@ -200,17 +200,18 @@ export function* deviceOrchestrator(context: OrchestrationContext): Step<DeviceR
 
   // ---- follow ---------------------------------------------------------------------------------
   const inbox = new EventInbox<unknown>(context.df, EVENT.twinReport);
+  // All reports of an episode first, then one publish: a burst of statuses is one shard update.
   const apply = (reports: readonly TwinReport[]): void => {
-    for (const report of [...reports].sort((a, b) => a.twinVersion - b.twinVersion)) {
-      publish(applyReport(tracking, report, target, now(context)));
-    }
+    let next = tracking;
+    for (const report of [...reports].sort((a, b) => a.twinVersion - b.twinVersion)) next = applyReport(next, report, target, now(context));
+    publish(next);
   };
   const received = (): TwinReport[] => {
     const reports: TwinReport[] = [];
     for (const payload of inbox.take()) {
-      const parsed = parseTwinReportEvent(payload);
-      if (parsed.ok) reports.push(parsed.value);
-      else log(context, 'warn', 'device.badEvent', { ...fields, problem: parsed.problem });
+      const parsed = parseTwinReportsEvent(payload);
+      reports.push(...parsed.reports);
+      for (const problem of parsed.problems) log(context, 'warn', 'device.badEvent', { ...fields, problem });
     }
     return reports;
   };

@@ -21,7 +21,15 @@ export const EVENT = {
   control: 'control',
 } as const;
 
-/** The twin-change handler's event: the reported section's $version and what it said. */
+/**
+ * The twin-change handler's `twinReport` event: one device's reports from one batch of twin
+ * changes, in the order IoT Hub enqueued them (one raise per device per batch, not per report).
+ */
+export interface TwinReportsEvent {
+  reports: TwinReportEvent[];
+}
+
+/** One report: the reported section's $version and what it said. */
 export interface TwinReportEvent {
   twinVersion: number;
   /** null: the device cleared its firmware update. */

@@ -128,5 +128,5 @@ export {
   updateRolloutState,
 } from './rolloutCatalog';
 export type { CatalogCursor, CatalogEntry, RolloutCatalogState } from './rolloutCatalog';
-export { isProgressOnly, parseFirmwareUpdateReport, parseTwinReportEvent, reportedRolloutId, twinReportOf } from './twinReport';
+export { isProgressOnly, parseFirmwareUpdateReport, parseTwinReportEvent, parseTwinReportsEvent, reportedRolloutId, twinReportOf } from './twinReport';
 export type { ParseResult } from './twinReport';

@@ -114,9 +114,24 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 /**
  * The payload of a `twinReport` external event (see orchestrators/names.ts) as the device
- * orchestration receives it: checked again there, since anyone holding the system key can raise
- * an event on an instance.
+ * orchestration receives it: `{ reports: [...] }`, or one bare report (what the handler raised
+ * before it grouped a device's reports, still in the histories of running orchestrations).
+ * Checked again here, since anyone holding the system key can raise an event on an instance:
+ * each bad report is named and left out, the good ones are kept.
  */
+export function parseTwinReportsEvent(value: unknown): { reports: TwinReport[]; problems: string[] } {
+  const items = isObject(value) && Array.isArray(value.reports) ? value.reports : [value];
+  const reports: TwinReport[] = [];
+  const problems: string[] = [];
+  items.forEach((item, index) => {
+    const parsed = parseTwinReportEvent(item);
+    if (parsed.ok) reports.push(parsed.value);
+    else problems.push(items.length > 1 ? `reports[${index}]: ${parsed.problem}` : parsed.problem);
+  });
+  return { reports, problems };
+}
+
+/** One report of a `twinReport` event. */
 export function parseTwinReportEvent(value: unknown): ParseResult<TwinReport> {
   if (!isObject(value)) return { ok: false, problem: 'the event must be an object' };
   const { twinVersion, firmwareUpdate, currentFwVersion } = value;

@@ -18,6 +18,9 @@ export interface HostConfig {
   };
   eventHubs: {
     maxEventBatchSize: number;
+    /** A batch is handed over once it has this many events, or maxWaitMs after its first one. */
+    minEventBatchSize: number;
+    maxWaitMs: number;
     /** Where a consumer group without a checkpoint starts reading. */
     initialOffset: { type: 'fromStart' } | { type: 'fromEnd' } | { type: 'fromEnqueuedTime'; enqueuedTimeUtc: Date };
   };
@@ -55,6 +58,8 @@ const hostJsonSchema = z.object({
       eventhubs: z
         .object({
           maxeventbatchsize: positiveInt.optional(),
+          mineventbatchsize: positiveInt.optional(),
+          maxwaittime: z.string().optional(),
           // Extension v4 spelling.
           eventprocessoroptions: z.object({ maxbatchsize: positiveInt.optional() }).loose().optional(),
           initialoffsetoptions: z
@@ -103,11 +108,33 @@ export function parseHostJson(raw: unknown, source = 'host.json'): HostConfig {
       maxConcurrentOrchestratorFunctions: durable?.maxconcurrentorchestratorfunctions ?? defaultConcurrency,
       maxConcurrentEntityFunctions: durable?.maxconcurrententityfunctions ?? defaultConcurrency,
     },
-    eventHubs: {
-      maxEventBatchSize: eventHubs?.maxeventbatchsize ?? eventHubs?.eventprocessoroptions?.maxbatchsize ?? 100,
-      initialOffset: initialOffset(eventHubs?.initialoffsetoptions, source),
-    },
+    eventHubs: eventHubBatching(eventHubs, source),
   };
+}
+
+/** Extension v5's batching: up to maxEventBatchSize; minEventBatchSize (default 1) waits up to maxWaitTime (default 60 s) to fill. */
+function eventHubBatching(
+  options: { maxeventbatchsize?: number; mineventbatchsize?: number; maxwaittime?: string; eventprocessoroptions?: { maxbatchsize?: number }; initialoffsetoptions?: { type?: string; enqueuedtimeutc?: string } } | undefined,
+  source: string,
+): HostConfig['eventHubs'] {
+  const maxEventBatchSize = options?.maxeventbatchsize ?? options?.eventprocessoroptions?.maxbatchsize ?? 100;
+  const minEventBatchSize = options?.mineventbatchsize ?? 1;
+  if (minEventBatchSize > maxEventBatchSize) {
+    throw new Error(`${source}: extensions.eventHubs.minEventBatchSize (${minEventBatchSize}) must not exceed maxEventBatchSize (${maxEventBatchSize}).`);
+  }
+  const maxWaitMs = options?.maxwaittime === undefined ? 60_000 : timeSpanMs(options.maxwaittime);
+  if (maxWaitMs === undefined || maxWaitMs <= 0) {
+    throw new Error(`${source}: extensions.eventHubs.maxWaitTime must be a positive time span like "00:00:01" or "00:00:00.250", not ${JSON.stringify(options?.maxwaittime)}.`);
+  }
+  return { maxEventBatchSize, minEventBatchSize, maxWaitMs, initialOffset: initialOffset(options?.initialoffsetoptions, source) };
+}
+
+/** A .NET TimeSpan as host.json writes it: [d.]hh:mm:ss[.fffffff]. */
+function timeSpanMs(text: string): number | undefined {
+  const match = /^(?:(\d+)\.)?(\d{1,2}):([0-5]\d):([0-5]\d)(?:\.(\d{1,7}))?$/.exec(text.trim());
+  if (!match) return undefined;
+  const [, days = '0', hours, minutes, seconds, fraction = '0'] = match;
+  return ((Number(days) * 24 + Number(hours)) * 60 + Number(minutes)) * 60_000 + Number(seconds) * 1000 + Math.round(Number(`0.${fraction}`) * 1000);
 }
 
 function initialOffset(options: { type?: string; enqueuedtimeutc?: string } | undefined, source: string): HostConfig['eventHubs']['initialOffset'] {

@@ -5,7 +5,7 @@ import { toReport } from '../../../device/agent/stateStore';
 import type { UpdateState } from '../../../device/agent/stateStore';
 import { classifyEvent, twinChanges } from '../../../functions/src/events/twinChanges';
 import type { BatchSummary } from '../../../functions/src/events/twinChanges';
-import type { TwinReportEvent } from '../../../functions/src/orchestrators/names';
+import type { TwinReportEvent, TwinReportsEvent } from '../../../functions/src/orchestrators/names';
 import type { JsonObject } from '../../../local/hub/twin';
 import { FIRMWARE } from '../support/fixtures';
 import { TwinOnHub, hostBatch, telemetry } from '../support/iotHubEvents';
@@ -44,10 +44,12 @@ async function deliver(events: Parameters<typeof hostBatch>[0], form: BodyForm =
   return { summary, lines: context.lines };
 }
 
-const raised = (instanceId: string): TwinReportEvent[] => api.instances.get(instanceId)!.events.map((event) => {
+/** The reports raised on an instance, across its events. */
+const raised = (instanceId: string): TwinReportEvent[] => api.instances.get(instanceId)!.events.flatMap((event) => {
   expect(event.name).toBe('twinReport');
-  return event.data as TwinReportEvent;
+  return (event.data as TwinReportsEvent).reports;
 });
+const raiseCount = (instanceId: string): number => api.instances.get(instanceId)!.events.length;
 
 describe('twin-change event handler', () => {
   test("a device's whole update, as the hub routes it, reaches its orchestration in order with each $version", async () => {
@@ -63,6 +65,8 @@ describe('twin-change event handler', () => {
     ];
     const { summary } = await deliver(events);
     expect(summary).toEqual({ events: 7, forwarded: 6, ignored: 1, malformed: 0, vanished: 0, failed: 0 });
+    // One raise for the device's six reports of the batch.
+    expect(raiseCount('fw-1:d:thermo~7')).toBe(1);
     const reports = raised('fw-1:d:thermo~7');
     expect(reports.map((r) => [r.twinVersion, r.firmwareUpdate?.status, r.firmwareUpdate?.progress])).toEqual([
       [2, 'waiting', undefined],

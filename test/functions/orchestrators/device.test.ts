@@ -89,6 +89,28 @@ describe('device orchestration', () => {
     expect(h.output).toMatchObject({ state: 'succeeded' });
   });
 
+  test("a batch's reports in one event: every status is on the timeline, the shard gets one update", async () => {
+    const h = device();
+    await invoked(h, { kind: 'accepted' });
+    const updatesBefore = h.signals('update').length;
+    const statuses = ['waiting', 'downloading', 'downloadComplete', 'applying'] as const;
+    const reports = [...statuses.map((status, i) => twinEvent(i + 2, status)), twinEvent(6, 'applyComplete', { currentFwVersion: '2.1.0' })];
+    h.raiseEvent(EVENT.twinReport, { reports: [...reports].reverse() }); // out of order: applied by $version
+    await h.step();
+    expect(h.output).toMatchObject({ state: 'succeeded' });
+    expect(tracking(h).timeline.map((entry) => entry.status).filter(Boolean)).toEqual([...statuses, 'applyComplete']);
+    expect(h.signals('update').slice(updatesBefore).map((signal) => (signal.input as { row: { state: string } }).row.state)).toEqual(['succeeded']);
+  });
+
+  test('a bad report in a grouped event is named and skipped, the others applied', async () => {
+    const h = device();
+    await invoked(h, { kind: 'accepted' });
+    h.raiseEvent(EVENT.twinReport, { reports: [twinEvent(2, 'waiting'), { twinVersion: -1 }, twinEvent(3, 'downloading')] });
+    await h.step();
+    expect(tracking(h)).toMatchObject({ status: 'downloading', twinVersion: 3 });
+    expect(h.logs.some((line) => line.startsWith('device.badEvent') && line.includes('reports[1]'))).toBe(true);
+  });
+
   test('a report that overtook the method answer is applied after the accept', async () => {
     const h = device();
     await h.step();

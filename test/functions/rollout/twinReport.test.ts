@@ -1,4 +1,4 @@
-import { isProgressOnly, parseFirmwareUpdateReport, parseTwinReportEvent, reportedRolloutId, twinReportOf } from '../../../functions/src/rollout';
+import { isProgressOnly, parseFirmwareUpdateReport, parseTwinReportEvent, parseTwinReportsEvent, reportedRolloutId, twinReportOf } from '../../../functions/src/rollout';
 import { deviceReport } from '../support/fixtures';
 
 describe('twin reports', () => {
@@ -61,5 +61,20 @@ describe('twin reports', () => {
     expect(parseTwinReportEvent({ twinVersion: 1.5 })).toMatchObject({ ok: false });
     expect(parseTwinReportEvent({ twinVersion: 2, firmwareUpdate: { status: 'x' } })).toMatchObject({ ok: false });
     expect(parseTwinReportEvent([])).toMatchObject({ ok: false });
+  });
+
+  test("a twinReport event lists a device's reports; a bare report (raised by earlier versions) is one report", () => {
+    const waiting = { twinVersion: 2, firmwareUpdate: deviceReport('waiting') };
+    const downloading = { twinVersion: 3, firmwareUpdate: deviceReport('downloading') };
+    expect(parseTwinReportsEvent({ reports: [waiting, downloading] })).toEqual({
+      reports: [expect.objectContaining({ twinVersion: 2 }), expect.objectContaining({ twinVersion: 3 })],
+      problems: [],
+    });
+    expect(parseTwinReportsEvent(waiting)).toEqual({ reports: [expect.objectContaining({ twinVersion: 2 })], problems: [] });
+    expect(parseTwinReportsEvent({ reports: [waiting, { twinVersion: 'x' }] })).toEqual({
+      reports: [expect.objectContaining({ twinVersion: 2 })],
+      problems: ['reports[1]: twinVersion must be a non-negative integer'],
+    });
+    expect(parseTwinReportsEvent('nonsense')).toEqual({ reports: [], problems: ['the event must be an object'] });
   });
 });

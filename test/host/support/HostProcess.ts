@@ -51,6 +51,15 @@ export class HostProcess {
     return this;
   }
 
+  /** Logs are written once per event-loop turn, apart from responses: wait for a line to show. */
+  async waitForOutput(pattern: RegExp, timeoutMs = 5000): Promise<string> {
+    for (let waited = 0; !pattern.test(this.output); waited += 25) {
+      if (waited > timeoutMs) throw new Error(`no output matching ${pattern} within ${timeoutMs} ms:\n${this.output}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    return this.output;
+  }
+
   url(path: string): string {
     return `${this.endpoint.baseUrl}${path}`;
   }

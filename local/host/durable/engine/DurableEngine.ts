@@ -31,6 +31,8 @@ const MAX_HOLD_MS = 50;
  * Runs the task hub: orchestration and entity episodes for instances with visible messages (one at
  * a time per instance), activities from the work table, durable timers as delayed messages. All
  * state lives in the store, so after a crash start() picks up exactly where the last commit left.
+ * Results of episodes and activities are group-committed (one transaction per event-loop turn),
+ * and nothing acts on a result before its commit.
  */
 export class DurableEngine {
   private readonly ready = new Set<string>();
@@ -186,7 +188,7 @@ export class DurableEngine {
     const outcome = episode.needsOrchestrator ? await this.invokeOrchestrator(instance.name, instanceId, episode.payload()) : undefined;
     if (this.stopped) return run;
     const effects = episode.complete(outcome);
-    this.store.commit(effects.write);
+    await this.batcher.commit(effects.write);
     const updated = effects.write.upsertInstances?.find((record) => record.instanceId === instanceId);
     if (effects.history.reset && updated) this.cache.set(instanceId, updated.executionId, []);
     else if (updated) this.cache.append(instanceId, updated.executionId, effects.history.events);
@@ -319,7 +321,7 @@ export class DurableEngine {
     }
     if (this.stopped) return run;
     const { write, notify } = episode.complete(result, failure);
-    this.store.commit(write);
+    await this.batcher.commit(write);
     for (const id of notify) this.ready.add(id);
     run.unfinished = episode.hasMore;
     return run;

@@ -9,13 +9,14 @@ import type { CheckpointKey, TriggerStateStore } from '../TriggerStateStore';
 import { parseEventHubConnection } from './eventHubConnection';
 import { eventHubInvocationInput, type PartitionInfo } from './eventHubInvocationInput';
 
-/** How long a partition receiver waits to fill a batch once it has events to deliver. */
+/** The longest a partition receiver waits for events before it reports back (with none). */
 const MAX_WAIT_SECONDS = 1;
 
 /**
  * Runs one Event Hub-triggered function: an EventHubConsumerClient on the binding's connection,
- * event hub and consumer group, one receiver per partition, batches of up to maxEventBatchSize,
- * and a checkpoint after each batch, so a restart resumes after the last batch processed.
+ * event hub and consumer group, one receiver per partition, batches of up to maxEventBatchSize
+ * (filled up to minEventBatchSize for at most maxWaitTime, as extension v5 does), and a
+ * checkpoint after each batch, so a restart resumes after the last batch processed.
  */
 export class EventHubListener {
   private client?: EventHubConsumerClient;
@@ -46,21 +47,25 @@ export class EventHubListener {
     for (const partitionId of partitionIds) {
       const partition: PartitionInfo = { consumerGroup, eventHubName, fullyQualifiedNamespace: connection.fullyQualifiedNamespace, partitionId };
       const key: CheckpointKey = { functionName: this.fn.name, namespace: partition.fullyQualifiedNamespace, eventHub: eventHubName, consumerGroup, partitionId };
+      const pending = new PendingBatch(this.config);
       const subscription = this.client.subscribe(
         partitionId,
         {
           processEvents: async (events) => {
-            if (events.length === 0 || this.stopping) return;
-            await this.process(partition, events, cardinality, dataType);
             if (this.stopping) return;
-            const last = events[events.length - 1];
-            this.state.saveCheckpoint(key, { sequenceNumber: last.sequenceNumber, offset: last.offset });
+            for (const batch of pending.add(events, Date.now())) {
+              await this.process(partition, batch, cardinality, dataType);
+              if (this.stopping) return;
+              const last = batch[batch.length - 1];
+              this.state.saveCheckpoint(key, { sequenceNumber: last.sequenceNumber, offset: last.offset });
+            }
           },
           processError: async (error) => {
             if (!this.stopping) this.logger.warn(`Event Hub trigger '${this.fn.name}' (partition ${partitionId}): ${error.message}`);
           },
         },
-        { startPosition: await this.startPosition(key, partitionId), maxBatchSize: this.config.maxEventBatchSize, maxWaitTimeInSeconds: MAX_WAIT_SECONDS },
+        // The receiver must come back within maxWaitTime even when nothing arrives, to hand over a partial batch.
+        { startPosition: await this.startPosition(key, partitionId), maxBatchSize: this.config.maxEventBatchSize, maxWaitTimeInSeconds: Math.min(MAX_WAIT_SECONDS, this.config.maxWaitMs / 1000) },
       );
       this.subscriptions.push(subscription);
     }
@@ -102,5 +107,28 @@ export class EventHubListener {
       // A batch that still fails after the retry policy is logged (by the invoker) and passed, as the Functions host does.
       await invokeWithRetry(this.invoker, this.fn, input, () => this.stopping);
     }
+  }
+}
+
+/**
+ * A partition's events received but not handed over yet: a batch is due once it reaches
+ * minEventBatchSize or its first event has waited maxWaitTime. Nothing is checkpointed before it
+ * is handed over, so events still waiting here when the host stops are delivered again.
+ */
+export class PendingBatch {
+  private events: ReceivedEventData[] = [];
+  private firstAt = 0;
+
+  constructor(private readonly config: Pick<HostConfig['eventHubs'], 'minEventBatchSize' | 'maxEventBatchSize' | 'maxWaitMs'>) {}
+
+  /** Adds what the receiver brought (maybe nothing) and returns the batches due now. */
+  add(events: ReceivedEventData[], now: number): ReceivedEventData[][] {
+    if (this.events.length === 0) this.firstAt = now;
+    this.events.push(...events);
+    if (this.events.length === 0 || (this.events.length < this.config.minEventBatchSize && now - this.firstAt < this.config.maxWaitMs)) return [];
+    const batches: ReceivedEventData[][] = [];
+    for (let i = 0; i < this.events.length; i += this.config.maxEventBatchSize) batches.push(this.events.slice(i, i + this.config.maxEventBatchSize));
+    this.events = [];
+    return batches;
   }
 }
