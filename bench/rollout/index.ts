@@ -25,14 +25,17 @@ import { makeFirmwareImage } from '../../local/firmware/makeFirmwareImage';
 import { APP_CONSUMER_GROUP, appSettings } from '../../local/stack/startLocalStack';
 import { HubProcess, machine, parseArgs } from '../support/hubProcess';
 import { PartProcess, processUsage } from '../support/partProcess';
+import { profileChildProcesses } from '../support/cpuProfile';
 import { summarize } from '../support/stats';
-import { runTutorialBaseline, type BaselineResult } from './tutorialBaseline';
+import { runTutorialBaseline } from './tutorialBaseline';
 
-const args = parseArgs({ devices: 1000, concurrency: 100, sequential: 1000, 'image-kib': 16, keep: 0 });
+const args = parseArgs({ devices: 1000, concurrency: 50, sequential: 1000, baseline: 1, 'image-kib': 16, keep: 0 });
 const DEVICES = args.devices;
 const CONCURRENCY = args.concurrency;
 const SEQUENTIAL = Math.min(args.sequential, DEVICES);
 const APP_DIR = resolve(__dirname, '../../..');
+/** FLEETWAVE_BENCH_PROFILE=<dir>: a CPU profile of each part over the rollout (bench/support/cpuProfile.ts). */
+const PROFILING = profileChildProcesses();
 const TAG = { fleet: 'bench' };
 /** The ids `fleetwave fleet` gives its devices. */
 const DEVICE_IDS = Array.from({ length: DEVICES }, (_, i) => `sim-${String(i + 1).padStart(String(DEVICES).length, '0')}`);
@@ -46,6 +49,21 @@ function usageOf(pids: Record<string, number>): Record<string, PartFigures> {
   return Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, processUsage(pid)]));
 }
 
+interface OursResult {
+  rolloutId: string;
+  ms: number;
+  latency: { fromHub: LatencySummary; fromDevice: LatencySummary };
+  parts: Record<string, PartFigures>;
+  diskMiB: { hub: number; taskHub: number };
+}
+
+interface BaselineRun {
+  ms: number;
+  /** Devices actually run (the sequential run may take a sample and extrapolate). */
+  devices: number;
+  parts: Record<string, PartFigures>;
+}
+
 async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'fleetwave-bench-rollout-'));
   // The simulated devices' own storage is not what is measured: on a RAM disk where there is one.
@@ -53,85 +71,113 @@ async function main(): Promise<void> {
   const hub = await new HubProcess().start(['--consumer-group', APP_CONSUMER_GROUP]);
   const image = makeFirmwareImage({ version: '2.0.0', size: args['image-kib'] * 1024, outDir: join(work, 'firmware') });
   const server = await new FirmwareServer({ dir: join(work, 'firmware'), tlsDir: join(hub.dataDir, 'tls'), port: 0 }).start();
-  const request = (rolloutId: string): FirmwareUpdateRequest => ({ rolloutId, fwVersion: image.version, fwPackageUri: server.url(image.file), sha256: image.sha256, size: image.size });
-  let fleet: PartProcess | undefined;
-  let host: PartProcess | undefined;
+  const firmware = { version: image.version, uri: server.url(image.file), sha256: image.sha256, size: image.size };
+  const running: PartProcess[] = [];
+  /** A fresh fleet on firmware 1.0.0 for each run, so every run starts from the same state. */
   const startFleet = async (run: string): Promise<PartProcess> => {
-    const part = new PartProcess('fleet', ['fleet', '--count', String(DEVICES), '--tags', JSON.stringify(TAG), '--data-dir', hub.dataDir, '--state-dir', join(fleetRoot, run)], {}, join(work, `fleet-${run}.log`));
-    await part.start((output) => (/simulated devices connected/.test(output) ? true : undefined), 600_000);
-    return part;
+    const fleet = new PartProcess('fleet', ['fleet', '--count', String(DEVICES), '--tags', JSON.stringify(TAG), '--data-dir', hub.dataDir, '--state-dir', join(fleetRoot, run)], {}, join(work, `fleet-${run}.log`));
+    running.push(fleet);
+    await fleet.start((output) => (/simulated devices connected/.test(output) ? true : undefined), 600_000);
+
+    return fleet;
+  };
+  const stopAll = async () => {
+    for (const part of running.splice(0)) await part.stop();
   };
 
   try {
     console.log(`machine: ${machine()}`);
-    console.log(`${DEVICES} devices, concurrency ${CONCURRENCY}, image ${args['image-kib']} KiB, instant install\n`);
+    console.log(`${DEVICES} devices, concurrency ${CONCURRENCY}, image ${args['image-kib']} KiB, instant install; parts in their own processes\n`);
 
     // ---- ours ------------------------------------------------------------------------------------
-    fleet = await startFleet('ours');
+    const fleet = await startFleet('ours');
     const hostDir = join(work, 'host');
     mkdirSync(hostDir);
-    host = new PartProcess('host', ['host', '--app', APP_DIR, '--port', '0', '--data-dir', hostDir], appSettings(hub.info), join(work, 'host.log'));
-    const apiUrl = await host.start((output) => /Functions host is running at (\S+)/.exec(output)?.[1]);
-    const api = new RolloutApiClient(`${apiUrl}/api`);
-    const pids = { hub: hub.pid, host: host.pid, fleet: fleet.pid };
-    const before = usageOf(pids);
-    const oursStarted = performance.now();
-    const { id } = await api.start({
-      firmware: { version: image.version, uri: server.url(image.file), sha256: image.sha256, size: image.size },
-      target: { query: "tags.fleet = 'bench'" },
-      waves: [
-        { name: 'canary', percent: 1 },
-        { name: 'fleet', percent: 100 },
-      ],
-      maxConcurrency: CONCURRENCY,
+    const host = new PartProcess('host', ['host', '--app', APP_DIR, '--port', '0', '--data-dir', hostDir], appSettings(hub.info), join(work, 'host.log'));
+    running.push(host);
+    const api = new RolloutApiClient(`${await host.start((output) => /Functions host is running at (\S+)/.exec(output)?.[1])}/api`);
+    if (PROFILING) for (const pid of [hub.pid, host.pid, fleet.pid]) process.kill(pid, 'SIGUSR2');
+    const ours = await measured({ hub: hub.pid, host: host.pid, fleet: fleet.pid }, async () => {
+      const { id } = await api.start({
+        firmware,
+        target: { query: "tags.fleet = 'bench'" },
+        waves: [
+          { name: 'canary', percent: 1 },
+          { name: 'fleet', percent: 100 },
+        ],
+        maxConcurrency: CONCURRENCY,
+      });
+      const final = await waitUntilFinished(api, id);
+      if (final.totals.succeeded !== DEVICES) throw new Error(`ours: ${final.totals.succeeded} of ${DEVICES} succeeded (${JSON.stringify(final.totals)})`);
+      return id;
     });
-    const final = await waitUntilFinished(api, id);
-    const oursMs = performance.now() - oursStarted;
-    if (final.totals.succeeded !== DEVICES) throw new Error(`ours: ${final.totals.succeeded} of ${DEVICES} succeeded (${JSON.stringify(final.totals)})`);
-    const after = usageOf(pids);
-    const parts = Object.fromEntries(
-      Object.keys(pids).map((name) => [name, { peakRssMiB: after[name].peakRssMiB, cpuSeconds: after[name].cpuSeconds - before[name].cpuSeconds }]),
-    ) as Record<keyof typeof pids, PartFigures>;
-    const disk = { hub: mib(hub.dataDir), host: mib(hostDir) };
-    const latency = await reportToResumeLatencies(api, id);
-    await host.stop();
-    await fleet.stop();
+    const result: OursResult = {
+      rolloutId: ours.value,
+      ms: ours.ms,
+      parts: ours.parts,
+      latency: await reportToResumeLatencies(api, ours.value),
+      diskMiB: { hub: mib(hub.dataDir), taskHub: mib(hostDir) },
+    };
+    await stopAll();
 
     // ---- the tutorial's script -------------------------------------------------------------------
-    const baseline = async (run: string, deviceIds: string[], concurrency: number): Promise<BaselineResult> => {
-      fleet = await startFleet(run);
-      const result = await runTutorialBaseline({ serviceConnectionString: hub.info.serviceConnectionString, deviceIds, concurrency, request: request(`baseline-${run}`) });
-      await fleet.stop();
-      if (result.count('succeeded') !== deviceIds.length) throw new Error(`baseline ${run}: ${result.count('succeeded')} of ${deviceIds.length} succeeded`);
-      return result;
+    const baseline = async (run: string, deviceIds: string[], concurrency: number): Promise<BaselineRun> => {
+      const baselineFleet = await startFleet(run);
+      const request: FirmwareUpdateRequest = { rolloutId: `baseline-${run}`, fwVersion: firmware.version, fwPackageUri: firmware.uri, sha256: firmware.sha256, size: firmware.size };
+      const { ms, parts, value } = await measured({ hub: hub.pid, fleet: baselineFleet.pid }, () =>
+        runTutorialBaseline({ serviceConnectionString: hub.info.serviceConnectionString, deviceIds, concurrency, request }),
+      );
+      await stopAll();
+      if (value.count('succeeded') !== deviceIds.length) throw new Error(`baseline ${run}: ${value.count('succeeded')} of ${deviceIds.length} succeeded`);
+      return { ms, devices: deviceIds.length, parts };
     };
-    const concurrent = await baseline('concurrent', DEVICE_IDS, CONCURRENCY);
-    const sequential = await baseline('sequential', DEVICE_IDS.slice(0, SEQUENTIAL), 1);
-    const sequentialMs = (sequential.totalMs / SEQUENTIAL) * DEVICES;
-
-    // ---- report ----------------------------------------------------------------------------------
-    const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-    const rate = (ms: number) => `${(DEVICES / (ms / 1000)).toFixed(1)} devices/s`;
-    console.log(`ours (rollout ${id}): ${s(oursMs)}, ${rate(oursMs)}`);
-    console.log(`  status report → orchestration resumed: p50 ${latency.p50} ms, p99 ${latency.p99} ms, max ${latency.max} ms (${latency.n} reports)`);
-    console.log(`  slowest: ${latency.slowest.map((r) => `${r.deviceId} ${r.status} ${r.ms} ms`).join(', ')}`);
-    for (const [name, part] of Object.entries(parts)) console.log(`  ${name}: peak RSS ${part.peakRssMiB} MiB, CPU during the rollout ${part.cpuSeconds.toFixed(1)} s`);
-    console.log(`  disk: hub store ${disk.hub.toFixed(1)} MiB, task hub ${disk.host.toFixed(1)} MiB`);
-    console.log(`tutorial script, ${CONCURRENCY} at a time: ${s(concurrent.totalMs)}, ${rate(concurrent.totalMs)}`);
-    console.log(
-      `tutorial script, one at a time: ${s(sequentialMs)}, ${rate(sequentialMs)}` +
-        (SEQUENTIAL < DEVICES ? ` (extrapolated from ${SEQUENTIAL} devices in ${s(sequential.totalMs)})` : ''),
-    );
-    console.log(`ours vs one at a time: ${(sequentialMs / oursMs).toFixed(1)}x faster; vs ${CONCURRENCY} at a time: ${(concurrent.totalMs / oursMs).toFixed(2)}x faster`);
+    const concurrent = args.baseline ? await baseline('concurrent', DEVICE_IDS, CONCURRENCY) : undefined;
+    const sequential = args.baseline ? await baseline('sequential', DEVICE_IDS.slice(0, SEQUENTIAL), 1) : undefined;
+    report(result, concurrent, sequential);
   } finally {
-    await host?.stop();
-    await fleet?.stop();
+    await stopAll();
     await server.close();
     await hub.stop();
     if (args.keep) console.log(`data and logs kept in ${work}`);
     else rmSync(work, { recursive: true, force: true });
     rmSync(fleetRoot, { recursive: true, force: true });
   }
+}
+
+/** Runs `work` and measures its wall time and what each part's process used meanwhile. */
+async function measured<T>(pids: Record<string, number>, work: () => Promise<T>): Promise<{ value: T; ms: number; parts: Record<string, PartFigures> }> {
+  const before = usageOf(pids);
+  const started = performance.now();
+  const value = await work();
+  const ms = performance.now() - started;
+  const after = usageOf(pids);
+  const parts = Object.fromEntries(Object.keys(pids).map((name) => [name, { peakRssMiB: after[name].peakRssMiB, cpuSeconds: after[name].cpuSeconds - before[name].cpuSeconds }]));
+  return { value, ms, parts };
+}
+
+function report(ours: OursResult, concurrent: BaselineRun | undefined, sequential: BaselineRun | undefined): void {
+  const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  const rate = (ms: number) => `${(DEVICES / (ms / 1000)).toFixed(1)}`;
+  const cpu = (parts: Record<string, PartFigures>) => Object.entries(parts).map(([name, part]) => `${name} ${part.cpuSeconds.toFixed(1)} s`).join(', ');
+  const rss = (parts: Record<string, PartFigures>) => Object.entries(parts).map(([name, part]) => `${name} ${part.peakRssMiB}`).join(', ');
+  const { latency } = ours;
+  const rows: string[][] = [['fleetwave (this app)', seconds(ours.ms), rate(ours.ms), cpu(ours.parts), rss(ours.parts)]];
+  if (concurrent) rows.push([`tutorial script, ${CONCURRENCY} at a time`, seconds(concurrent.ms), rate(concurrent.ms), cpu(concurrent.parts), rss(concurrent.parts)]);
+  const sequentialMs = sequential && (sequential.ms / sequential.devices) * DEVICES;
+  if (sequential && sequentialMs) {
+    const sampled = sequential.devices < DEVICES ? ` (${sequential.devices} devices in ${seconds(sequential.ms)}, extrapolated)` : '';
+    rows.push([`tutorial script, one at a time`, `${seconds(sequentialMs)}${sampled}`, rate(sequentialMs), cpu(sequential.parts), rss(sequential.parts)]);
+  }
+  console.log('| run | total | devices/s | CPU during the run | peak RSS (MiB) |');
+  console.log('|---|---|---|---|---|');
+  for (const row of rows) console.log(`| ${row.join(' | ')} |`);
+  console.log(`\nrollout ${ours.rolloutId}`);
+  const line = (what: string, l: LatencySummary) =>
+    console.log(`${what}: p50 ${l.p50} ms, p99 ${l.p99} ms, max ${l.max} ms over ${l.n} reports (slowest: ${l.slowest.map((r) => `${r.deviceId} ${r.status} ${r.ms} ms`).join(', ')})`);
+  line('status report (enqueued by IoT Hub) → orchestration resumed', latency.fromHub);
+  line("status report (device's own timestamp) → orchestration resumed", latency.fromDevice);
+  console.log(`disk after the rollout: hub store ${ours.diskMiB.hub.toFixed(1)} MiB, task hub ${ours.diskMiB.taskHub.toFixed(1)} MiB`);
+  if (concurrent && sequentialMs) console.log(`fleetwave is ${(sequentialMs / ours.ms).toFixed(1)}x faster than one at a time, ${(concurrent.ms / ours.ms).toFixed(2)}x faster than ${CONCURRENCY} at a time`);
 }
 
 async function waitUntilFinished(api: RolloutApiClient, id: string): Promise<RolloutView> {
@@ -148,22 +194,37 @@ interface ReportLatency {
   ms: number;
 }
 
-/** Orchestration time minus the device's own time, for every status in every device's timeline. */
-async function reportToResumeLatencies(api: RolloutApiClient, rolloutId: string): Promise<ReturnType<typeof summarize> & { slowest: ReportLatency[] }> {
-  const samples: ReportLatency[] = [];
+type LatencySummary = ReturnType<typeof summarize> & { slowest: ReportLatency[] };
+
+function latencySummary(samples: ReportLatency[]): LatencySummary {
+  const slowest = [...samples].sort((a, b) => b.ms - a.ms).slice(0, 3);
+  return { ...summarize(samples.map((sample) => sample.ms)), slowest };
+}
+
+/**
+ * From each device's timeline (GET …/devices/{id}): for every status the orchestration applied
+ * from a twin-change event, the time it resumed with it minus when IoT Hub enqueued the report
+ * (`fromHub`), and minus the device's own timestamp for the status (`fromDevice`, which also
+ * counts the time the report waited inside the simulated device process).
+ */
+async function reportToResumeLatencies(api: RolloutApiClient, rolloutId: string): Promise<{ fromHub: LatencySummary; fromDevice: LatencySummary }> {
+  const fromHub: ReportLatency[] = [];
+  const fromDevice: ReportLatency[] = [];
   let next = 0;
   const worker = async () => {
     while (next < DEVICE_IDS.length) {
       const deviceId = DEVICE_IDS[next++];
-      const device = (await api.device(rolloutId, deviceId)) as { timeline: { time: string; status?: string; deviceTime?: string }[] };
+      const device = (await api.device(rolloutId, deviceId)) as { timeline: { time: string; status?: string; deviceTime?: string; hubTime?: string }[] };
       for (const entry of device.timeline) {
-        if (entry.deviceTime) samples.push({ deviceId, status: entry.status ?? '', ms: Date.parse(entry.time) - Date.parse(entry.deviceTime) });
+        if (entry.hubTime === undefined) continue;
+        const status = entry.status ?? '';
+        fromHub.push({ deviceId, status, ms: Date.parse(entry.time) - Date.parse(entry.hubTime) });
+        if (entry.deviceTime) fromDevice.push({ deviceId, status, ms: Date.parse(entry.time) - Date.parse(entry.deviceTime) });
       }
     }
   };
   await Promise.all(Array.from({ length: 8 }, worker));
-  const slowest = [...samples].sort((a, b) => b.ms - a.ms).slice(0, 3);
-  return { ...summarize(samples.map((sample) => sample.ms)), slowest };
+  return { fromHub: latencySummary(fromHub), fromDevice: latencySummary(fromDevice) };
 }
 
 function mib(dir: string): number {

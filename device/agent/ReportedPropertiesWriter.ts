@@ -9,7 +9,9 @@ interface QueuedPatch {
 
 /**
  * Sends reported-property patches one at a time, in order, so the hub sees every step of the
- * state machine. Only progress updates are coalesced. A failed send is retried, and a patch left
+ * state machine. Only progress updates are coalesced, and a patch equal to the one written just
+ * before is dropped: the twin already says it (only the device writes its reported properties),
+ * and each patch costs the hub a twin-change event. A failed send is retried, and a patch left
  * unanswered when the connection changed is sent again on the new one (the device SDK never times
  * out a pending twin request).
  */
@@ -21,6 +23,8 @@ export class ReportedPropertiesWriter {
   private generation = 0;
   private idleWaiters: (() => void)[] = [];
   private retryTimer: NodeJS.Timeout | undefined;
+  /** The last patch written, as JSON. */
+  private last: string | undefined;
 
   constructor(private readonly onError: (error: Error) => void) {}
 
@@ -33,6 +37,9 @@ export class ReportedPropertiesWriter {
   }
 
   write(patch: FirmwareReportedProperties, options: { replaceable?: boolean } = {}): void {
+    const json = JSON.stringify(patch);
+    if (json === this.last) return;
+    this.last = json;
     const replaceable = options.replaceable ?? false;
     const last = this.queue[this.queue.length - 1];
     // The head of the queue may be on the wire; only a later progress patch can be replaced.

@@ -43,6 +43,9 @@ describe('the device agent on the real device SDK against the local hub', () => 
     expect(answer).toEqual({ status: 200, payload: { status: 'accepted', rolloutId: 'r-happy' } });
     await agent.settled();
     expect(agents.statuses.get('agent-happy')).toEqual(['waiting', 'downloading', 'downloadComplete', 'applying', 'applyComplete']);
+    // Neither the reboot step nor the reconnect after it repeats a report the twin already has.
+    const reports = agents.reports.get('agent-happy')!;
+    expect(reports.filter((status) => status !== 'downloading')).toEqual(['waiting', 'downloadComplete', 'applying', 'applyComplete']);
     const twin = await reported('agent-happy');
     expect(twin.firmware?.currentFwVersion).toBe('2.0.0');
     expect(twin.iothubDM?.firmwareUpdate).toMatchObject({

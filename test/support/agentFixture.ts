@@ -11,6 +11,8 @@ export class AgentFixture {
   private readonly agents: FirmwareUpdateAgent[] = [];
   /** Every iothubDM.firmwareUpdate.status each device reported, in order. */
   readonly statuses = new Map<string, FirmwareUpdateStatus[]>();
+  /** The status of every report, repeats included (one per twin-change event). */
+  readonly reports = new Map<string, FirmwareUpdateStatus[]>();
 
   constructor(private readonly fx: HubFixture) {}
 
@@ -21,6 +23,7 @@ export class AgentFixture {
         .properties?.reported;
       const status = reported?.iothubDM?.firmwareUpdate?.status;
       if (!status) return;
+      this.reports.set(change.deviceId, [...(this.reports.get(change.deviceId) ?? []), status]);
       const list = this.statuses.get(change.deviceId) ?? [];
       // Progress reports repeat 'downloading'; the sequence of distinct steps is what matters.
       if (list[list.length - 1] !== status) list.push(status);

@@ -36,6 +36,8 @@ export interface TimelineEntry {
   twinVersion?: number;
   /** The device's own timestamp for that status, when it reported one. */
   deviceTime?: string;
+  /** When IoT Hub enqueued the report, for reports that came as twin-change events. */
+  hubTime?: string;
   detail: string;
 }
 
@@ -68,6 +70,8 @@ export interface TwinReport {
   twinVersion: number;
   firmwareUpdate?: FirmwareUpdateReport | null;
   currentFwVersion?: string;
+  /** When IoT Hub enqueued the change that carried it (absent for a report read from the twin). */
+  enqueuedTime?: string;
 }
 
 export interface RolloutTarget {
@@ -218,6 +222,7 @@ export function applyReport(current: DeviceTracking, report: TwinReport, target:
     status: update.status,
     twinVersion: report.twinVersion,
     ...(deviceTime === null ? {} : { deviceTime }),
+    ...(report.enqueuedTime === undefined ? {} : { hubTime: report.enqueuedTime }),
     detail,
   });
 }

@@ -134,7 +134,7 @@ export function parseTwinReportsEvent(value: unknown): { reports: TwinReport[]; 
 /** One report of a `twinReport` event. */
 export function parseTwinReportEvent(value: unknown): ParseResult<TwinReport> {
   if (!isObject(value)) return { ok: false, problem: 'the event must be an object' };
-  const { twinVersion, firmwareUpdate, currentFwVersion } = value;
+  const { twinVersion, firmwareUpdate, currentFwVersion, enqueuedTime } = value;
   if (typeof twinVersion !== 'number' || !Number.isSafeInteger(twinVersion) || twinVersion < 0) {
     return { ok: false, problem: 'twinVersion must be a non-negative integer' };
   }
@@ -146,5 +146,6 @@ export function parseTwinReportEvent(value: unknown): ParseResult<TwinReport> {
     report.firmwareUpdate = parsed.value;
   }
   if (typeof currentFwVersion === 'string') report.currentFwVersion = currentFwVersion;
+  if (typeof enqueuedTime === 'string' && !Number.isNaN(Date.parse(enqueuedTime))) report.enqueuedTime = enqueuedTime;
   return { ok: true, value: report };
 }

@@ -111,6 +111,13 @@ describe('applyReport', () => {
     expect('deviceTime' in final.timeline[3]).toBe(false);
   });
 
+  test("a report's IoT Hub enqueued time goes on its timeline entry, next to the device's own time", () => {
+    const next = applyReport(accepted(), { ...report(2, 'waiting'), enqueuedTime: '2025-01-01T12:00:01.250Z' }, TARGET, at(10));
+    expect(next.timeline[next.timeline.length - 1]).toMatchObject({ status: 'waiting', time: at(10), hubTime: '2025-01-01T12:00:01.250Z' });
+    const fromTwin = applyReport(next, report(3, 'downloading'), TARGET, at(11));
+    expect('hubTime' in fromTwin.timeline[fromTwin.timeline.length - 1]).toBe(false);
+  });
+
   test('progress updates the tracking without a timeline entry', () => {
     const first = applyReport(accepted(), report(3, 'downloading', { progress: 10 }), TARGET, at(10));
     const second = applyReport(first, report(4, 'downloading', { progress: 60 }), TARGET, at(11));

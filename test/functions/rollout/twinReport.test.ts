@@ -58,6 +58,8 @@ describe('twin reports', () => {
       ok: true,
       value: { twinVersion: 3, firmwareUpdate: expect.objectContaining({ status: 'waiting' }), currentFwVersion: '1.0.0' },
     });
+    expect(parseTwinReportEvent({ twinVersion: 3, enqueuedTime: '2025-01-01T12:00:01.250Z' })).toEqual({ ok: true, value: { twinVersion: 3, enqueuedTime: '2025-01-01T12:00:01.250Z' } });
+    expect(parseTwinReportEvent({ twinVersion: 3, enqueuedTime: 'soon' })).toEqual({ ok: true, value: { twinVersion: 3 } });
     expect(parseTwinReportEvent({ twinVersion: 1.5 })).toMatchObject({ ok: false });
     expect(parseTwinReportEvent({ twinVersion: 2, firmwareUpdate: { status: 'x' } })).toMatchObject({ ok: false });
     expect(parseTwinReportEvent([])).toMatchObject({ ok: false });
