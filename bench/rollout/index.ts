@@ -3,17 +3,21 @@
  *
  * Every part runs in a process of its own, as in production: `fleetwave hub` (IoT Hub emulator),
  * `fleetwave host` (the Functions dev host running the unmodified app), `fleetwave fleet` (the
- * simulated devices, instant install, a small image); this process serves the image and drives.
- *   1. ours: POST /api/rollouts (canary wave then the rest, maxConcurrency = --concurrency) and
- *      wait until the API shows it finished. Latency from a status report to the orchestration
- *      resuming with it: each device's timeline (GET …/devices/{id}) has, per status, the device's
- *      own timestamp and the orchestration time at which the report was applied.
- *   2. the tutorial's script (tutorialBaseline.ts) with the same concurrency, on a fresh fleet
- *      with the function app stopped;
- *   3. the same script one device at a time, on --sequential devices (extrapolated to the fleet
- *      when fewer: it takes a second per device by construction).
- * Usage: npm run bench:rollout [-- --devices 1000 --concurrency 100 --sequential 1000 --keep 1]
- * (--keep 1 keeps the data dirs and each part's log)
+ * simulated devices: instant install, a 16 KiB image, state on a RAM disk when there is one);
+ * this process serves the image over HTTPS and drives. Each run gets a fresh fleet on 1.0.0.
+ *   1. fleetwave: POST /api/rollouts (a 1 % canary wave, then the rest; maxConcurrency =
+ *      --concurrency, by default the product's default of 50) and poll GET /api/rollouts/{id}
+ *      until it has finished. Latency from a status report to the orchestration resuming with it,
+ *      from each device's timeline (GET …/devices/{id}): per status, the orchestration time at
+ *      which it was applied, minus when IoT Hub enqueued the report, and minus the device's own
+ *      timestamp for the status.
+ *   2. the tutorial's script (tutorialBaseline.ts) with the same concurrency, the app stopped;
+ *   3. the same script one device at a time on --sequential devices (all of them by default up
+ *      to 1,000; fewer are extrapolated: it takes a second per device by construction).
+ * CPU time and peak RSS of each part are the kernel's figures for its process (/proc), over the run.
+ * Usage: npm run bench:rollout [-- --devices 1000 --concurrency 50 --sequential 1000 --baseline 0 --keep 1]
+ * (--baseline 0: fleetwave only; --keep 1 keeps the data dirs and each part's log;
+ *  FLEETWAVE_BENCH_PROFILE=<dir> writes a CPU profile of each part over the rollout)
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
