@@ -57,6 +57,11 @@ export class HostLogger {
     this.sink('Information', message);
   }
 
+  /** Writes out what the console sink still holds (start-up lines must precede "started"). */
+  flush(): void {
+    if (this.sink === consoleSink) flushConsole();
+  }
+
   rpc(level: RpcLogLevel, message: string): void {
     this.log(RPC_TO_NAME[level] ?? 'Information', message);
   }

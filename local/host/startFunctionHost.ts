@@ -108,6 +108,7 @@ export async function startFunctionHost(options: FunctionHostOptions): Promise<R
     // Triggers listen before the host says it started, so nothing sent after that is missed.
     await listeners?.start();
     logger.info(`Host started: ${baseUrl} (${runnable.length} of ${functions.length} functions running).`);
+    logger.flush();
     const endpointFile = writeEndpointFile(dataDir, { port, baseUrl, pid: process.pid, functions: summaries });
     cleanup.push(() => rmSync(endpointFile, { force: true }));
 
