@@ -79,7 +79,7 @@ async function main(): Promise<void> {
   const running: PartProcess[] = [];
   /** A fresh fleet on firmware 1.0.0 for each run, so every run starts from the same state. */
   const startFleet = async (run: string): Promise<PartProcess> => {
-    const fleet = new PartProcess('fleet', ['fleet', '--count', String(DEVICES), '--tags', JSON.stringify(TAG), '--data-dir', hub.dataDir, '--state-dir', join(fleetRoot, run)], {}, join(work, `fleet-${run}.log`));
+    const fleet = new PartProcess('fleet', ['fleet', '--count', String(DEVICES), '--tags', JSON.stringify(TAG), '--data-dir', hub.dataDir, '--state-dir', join(fleetRoot, run)], { logFile: join(work, `fleet-${run}.log`) });
     running.push(fleet);
     await fleet.start((output) => (/simulated devices connected/.test(output) ? true : undefined), 600_000);
 
@@ -97,7 +97,7 @@ async function main(): Promise<void> {
     const fleet = await startFleet('ours');
     const hostDir = join(work, 'host');
     mkdirSync(hostDir);
-    const host = new PartProcess('host', ['host', '--app', APP_DIR, '--port', '0', '--data-dir', hostDir], appSettings(hub.info), join(work, 'host.log'));
+    const host = new PartProcess('host', ['host', '--app', APP_DIR, '--port', '0', '--data-dir', hostDir], { env: appSettings(hub.info), logFile: join(work, 'host.log') });
     running.push(host);
     const api = new RolloutApiClient(`${await host.start((output) => /Functions host is running at (\S+)/.exec(output)?.[1])}/api`);
     if (PROFILING) for (const pid of [hub.pid, host.pid, fleet.pid]) process.kill(pid, 'SIGUSR2');

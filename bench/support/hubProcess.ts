@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -7,28 +6,22 @@ import { Mqtt } from 'azure-iot-device-mqtt';
 import { Registry } from 'azure-iothub';
 import { deviceConnectionString, type HubConnectionInfo } from '../../local/hub/connectionInfo';
 import { installIotHubHostPort } from '../../local/preload/iothubHostPort';
+import { PartProcess } from './partProcess';
 
 /** `fleetwave hub` in its own process (free ports, temp data dir), as benchmarks drive it. */
 export class HubProcess {
   readonly dataDir = mkdtempSync(join(tmpdir(), 'fleetwave-bench-hub-'));
-  private child?: ChildProcess;
+  private part?: PartProcess;
   info!: HubConnectionInfo;
   registry!: Registry;
 
   async start(extraArgs: string[] = []): Promise<this> {
-    const cli = join(__dirname, '../../local/cli/main.js');
     // e.g. FLEETWAVE_BENCH_HUB_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the hub.
     const nodeArgs = process.env.FLEETWAVE_BENCH_HUB_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
     const hubArgs = ['hub', '--data-dir', this.dataDir, '--https-port', '0', '--mqtt-port', '0', '--amqp-port', '0', ...extraArgs];
-    this.child = spawn(process.execPath, [...nodeArgs, cli, ...hubArgs], {
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
+    this.part = new PartProcess('the hub', hubArgs, { nodeArgs });
     const file = join(this.dataDir, 'connection.json');
-    for (let waited = 0; !existsSync(file); waited += 50) {
-      if (this.child.exitCode !== null) throw new Error(`the hub exited with code ${this.child.exitCode}`);
-      if (waited > 30000) throw new Error('the hub did not start within 30 s');
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await this.part.start(() => (existsSync(file) ? true : undefined), 30_000);
     this.info = JSON.parse(readFileSync(file, 'utf8')) as HubConnectionInfo;
     installIotHubHostPort({ ca: readFileSync(this.info.caCertPath) });
     this.registry = Registry.fromConnectionString(this.info.serviceConnectionString);
@@ -36,7 +29,8 @@ export class HubProcess {
   }
 
   get pid(): number {
-    return this.child!.pid!;
+    if (!this.part) throw new Error('the hub is not running');
+    return this.part.pid;
   }
 
   /** Registers `ids` in bulk and returns SDK clients for them (not yet open). */
@@ -54,10 +48,7 @@ export class HubProcess {
   }
 
   async stop(): Promise<void> {
-    if (this.child && this.child.exitCode === null) {
-      this.child.kill('SIGTERM');
-      await new Promise((resolve) => this.child!.once('exit', resolve));
-    }
+    await this.part?.stop();
     rmSync(this.dataDir, { recursive: true, force: true });
   }
 }

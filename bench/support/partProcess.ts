@@ -16,14 +16,21 @@ export class PartProcess {
   constructor(
     readonly name: string,
     private readonly args: string[],
-    private readonly env: Record<string, string> = {},
-    /** Where the whole output goes, for a look after the run. */
-    private readonly logFile?: string,
+    private readonly options: {
+      env?: Record<string, string>;
+      /** Where the whole output goes, for a look after the run. */
+      logFile?: string;
+      /** Flags for node itself, before the CLI (e.g. --cpu-prof, which NODE_OPTIONS refuses). */
+      nodeArgs?: string[];
+    } = {},
   ) {}
 
   async start<T>(ready: (output: string) => T | undefined, timeoutMs = 120_000): Promise<T> {
-    this.child = spawn(process.execPath, [FLEETWAVE_CLI, ...this.args], { env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    const log: WriteStream | undefined = this.logFile ? createWriteStream(this.logFile, { flags: 'a' }) : undefined;
+    this.child = spawn(process.execPath, [...(this.options.nodeArgs ?? []), FLEETWAVE_CLI, ...this.args], {
+      env: { ...process.env, ...this.options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const log: WriteStream | undefined = this.options.logFile ? createWriteStream(this.options.logFile, { flags: 'a' }) : undefined;
     const collect = (chunk: Buffer) => {
       this.output = (this.output + chunk.toString()).slice(-20_000);
       log?.write(chunk);
