@@ -12,16 +12,41 @@ import { PartProcess } from './partProcess';
 export class HubProcess {
   readonly dataDir = mkdtempSync(join(tmpdir(), 'fleetwave-bench-hub-'));
   private part?: PartProcess;
+  private extraArgs: string[] = [];
   info!: HubConnectionInfo;
   registry!: Registry;
 
   async start(extraArgs: string[] = []): Promise<this> {
+    this.extraArgs = extraArgs;
+    return this.launch({ https: 0, mqtt: 0, amqp: 0 });
+  }
+
+  /** Sends `signal` to the hub's process (SIGKILL: a crash; SIGSTOP/SIGCONT: a hub that hangs). */
+  signal(signal: NodeJS.Signals): Promise<void> {
+    if (!this.part) throw new Error('the hub is not running');
+    return this.part.signal(signal);
+  }
+
+  /** Starts the hub again on the same data dir and ports, as after a crash or failover. */
+  restart(): Promise<this> {
+    const { https, mqtt, eventHubs } = this.info;
+    return this.launch({ https: https.port, mqtt: mqtt.port, amqp: eventHubs.port });
+  }
+
+  /** A registered device's connection string. */
+  async connectionString(deviceId: string): Promise<string> {
+    const key = (await this.registry.get(deviceId)).responseBody.authentication!.symmetricKey!.primaryKey!;
+    return deviceConnectionString(this.info, deviceId, key);
+  }
+
+  private async launch(ports: { https: number; mqtt: number; amqp: number }): Promise<this> {
     // e.g. FLEETWAVE_BENCH_HUB_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the hub.
     const nodeArgs = process.env.FLEETWAVE_BENCH_HUB_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-    const hubArgs = ['hub', '--data-dir', this.dataDir, '--https-port', '0', '--mqtt-port', '0', '--amqp-port', '0', ...extraArgs];
-    this.part = new PartProcess('the hub', hubArgs, { nodeArgs });
+    const portArgs = ['--https-port', String(ports.https), '--mqtt-port', String(ports.mqtt), '--amqp-port', String(ports.amqp)];
+    this.part = new PartProcess('the hub', ['hub', '--data-dir', this.dataDir, ...portArgs, ...this.extraArgs], { nodeArgs });
     const file = join(this.dataDir, 'connection.json');
-    await this.part.start(() => (existsSync(file) ? true : undefined), 30_000);
+    // A restart finds the previous run's file: wait for this run's banner instead.
+    await this.part.start((output) => (/IoT Hub emulator .* is running/.test(output) && existsSync(file) ? true : undefined), 30_000);
     this.info = JSON.parse(readFileSync(file, 'utf8')) as HubConnectionInfo;
     installIotHubHostPort({ ca: readFileSync(this.info.caCertPath) });
     this.registry = Registry.fromConnectionString(this.info.serviceConnectionString);
@@ -39,8 +64,7 @@ export class HubProcess {
     const ca = readFileSync(this.info.caCertPath, 'utf8');
     return Promise.all(
       ids.map(async (id) => {
-        const key = (await this.registry.get(id)).responseBody.authentication!.symmetricKey!.primaryKey!;
-        const client = DeviceClient.fromConnectionString(deviceConnectionString(this.info, id, key), Mqtt);
+        const client = DeviceClient.fromConnectionString(await this.connectionString(id), Mqtt);
         await client.setOptions({ ca });
         return client;
       }),

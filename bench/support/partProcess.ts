@@ -1,9 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
-import { join } from 'node:path';
-
-/** The built `fleetwave` CLI, as benchmarks run its parts in processes of their own. */
-export const FLEETWAVE_CLI = join(__dirname, '../../local/cli/main.js');
+import { FLEETWAVE_CLI } from '../../local/stack/fleetwaveCli';
 
 /**
  * One part of the system (`fleetwave host`, `fleetwave fleet`, …) in its own process, so that its
@@ -50,6 +47,15 @@ export class PartProcess {
   get pid(): number {
     if (this.child?.pid === undefined) throw new Error(`${this.name} is not running`);
     return this.child.pid;
+  }
+
+  /** Sends `signal`; for SIGKILL, resolves once the process is gone (a crash, no goodbye). */
+  async signal(signal: NodeJS.Signals): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill(signal);
+    if (signal === 'SIGKILL') await exited;
   }
 
   async stop(): Promise<void> {

@@ -1,5 +1,4 @@
-import { Client, type DeviceMethodRequest, type DeviceMethodResponse } from 'azure-iot-device';
-import { Mqtt } from 'azure-iot-device-mqtt';
+import type { DeviceMethodRequest, DeviceMethodResponse, Twin } from 'azure-iot-device';
 import { existsSync, unlinkSync } from 'node:fs';
 import https from 'node:https';
 import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
@@ -13,6 +12,7 @@ import {
 } from '../../contracts/firmwareUpdate';
 import { DownloadError, downloadImage } from '../download/downloadImage';
 import type { Installer } from '../install/Installer';
+import { DEFAULT_RECONNECT_BACKOFF, HubConnection, type ReconnectBackoff } from './HubConnection';
 import { ReportedPropertiesWriter } from './ReportedPropertiesWriter';
 import { validateFirmwareUpdateRequest } from './requestValidation';
 import { isBusy, transition, type MachineEvent } from './stateMachine';
@@ -36,12 +36,20 @@ export interface AgentOptions {
    */
   fsyncState?: boolean;
   downloadIdleTimeoutMs?: number;
+  /** Waits between reconnect attempts (exponential with jitter, for as long as the agent runs). */
+  reconnectBackoff?: ReconnectBackoff;
+  /**
+   * How long a request to the hub (connect, twin read, a reported patch) may go unanswered before
+   * the connection is replaced. Default 30 s.
+   */
+  hubRequestTimeoutMs?: number;
   /** Fault injection for simulated fleets: a download failure to report instead of downloading. */
   simulatedDownloadFailure?: () => DownloadError | undefined;
   log?: (message: string) => void;
 }
 
 const PROGRESS_INTERVAL_MS = 1000;
+const DEFAULT_HUB_REQUEST_TIMEOUT_MS = 30_000;
 
 /**
  * The device side of a rollout: answers the firmwareUpdate direct method at once, then runs the
@@ -51,7 +59,7 @@ const PROGRESS_INTERVAL_MS = 1000;
 export class FirmwareUpdateAgent {
   private readonly store: StateStore;
   private state: AgentState;
-  private client: Client | undefined;
+  private readonly connection: HubConnection;
   private readonly reported: ReportedPropertiesWriter;
   private readonly downloadAgent: https.Agent;
   private running: Promise<void> | undefined;
@@ -61,7 +69,22 @@ export class FirmwareUpdateAgent {
   constructor(private readonly options: AgentOptions) {
     this.store = new StateStore(options.stateDir, { fsync: options.fsyncState ?? true });
     this.state = this.store.load(options.initialFwVersion);
-    this.reported = new ReportedPropertiesWriter((error) => this.log(`reporting failed, will retry: ${error.message}`));
+    const hubRequestTimeoutMs = options.hubRequestTimeoutMs ?? DEFAULT_HUB_REQUEST_TIMEOUT_MS;
+    this.connection = new HubConnection({
+      connectionString: options.connectionString,
+      ca: options.ca,
+      backoff: options.reconnectBackoff ?? DEFAULT_RECONNECT_BACKOFF,
+      requestTimeoutMs: hubRequestTimeoutMs,
+      methods: { [FIRMWARE_UPDATE_METHOD]: (request, response) => this.onFirmwareUpdate(request, response) },
+      onConnected: (twin) => this.onConnected(twin),
+      onDisconnected: () => this.reported.attach(undefined),
+      log: (message) => this.log(message),
+    });
+    this.reported = new ReportedPropertiesWriter({
+      answerTimeoutMs: hubRequestTimeoutMs,
+      onError: (error) => this.log(`reporting failed, will retry: ${error.message}`),
+      onStalled: () => this.connection.reconnect(`a reported patch had no answer within ${hubRequestTimeoutMs} ms`),
+    });
     this.downloadAgent = new https.Agent(options.ca ? { secureContext: trustingAlso(options.ca) } : {});
   }
 
@@ -76,14 +99,14 @@ export class FirmwareUpdateAgent {
   /** Connects, reconciles the twin with the persisted state, and resumes an interrupted update. */
   async start(): Promise<void> {
     this.failInterruptedInstall();
-    await this.connect();
+    await this.connection.start();
     this.resume();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     this.reported.stop();
-    await this.disconnect();
+    await this.connection.stop();
   }
 
   /** Resolves when the running update (if any) has finished and its reports are acknowledged. */
@@ -92,26 +115,17 @@ export class FirmwareUpdateAgent {
     await this.reported.idle();
   }
 
-  private async connect(): Promise<void> {
-    const client = Client.fromConnectionString(this.options.connectionString, Mqtt);
-    if (this.options.ca) await client.setOptions({ ca: this.options.ca });
-    client.on('error', (error: Error) => this.log(`connection error: ${error.message}`));
-    await client.open();
-    client.onDeviceMethod(FIRMWARE_UPDATE_METHOD, (request, response) => this.onFirmwareUpdate(request, response));
-    this.client = client;
-    this.reported.attach(await client.getTwin());
-    // Reconcile: the twin shows exactly what the agent knows, whatever happened while offline.
-    this.reported.write({
-      firmware: { currentFwVersion: this.state.currentFwVersion },
-      iothubDM: { firmwareUpdate: this.state.update ? toReport(this.state.update) : null },
-    });
-  }
-
-  private async disconnect(): Promise<void> {
-    const client = this.client;
-    this.client = undefined;
-    this.reported.attach(undefined);
-    await client?.close();
+  /** Every (re)connection: a fresh client and twin; what was in flight is sent again, and the twin reconciled. */
+  private onConnected(twin: Twin): void {
+    this.reported.attach(twin);
+    // The twin shows exactly what the agent knows, whatever happened while offline.
+    this.reported.reconcile(
+      {
+        firmware: { currentFwVersion: this.state.currentFwVersion },
+        iothubDM: { firmwareUpdate: this.state.update ? toReport(this.state.update) : null },
+      },
+      twin.properties.reported,
+    );
   }
 
   private onFirmwareUpdate(request: DeviceMethodRequest, response: DeviceMethodResponse): void {
@@ -242,11 +256,10 @@ export class FirmwareUpdateAgent {
 
   private async reboot(): Promise<void> {
     this.log('rebooting into the new image');
-    // Like a real device, tell the hub where things stand before going down.
-    await this.reported.idle();
-    await this.disconnect();
-    await new Promise((resolve) => setTimeout(resolve, this.options.rebootMs ?? 0));
-    if (!this.stopped) await this.connect();
+    // Like a real device, tell the hub where things stand before going down, but not at any
+    // price: what is not acknowledged is sent again after the reboot.
+    await Promise.race([this.reported.idle(), this.connection.whenDisconnected()]);
+    await this.connection.goOffline(this.options.rebootMs ?? 0);
   }
 
   private succeed(update: UpdateState): void {

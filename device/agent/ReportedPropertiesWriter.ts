@@ -7,13 +7,27 @@ interface QueuedPatch {
   replaceable: boolean;
 }
 
+export interface ReportedPropertiesWriterOptions {
+  /** A send failed; it is retried. */
+  onError(error: Error): void;
+  /**
+   * The patch on the wire has had no answer for `answerTimeoutMs`: the device SDK never times out
+   * a pending twin request, so the connection is presumed broken (a half-open socket, or a hub
+   * that lost the session's subscription) and the owner should replace it.
+   */
+  onStalled(): void;
+  answerTimeoutMs: number;
+  /** Wait before sending a failed patch again. */
+  retryMs?: number;
+}
+
 /**
  * Sends reported-property patches one at a time, in order, so the hub sees every step of the
  * state machine. Only progress updates are coalesced, and a patch equal to the one written just
  * before is dropped: the twin already says it (only the device writes its reported properties),
- * and each patch costs the hub a twin-change event. A failed send is retried, and a patch left
- * unanswered when the connection changed is sent again on the new one (the device SDK never times
- * out a pending twin request).
+ * and each patch costs the hub a twin-change event. A failed send is retried; a patch left
+ * unanswered when the connection changed, or for longer than the answer deadline, is sent again
+ * on the next connection (sending it twice is harmless: the same patch twice is the same twin).
  */
 export class ReportedPropertiesWriter {
   private readonly queue: QueuedPatch[] = [];
@@ -23,16 +37,19 @@ export class ReportedPropertiesWriter {
   private generation = 0;
   private idleWaiters: (() => void)[] = [];
   private retryTimer: NodeJS.Timeout | undefined;
+  private answerTimer: NodeJS.Timeout | undefined;
   /** The last patch written, as JSON. */
   private last: string | undefined;
 
-  constructor(private readonly onError: (error: Error) => void) {}
+  constructor(private readonly options: ReportedPropertiesWriterOptions) {}
 
   /** The twin of the current connection; undefined while disconnected. */
   attach(twin: Twin | undefined): void {
     this.generation++;
     this.twin = twin;
     this.inFlight = false;
+    clearTimeout(this.retryTimer);
+    clearTimeout(this.answerTimer);
     if (twin) this.pump();
   }
 
@@ -48,6 +65,17 @@ export class ReportedPropertiesWriter {
     this.pump();
   }
 
+  /**
+   * After a (re)connect: makes the twin say `state` unless what is queued will. The twin's
+   * reported properties (as just read from the hub) may lag behind when a patch was lost with a
+   * hub that crashed before storing it, or differ after the device ran offline.
+   */
+  reconcile(state: FirmwareReportedProperties, reported: unknown): void {
+    if (this.queue.length > 0 || isSubsetOf(state, reported)) return;
+    this.last = undefined;
+    this.write(state);
+  }
+
   /** Resolves once everything written so far has been acknowledged by the hub. */
   idle(): Promise<void> {
     if (this.queue.length === 0) return Promise.resolve();
@@ -56,6 +84,7 @@ export class ReportedPropertiesWriter {
 
   stop(): void {
     clearTimeout(this.retryTimer);
+    clearTimeout(this.answerTimer);
     this.twin = undefined;
   }
 
@@ -65,13 +94,17 @@ export class ReportedPropertiesWriter {
     if (this.inFlight || !head || !twin) return;
     const generation = this.generation;
     this.inFlight = true;
+    this.answerTimer = setTimeout(() => {
+      if (generation === this.generation) this.options.onStalled();
+    }, this.options.answerTimeoutMs);
     twin.properties.reported.update(head.patch, (error?: Error) => {
       if (generation !== this.generation) return;
+      clearTimeout(this.answerTimer);
       this.inFlight = false;
       if (error) {
-        this.onError(error);
+        this.options.onError(error);
         clearTimeout(this.retryTimer);
-        this.retryTimer = setTimeout(() => this.pump(), 1000);
+        this.retryTimer = setTimeout(() => this.pump(), this.options.retryMs ?? 1000);
         return;
       }
       this.queue.shift();
@@ -79,4 +112,13 @@ export class ReportedPropertiesWriter {
       for (const resolve of this.idleWaiters.splice(0)) resolve();
     });
   }
+}
+
+/** Whether applying `patch` to `document` would change nothing (null deletes, as in a twin patch). */
+function isSubsetOf(patch: unknown, document: unknown): boolean {
+  if (patch === null) return document === undefined || document === null;
+  if (typeof patch !== 'object' || Array.isArray(patch)) return JSON.stringify(patch) === JSON.stringify(document);
+  if (typeof document !== 'object' || document === null) return false;
+  const fields = document as Record<string, unknown>;
+  return Object.entries(patch as Record<string, unknown>).every(([key, value]) => isSubsetOf(value, fields[key]));
 }

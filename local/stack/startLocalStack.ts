@@ -1,12 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { FleetSimulator } from '../../device/fleet/FleetSimulator';
 import { FirmwareServer } from '../firmware/FirmwareServer';
 import { makeFirmwareImage, type FirmwareManifest } from '../firmware/makeFirmwareImage';
 import { startHub, type RunningHub } from '../hub/startHub';
 import type { HubConnectionInfo } from '../hub/connectionInfo';
 import { installIotHubHostPort } from '../preload/iothubHostPort';
+import { FLEETWAVE_CLI } from './fleetwaveCli';
 
 export interface LocalStackOptions {
   dataDir: string;
@@ -36,19 +37,6 @@ export interface RunningLocalStack {
 
 /** The consumer group the function app reads twin-change events with. */
 export const APP_CONSUMER_GROUP = 'fleetwave';
-/** The built `fleetwave` CLI (package.json bin), also when this module runs from source in tests. */
-const CLI = fleetwaveBin();
-
-function fleetwaveBin(): string {
-  for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) {
-    const manifest = join(dir, 'package.json');
-    if (!existsSync(manifest)) continue;
-    const pkg = JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string; bin?: Record<string, string> };
-    if (pkg.name === 'fleetwave' && pkg.bin?.fleetwave) return join(dir, pkg.bin.fleetwave);
-  }
-  throw new Error('Cannot find the fleetwave package (and its built CLI) above ' + __dirname);
-}
-
 /**
  * The whole system on one machine: the IoT Hub emulator, a firmware server with a demo image,
  * a simulated fleet tagged in rings, and the Functions dev host running the unmodified app with
@@ -138,7 +126,7 @@ async function startPart<T>(name: string, start: () => Promise<T>): Promise<T> {
 async function startHost(options: LocalStackOptions, dataDir: string, hub: RunningHub): Promise<{ child: ChildProcess; baseUrl: string }> {
   const endpointFile = join(dataDir, 'endpoint.json');
   rmSync(endpointFile, { force: true });
-  const child = spawn(process.execPath, [CLI, 'host', '--app', resolve(options.appDir), '--port', String(options.ports.host), '--data-dir', dataDir], {
+  const child = spawn(process.execPath, [FLEETWAVE_CLI, 'host', '--app', resolve(options.appDir), '--port', String(options.ports.host), '--data-dir', dataDir], {
     env: { ...process.env, ...appSettings(hub) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
