@@ -13,6 +13,12 @@ export function parsePositiveInt(value: string): number {
   return n;
 }
 
+export function parseMilliseconds(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`'${value}' is not a whole number of milliseconds (0 or more).`);
+  return n;
+}
+
 export function parseProbability(value: string): number {
   const p = Number(value);
   if (value.trim() === '' || !Number.isFinite(p) || p < 0 || p > 1) throw new InvalidArgumentError(`'${value}' is not a probability between 0 and 1.`);

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { FleetSimulator } from '../../../device/fleet/FleetSimulator';
 import { installIotHubHostPort } from '../../preload/iothubHostPort';
-import { parseJsonObject, parseProbability, parsePositiveInt } from '../options';
+import { parseJsonObject, parseMilliseconds, parseProbability, parsePositiveInt } from '../options';
 import { DEFAULT_HUB_DATA_DIR, readConnectionInfo } from '../runningHub';
 import { onShutdown } from '../shutdown';
 
@@ -16,6 +16,8 @@ interface FleetFlags {
   failApply: number;
   offline: number;
   seed: string;
+  installMs: number;
+  rebootMs: number;
   dataDir: string;
   stateDir: string;
 }
@@ -33,6 +35,8 @@ export function registerFleetCommand(program: Command): void {
     .option('--fail-apply <p>', 'probability that an update fails while applying', parseProbability, 0)
     .option('--offline <p>', 'probability that a device never connects', parseProbability, 0)
     .option('--seed <seed>', 'same seed, same faults on the same devices', 'fleetwave')
+    .option('--install-ms <ms>', 'how long a simulated install takes', parseMilliseconds, 0)
+    .option('--reboot-ms <ms>', 'how long a simulated reboot keeps a device offline', parseMilliseconds, 0)
     .option('--data-dir <dir>', 'data dir of the running hub', DEFAULT_HUB_DATA_DIR)
     .option('--state-dir <dir>', 'where the simulated devices keep their state', '.fleetwave/fleet')
     .action(async (flags: FleetFlags) => {
@@ -52,6 +56,8 @@ export function registerFleetCommand(program: Command): void {
         failApply: flags.failApply,
         offline: flags.offline,
         seed: flags.seed,
+        installMs: flags.installMs,
+        rebootMs: flags.rebootMs,
         stateRoot: resolve(flags.stateDir),
         log: (message) => console.log(`${new Date().toISOString()} ${message}`),
       }).start();
