@@ -47,6 +47,24 @@ describe('HTTP triggers (test/host/apps/http-app, real @azure/functions)', () =>
     expect(await (await fetch(fx.url('/v1/files/a/b%20c/d.txt'))).text()).toBe('path=a/b c/d.txt');
   });
 
+  test('a route parameter that is not valid percent-encoding: 400 with a JSON error naming it, not an empty 404', async () => {
+    for (const [path, parameter, text] of [
+      ['/v1/responses/%E0%A4%A', 'form', '%E0%A4%A'],
+      ['/v1/items/7/b%zz', 'name', 'b%zz'],
+      ['/v1/files/a/%E0%A4%A/c.txt', 'path', 'a/%E0%A4%A/c.txt'],
+    ]) {
+      const res = await fetch(fx.url(path));
+      expect({ path, status: res.status }).toEqual({ path, status: 400 });
+      expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
+      expect(await res.json()).toEqual({
+        error: 'invalidRouteParameter',
+        parameter,
+        message: `The route parameter '${parameter}' is not valid percent-encoding: ${text}`,
+      });
+    }
+    expect((await fetch(fx.url('/v1/nowhere/%zz'))).status).toBe(404);
+  });
+
   test('methods: 405 with Allow when the route exists but not for the method', async () => {
     const res = await fetch(fx.url('/v1/echo/json'), { method: 'DELETE' });
     expect(res.status).toBe(405);

@@ -10,6 +10,22 @@ describe('route templates (ASP.NET Core syntax, as Functions routes use it)', ()
     expect(t.match('/api/devices/%E0%A4%A/twin')).toBeUndefined();
   });
 
+  test('a path that matches but for a parameter that is not valid percent-encoding names that parameter', () => {
+    const t = new RouteTemplate('api/rollouts/{id}/devices/{deviceId?}');
+    expect(t.match('/api/rollouts/%E0%A4%A/devices')).toBeUndefined();
+    expect(t.undecodableParameter('/api/rollouts/%E0%A4%A/devices')).toEqual({ parameter: 'id', text: '%E0%A4%A' });
+    expect(t.undecodableParameter('/api/rollouts/abc%zz/devices/d%')).toEqual({ parameter: 'id', text: 'abc%zz' });
+    expect(t.undecodableParameter('/api/rollouts/abc/devices/d%zz')).toEqual({ parameter: 'deviceId', text: 'd%zz' });
+    expect(t.undecodableParameter('/api/rollouts/a%20b/devices/d1')).toBeUndefined();
+    // A literal segment that does not decode matches nothing: there is no parameter to name.
+    expect(t.undecodableParameter('/api/rollout%zz/abc/devices')).toBeUndefined();
+    expect(t.undecodableParameter('/api/rollouts/%zz/elsewhere')).toBeUndefined();
+    expect(new RouteTemplate('files/{name}.{ext}').undecodableParameter('files/a%20b.%zz')).toEqual({ parameter: 'ext', text: '%zz' });
+    expect(new RouteTemplate('blob/{*path}').undecodableParameter('blob/a/%E0%A4%A/c')).toEqual({ parameter: 'path', text: 'a/%E0%A4%A/c' });
+    // Constraints judge the text as written: `%zz` is no int, so this route does not match at all.
+    expect(new RouteTemplate('items/{id:int}').undecodableParameter('items/%zz')).toBeUndefined();
+  });
+
   test('optional parameters and defaults', () => {
     const optional = new RouteTemplate('items/{id:int}/{name?}');
     expect(optional.match('items/5')).toEqual({ id: '5' });

@@ -10,7 +10,7 @@ import type { FirmwareUpdateReport, FirmwareUpdateRequest } from '../../../contr
 import { parseFirmwareUpdateReport } from '../rollout';
 import { logEvent } from '../logging';
 import type { ActivityName } from './catalog';
-import { describeFailure, hubFailure, iotHub } from './iotHub';
+import { describeFailure, hubFailure, iotHub, isRejectedRequest } from './iotHub';
 import type { HubFailure } from './iotHub';
 
 export interface InvokeFirmwareUpdateInput {
@@ -91,6 +91,7 @@ export function failureOutcome(failure: HubFailure): InvokeOutcome {
   const message = describeFailure(failure);
   if (failure.errorCode === 404103) return { kind: 'offline', message };
   if (failure.errorCode === 404001 || failure.name === 'DeviceNotFoundError') return { kind: 'error', code: 'deviceNotFound', message, retryable: false };
+  if (isRejectedRequest(failure)) return { kind: 'error', code: 'hubRejected', message, retryable: false };
   switch (failure.status) {
     case 404:
       // A 404 without a readable code: the device is not reachable now; trying again is safe.
@@ -101,8 +102,6 @@ export function failureOutcome(failure: HubFailure): InvokeOutcome {
     case 401:
     case 403:
       return { kind: 'error', code: 'hubUnauthorized', message, retryable: false };
-    case 400:
-      return { kind: 'error', code: 'hubRejected', message, retryable: false };
     default:
       return { kind: 'error', code: failure.status === null ? 'hubUnreachable' : 'hubError', message, retryable: true };
   }

@@ -68,6 +68,11 @@ export function hubFailure(error: unknown): HubFailure {
   };
 }
 
+/** The hub refused the request itself (HTTP 400): sending it again gets the same answer, so no retry. */
+export function isRejectedRequest(failure: HubFailure): boolean {
+  return failure.status === 400;
+}
+
 export function describeFailure(failure: HubFailure): string {
   const parts = [failure.status === null ? 'no HTTP status' : `HTTP ${failure.status}`];
   if (failure.errorCode !== null) parts.push(`IoT Hub error ${failure.errorCode}`);

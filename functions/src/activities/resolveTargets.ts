@@ -8,13 +8,16 @@
  * - `{deviceIds}` is looked up with `deviceId IN [...]` queries of at most LOOKUP_CHUNK ids.
  *   A listed device the hub does not know stays a target: the method call then fails it with
  *   deviceNotFound, so the operator sees it in the rollout instead of it silently disappearing.
+ *
+ * A query IoT Hub rejects (400) is answered as `{rejected}`, not thrown: the rollout retries a
+ * failed activity, and this one would fail the same way every time.
  */
 import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import type { TargetSpec } from '../rollout';
 import { logEvent } from '../logging';
 import type { ActivityName } from './catalog';
-import { describeFailure, hubFailure, iotHub } from './iotHub';
+import { describeFailure, hubFailure, iotHub, isRejectedRequest } from './iotHub';
 
 export interface ResolveTargetsInput {
   rolloutId: string;
@@ -22,12 +25,19 @@ export interface ResolveTargetsInput {
   fwVersion: string;
 }
 
-export interface ResolveTargetsResult {
+export interface ResolvedTargets {
   /** Devices to update, de-duplicated, in the order found. */
   targets: string[];
   /** Devices that already report `firmware.currentFwVersion` equal to the version. */
   skipped: string[];
 }
+
+/** IoT Hub refused a query of the target: why, and the query. */
+interface TargetQueryRejected {
+  rejected: string;
+}
+
+export type ResolveTargetsResult = ResolvedTargets | TargetQueryRejected;
 
 export const QUERY_PAGE_SIZE = 1000;
 export const LOOKUP_CHUNK = 100;
@@ -42,12 +52,18 @@ export async function resolveTargets(input: ResolveTargetsInput, context: Invoca
   const rows: VersionRow[] = [];
   let pages = 0;
   const selection = 'SELECT deviceId, properties.reported.firmware.currentFwVersion AS currentFwVersion FROM devices';
-  if ('query' in input.target) {
-    pages += await readQuery(`${selection} WHERE (${input.target.query})`, rows);
-  } else {
-    for (const chunk of lookupChunks(input.target.deviceIds)) {
-      pages += await readQuery(`${selection} WHERE deviceId IN [${chunk.map(quoted).join(', ')}]`, rows);
+  try {
+    if ('query' in input.target) {
+      pages += await readQuery(`${selection} WHERE (${input.target.query})`, rows);
+    } else {
+      for (const chunk of lookupChunks(input.target.deviceIds)) {
+        pages += await readQuery(`${selection} WHERE deviceId IN [${chunk.map(quoted).join(', ')}]`, rows);
+      }
     }
+  } catch (error) {
+    if (!(error instanceof QueryRejected)) throw error;
+    logEvent(context, 'error', 'targets.rejected', { rolloutId: input.rolloutId, error: error.message });
+    return { rejected: error.message };
   }
   const found = new Map<string, string | null>();
   for (const row of rows) {
@@ -56,7 +72,7 @@ export async function resolveTargets(input: ResolveTargetsInput, context: Invoca
     }
   }
   const candidates = 'query' in input.target ? [...found.keys()] : [...new Set(input.target.deviceIds)];
-  const result: ResolveTargetsResult = { targets: [], skipped: [] };
+  const result: ResolvedTargets = { targets: [], skipped: [] };
   for (const deviceId of candidates) (found.get(deviceId) === input.fwVersion ? result.skipped : result.targets).push(deviceId);
   logEvent(context, 'info', 'targets.resolved', {
     rolloutId: input.rolloutId,
@@ -67,6 +83,9 @@ export async function resolveTargets(input: ResolveTargetsInput, context: Invoca
   });
   return result;
 }
+
+/** IoT Hub refused a query (400): readQuery throws it, resolveTargets answers it as `{rejected}`. */
+class QueryRejected extends Error {}
 
 /**
  * Reads every page. The token is passed to next() explicitly: azure-iothub 1.16's Query.next()
@@ -81,7 +100,9 @@ async function readQuery(sql: string, rows: VersionRow[]): Promise<number> {
     try {
       page = (await query.next(query.continuationToken)).result;
     } catch (error) {
-      throw new Error(`the twin query failed (${describeFailure(hubFailure(error))}): ${sql.slice(0, 200)}`);
+      const failure = hubFailure(error);
+      const reason = `(${describeFailure(failure)}): ${sql.slice(0, 200)}`;
+      throw isRejectedRequest(failure) ? new QueryRejected(`IoT Hub rejected the twin query ${reason}`) : new Error(`the twin query failed ${reason}`);
     }
     pages += 1;
     if (Array.isArray(page)) rows.push(...(page as VersionRow[]));

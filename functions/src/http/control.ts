@@ -7,7 +7,6 @@
  * finished, being canceled …); the entity applies the same rule again when the command arrives, so
  * two operators racing cannot leave it in a contradiction.
  */
-import { app } from '@azure/functions';
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import { clientInstanceId, statusOrNull } from '../durableClient';
@@ -18,7 +17,7 @@ import { EVENT } from '../orchestrators/names';
 import type { ControlEvent } from '../orchestrators/names';
 import { CONTROL_OPERATIONS, controlProblem, displayState, initialControlState } from '../rollout';
 import type { ControlOperation, RolloutControlState } from '../rollout';
-import { durableClientInput, failure, json, notFound, rolloutIdOf, rolloutLinks } from './common';
+import { apiRoute, failure, json, notFound, rolloutIdOf, rolloutLinks } from './common';
 import { readEntity } from './rollouts';
 
 export function controlHandler(operation: ControlOperation) {
@@ -54,12 +53,4 @@ export function controlHandler(operation: ControlOperation) {
 
 const NAMES: Record<ControlOperation, string> = { pause: 'pauseRollout', resume: 'resumeRollout', approve: 'approveRollout', cancel: 'cancelRollout' };
 
-for (const operation of CONTROL_OPERATIONS) {
-  app.http(NAMES[operation], {
-    route: `rollouts/{id}/${operation}`,
-    methods: ['POST'],
-    authLevel: 'function',
-    extraInputs: [durableClientInput],
-    handler: controlHandler(operation),
-  });
-}
+for (const operation of CONTROL_OPERATIONS) apiRoute(NAMES[operation], `rollouts/{id}/${operation}`, ['POST'], controlHandler(operation));

@@ -12,7 +12,6 @@
  * device whose orchestration has not started (pending, or skipped before planning) is answered
  * from its shard row.
  */
-import { app } from '@azure/functions';
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import { statusOrNull } from '../durableClient';
@@ -20,7 +19,7 @@ import { ledgerEntity, shardEntity } from '../entities/contracts';
 import type { DeviceInput } from '../orchestrators/device';
 import { DEVICE_ID_RULE, DEVICE_ROLLOUT_STATES, deviceInstanceId, effectiveRow, isValidDeviceId, isWaveFinal, shardOf } from '../rollout';
 import type { DeviceRolloutState, DeviceRow, DeviceShardState, DeviceTracking, RolloutLedgerState, SpecProblem } from '../rollout';
-import { decodeToken, deviceLink, durableClientInput, encodeToken, isRecord, json, notFound, pageSize, rolloutIdOf, validationFailed } from './common';
+import { apiRoute, decodeToken, deviceLink, encodeToken, isRecord, json, notFound, pageSize, rolloutIdOf, validationFailed } from './common';
 import { readEntity } from './rollouts';
 
 export const DEFAULT_DEVICE_PAGE = 100;
@@ -159,5 +158,5 @@ export async function getRolloutDevice(request: HttpRequest, context: Invocation
   return json(200, view);
 }
 
-app.http('listRolloutDevices', { route: 'rollouts/{id}/devices', methods: ['GET'], authLevel: 'function', extraInputs: [durableClientInput], handler: listRolloutDevices });
-app.http('getRolloutDevice', { route: 'rollouts/{id}/devices/{deviceId}', methods: ['GET'], authLevel: 'function', extraInputs: [durableClientInput], handler: getRolloutDevice });
+apiRoute('listRolloutDevices', 'rollouts/{id}/devices', ['GET'], listRolloutDevices);
+apiRoute('getRolloutDevice', 'rollouts/{id}/devices/{deviceId}', ['GET'], getRolloutDevice);

@@ -9,7 +9,6 @@
  * - GET /api/rollouts reads the catalog entity, newest first.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { app } from '@azure/functions';
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import type { DurableClient } from 'durable-functions';
@@ -36,7 +35,7 @@ import {
 } from '../rollout';
 import type { CatalogCursor, CatalogEntry, RolloutCatalogState, RolloutControlState, RolloutLedgerState, RolloutSpec, RolloutStatus } from '../rollout';
 import { ALLOW_INSECURE_FIRMWARE_URI, flagSetting } from '../settings';
-import { decodeToken, durableClientInput, encodeToken, failure, isRecord, json, notFound, pageSize, rolloutIdOf, rolloutLinks, validationFailed } from './common';
+import { apiRoute, decodeToken, encodeToken, failure, isRecord, json, notFound, pageSize, rolloutIdOf, rolloutLinks, validationFailed } from './common';
 import type { RolloutLinks } from './common';
 
 export function specHash(spec: RolloutSpec): string {
@@ -205,6 +204,6 @@ export async function readEntity<T>(client: DurableClient, entity: df.EntityId):
   return response.entityExists && response.entityState !== undefined && response.entityState !== null ? response.entityState : null;
 }
 
-app.http('createRollout', { route: 'rollouts', methods: ['POST'], authLevel: 'function', extraInputs: [durableClientInput], handler: createRollout });
-app.http('listRollouts', { route: 'rollouts', methods: ['GET'], authLevel: 'function', extraInputs: [durableClientInput], handler: listRollouts });
-app.http('getRollout', { route: 'rollouts/{id}', methods: ['GET'], authLevel: 'function', extraInputs: [durableClientInput], handler: getRollout });
+apiRoute('createRollout', 'rollouts', ['POST'], createRollout);
+apiRoute('listRollouts', 'rollouts', ['GET'], listRollouts);
+apiRoute('getRollout', 'rollouts/{id}', ['GET'], getRollout);

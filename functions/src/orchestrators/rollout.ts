@@ -2,7 +2,8 @@
  * The rollout orchestration: one firmware rollout across the fleet, wave by wave.
  *
  *   1. resolve   the resolveTargets activity runs the twin query (paged); devices already on the
- *                version are skipped.
+ *                version are skipped. A failure is tried again (4 tries in all); a query IoT Hub
+ *                rejects (400) aborts the rollout at once, as asking again gets the same answer.
  *   2. plan      planWaves (deterministic: sorted ids, integer shares); the ledger entity gets the
  *                plan and each device shard its rows (≤ MAX_DEVICE_SHARDS signals).
  *   3. waves     each non-empty wave runs as a wave sub-orchestration. Before every wave but the
@@ -178,11 +179,12 @@ export function* rolloutOrchestrator(context: OrchestrationContext): Step<Rollou
     signalEntity(context, catalog, 'register', { id: rolloutId, createdAt: input.createdAt, firmwareVersion: spec.firmware.version, state, updatedAt: now(context) });
     status();
     const resolved = yield* activityWithRetry(context, 'resolveTargets', { rolloutId, target: spec.target, fwVersion: spec.firmware.version }, RESOLVE_ATTEMPTS, RESOLVE_FIRST_RETRY_SECONDS);
-    if (!resolved.ok) {
-      error = `resolving the targets failed: ${resolved.error}`;
+    const outcome = resolved.ok ? resolved.value : { rejected: resolved.error };
+    if ('rejected' in outcome) {
+      error = `resolving the targets failed: ${outcome.rejected}`;
       return 'aborted';
     }
-    const { targets, skipped } = resolved.value;
+    const { targets, skipped } = outcome;
     const plan: PlannedWave[] = planWaves(targets, spec.waves);
     const shardCount = shardCountFor(targets.length + skipped.length);
     waves = plan.map(plannedWaveStatus);

@@ -6,6 +6,8 @@
 
 const BASIS_POINTS_PER_PERCENT = 100;
 export const BASIS_POINTS_IN_WHOLE = 100 * BASIS_POINTS_PER_PERCENT;
+/** One basis point: the smallest share a percent can express, and the smallest non-zero one. */
+export const PERCENT_RESOLUTION = 1 / BASIS_POINTS_PER_PERCENT;
 
 /** The percent in basis points (hundredths of a percent), rounded to the nearest one. */
 export function basisPoints(percent: number): number {

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { DEVICE_ID_PATTERN, DEVICE_ID_RULE, ROLLOUT_ID_PATTERN, ROLLOUT_ID_RULE } from './identifiers';
-import { basisPoints, hasPercentResolution } from './percent';
+import { PERCENT_RESOLUTION, basisPoints, hasPercentResolution } from './percent';
 import { queryConditionProblems } from './twinQueryCondition';
 
 export const FAILURE_ACTIONS = ['pause', 'abort'] as const;
@@ -28,7 +28,7 @@ export type TargetSpec = { query: string } | { deviceIds: string[] };
 
 export interface WaveSpec {
   name: string;
-  /** Cumulative share of the targets reached once this wave is done, in (0, 100]; 0.01 resolution. */
+  /** Cumulative share of the targets reached once this wave is done, from 0.01 to 100; 0.01 resolution. */
   percent: number;
 }
 
@@ -174,15 +174,21 @@ function positive(max: number) {
   return z.number({ error: requiredOr(message) }).refine((value) => value > 0 && value <= max, { error: message });
 }
 
-/** A percent with at most two decimals, in [0, 100] or in (0, 100]. */
-function percent(lowest: 'zero' | 'aboveZero') {
-  const range = lowest === 'zero' ? 'from 0 to 100' : 'greater than 0 and at most 100';
-  const message = `must be a number ${range} with at most two decimals`;
-  return z
-    .number({ error: requiredOr(message) })
-    .refine((value) => (lowest === 'zero' ? value >= 0 : value > 0) && value <= 100 && hasPercentResolution(value), {
-      error: message,
-    });
+/**
+ * Percents are counted in basis points (see percent.ts). A wave's percent starts one step above
+ * 0: any smaller share counts as 0 % and makes an empty wave.
+ */
+const PERCENT_FLOORS = { zero: 0, oneStep: PERCENT_RESOLUTION } as const;
+type PercentFloor = keyof typeof PERCENT_FLOORS;
+
+function isPercent(value: unknown, lowest: PercentFloor): value is number {
+  return typeof value === 'number' && value >= PERCENT_FLOORS[lowest] && value <= 100 && hasPercentResolution(value);
+}
+
+function percent(lowest: PercentFloor) {
+  const range = `from ${PERCENT_FLOORS[lowest]} to 100`;
+  const message = `must be a number ${range} with at most two decimals (percents have a resolution of ${PERCENT_RESOLUTION})`;
+  return z.number({ error: requiredOr(message) }).refine((value) => isPercent(value, lowest), { error: message });
 }
 
 function oneOf<const Values extends readonly [string, ...string[]]>(values: Values) {
@@ -244,9 +250,12 @@ const deviceIdsSchema = z
 const targetSchema = object({
   query: z
     .string({ error: requiredOr('must be a string: the condition of a twin query WHERE clause') })
+    // Checked before trimming, so that lines and columns in the messages are those of the text as sent.
+    .superRefine((query, ctx) => {
+      if (query.trim() !== '') queryConditionProblems(query).forEach((problem) => ctx.addIssue(problem));
+    })
     .trim()
     .min(1, { error: 'must not be empty' })
-    .superRefine((query, ctx) => queryConditionProblems(query).forEach((problem) => ctx.addIssue(problem)))
     .optional(),
   deviceIds: deviceIdsSchema.optional(),
 }).check(
@@ -261,7 +270,7 @@ const targetSchema = object({
 );
 
 const wavesSchema = z
-  .array(object({ name: patterned(PRINTABLE_NAME, PRINTABLE_NAME_RULE).optional(), percent: percent('aboveZero') }), {
+  .array(object({ name: patterned(PRINTABLE_NAME, PRINTABLE_NAME_RULE).optional(), percent: percent('oneStep') }), {
     error: requiredOr('must be an array of waves'),
   })
   .min(1, { error: `must have 1 to ${SPEC_LIMITS.waves} waves` })
@@ -280,7 +289,7 @@ function checkWaveSequence(waves: unknown, ctx: z.RefinementCtx): void {
   const nameOwner = new Map<string, number>();
   items.forEach((wave, index) => {
     const value = wave.percent;
-    if (isWavePercent(value)) {
+    if (isPercent(value, 'oneStep')) {
       if (previous !== undefined && basisPoints(value) <= basisPoints(previous.percent)) {
         ctx.addIssue({
           code: 'custom',
@@ -308,10 +317,6 @@ function checkWaveSequence(waves: unknown, ctx: z.RefinementCtx): void {
       });
     }
   });
-}
-
-function isWavePercent(value: unknown): value is number {
-  return typeof value === 'number' && value > 0 && value <= 100 && hasPercentResolution(value);
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -1,77 +1,37 @@
 /**
- * A lexical check of `target.query`, the condition of an IoT Hub twin query's WHERE clause. The
- * activity wraps it as `SELECT ... FROM devices WHERE (<condition>)`, so the condition must not
- * bring its own clauses; IoT Hub still has the last word on the grammar. Strings are skipped with
- * the query language's own rules (single or double quotes, backslash escapes) so that
- * `tags.note = 'select from'` is fine.
+ * The check of `target.query`, the condition of an IoT Hub twin query's WHERE clause. The activity
+ * sends it as `SELECT ... FROM devices WHERE (<condition>)`; it is parsed with the query
+ * language's grammar (contracts/twinQuery, the one the hub emulator parses with) as the inside of
+ * that parenthesis, so a condition IoT Hub would reject is refused here, with the line and column
+ * of the mistake in the text as sent, instead of failing the rollout later.
  */
+import { QuerySyntaxError, lineAndColumn, parseCondition } from '../../../contracts/twinQuery';
 
 export const MAX_QUERY_CONDITION_LENGTH = 4000;
 
-const CLAUSE_KEYWORDS: ReadonlySet<string> = new Set(['SELECT', 'FROM', 'WHERE', 'GROUP']);
-const IDENTIFIER = /[A-Za-z_$][A-Za-z0-9_$]*/y;
-// Line breaks and tabs are whitespace in a query; other control characters never are.
+// Line breaks and tabs are whitespace in a query; other control characters never belong in one,
+// not even inside a string literal, where the grammar would take them.
 const CONTROL_CHARACTER = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
-const CLOSING: Readonly<Record<string, string>> = { ')': '(', ']': '[' };
 
-/** The problems found in a (trimmed) condition, as messages; empty when it looks acceptable. */
+/** The problems found in a condition, as messages; empty when it is a valid condition. */
 export function queryConditionProblems(condition: string): string[] {
   const problems: string[] = [];
   if (condition.length > MAX_QUERY_CONDITION_LENGTH) {
     problems.push(`must be at most ${MAX_QUERY_CONDITION_LENGTH} characters (has ${condition.length})`);
   }
-  if (CONTROL_CHARACTER.test(condition)) problems.push('must not contain control characters');
-
-  const open: string[] = [];
-  let keyword: string | undefined;
-  let unbalanced = false;
-  let terminated = true;
-  let i = 0;
-  while (i < condition.length) {
-    const char = condition[i];
-    if (char === "'" || char === '"') {
-      const end = endOfString(condition, i);
-      if (end < 0) {
-        problems.push(`has an unterminated string starting at character ${i + 1}`);
-        terminated = false;
-        break;
-      }
-      i = end + 1;
-      continue;
-    }
-    IDENTIFIER.lastIndex = i;
-    if (IDENTIFIER.test(condition)) {
-      const word = condition.slice(i, IDENTIFIER.lastIndex).toUpperCase();
-      // After a dot it is a property name (tags.from), not a clause.
-      if (keyword === undefined && CLAUSE_KEYWORDS.has(word) && previousNonSpace(condition, i) !== '.') keyword = word;
-      i = IDENTIFIER.lastIndex;
-      continue;
-    }
-    if (char === '(' || char === '[') open.push(char);
-    else if (char === ')' || char === ']') unbalanced ||= open.pop() !== CLOSING[char];
-    i += 1;
+  const control = CONTROL_CHARACTER.exec(condition);
+  if (control !== null) {
+    // Reported instead of parsing: a control character is the mistake whatever follows it.
+    const { line, column } = lineAndColumn(condition, control.index);
+    const code = control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
+    problems.push(`must not contain control characters (U+${code} at line ${line}, column ${column})`);
+    return problems;
   }
-  if (keyword !== undefined) {
-    problems.push(`must be only the condition of the WHERE clause (such as tags.model = 'thermo-x'), without ${keyword === 'GROUP' ? 'GROUP BY' : keyword}`);
+  try {
+    parseCondition(condition);
+  } catch (error) {
+    if (!(error instanceof QuerySyntaxError)) throw error;
+    problems.push(`must be only the condition of a twin query's WHERE clause, such as tags.model = 'thermo-x' (${error.message})`);
   }
-  // An unterminated string swallows the rest, so the nesting after it is unknown.
-  if (terminated && (unbalanced || open.length > 0)) problems.push('has unbalanced parentheses or brackets');
   return problems;
-}
-
-/** Index of the closing quote of the string starting at `start`, or -1 when unterminated. */
-function endOfString(text: string, start: number): number {
-  const quote = text[start];
-  for (let i = start + 1; i < text.length; i += 1) {
-    if (text[i] === '\\') i += 1;
-    else if (text[i] === quote) return i;
-  }
-  return -1;
-}
-
-function previousNonSpace(text: string, index: number): string | undefined {
-  for (let i = index - 1; i >= 0; i -= 1) {
-    if (!/\s/.test(text[i])) return text[i];
-  }
-  return undefined;
 }

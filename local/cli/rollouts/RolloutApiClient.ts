@@ -87,11 +87,14 @@ export class RolloutApiClient {
 
   private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
     const url = `${this.baseUrl.replace(/\/+$/, '')}/${path}`;
+    const headers: Record<string, string> = this.key ? { 'x-functions-key': this.key } : {};
+    // The API takes JSON on every request that changes state, commands without a body included.
+    if (method !== 'GET') headers['content-type'] = 'application/json';
     let response: Response;
     try {
       response = await fetch(url, {
         method,
-        headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(this.key ? { 'x-functions-key': this.key } : {}) },
+        headers,
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
     } catch (error) {

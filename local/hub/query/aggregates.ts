@@ -1,4 +1,4 @@
-import type { AggregateCall } from './ast';
+import type { AggregateCall } from '../../../contracts/twinQuery';
 import { Evaluator, Row, compileExpr } from './evaluate';
 import { ValueKind, compareValues, kindOf } from './values';
 

@@ -1,6 +1,6 @@
-import type { ArithmeticOperator, ComparisonOperator, Expr } from './ast';
+import type { ArithmeticOperator, ComparisonOperator, Expr, JsonValue } from '../../../contracts/twinQuery';
 import { FUNCTIONS } from './functions';
-import { JsonValue, compareValues, deepEqual, equalValues, kindOf } from './values';
+import { compareValues, deepEqual, equalValues, kindOf } from './values';
 
 export type Row = Readonly<Record<string, unknown>>;
 
@@ -71,14 +71,15 @@ export function compileExpr(expr: Expr): Evaluator {
       return expr.negated ? (row) => negate(member(operand(row))) : (row) => member(operand(row));
     }
     case 'call': {
-      const fn = FUNCTIONS[expr.name];
+      const fn: (...values: unknown[]) => unknown = FUNCTIONS[expr.name];
+      // The parser has checked the number of arguments against the function's arity.
       const args = expr.args.map(compileExpr);
-      if (fn.arity === 1) {
+      if (args.length === 1) {
         const [arg] = args;
-        return (row) => fn.apply(arg(row));
+        return (row) => fn(arg(row));
       }
       const [first, second] = args;
-      return (row) => fn.apply(first(row), second(row));
+      return (row) => fn(first(row), second(row));
     }
   }
 }

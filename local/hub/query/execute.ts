@@ -1,4 +1,4 @@
-import type { Query } from './ast';
+import type { Query } from '../../../contracts/twinQuery';
 import { Accumulator, AccumulatorFactory, compileAggregate } from './aggregates';
 import { Evaluator, Row, compileExpr } from './evaluate';
 import { kindOf } from './values';

@@ -1,5 +1,6 @@
 /**
- * The IoT Hub query language (`POST /devices/query`) over device twin documents.
+ * Running IoT Hub twin queries (`POST /devices/query`) over device twin documents. The grammar
+ * is shared with the function app and lives in contracts/twinQuery:
  *
  *   const query = parseQuery("SELECT deviceId FROM devices WHERE tags.location.region = 'US'"); // throws QuerySyntaxError
  *   const { itemType, items } = runQuery(query, twins);
@@ -9,10 +10,5 @@
  * unknown, unknown propagates through NOT/AND/OR (Kleene logic), and only true keeps a row.
  * Property names are case-sensitive (twin JSON keys are); keywords and function names are not.
  */
-export { QuerySyntaxError } from './QuerySyntaxError';
-export { parseQuery } from './parser';
 export { runQuery } from './execute';
 export type { QueryResult } from './execute';
-export type { AggregateCall, ArithmeticOperator, ComparisonOperator, Expr, PathExpr, Query, SelectItem } from './ast';
-export type { FunctionName } from './functions';
-export type { JsonValue } from './values';

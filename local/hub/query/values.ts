@@ -3,7 +3,6 @@
  * Cosmos DB engine it grew from): values of different JSON types are incomparable, and an
  * incomparable or missing operand makes the comparison undefined rather than false.
  */
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 export type ValueKind = 'undefined' | 'null' | 'boolean' | 'number' | 'string' | 'array' | 'object';
 

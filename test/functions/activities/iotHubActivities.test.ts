@@ -11,6 +11,7 @@ import type { FirmwareUpdateRequest } from '../../../contracts/firmwareUpdate';
 import { invokeFirmwareUpdate } from '../../../functions/src/activities/invokeFirmwareUpdate';
 import { readDeviceTwin } from '../../../functions/src/activities/readDeviceTwin';
 import { QUERY_PAGE_SIZE, resolveTargets } from '../../../functions/src/activities/resolveTargets';
+import type { ResolveTargetsInput, ResolvedTargets } from '../../../functions/src/activities/resolveTargets';
 import { IOTHUB_CONNECTION_STRING } from '../../../functions/src/settings';
 import { AgentFixture } from '../../support/agentFixture';
 import { FirmwareFixture, firmwareRequest } from '../../support/firmwareFixture';
@@ -47,12 +48,18 @@ afterAll(async () => {
 
 const request = (rolloutId: string, overrides: Partial<FirmwareUpdateRequest> = {}) => firmwareRequest(image, rolloutId, overrides);
 
+async function resolved(input: ResolveTargetsInput): Promise<ResolvedTargets> {
+  const result = await resolveTargets(input, context());
+  if ('rejected' in result) throw new Error(`unexpectedly rejected: ${result.rejected}`);
+  return result;
+}
+
 describe('activities on the local IoT Hub', () => {
   test('resolveTargets reads a twin query page by page and skips devices already on the version', async () => {
     await agents.agent('act-old');
     const { agent } = await agents.agent('act-current', { initialFwVersion: '2.0.0' });
     await eventually(async () => expect((await fx.twin('act-current')).properties.reported.firmware?.currentFwVersion).toBe('2.0.0'));
-    const result = await resolveTargets({ rolloutId: 'r-q', target: { query: "status = 'enabled'" }, fwVersion: '2.0.0' }, context());
+    const result = await resolved({ rolloutId: 'r-q', target: { query: "status = 'enabled'" }, fwVersion: '2.0.0' });
     expect(result.skipped).toEqual(['act-current']);
     expect(result.targets).toHaveLength(BULK + 1);
     expect(new Set(result.targets).size).toBe(result.targets.length);
@@ -63,13 +70,15 @@ describe('activities on the local IoT Hub', () => {
 
   test('resolveTargets with device ids: looked up in chunks; unknown ids stay targets', async () => {
     const deviceIds = ['act-current', 'act-old', 'bulk-00007', 'no-such-device', ...Array.from({ length: 150 }, (_, i) => `bulk-${String(i + 100).padStart(5, '0')}`)];
-    const result = await resolveTargets({ rolloutId: 'r-ids', target: { deviceIds }, fwVersion: '2.0.0' }, context());
+    const result = await resolved({ rolloutId: 'r-ids', target: { deviceIds }, fwVersion: '2.0.0' });
     expect(result.skipped).toEqual(['act-current']);
     expect(result.targets).toEqual(deviceIds.filter((id) => id !== 'act-current'));
   });
 
-  test('a query IoT Hub rejects fails the activity, naming the query', async () => {
-    await expect(resolveTargets({ rolloutId: 'r-bad', target: { query: 'tags.x = = 1' }, fwVersion: '2.0.0' }, context())).rejects.toThrow(/the twin query failed \(HTTP 400/);
+  test('a query IoT Hub rejects (400) is a result, not a failure to retry: it names the query and the hub\'s reason', async () => {
+    const result = await resolveTargets({ rolloutId: 'r-bad', target: { query: 'tags.x = = 1' }, fwVersion: '2.0.0' }, context());
+    const rejected = /^IoT Hub rejected the twin query \(HTTP 400\b.*expected an expression but found '='.*: SELECT deviceId, .* WHERE \(tags\.x = = 1\)$/s;
+    expect(result).toEqual({ rejected: expect.stringMatching(rejected) });
   });
 
   test('invokeFirmwareUpdate reads every answer: accepted, current, busy, alreadyInstalled, invalid', async () => {

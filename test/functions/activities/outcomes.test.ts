@@ -41,6 +41,7 @@ describe('what a hub failure means', () => {
     [504, 504101, 'GatewayTimeoutError', { kind: 'error', code: 'methodTimeout', retryable: true }],
     [429, null, 'ThrottlingError', { kind: 'error', code: 'hubError', retryable: true }],
     [401, null, 'UnauthorizedError', { kind: 'error', code: 'hubUnauthorized', retryable: false }],
+    [400, 400004, 'ArgumentInvalidError', { kind: 'error', code: 'hubRejected', retryable: false }],
     [null, null, 'Error', { kind: 'error', code: 'hubUnreachable', retryable: true }],
   ])('HTTP %s, code %s, %s', (status, errorCode, name, outcome) => {
     expect(failureOutcome({ status, errorCode, name, message: 'm' })).toMatchObject(outcome);

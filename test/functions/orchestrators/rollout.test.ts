@@ -253,6 +253,19 @@ describe('rollout orchestration', () => {
     expect(h.open('subOrchestration')).toHaveLength(0);
   });
 
+  test('a target query IoT Hub rejects aborts the rollout at once: no retries', async () => {
+    const h = rollout(specOf({}));
+    await h.step();
+    h.completeActivity(h.only('activity', 'resolveTargets'), { rejected: 'IoT Hub rejected the twin query (HTTP 400): Syntax error at line 1, column 40' } satisfies ResolveTargetsResult);
+    await h.step();
+    expect(h.open('timer')).toHaveLength(0);
+    expect(h.open('activity', 'resolveTargets')).toHaveLength(0);
+    const output = h.output as RolloutOutput;
+    expect(output.state).toBe('aborted');
+    expect(output.error).toBe('resolving the targets failed: IoT Hub rejected the twin query (HTTP 400): Syntax error at line 1, column 40');
+    expect(h.open('subOrchestration')).toHaveLength(0);
+  });
+
   test('every device already on the version: completed, all skipped', async () => {
     const h = rollout(specOf({}));
     await resolved(h, { targets: [], skipped: ['a', 'b'] });

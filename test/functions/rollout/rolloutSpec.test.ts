@@ -74,20 +74,28 @@ const badRequests: ReadonlyArray<readonly [name: string, body: unknown, expected
       ['target', /either query/],
     ],
   ],
-  ['query as a full SELECT', bodyWith((b) => (b.target.query = "SELECT * FROM devices WHERE tags.model = 'x'")), [['target.query', /without SELECT/]]],
-  ['query starting with WHERE', bodyWith((b) => (b.target.query = "WHERE tags.model = 'x'")), [['target.query', /without WHERE/]]],
-  ['query with GROUP BY', bodyWith((b) => (b.target.query = "tags.a = 1 GROUP BY tags.b")), [['target.query', /without GROUP BY/]]],
+  ['query as a full SELECT', bodyWith((b) => (b.target.query = "SELECT * FROM devices WHERE tags.model = 'x'")), [['target.query', /only the condition.*line 1, column 1: expected an expression but found 'SELECT'/]]],
+  ['query starting with WHERE', bodyWith((b) => (b.target.query = "WHERE tags.model = 'x'")), [['target.query', /line 1, column 1: expected an expression but found 'WHERE'/]]],
+  ['query with GROUP BY', bodyWith((b) => (b.target.query = 'tags.a = 1 GROUP BY tags.b')), [['target.query', /line 1, column 12: expected end of condition but found 'GROUP'/]]],
+  ['query with ORDER BY', bodyWith((b) => (b.target.query = 'tags.a = 1 ORDER BY tags.b')), [['target.query', /line 1, column 12: expected end of condition but found 'ORDER'/]]],
   ['query blank', bodyWith((b) => (b.target.query = '   ')), [['target.query', /must not be empty/]]],
   ['query too long', bodyWith((b) => (b.target.query = `tags.a = '${'x'.repeat(4000)}'`)), [['target.query', /at most 4000/]]],
+  ['query with an unterminated string', bodyWith((b) => (b.target.query = "tags.a = 'x")), [['target.query', /line 1, column 10: unterminated string literal/]]],
+  ['query with an unclosed parenthesis', bodyWith((b) => (b.target.query = '(tags.a = 1 OR tags.b = 2')), [['target.query', /column 26: expected '\)' but found end of condition/]]],
+  // The activity sends `WHERE (<condition>)`: a condition must not close that parenthesis and open its own clause.
+  ['query closing the parenthesis around it', bodyWith((b) => (b.target.query = 'tags.a = 1) OR (tags.b = 2')), [['target.query', /column 11: expected end of condition but found '\)'/]]],
+  ['query with a dangling operator', bodyWith((b) => (b.target.query = 'tags.a =')), [['target.query', /line 1, column 9: expected an expression but found end of condition/]]],
+  ['query with ==', bodyWith((b) => (b.target.query = 'tags.a == 1')), [['target.query', /line 1, column 9: expected an expression but found '='/]]],
+  ['query with AND AND', bodyWith((b) => (b.target.query = 'tags.a = 1 AND AND tags.b = 2')), [['target.query', /line 1, column 16: expected an expression but found 'AND'/]]],
+  ['query with curly quotes', bodyWith((b) => (b.target.query = 'tags.a = \u2018x\u2019')), [['target.query', /line 1, column 10: unexpected character '\u2018'/]]],
+  ['query with a parameter', bodyWith((b) => (b.target.query = 'tags.a = @p')), [['target.query', /line 1, column 10: unexpected character '@'/]]],
+  ['query with an unknown function', bodyWith((b) => (b.target.query = 'LOWER(tags.a) = 1')), [['target.query', /line 1, column 1: unknown function 'LOWER'/]]],
   [
-    'query unterminated and selecting',
-    bodyWith((b) => (b.target.query = "SELECT * FROM devices WHERE tags.a = 'x")),
-    [
-      ['target.query', /without SELECT/],
-      ['target.query', /unterminated string starting at character 38/],
-    ],
+    'query with an error on a later line, positions in the text as sent (not trimmed, not wrapped)',
+    bodyWith((b) => (b.target.query = "\n  tags.a = 'x'\n  AND tags.b >")),
+    [['target.query', /line 3, column 15: expected an expression but found end of condition/]],
   ],
-  ['query with unbalanced parentheses', bodyWith((b) => (b.target.query = "(tags.a = 1 OR tags.b = 2")), [['target.query', /unbalanced/]]],
+  ['query with a control character in a string', bodyWith((b) => (b.target.query = "tags.a = 'x\u0001'")), [['target.query', /must not contain control characters \(U\+0001 at line 1, column 12\)/]]],
   ['query not a string', bodyWith((b) => (b.target.query = 42)), [['target.query', /must be a string/]]],
   [
     'deviceIds empty',
@@ -117,11 +125,13 @@ const badRequests: ReadonlyArray<readonly [name: string, body: unknown, expected
     'wave percents out of range or too precise',
     bodyWith((b) => (b.waves = [wave(0), wave(12.345), wave(101)])),
     [
-      ['waves[0].percent', /greater than 0 and at most 100 with at most two decimals/],
+      ['waves[0].percent', /from 0\.01 to 100 with at most two decimals/],
       ['waves[1].percent', /two decimals/],
-      ['waves[2].percent', /at most 100/],
+      ['waves[2].percent', /from 0\.01 to 100/],
     ],
   ],
+  // 1e-9 % of any fleet is 0 devices: shares are counted in basis points (0.01 %), so a wave needs at least one.
+  ['a wave percent below the resolution', bodyWith((b) => (b.waves = [wave(1e-9), wave(100)])), [['waves[0].percent', /from 0\.01 to 100.*resolution of 0\.01/]]],
   [
     'duplicate wave names, explicit and by default',
     bodyWith((b) => (b.waves = [wave(1, 'canary'), wave(10, 'canary'), wave(50, 'wave-4'), wave(100)])),
@@ -287,8 +297,8 @@ describe('parseRolloutSpec: accepted requests', () => {
     expect(specOf(bodyWith((b) => (b.target.query = query))).target).toEqual({ query });
     expect(queryConditionProblems("tags.a = 'it\\'s (fine'")).toEqual([]);
     expect(queryConditionProblems('tags.a IN [1, 2] AND (tags.b = 1 OR tags.c = 2)')).toEqual([]);
-    expect(queryConditionProblems('tags.a = 1)(')).toEqual(['has unbalanced parentheses or brackets']);
-    expect(queryConditionProblems('tags.a = 1\u0000')).toEqual(['must not contain control characters']);
+    expect(queryConditionProblems("NOT IS_DEFINED(tags.x) OR STARTS_WITH(deviceId, 'th') AND -tags.n * 2 <> 4")).toEqual([]);
+    expect(queryConditionProblems('tags.a = 1\u0000')).toEqual(['must not contain control characters (U+0000 at line 1, column 11)']);
   });
 
   test('boundaries that are allowed', () => {

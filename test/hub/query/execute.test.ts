@@ -1,4 +1,5 @@
-import { parseQuery, runQuery } from '../../../local/hub/query';
+import { parseQuery } from '../../../contracts/twinQuery';
+import { runQuery } from '../../../local/hub/query';
 import { ALL_IDS, FLEET } from './fleet';
 
 function selectedIds(where: string): string[] {

@@ -1,4 +1,4 @@
-import { Expr, QuerySyntaxError, parseQuery } from '../../../local/hub/query';
+import { Expr, QuerySyntaxError, parseQuery } from '../../../contracts/twinQuery';
 
 /** The expression of `SELECT <text> AS v FROM devices`. */
 function selectExpr(text: string): Expr {

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { QuerySyntaxError, parseQuery, runQuery } from '../../../local/hub/query';
+import { QuerySyntaxError, parseQuery } from '../../../contracts/twinQuery';
+import { runQuery } from '../../../local/hub/query';
 import { FLEET } from './fleet';
 
 // ---------------------------------------------------------------------------------------------

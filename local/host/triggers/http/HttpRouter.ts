@@ -1,5 +1,5 @@
 import type { HostFunction } from '../../catalog/HostFunction';
-import { RouteTemplate } from './RouteTemplate';
+import { RouteTemplate, type UndecodableParameter } from './RouteTemplate';
 
 export interface HttpRoute {
   fn: HostFunction;
@@ -11,6 +11,7 @@ export interface HttpRoute {
 export type RouteMatch =
   | { kind: 'found'; route: HttpRoute; params: Record<string, string> }
   | { kind: 'methodNotAllowed'; allowed: string[] }
+  | ({ kind: 'undecodableParameter' } & UndecodableParameter)
   | { kind: 'notFound' };
 
 /** Functions' HTTP routes under the route prefix, most specific first. */
@@ -37,7 +38,13 @@ export class HttpRouter {
       if (!route.methods || route.methods.includes(method.toUpperCase())) return { kind: 'found', route, params };
       route.methods.forEach((m) => allowed.add(m));
     }
-    return allowed.size > 0 ? { kind: 'methodNotAllowed', allowed: [...allowed] } : { kind: 'notFound' };
+    if (allowed.size > 0) return { kind: 'methodNotAllowed', allowed: [...allowed] };
+    // Only a path that matches nothing can hold a parameter that failed to decode.
+    for (const route of this.routes) {
+      const undecodable = route.template.undecodableParameter(path);
+      if (undecodable) return { kind: 'undecodableParameter', ...undecodable };
+    }
+    return { kind: 'notFound' };
   }
 }
 

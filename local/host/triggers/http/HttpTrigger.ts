@@ -33,6 +33,12 @@ export class HttpTrigger {
       res.writeHead(405, { allow: match.allowed.join(', '), 'content-length': '0' }).end();
       return true;
     }
+    if (match.kind === 'undecodableParameter') {
+      const message = `The route parameter '${match.parameter}' is not valid percent-encoding: ${match.text}`;
+      const body = JSON.stringify({ error: 'invalidRouteParameter', parameter: match.parameter, message });
+      res.writeHead(400, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) }).end(body);
+      return true;
+    }
     const { fn } = match.route;
     const request = toRpcHttpRequest(req, body, match.params);
     const invocationId = randomUUID();

@@ -10,6 +10,23 @@ interface RouteParameter {
 
 type Part = { literal: string } | { parameter: RouteParameter };
 
+/** A path segment, decoded; as written when it is not valid percent-encoding. */
+interface PathSegment {
+  text: string;
+  decoded: boolean;
+}
+
+/** A route parameter whose text in the path is not valid percent-encoding, as written. */
+export interface UndecodableParameter {
+  parameter: string;
+  text: string;
+}
+
+interface Binding {
+  values: Record<string, string>;
+  undecodable?: UndecodableParameter;
+}
+
 interface Segment {
   parts: Part[];
   /** Matches one path segment; groups in parameter order. */
@@ -35,22 +52,44 @@ export class RouteTemplate {
 
   /** The route values for a request path (without query), or undefined when it doesn't match. */
   match(path: string): Record<string, string> | undefined {
+    const binding = this.bind(path);
+    return binding && !binding.undecodable ? binding.values : undefined;
+  }
+
+  /**
+   * The first parameter that keeps a path from matching only because its text is not valid
+   * percent-encoding (`%E0%A4%A`, `%zz`); undefined when the path matches or differs otherwise.
+   */
+  undecodableParameter(path: string): UndecodableParameter | undefined {
+    return this.bind(path)?.undecodable;
+  }
+
+  /**
+   * Matches a path. Segments that do not decode are matched as written, so that the parameter
+   * they would fill can be named; constraints then judge the text as written.
+   */
+  private bind(path: string): Binding | undefined {
     const pathSegments = splitPath(path);
-    if (!pathSegments) return undefined;
-    const values: Record<string, string> = {};
+    const binding: Binding = { values: {} };
+    const { values } = binding;
+    const bindValue = (parameter: RouteParameter, { text, decoded }: PathSegment): boolean => {
+      if (!parameter.constraints.every((accept) => accept(text))) return false;
+      if (!decoded) binding.undecodable ??= { parameter: parameter.name, text };
+      values[parameter.name] = text;
+      return true;
+    };
     for (let i = 0; i < this.segments.length; i++) {
       const segment = this.segments[i];
       const only = segment.parameters.length === 1 && segment.parts.length === 1 ? segment.parameters[0] : undefined;
       if (only?.catchAll) {
         // A catch-all is optional: it may match nothing at all.
-        const rest = pathSegments.slice(i).join('/');
-        if (rest === '') {
+        const rest = pathSegments.slice(i);
+        if (rest.length === 0) {
           if (only.defaultValue !== undefined) values[only.name] = only.defaultValue;
-        } else {
-          if (!only.constraints.every((accept) => accept(rest))) return undefined;
-          values[only.name] = rest;
+        } else if (!bindValue(only, { text: rest.map((part) => part.text).join('/'), decoded: rest.every((part) => part.decoded) })) {
+          return undefined;
         }
-        return values;
+        return binding;
       }
       if (i >= pathSegments.length) {
         // Missing trailing segments are fine only for optional or defaulted parameters.
@@ -58,31 +97,35 @@ export class RouteTemplate {
         if (only.defaultValue !== undefined) values[only.name] = only.defaultValue;
         continue;
       }
-      const match = segment.pattern.exec(pathSegments[i]);
+      const pathSegment = pathSegments[i];
+      const match = segment.pattern.exec(pathSegment.text);
       if (!match) return undefined;
       for (let p = 0; p < segment.parameters.length; p++) {
         const parameter = segment.parameters[p];
-        const value = match[p + 1];
-        if (value === undefined || value === '') {
+        const written = match[p + 1];
+        if (written === undefined || written === '') {
           if (parameter.defaultValue !== undefined) values[parameter.name] = parameter.defaultValue;
           continue;
         }
-        if (!parameter.constraints.every((accept) => accept(value))) return undefined;
-        values[parameter.name] = value;
+        // In a segment that does not decode as a whole, a parameter's own part may still decode.
+        if (!bindValue(parameter, pathSegment.decoded ? { text: written, decoded: true } : decodeSegment(written))) return undefined;
       }
     }
-    return pathSegments.length <= this.segments.length ? values : undefined;
+    return pathSegments.length <= this.segments.length ? binding : undefined;
   }
 }
 
-/** Decoded path segments without empty ones at the ends; undefined for malformed percent-encoding. */
-function splitPath(path: string): string[] | undefined {
+/** Path segments without empty ones at the ends. */
+function splitPath(path: string): PathSegment[] {
   const trimmed = path.replace(/^\/+|\/+$/g, '');
-  if (trimmed === '') return [];
+  return trimmed === '' ? [] : trimmed.split('/').map(decodeSegment);
+}
+
+function decodeSegment(text: string): PathSegment {
   try {
-    return trimmed.split('/').map((segment) => decodeURIComponent(segment));
+    return { text: decodeURIComponent(text), decoded: true };
   } catch {
-    return undefined;
+    return { text, decoded: false };
   }
 }
 

@@ -1,5 +1,6 @@
+import { parseQuery, QuerySyntaxError } from '../../../../contracts/twinQuery';
 import { IotHubErrorFactory } from '../../errors/IotHubErrorFactory';
-import { parseQuery, QuerySyntaxError, runQuery } from '../../query';
+import { runQuery } from '../../query';
 import { twinView } from '../../registry/views';
 import type { Route } from '../serviceContext';
 

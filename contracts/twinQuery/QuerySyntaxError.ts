@@ -15,12 +15,16 @@ export class QuerySyntaxError extends Error {
     readonly position: number,
     detail: string,
   ) {
-    const before = text.slice(0, position);
-    const line = before.split('\n').length;
-    const column = position - (before.lastIndexOf('\n') + 1) + 1;
+    const { line, column } = lineAndColumn(text, position);
     super(`Syntax error at line ${line}, column ${column}: ${detail}`);
     this.name = 'QuerySyntaxError';
     this.line = line;
     this.column = column;
   }
+}
+
+/** The 1-based line and column (in UTF-16 code units) of a 0-based offset into a text. */
+export function lineAndColumn(text: string, position: number): { line: number; column: number } {
+  const before = text.slice(0, position);
+  return { line: before.split('\n').length, column: position - (before.lastIndexOf('\n') + 1) + 1 };
 }

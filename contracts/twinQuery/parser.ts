@@ -4,20 +4,21 @@ import {
   ArithmeticOperator,
   ComparisonOperator,
   Expr,
+  JsonValue,
   PathExpr,
   Query,
   SelectItem,
   pathText,
   pathsIn,
 } from './ast';
-import { FUNCTIONS, isFunctionName } from './functions';
+import { FUNCTION_ARITY, isFunctionName } from './functions';
 import { Lexer, Token } from './lexer';
 import { QuerySyntaxError } from './QuerySyntaxError';
-import type { JsonValue } from './values';
 
 /**
  * Grammar (keywords and function names case-insensitive):
  *   query      := SELECT [TOP integer] ('*' | item (',' item)*) FROM devices [WHERE expr] [GROUP BY path (',' path)*]
+ *   condition  := expr                          -- what parseCondition reads
  *   item       := (aggregate | expr) [AS identifier]
  *   aggregate  := COUNT '(' ')' | (SUM | AVG | MIN | MAX) '(' expr ')'
  *   expr       := and (OR and)*
@@ -32,7 +33,17 @@ import type { JsonValue } from './values';
  *   array      := '[' [constant (',' constant)*] ']'
  */
 export function parseQuery(text: string): Query {
-  return new Parser(text).parseQuery();
+  return new Parser(text, 'query').parseQuery();
+}
+
+/**
+ * A WHERE condition as a client sends it: IoT Hub receives `SELECT ... FROM devices WHERE
+ * (<condition>)`. The condition is parsed as the inside of that parenthesis, one nesting level
+ * deep, and must end where the text does, so errors point into the condition as written and it
+ * cannot close the parenthesis to add clauses of its own (`a = 1) OR (true`).
+ */
+export function parseCondition(text: string): Expr {
+  return new Parser(text, 'condition').parseCondition();
 }
 
 const RESERVED = new Set(['SELECT', 'TOP', 'FROM', 'WHERE', 'GROUP', 'BY', 'AS', 'AND', 'OR', 'NOT', 'IN', 'NIN', 'TRUE', 'FALSE', 'NULL']);
@@ -47,8 +58,20 @@ class Parser {
   private readonly lexer: Lexer;
   private nesting = 0;
 
-  constructor(private readonly text: string) {
+  constructor(
+    private readonly text: string,
+    /** What the text is, as errors name its end. */
+    private readonly form: 'query' | 'condition',
+  ) {
     this.lexer = new Lexer(text);
+  }
+
+  parseCondition(): Expr {
+    // The parenthesis around the condition counts towards MAX_NESTING, as in the query sent.
+    this.nesting = 1;
+    const condition = this.parseExpression();
+    if (this.peek().kind !== 'end') throw this.unexpected('end of condition');
+    return condition;
   }
 
   parseQuery(): Query {
@@ -296,7 +319,7 @@ class Parser {
       this.expectPunctuation(')', "',' or ')'");
     }
     this.nesting--;
-    const { arity } = FUNCTIONS[name];
+    const arity = FUNCTION_ARITY[name];
     if (args.length !== arity) {
       throw this.error(token.position, `${name} takes ${arity} argument${arity === 1 ? '' : 's'} but was given ${args.length}`);
     }
@@ -397,16 +420,16 @@ class Parser {
   }
 
   private unexpected(expected: string, token = this.peek()): QuerySyntaxError {
-    return this.error(token.position, `expected ${expected} but found ${describeToken(token)}`);
+    return this.error(token.position, `expected ${expected} but found ${this.describe(token)}`);
+  }
+
+  private describe(token: Token): string {
+    if (token.kind === 'end') return `end of ${this.form}`;
+    const text = token.text.length > 40 ? `${token.text.slice(0, 37)}...` : token.text;
+    return token.kind === 'string' ? `string ${text}` : `'${text}'`;
   }
 
   private error(position: number, detail: string): QuerySyntaxError {
     return new QuerySyntaxError(this.text, position, detail);
   }
-}
-
-function describeToken(token: Token): string {
-  if (token.kind === 'end') return 'end of query';
-  const text = token.text.length > 40 ? `${token.text.slice(0, 37)}...` : token.text;
-  return token.kind === 'string' ? `string ${text}` : `'${text}'`;
 }

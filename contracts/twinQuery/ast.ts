@@ -1,5 +1,7 @@
 import type { FunctionName } from './functions';
-import type { JsonValue } from './values';
+
+/** A constant of a query: a literal, or a value of an IN list. */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 /** Every node remembers where it starts in the query text so later checks can point at it. */
 interface Node {
