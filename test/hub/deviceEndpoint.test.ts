@@ -3,11 +3,37 @@ import tls from 'node:tls';
 import { readFileSync } from 'node:fs';
 import type { Client as DeviceClient } from 'azure-iot-device';
 import { HubFixture, eventually } from '../support/hubFixture';
+import { PROMPT_CLOSE, streamOversizeFrame } from '../support/oversizeFrame';
 
-/** The device SDK's underlying socket, to simulate a network drop. */
-function dropSocket(client: DeviceClient): void {
-  const transport = (client as unknown as { _transport: { _mqtt: { _mqttClient: { stream: net.Socket } } } })._transport;
-  transport._mqtt._mqttClient.stream.destroy();
+/** The device SDK's underlying socket, to simulate a network drop or write raw packets. */
+function socketOf(client: DeviceClient): tls.TLSSocket {
+  return (client as unknown as { _transport: { _mqtt: { _mqttClient: { stream: tls.TLSSocket } } } })._transport._mqtt._mqttClient.stream;
+}
+
+const CONNECT = 0x10;
+const PUBLISH_QOS0 = 0x30;
+
+/** An MQTT fixed header with the largest remaining length there is, 268,435,455 bytes (MQTT 3.1.1 §2.2.3). */
+const announcing256MB = (typeAndFlags: number) => Buffer.from([typeAndFlags, 0xff, 0xff, 0xff, 0x7f]);
+
+/** A QoS 0 PUBLISH (MQTT 3.1.1 §3.3) of exactly `totalBytes`, fixed header included, for lengths needing 3 length bytes. */
+function publishPacket(topic: string, totalBytes: number): Buffer {
+  const remaining = totalBytes - 4;
+  const length = Buffer.from([(remaining & 0x7f) | 0x80, ((remaining >> 7) & 0x7f) | 0x80, remaining >> 14]);
+  const topicLength = Buffer.alloc(2);
+  topicLength.writeUInt16BE(topic.length);
+  const payload = Buffer.alloc(remaining - 2 - topic.length, 'x');
+  return Buffer.concat([Buffer.from([PUBLISH_QOS0]), length, topicLength, Buffer.from(topic), payload]);
+}
+
+function closedWithin(socket: net.Socket, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
 }
 
 describe('MQTT device endpoint with the unmodified device SDK', () => {
@@ -48,7 +74,7 @@ describe('MQTT device endpoint with the unmodified device SDK', () => {
     const client = await fx.connectDevice('mqtt-drop');
     client.onDeviceMethod('ping', (_req, res) => res.send(200, 'pong', () => undefined));
     await client.getTwin();
-    dropSocket(client);
+    socketOf(client).destroy();
     await eventually(async () => {
       const { result } = await fx.service.invokeDeviceMethod('mqtt-drop', { methodName: 'ping', payload: null, responseTimeoutInSeconds: 5 });
       expect(result.payload).toBe('pong');
@@ -77,6 +103,39 @@ describe('MQTT device endpoint with the unmodified device SDK', () => {
     });
     const twin = await client.getTwin();
     expect(twin.properties.reported.$version).toBe(1);
+  });
+
+  test('a CONNECT announcing 256 MB closes the connection before its body is read', async () => {
+    const socket = tls.connect({ host: fx.hub.mqtt.host, port: fx.hub.mqtt.port, ca: fx.caPem(), servername: 'localhost' });
+    const result = await streamOversizeFrame(socket, announcing256MB(CONNECT));
+    expect(result.closed).toBe(true);
+    expect(result.written).toBeLessThan(PROMPT_CLOSE);
+  });
+
+  test('a connected device may send packets up to 256 KiB; one byte more ends its connection', async () => {
+    const { Message } = await import('azure-iot-device');
+    const sizes: number[] = [];
+    fx.hub.onTelemetry((m) => m.deviceId === 'mqtt-packet-size' && sizes.push(m.body.length));
+    const client = await fx.connectDevice('mqtt-packet-size');
+    await client.sendEvent(new Message(Buffer.alloc(255 * 1024, 'x')));
+    await eventually(() => expect(sizes).toEqual([255 * 1024]));
+
+    const topic = 'devices/mqtt-packet-size/messages/events/';
+    const socket = socketOf(client);
+    socket.write(publishPacket(topic, 256 * 1024));
+    const bodyAtLimit = 256 * 1024 - 4 - 2 - topic.length;
+    await eventually(() => expect(sizes).toEqual([255 * 1024, bodyAtLimit]));
+    const closed = closedWithin(socket, 5000);
+    socket.write(publishPacket(topic, 256 * 1024 + 1));
+    expect(await closed).toBe(true);
+    expect(sizes).toEqual([255 * 1024, bodyAtLimit]);
+  });
+
+  test('a connected device announcing a 256 MB packet is disconnected before its body is read', async () => {
+    const client = await fx.connectDevice('mqtt-packet-huge');
+    const result = await streamOversizeFrame(socketOf(client), announcing256MB(PUBLISH_QOS0));
+    expect(result.closed).toBe(true);
+    expect(result.written).toBeLessThan(PROMPT_CLOSE);
   });
 
   test('telemetry reaches the hub with its properties', async () => {

@@ -11,6 +11,7 @@ import net from 'node:net';
 import type { Client as DeviceClient } from 'azure-iot-device';
 import { createSas } from '../../local/hub/authentication/sharedAccessSignature';
 import { HubFixture, eventually } from '../support/hubFixture';
+import { PROMPT_CLOSE, streamOversizeFrame } from '../support/oversizeFrame';
 
 function report(client: DeviceClient, patch: Record<string, unknown>): Promise<void> {
   return client.getTwin().then(
@@ -30,21 +31,34 @@ function openAmqp(fx: HubFixture): Promise<AmqpConnection> {
   });
 }
 
-/** A CBS put-token over raw AMQP; resolves with the status code the hub answered. */
-function putToken(connection: AmqpConnection, token: string, audience: string): Promise<number> {
+/** One request to the $cbs or $management node over raw AMQP (one per node and connection); resolves with the status code. */
+function requestStatus(
+  connection: AmqpConnection,
+  node: '$cbs' | '$management',
+  properties: Record<string, unknown>,
+  body?: string,
+): Promise<number> {
   return new Promise((resolve) => {
-    const replyTo = 'cbs-reply';
-    connection.open_receiver({ source: { address: '$cbs' }, name: replyTo }).on('message', (ctx) => resolve(Number(ctx.message!.application_properties!['status-code'])));
-    const sender = connection.open_sender({ target: { address: '$cbs' } });
-    sender.once('sendable', () =>
-      sender.send({
-        message_id: 'm1',
-        reply_to: replyTo,
-        body: token,
-        application_properties: { operation: 'put-token', type: 'servicebus.windows.net:sastoken', name: audience },
-      }),
-    );
+    const replyTo = `${node}-reply`;
+    const replies = connection.open_receiver({ source: { address: node }, name: replyTo });
+    replies.on('message', (ctx) => resolve(Number(ctx.message!.application_properties!['status-code'])));
+    const sender = connection.open_sender({ target: { address: node } });
+    sender.once('sendable', () => sender.send({ message_id: 'm1', reply_to: replyTo, body, application_properties: properties }));
   });
+}
+
+/** A CBS put-token; resolves with the status code the hub answered. */
+function putToken(connection: AmqpConnection, token: string, audience: string): Promise<number> {
+  return requestStatus(connection, '$cbs', { operation: 'put-token', type: 'servicebus.windows.net:sastoken', name: audience }, token);
+}
+
+/** An AMQP frame header (AMQP 1.0 §2.3.1): SIZE, DOFF 2, TYPE (0 AMQP, 1 SASL), channel 0. */
+function frameHeader(size: number, type: 0 | 1): Buffer {
+  const header = Buffer.alloc(8);
+  header.writeUInt32BE(size, 0);
+  header[4] = 2;
+  header[5] = type;
+  return header;
 }
 
 const audienceOf = (fx: HubFixture) => `sb://${fx.hub.eventHubs.host}:${fx.hub.eventHubs.port}/${fx.hub.hubName}`;
@@ -233,6 +247,20 @@ describe('the built-in Event Hub-compatible endpoint with the unmodified EventHu
     await expect(client.getEventHubProperties()).rejects.toMatchObject({ code: 'UnauthorizedError' });
   });
 
+  test('a SAS token covers its own entity and those below it by whole path segments, not by string prefix', async () => {
+    expect(fx.hub.hubName).toBe('fleetwave-hub');
+    const endpoint = `sb://${fx.hub.eventHubs.host}:${fx.hub.eventHubs.port}`;
+    const scopedTo = (scope: string) => {
+      const token = createSas(scope, serviceKeyOf(fx), 'service', 3600);
+      return `Endpoint=${endpoint}/;SharedAccessSignature=${token};EntityPath=fleetwave-hub;UseDevelopmentEmulator=true`;
+    };
+    for (const scope of [`${endpoint}/fleetwave-hub`, `${endpoint}/`]) {
+      await expect(consumer('$Default', scopedTo(scope)).getPartitionIds()).resolves.toHaveLength(4);
+    }
+    const prefixOnly = consumer('$Default', scopedTo(`${endpoint}/fleetwave`), { retryOptions: { maxRetries: 0 } });
+    await expect(prefixOnly.getPartitionIds()).rejects.toMatchObject({ code: 'UnauthorizedError' });
+  });
+
   test('starting past the end of a partition is an ArgumentOutOfRangeError', async () => {
     const collector = new Collector(consumer(), { sequenceNumber: 1_000_000 }).start('1');
     await eventually(() => expect(collector.errors.length).toBeGreaterThan(0), 10000);
@@ -279,6 +307,17 @@ describe('the built-in Event Hub-compatible endpoint with the unmodified EventHu
       connection.close();
     });
 
+    test("a token for 'sb://host/fleetwave' covers nothing of 'fleetwave-hub': put-token, attach and $management refuse it", async () => {
+      const connection = await open();
+      const token = createSas(`sb://${fx.hub.eventHubs.host}:${fx.hub.eventHubs.port}/fleetwave`, serviceKey(), 'service', 3600);
+      expect(await putToken(connection, token, audience())).toBe(401);
+      const refused = await detachError(connection, `${fx.hub.hubName}/ConsumerGroups/$Default/Partitions/0`, undefined);
+      expect(refused.condition).toBe('amqp:unauthorized-access');
+      const read = { operation: 'READ', name: fx.hub.hubName, type: 'com.microsoft:eventhub', security_token: token };
+      expect(await requestStatus(connection, '$management', read)).toBe(401);
+      connection.close();
+    });
+
     function detachError(connection: AmqpConnection, address: string, filter: string | undefined): Promise<{ condition: string; description: string }> {
       return new Promise((resolve) => {
         const source: Record<string, unknown> = { address };
@@ -287,6 +326,42 @@ describe('the built-in Event Hub-compatible endpoint with the unmodified EventHu
         receiver.once('receiver_error', (ctx) => resolve(ctx.receiver!.error as never));
       });
     }
+
+    test('a frame announcing 4 GB before open, SASL or AMQP, closes the connection before its body is read', async () => {
+      const sasl = Buffer.concat([Buffer.from('AMQP\x03\x01\x00\x00', 'latin1'), frameHeader(0xffffffff, 1)]);
+      const amqp = Buffer.concat([Buffer.from('AMQP\x00\x01\x00\x00', 'latin1'), frameHeader(0xffffffff, 0)]);
+      for (const header of [sasl, amqp]) {
+        const result = await streamOversizeFrame(net.connect(fx.hub.eventHubs.port, fx.hub.eventHubs.host), header);
+        expect(result.closed).toBe(true);
+        expect(result.written).toBeLessThan(PROMPT_CLOSE);
+      }
+      await expect(consumer().getPartitionIds()).resolves.toHaveLength(4);
+    });
+
+    test('an open frame over 512 bytes is refused: no larger frame size is agreed before open', async () => {
+      const opens = (containerId: string) =>
+        new Promise<boolean>((resolve) => {
+          const { host, port } = fx.hub.eventHubs;
+          const connection = amqpConnect({ host, port, reconnect: false, container_id: containerId });
+          connection.once('connection_open', () => {
+            connection.close();
+            resolve(true);
+          });
+          connection.once('disconnected', () => resolve(false));
+        });
+      // The open performative carries the container id: 400 characters keep the frame under 512 bytes, 600 do not.
+      expect(await opens('c'.repeat(400))).toBe(true);
+      expect(await opens('c'.repeat(600))).toBe(false);
+    });
+
+    test('after open, a frame over the max-frame-size the hub advertises closes the connection before its body is read', async () => {
+      const connection = await open();
+      expect(connection.max_frame_size).toBe(65536);
+      const socket = (connection as unknown as { socket: net.Socket }).socket;
+      const result = await streamOversizeFrame(socket, frameHeader(0xffffffff, 0));
+      expect(result.closed).toBe(true);
+      expect(result.written).toBeLessThan(PROMPT_CLOSE);
+    });
 
     test('garbage on the socket ends that connection only', async () => {
       await new Promise<void>((resolve) => {

@@ -9,6 +9,24 @@ function report(twin: DeviceTwin, patch: Record<string, unknown>): Promise<void>
   return new Promise((resolve, reject) => twin.properties.reported.update(patch, (err?: Error) => (err ? reject(err) : resolve())));
 }
 
+/** Every twin response (topic and body) the device SDK's MQTT client receives from now on. */
+function twinResponses(client: DeviceClient): { topic: string; body: string }[] {
+  type MqttJsClient = { on(event: 'message', listener: (topic: string, payload: Buffer) => void): void };
+  const transport = (client as unknown as { _transport: { _mqtt: { _mqttClient: MqttJsClient } } })._transport;
+  const responses: { topic: string; body: string }[] = [];
+  transport._mqtt._mqttClient.on('message', (topic, payload) => {
+    if (topic.startsWith('$iothub/twin/res/')) responses.push({ topic, body: payload.toString() });
+  });
+  return responses;
+}
+
+const DEPTH_MESSAGE = 'Property or Tag nesting depth should be maximum 10. Error in Property/Tag a';
+
+/** `[[…[]…]]` as JSON text: the hub gets it as sent, whatever its depth. */
+function nestedArrays(levels: number): string {
+  return `${'['.repeat(levels)}${']'.repeat(levels)}`;
+}
+
 describe('twins between the unmodified service and device SDKs', () => {
   const fx = new HubFixture();
   beforeAll(() => fx.start());
@@ -107,5 +125,32 @@ describe('twins between the unmodified service and device SDKs', () => {
     const response = await fx.rawRequest('PATCH', '/twins/twin-json?api-version=2021-04-12', '{"tags": ');
     expect(response.status).toBe(400);
     expect(JSON.parse(JSON.parse(response.body).Message)).toMatchObject({ errorCode: 400004 });
+  });
+
+  test('arrays nested 5,000 deep in a service twin PATCH are refused with 400004, tags and desired alike', async () => {
+    await fx.addDevice('twin-deep-service');
+    for (const body of [`{"tags":{"a":${nestedArrays(5000)}}}`, `{"properties":{"desired":{"a":${nestedArrays(5000)}}}}`]) {
+      const response = await fx.rawRequest('PATCH', '/twins/twin-deep-service?api-version=2021-04-12', body);
+      expect(response.status).toBe(400);
+      expect(response.headers['iothub-errorcode']).toBe('ArgumentInvalid');
+      expect(JSON.parse(JSON.parse(response.body).Message)).toMatchObject({ errorCode: 400004, message: DEPTH_MESSAGE });
+    }
+    const twin = await fx.twin('twin-deep-service');
+    expect(twin.tags ?? {}).toEqual({});
+    expect(twin.properties.desired.a).toBeUndefined();
+  });
+
+  test("deeply nested arrays in a device's reported patch get a 400 twin response; the connection stays usable", async () => {
+    const client = await fx.connectDevice('twin-deep-device');
+    const twin = await deviceTwin(client);
+    const responses = twinResponses(client);
+    // Not 5,000: the SDK serializes with JSON.stringify, which V8 gives up on at about 4,300 nested arrays.
+    await expect(report(twin, { a: JSON.parse(nestedArrays(3000)) as unknown })).rejects.toThrow(DEPTH_MESSAGE);
+    expect(responses).toHaveLength(1);
+    expect(responses[0].topic).toMatch(/^\$iothub\/twin\/res\/400\/\?\$rid=/);
+    expect(JSON.parse(responses[0].body)).toMatchObject({ errorCode: 400004, message: DEPTH_MESSAGE });
+
+    await report(twin, { afterDeep: true });
+    expect((await fx.twin('twin-deep-device')).properties.reported).toMatchObject({ afterDeep: true, $version: 2 });
   });
 });

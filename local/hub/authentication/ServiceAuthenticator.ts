@@ -1,7 +1,7 @@
 import type { ErrorBodyStyle } from '../errors/IotHubError';
 import { IotHubErrorFactory } from '../errors/IotHubErrorFactory';
 import { grants, type Permission, type SharedAccessPolicy } from './accessPolicies';
-import { isExpired, isSignedWith, parseSas } from './sharedAccessSignature';
+import { isExpired, isSignedWith, isWithinScope, parseSas } from './sharedAccessSignature';
 
 /**
  * Checks the SAS token of a service request (Authorization header) against the hub's shared access
@@ -29,7 +29,7 @@ export class ServiceAuthenticator {
     if (!token.skn) throw IotHubErrorFactory.unauthorized('The token names no shared access policy (skn).', style);
     const entry = this.policies.get(token.skn);
     if (!entry) throw IotHubErrorFactory.unauthorized(`Shared access policy '${token.skn}' does not exist.`, style);
-    if (!this.coversHub(token.resource)) {
+    if (!isWithinScope(token.resource, this.hostNameOf())) {
       throw IotHubErrorFactory.unauthorized(`The token's resource '${token.resource}' is not this hub (${this.hostNameOf()}).`, style);
     }
     if (isExpired(token)) throw IotHubErrorFactory.unauthorized('The token has expired.', style);
@@ -43,11 +43,5 @@ export class ServiceAuthenticator {
       );
     }
     return entry.policy;
-  }
-
-  private coversHub(resource: string): boolean {
-    const r = resource.toLowerCase();
-    const host = this.hostNameOf().toLowerCase();
-    return r === host || r.startsWith(`${host}/`);
   }
 }

@@ -61,6 +61,17 @@ export function isSignedWith(token: ParsedSas, key: Buffer): boolean {
   return false;
 }
 
+/**
+ * True when `path` is `scope` or lies below it, by whole path segments: a token for `host/hub`
+ * covers `host/hub/ConsumerGroups/…` but not `host/hub2`; an empty scope is the root and covers
+ * all. Case-insensitive (host names and Event Hubs entity names are), trailing slashes ignored.
+ */
+export function isWithinScope(path: string, scope: string): boolean {
+  const p = path.toLowerCase().replace(/\/+$/, '');
+  const s = scope.toLowerCase().replace(/\/+$/, '');
+  return s === '' || p === s || p.startsWith(`${s}/`);
+}
+
 export function isExpired(token: ParsedSas, nowMs: number = Date.now()): boolean {
   return token.se * 1000 <= nowMs;
 }

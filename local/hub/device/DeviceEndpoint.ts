@@ -1,10 +1,12 @@
 import Aedes, { type AuthenticateError, type Client, type Subscription } from 'aedes';
 import tls from 'node:tls';
 import type { DeviceAuthenticator } from '../authentication/DeviceAuthenticator';
+import { guardFrameSizes } from '../frameSizeGuard';
 import { listen } from '../listen';
 import type { MethodChannel } from '../methods/DirectMethodInvoker';
 import type { DeviceServices } from './deviceContext';
 import { dispatch } from './handlers';
+import { readMqttPacketSize } from './mqttPacketSizeReader';
 import { isSubscribable, parseDeviceTopic, replyTopics, SUBSCRIBABLE } from './topics';
 
 /** MQTT 3.1.1 §3.9.3: SUBACK return code 0x80 = failure. */
@@ -90,6 +92,8 @@ export class DeviceEndpoint implements MethodChannel {
     this.server = tls.createServer({ cert: tlsOptions.cert, key: tlsOptions.key }, (socket) => {
       socket.setNoDelay(true);
       this.broker.handle(socket);
+      // aedes buffers any packet whole, whatever size it announces (it has no size option).
+      guardFrameSizes(socket, readMqttPacketSize);
     });
     this.server.on('tlsClientError', () => undefined);
   }

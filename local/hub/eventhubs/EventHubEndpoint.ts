@@ -1,6 +1,8 @@
 import { create_container, type Connection, type Container, type EventContext, type Receiver, type Sender } from 'rhea';
-import type { AddressInfo, Server } from 'node:net';
+import type { AddressInfo, Server, Socket } from 'node:net';
 import type { EventHubAuthenticator } from '../authentication/EventHubAuthenticator';
+import { guardFrameSizes } from '../frameSizeGuard';
+import { amqpFrameSizeReader } from './amqp/amqpFrameSizeReader';
 import { AmqpErrors, type AmqpError } from './amqp/amqpErrors';
 import { handleCbsRequest } from './amqp/cbsNode';
 import { ConnectionState } from './amqp/connectionState';
@@ -22,6 +24,8 @@ export interface EventHubEndpointOptions {
 
 /** Event Hubs' quota of non-exclusive (no ownerLevel) readers per partition and consumer group. */
 const MAX_READERS_PER_PARTITION = 5;
+/** The max-frame-size our open advertises: Event Hubs' own (its open says 65536). */
+const MAX_FRAME_SIZE = 65536;
 const RECEIVER_ADDRESS = /^([^/]+)\/ConsumerGroups\/([^/]+)\/Partitions\/([^/]+)$/i;
 
 /**
@@ -59,8 +63,10 @@ export class EventHubEndpoint {
 
   listen(host: string, port: number): Promise<number> {
     return new Promise((resolve, reject) => {
-      const server = this.container.listen({ host, port, tcp_no_delay: true } as never) as Server;
+      const server = this.container.listen({ host, port, tcp_no_delay: true, max_frame_size: MAX_FRAME_SIZE } as never) as Server;
       this.server = server;
+      // rhea buffers any frame whole, whatever size it announces: frames over the limit end the connection first.
+      server.on('connection', (socket: Socket) => guardFrameSizes(socket, amqpFrameSizeReader(MAX_FRAME_SIZE)));
       server.once('error', reject);
       server.once('listening', () => {
         server.off('error', reject);

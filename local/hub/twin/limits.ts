@@ -6,7 +6,12 @@ export type TwinSectionName = 'tags' | 'desired' | 'reported';
 export const TWIN_LIMITS = {
   maxKeyBytes: 1024,
   maxStringValueBytes: 4096,
-  /** Objects may nest this many levels below the section root (the docs' one…ten example). */
+  /**
+   * IoT Hub lets objects nest 10 levels below the root of tags, desired and reported properties
+   * (the docs' one…ten example). The docs count objects; we count arrays as a level too, so that no
+   * accepted document of any shape is deeper than this and every later walk over it (merge, size,
+   * metadata, query) stays shallow.
+   */
   maxDepth: 10,
   minInteger: -4503599627370496,
   maxInteger: 4503599627370495,

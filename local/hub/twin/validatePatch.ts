@@ -56,12 +56,13 @@ function validateValue(key: string, value: unknown, level: number, inArray: bool
       }
       return value;
   }
-  if (Array.isArray(value)) return value.map((item) => validateValue(key, item, level, true, style));
-  if (isPlainObject(value)) {
+  const isArray = Array.isArray(value);
+  if (isArray || isPlainObject(value)) {
+    // Checked before descending, so this walk (the first over a client's document) never recurses past the limit.
     if (level > TWIN_LIMITS.maxDepth) {
       throw invalid(`Property or Tag nesting depth should be maximum ${TWIN_LIMITS.maxDepth}. Error in Property/Tag ${key}`, style);
     }
-    return validateObject(value, level + 1, style);
+    return isArray ? value.map((item) => validateValue(key, item, level + 1, true, style)) : validateObject(value, level + 1, style);
   }
   throw invalid(`Property ${key} has a value of unsupported type. Valid types are number, string, boolean, null, object and array`, style);
 }

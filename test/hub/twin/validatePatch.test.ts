@@ -1,5 +1,5 @@
 import { IotHubError } from '../../../local/hub/errors/IotHubError';
-import { validatePatch, type JsonObject, type TwinSectionName } from '../../../local/hub/twin';
+import { validatePatch, type JsonObject, type JsonValue, type TwinSectionName } from '../../../local/hub/twin';
 import { ARGUMENT_INVALID, ARGUMENT_NULL, expectIotHubError, nested } from './twinTestUtils';
 
 const SECTIONS: TwinSectionName[] = ['tags', 'desired', 'reported'];
@@ -152,14 +152,46 @@ describe('validatePatch: depth', () => {
     }
   });
 
-  it('counts objects inside arrays as a nesting level, arrays themselves as none', () => {
-    expect(validatePatch('reported', nested(10, [[{ leaf: 1 }]]))).toEqual(nested(10, [[{ leaf: 1 }]]));
-    expectIotHubError(() => validatePatch('reported', nested(10, [{ deeper: { leaf: 1 } }])), {
-      ...ARGUMENT_INVALID,
-      message: 'Property or Tag nesting depth should be maximum 10. Error in Property/Tag deeper',
-    });
+  it('counts arrays as a nesting level, like the objects inside them', () => {
+    expect(validatePatch('reported', nested(10, [1, 'two']))).toEqual(nested(10, [1, 'two']));
+    expect(validatePatch('reported', nested(8, [[{ leaf: 1 }]]))).toEqual(nested(8, [[{ leaf: 1 }]]));
+    const tooDeep: [JsonObject, string][] = [
+      [nested(11, []), 'k11'],
+      [nested(10, [[1]]), 'k10'],
+      [nested(10, [{ leaf: 1 }]), 'k10'],
+      [nested(9, [[{ leaf: 1 }]]), 'k9'],
+    ];
+    for (const [patch, key] of tooDeep) {
+      expectIotHubError(() => validatePatch('reported', patch), {
+        ...ARGUMENT_INVALID,
+        message: `Property or Tag nesting depth should be maximum 10. Error in Property/Tag ${key}`,
+      });
+    }
+  });
+
+  it.each(SECTIONS)('rejects arrays nested far beyond the limit in %s with 400004, not a stack overflow', (section) => {
+    for (const levels of [5_000, 200_000]) {
+      expectIotHubError(() => validatePatch(section, { a: nestedArrays(levels) }), {
+        ...ARGUMENT_INVALID,
+        message: 'Property or Tag nesting depth should be maximum 10. Error in Property/Tag a',
+      });
+    }
+    expectIotHubError(() => validatePatch(section, JSON.parse(`{"a":${'['.repeat(5_000)}${']'.repeat(5_000)}}`)), ARGUMENT_INVALID);
+  });
+
+  it('rejects objects and arrays alternating far beyond the limit', () => {
+    let value: JsonValue = 1;
+    for (let i = 0; i < 100_000; i++) value = i % 2 === 0 ? [value] : { k: value };
+    expectIotHubError(() => validatePatch('desired', { a: value }), ARGUMENT_INVALID);
   });
 });
+
+/** `[[[…[leaf]…]]]`, built without recursion so any depth can be tried. */
+function nestedArrays(levels: number, leaf: JsonValue = 1): JsonValue[] {
+  let value: JsonValue[] = [leaf];
+  for (let level = 1; level < levels; level++) value = [value];
+  return value;
+}
 
 describe('validatePatch: the patch itself', () => {
   it.each([

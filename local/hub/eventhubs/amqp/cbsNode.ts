@@ -1,5 +1,6 @@
 import type { Message } from 'rhea';
 import type { EventHubAuthenticator } from '../../authentication/EventHubAuthenticator';
+import { isWithinScope } from '../../authentication/sharedAccessSignature';
 import type { ConnectionState } from './connectionState';
 import { reply } from './replies';
 
@@ -17,7 +18,7 @@ export function handleCbsRequest(request: Message, state: ConnectionState, authe
   if (typeof audience !== 'string' || audience === '') return reply(request, 400, 'The put-token request names no audience.');
   const check = authenticator.check(typeof request.body === 'string' ? request.body : undefined);
   if (!check.ok) return reply(request, 401, check.reason);
-  if (!audience.toLowerCase().startsWith(check.token.resource.toLowerCase().replace(/\/+$/, ''))) {
+  if (!isWithinScope(audience, check.token.resource)) {
     return reply(request, 401, `The token is for '${check.token.resource}', not for '${audience}'.`);
   }
   state.authorize(audience, check.token.se * 1000);

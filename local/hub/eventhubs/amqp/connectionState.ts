@@ -1,4 +1,5 @@
 import type { Sender } from 'rhea';
+import { isWithinScope } from '../../authentication/sharedAccessSignature';
 
 /**
  * What the endpoint knows about one AMQP connection: the audiences its CBS tokens cover (until
@@ -17,7 +18,7 @@ export class ConnectionState {
   isAuthorized(entityPath: string, nowMs = Date.now()): boolean {
     const path = entityPathOf(entityPath);
     for (const [audience, expiresAt] of this.tokens) {
-      if (expiresAt > nowMs && (path === audience || path.startsWith(`${audience}/`))) return true;
+      if (expiresAt > nowMs && isWithinScope(path, audience)) return true;
     }
     return false;
   }

@@ -1,5 +1,6 @@
 import { types, type Message } from 'rhea';
 import type { EventHubAuthenticator } from '../../authentication/EventHubAuthenticator';
+import { isWithinScope } from '../../authentication/sharedAccessSignature';
 import type { EventLog } from '../persistence/EventLog';
 import { entityPathOf, type ConnectionState } from './connectionState';
 import { reply } from './replies';
@@ -60,5 +61,5 @@ function isAuthorized(securityToken: unknown, state: ConnectionState, ctx: Manag
   if (state.isAuthorized(managementPath)) return true;
   if (typeof securityToken !== 'string') return false;
   const check = ctx.authenticator.check(securityToken);
-  return check.ok && entityPathOf(managementPath).startsWith(entityPathOf(check.token.resource));
+  return check.ok && isWithinScope(entityPathOf(managementPath), entityPathOf(check.token.resource));
 }
