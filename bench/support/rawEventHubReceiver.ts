@@ -1,6 +1,7 @@
 import { connect, type Connection, type Message } from 'rhea';
 import { createSas } from '../../local/hub/authentication/sharedAccessSignature';
 import type { HubConnectionInfo } from '../../local/hub/connectionInfo';
+import { putToken } from './cbs';
 
 /**
  * A bare AMQP consumer (rhea) on every partition of the built-in endpoint, starting at the end:
@@ -13,22 +14,8 @@ export async function rawEventHubReceiver(info: HubConnectionInfo, onMessage: (m
   const audience = `sb://${info.eventHubs.host}:${info.eventHubs.port}/${info.eventHubs.entityPath}`;
   const connection = connect({ host: info.eventHubs.host, port: info.eventHubs.port, reconnect: false });
   await new Promise((resolve) => connection.once('connection_open', resolve));
-  await new Promise<void>((resolve, reject) => {
-    connection.open_receiver({ source: { address: '$cbs' }, name: 'cbs-reply' }).on('message', (ctx) => {
-      const status = Number(ctx.message!.application_properties!['status-code']);
-      if (status === 202) resolve();
-      else reject(new Error(`put-token answered ${status}`));
-    });
-    const sender = connection.open_sender({ target: { address: '$cbs' } });
-    sender.once('sendable', () =>
-      sender.send({
-        message_id: 'token',
-        reply_to: 'cbs-reply',
-        body: createSas(audience, Buffer.from(key, 'utf8'), keyName, 3600),
-        application_properties: { operation: 'put-token', type: 'servicebus.windows.net:sastoken', name: audience },
-      }),
-    );
-  });
+  const { status, description } = await putToken(connection, createSas(audience, Buffer.from(key, 'utf8'), keyName, 3600), audience);
+  if (status !== 202) throw new Error(`put-token answered ${status}: ${description}`);
   for (let p = 0; p < info.eventHubs.partitionCount; p++) {
     const receiver = connection.open_receiver({
       source: {

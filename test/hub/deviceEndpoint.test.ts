@@ -3,7 +3,9 @@ import tls from 'node:tls';
 import { readFileSync } from 'node:fs';
 import type { Client as DeviceClient } from 'azure-iot-device';
 import { HubFixture, eventually } from '../support/hubFixture';
-import { PROMPT_CLOSE, streamOversizeFrame } from '../support/oversizeFrame';
+import { mqttConnect } from '../../bench/support/mqttPackets';
+import { PROMPT_CLOSE, streamOversizeFrame } from '../../bench/support/oversizeFrame';
+import { createSas } from '../../local/hub/authentication/sharedAccessSignature';
 
 /** The device SDK's underlying socket, to simulate a network drop or write raw packets. */
 function socketOf(client: DeviceClient): tls.TLSSocket {
@@ -52,6 +54,30 @@ describe('MQTT device endpoint with the unmodified device SDK', () => {
     const good = await fx.addDevice('mqtt-wrong-key');
     const client = await fx.deviceClient(good.replace(/SharedAccessKey=[^;]+/, `SharedAccessKey=${Buffer.alloc(32, 7).toString('base64')}`));
     await expect(client.open()).rejects.toMatchObject({ name: 'UnauthorizedError' });
+  });
+
+  test('CONNACK says 5 (not authorized) for every credential refused, 4 only for a user name not of IoT Hub\'s form', async () => {
+    const cs = await fx.addDevice('mqtt-connack');
+    const key = Buffer.from(/SharedAccessKey=([^;]+)/.exec(cs)![1], 'base64');
+    const { hostName } = fx.hub;
+    const user = `${hostName}/mqtt-connack/?api-version=2021-04-12`;
+    const resource = `${hostName}/devices/mqtt-connack`;
+    const connackCode = (username: string, password: string) =>
+      new Promise<number>((resolve, reject) => {
+        const socket = tls.connect({ host: fx.hub.mqtt.host, port: fx.hub.mqtt.port, ca: fx.caPem(), servername: 'localhost' }, () =>
+          socket.write(mqttConnect('mqtt-connack', username, password)),
+        );
+        // CONNACK (§3.2): 0x20, remaining length 2, session present, return code.
+        socket.once('data', (bytes: Buffer) => resolve(bytes[0] === 0x20 ? bytes[3] : -1));
+        socket.once('error', reject);
+        socket.once('close', () => reject(new Error('closed without a CONNACK')));
+      });
+    expect(await connackCode(user, createSas(resource, key, undefined, 3600))).toBe(0);
+    expect(await connackCode(user, createSas(resource, Buffer.alloc(32, 7), undefined, 3600))).toBe(5);
+    expect(await connackCode(user, createSas(resource, key, undefined, -60))).toBe(5);
+    expect(await connackCode(user, createSas(`${hostName}/devices/someone-else`, key, undefined, 3600))).toBe(5);
+    expect(await connackCode(user, 'hunter2')).toBe(5);
+    expect(await connackCode('admin', createSas(resource, key, undefined, 3600))).toBe(4);
   });
 
   test('an unknown device is refused at CONNACK', async () => {

@@ -1,10 +1,10 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import https from 'node:https';
 import { join } from 'node:path';
 import { Client as DeviceClient } from 'azure-iot-device';
 import { Mqtt } from 'azure-iot-device-mqtt';
 import { Client as ServiceClient, Registry } from 'azure-iothub';
+import { hubHttpsRequest, type RawResponse } from '../../bench/support/hubHttpsRequest';
 import { createSas } from '../../local/hub/authentication/sharedAccessSignature';
 import { deviceConnectionString } from '../../local/hub/connectionInfo';
 import { startHub, type HubOptions, type RunningHub } from '../../local/hub/startHub';
@@ -19,12 +19,6 @@ export interface TwinDocument {
   tags?: Record<string, unknown>;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- twin properties are arbitrary JSON
   properties: { desired: Record<string, any>; reported: Record<string, any> };
-}
-
-export interface RawResponse {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
 }
 
 /** A hub emulator in a temp dir, with real SDK clients pointed at it. */
@@ -47,11 +41,12 @@ export class HubFixture {
     return this;
   }
 
-  /** Stops the hub and starts it again on the same data dir and ports. */
-  async restart(): Promise<void> {
+  /** Stops the hub and starts it again on the same data dir and ports, after downMs with nothing listening. */
+  async restart(downMs = 0): Promise<void> {
     const ports = { httpsPort: this.hub.https.port, mqttPort: this.hub.mqtt.port, amqpPort: this.hub.eventHubs.port };
     await this.closeDevices();
     await this.hub.close();
+    await new Promise((resolve) => setTimeout(resolve, downMs));
     this.hub = await startHub({ ...this.options, ...ports, dataDir: this.dataDir });
   }
 
@@ -96,26 +91,8 @@ export class HubFixture {
     const owner = this.hub.policies.find((p) => p.keyName === 'iothubowner')!;
     const token = createSas(this.hub.hostName, Buffer.from(owner.primaryKey, 'base64'), 'iothubowner', 3600);
     const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
-    return new Promise((resolve, reject) => {
-      const req = https.request(
-        {
-          host: this.hub.https.host,
-          port: this.hub.https.port,
-          method,
-          path,
-          ca: readFileSync(this.hub.caCertPath),
-          servername: 'localhost',
-          headers: { authorization: token, 'content-type': 'application/json' },
-        },
-        (res) => {
-          let text = '';
-          res.on('data', (chunk: Buffer) => (text += chunk.toString()));
-          res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: text }));
-        },
-      );
-      req.on('error', reject);
-      req.end(payload);
-    });
+    const endpoint = { ...this.hub.https, ca: readFileSync(this.hub.caCertPath) };
+    return hubHttpsRequest(endpoint, method, path, { authorization: token, body: payload });
   }
 
   async stop(): Promise<void> {

@@ -2,7 +2,12 @@ import { grants, type SharedAccessPolicy } from './accessPolicies';
 import { isExpired, isSignedWith, parseSas } from './sharedAccessSignature';
 import type { DeviceRegistry } from '../registry/DeviceRegistry';
 
-/** MQTT 3.1.1 §3.2.2.3 CONNACK return codes IoT Hub uses. */
+/**
+ * MQTT 3.1.1 §3.2.2.3 CONNACK return codes IoT Hub uses: 5 for every credential it does not accept
+ * (a token that is malformed, expired, for another resource or wrongly signed; an unknown or
+ * disabled device), as device SDK logs against the real service show; 4 only for a user name
+ * that is not of IoT Hub's form.
+ */
 export const enum ConnectRefusal {
   BadUsernameOrPassword = 4,
   NotAuthorized = 5,
@@ -31,18 +36,18 @@ export class DeviceAuthenticator {
       return refuse(ConnectRefusal.BadUsernameOrPassword, `user name must start with ${hostName}/${deviceId}/`);
     }
     const token = parseSas(password?.toString('utf8'));
-    if (typeof token === 'string') return refuse(ConnectRefusal.BadUsernameOrPassword, token);
+    if (typeof token === 'string') return refuse(ConnectRefusal.NotAuthorized, token);
     const record = this.registry.get(deviceId);
     if (!record) return refuse(ConnectRefusal.NotAuthorized, `device ${deviceId} is not registered`);
     if (record.identity.status !== 'enabled') return refuse(ConnectRefusal.NotAuthorized, `device ${deviceId} is disabled`);
     const resource = token.resource.toLowerCase();
     if (resource !== `${hostName}/devices/${deviceId}`.toLowerCase() && resource !== hostName.toLowerCase()) {
-      return refuse(ConnectRefusal.BadUsernameOrPassword, `token resource ${token.resource} does not match device ${deviceId}`);
+      return refuse(ConnectRefusal.NotAuthorized, `token resource ${token.resource} does not match device ${deviceId}`);
     }
-    if (isExpired(token)) return refuse(ConnectRefusal.BadUsernameOrPassword, 'token expired');
+    if (isExpired(token)) return refuse(ConnectRefusal.NotAuthorized, 'token expired');
     const keys = this.keysFor(record.identity.authentication, token.skn);
     if (keys.length === 0) return refuse(ConnectRefusal.NotAuthorized, `no key can sign for device ${deviceId}${token.skn ? ` with policy ${token.skn}` : ''}`);
-    if (!keys.some((key) => isSignedWith(token, key))) return refuse(ConnectRefusal.BadUsernameOrPassword, 'signature mismatch');
+    if (!keys.some((key) => isSignedWith(token, key))) return refuse(ConnectRefusal.NotAuthorized, 'signature mismatch');
     return { deviceId };
   }
 
