@@ -158,3 +158,72 @@ describe('Event Hub triggers on the hub emulator (real EventHubConsumerClient), 
     expect(next.timer.scheduleStatus).toMatchObject({ last: expect.any(String), next: expect.any(String) });
   });
 });
+
+describe('Event Hub triggers across a restart of the hub', () => {
+  const hub = new HubFixture({ consumerGroups: ['single'] });
+  const traceDir = mkdtempSync(join(tmpdir(), 'fleetwave-triggers-restart-'));
+  let host: HostProcess;
+  /** The steps of one test's reported patches, in the order a function was handed them. */
+  const steps = (fn: string, phase: string) =>
+    readTrace(traceDir)
+      .filter((r) => r.fn === fn)
+      // twinChangesBatch traces its events, twinChangesOne its event.
+      .flatMap((r) => (r.events ?? [r.event]) as { properties: { reported: { phase?: string; step?: number } } }[])
+      .filter((event) => event.properties.reported.phase === phase)
+      .map((event) => event.properties.reported.step);
+  const FUNCTIONS = ['twinChangesBatch', 'twinChangesOne'];
+
+  beforeAll(async () => {
+    await hub.start();
+    host = new HostProcess('triggers-app', {
+      HUB_CONNECTION: hub.hub.eventHubs.connectionString,
+      TRACE_DIR: traceDir,
+      IOTHUB_CONNECTION_STRING: hub.hub.serviceConnectionString,
+      FLEETWAVE_HUB_CA: hub.hub.caCertPath,
+    });
+    await host.start();
+  }, 60000);
+
+  afterAll(async () => {
+    await host?.dispose();
+    await hub.stop();
+    rmSync(traceDir, { recursive: true, force: true });
+  });
+
+  test('the triggers reconnect within seconds and resume from their checkpoints: nothing lost, nothing twice', async () => {
+    const phase = 'restart';
+    const device = await hub.connectDevice('thermo-restart');
+    for (let step = 1; step <= 3; step++) await report(device, { phase, step });
+    for (const fn of FUNCTIONS) await eventually(() => expect(steps(fn, phase)).toEqual([1, 2, 3]), 20000, 50);
+
+    // Down long enough for the consumers' first reconnect attempt to find nothing listening.
+    await hub.restart(2000);
+    const again = await hub.deviceClient(await hub.connectionStringOf('thermo-restart'));
+    await again.open();
+    const reportedAt = Date.now();
+    for (let step = 4; step <= 6; step++) await report(again, { phase, step });
+    const resumedAfterMs: Record<string, number> = {};
+    for (const fn of FUNCTIONS) {
+      await eventually(() => expect(steps(fn, phase)).toEqual([1, 2, 3, 4, 5, 6]), 40000, 50);
+      resumedAfterMs[fn] = Date.now() - reportedAt;
+    }
+    // The Functions host's Event Hubs client retries from 0.8 s on, exponentially: not after the SDK's fixed 30 s.
+    expect(Math.max(...Object.values(resumedAfterMs))).toBeLessThan(5000);
+  }, 60000);
+
+  test('a hub down longer than the retries take: the SDK restarts the receivers, after the last event received', async () => {
+    const phase = 'outage';
+    const device = await hub.connectDevice('thermo-outage');
+    for (let step = 1; step <= 3; step++) await report(device, { phase, step });
+    for (const fn of FUNCTIONS) await eventually(() => expect(steps(fn, phase)).toEqual([1, 2, 3]), 20000, 50);
+
+    // The first try comes within a receive wait (1 s) of the hub going, then three more 0.8, 2.4 and 5.6 s apart
+    // (±20 %): all have failed by 11.6 s, and the receivers stop.
+    await hub.restart(13000);
+    const again = await hub.deviceClient(await hub.connectionStringOf('thermo-outage'));
+    await again.open();
+    for (let step = 4; step <= 5; step++) await report(again, { phase, step });
+    // The SDK restarts a stopped partition receiver on its 10 s loop.
+    for (const fn of FUNCTIONS) await eventually(() => expect(steps(fn, phase)).toEqual([1, 2, 3, 4, 5]), 20000, 50);
+  }, 60000);
+});

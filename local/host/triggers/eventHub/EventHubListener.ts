@@ -1,4 +1,12 @@
-import { EventHubConsumerClient, earliestEventPosition, type EventPosition, type ReceivedEventData, type Subscription } from '@azure/event-hubs';
+import {
+  EventHubConsumerClient,
+  RetryMode,
+  earliestEventPosition,
+  type EventPosition,
+  type ReceivedEventData,
+  type RetryOptions,
+  type Subscription,
+} from '@azure/event-hubs';
 import type { HostFunction } from '../../catalog/HostFunction';
 import type { HostConfig } from '../../config/hostJson';
 import { connectionSetting } from '../../config/resolveSettings';
@@ -13,10 +21,24 @@ import { eventHubInvocationInput, type PartitionInfo } from './eventHubInvocatio
 const MAX_WAIT_SECONDS = 1;
 
 /**
+ * The Functions host's Event Hubs client retries (extension v5 clientRetryOptions, whose defaults are
+ * EventHubsRetryOptions'): exponential from 0.8 s up to 1 min, 3 retries, 1 min per try. The JS SDK's
+ * own default waits a fixed 30 s, so a trigger would stay silent for half a minute after the hub returns.
+ */
+const CLIENT_RETRY_OPTIONS: RetryOptions = {
+  mode: RetryMode.Exponential,
+  retryDelayInMs: 800,
+  maxRetryDelayInMs: 60_000,
+  maxRetries: 3,
+  timeoutInMs: 60_000,
+};
+
+/**
  * Runs one Event Hub-triggered function: an EventHubConsumerClient on the binding's connection,
  * event hub and consumer group, one receiver per partition, batches of up to maxEventBatchSize
  * (filled up to minEventBatchSize for at most maxWaitTime, as extension v5 does), and a
- * checkpoint after each batch, so a restart resumes after the last batch processed.
+ * checkpoint after each batch, so a restart resumes after the last batch processed. When the hub
+ * goes away it reconnects as the Functions host does, and reads on after the last event received.
  */
 export class EventHubListener {
   private client?: EventHubConsumerClient;
@@ -40,19 +62,24 @@ export class EventHubListener {
     const consumerGroup = typeof binding.consumerGroup === 'string' && binding.consumerGroup !== '' ? binding.consumerGroup : '$Default';
     const cardinality = binding.cardinality === 'many' ? 'many' : 'one';
     const dataType = typeof binding.dataType === 'string' ? binding.dataType : undefined;
+    const options = { retryOptions: CLIENT_RETRY_OPTIONS };
     this.client = connection.entityPath
-      ? new EventHubConsumerClient(consumerGroup, connection.connectionString)
-      : new EventHubConsumerClient(consumerGroup, connection.connectionString, eventHubName);
+      ? new EventHubConsumerClient(consumerGroup, connection.connectionString, options)
+      : new EventHubConsumerClient(consumerGroup, connection.connectionString, eventHubName, options);
     const partitionIds = await this.client.getPartitionIds();
     for (const partitionId of partitionIds) {
       const partition: PartitionInfo = { consumerGroup, eventHubName, fullyQualifiedNamespace: connection.fullyQualifiedNamespace, partitionId };
       const key: CheckpointKey = { functionName: this.fn.name, namespace: partition.fullyQualifiedNamespace, eventHub: eventHubName, consumerGroup, partitionId };
       const pending = new PendingBatch(this.config);
+      // The SDK reads startPosition again whenever it restarts the partition's receiver (once a reconnect has used up its
+      // retries): kept just after the last event received, so the restart repeats none (those still pending stay so).
+      const resumeAt: Record<string, EventPosition> = { [partitionId]: await this.startPosition(key, partitionId) };
       const subscription = this.client.subscribe(
         partitionId,
         {
           processEvents: async (events) => {
             if (this.stopping) return;
+            if (events.length > 0) resumeAt[partitionId] = { sequenceNumber: events[events.length - 1].sequenceNumber, isInclusive: false };
             for (const batch of pending.add(events, Date.now())) {
               await this.process(partition, batch, cardinality, dataType);
               if (this.stopping) return;
@@ -65,7 +92,7 @@ export class EventHubListener {
           },
         },
         // The receiver must come back within maxWaitTime even when nothing arrives, to hand over a partial batch.
-        { startPosition: await this.startPosition(key, partitionId), maxBatchSize: this.config.maxEventBatchSize, maxWaitTimeInSeconds: Math.min(MAX_WAIT_SECONDS, this.config.maxWaitMs / 1000) },
+        { startPosition: resumeAt, maxBatchSize: this.config.maxEventBatchSize, maxWaitTimeInSeconds: Math.min(MAX_WAIT_SECONDS, this.config.maxWaitMs / 1000) },
       );
       this.subscriptions.push(subscription);
     }
