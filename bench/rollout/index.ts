@@ -15,6 +15,9 @@
  *   3. the same script one device at a time on --sequential devices (all of them by default up
  *      to 1,000; fewer are extrapolated: it takes a second per device by construction).
  * CPU time and peak RSS of each part are the kernel's figures for its process (/proc), over the run.
+ * The host's durable work counters (GET /admin/durable/work, reset before the rollout) give what the
+ * rollout cost per device: actions as the Durable Task Scheduler bills them, episodes, and so on per
+ * orchestration and entity kind.
  * Usage: npm run bench:rollout [-- --devices 1000 --concurrency 50 --sequential 1000 --baseline 0 --keep 1]
  * (--baseline 0: fleetwave only; --keep 1 keeps the data dirs and each part's log;
  *  FLEETWAVE_BENCH_PROFILE=<dir> writes a CPU profile of each part over the rollout)
@@ -26,6 +29,7 @@ import type { FirmwareUpdateRequest } from '../../contracts/firmwareUpdate';
 import { RolloutApiClient, FINAL_ROLLOUT_STATES, type RolloutView } from '../../local/cli/rollouts/RolloutApiClient';
 import { FirmwareServer } from '../../local/firmware/FirmwareServer';
 import { makeFirmwareImage } from '../../local/firmware/makeFirmwareImage';
+import type { DurableWorkReport, DurableWorkWithActions } from '../../local/host/durable/engine/DurableWorkCounters';
 import { APP_CONSUMER_GROUP, appSettings } from '../../local/stack/startLocalStack';
 import { HubProcess, machine, parseArgs } from '../support/hubProcess';
 import { PartProcess, processUsage } from '../support/partProcess';
@@ -59,6 +63,8 @@ interface OursResult {
   latency: { fromHub: LatencySummary; fromDevice: LatencySummary };
   parts: Record<string, PartFigures>;
   diskMiB: { hub: number; taskHub: number };
+  /** The host's durable work over the rollout. */
+  work: DurableWorkReport;
 }
 
 interface BaselineRun {
@@ -99,8 +105,10 @@ async function main(): Promise<void> {
     mkdirSync(hostDir);
     const host = new PartProcess('host', ['host', '--app', APP_DIR, '--port', '0', '--data-dir', hostDir], { env: appSettings(hub.info), logFile: join(work, 'host.log') });
     running.push(host);
-    const api = new RolloutApiClient(`${await host.start((output) => /Functions host is running at (\S+)/.exec(output)?.[1])}/api`);
+    const hostUrl = await host.start((output) => /Functions host is running at (\S+)/.exec(output)?.[1]);
+    const api = new RolloutApiClient(`${hostUrl}/api`);
     if (PROFILING) for (const pid of [hub.pid, host.pid, fleet.pid]) process.kill(pid, 'SIGUSR2');
+    await durableWork(hostUrl, 'POST', '/reset');
     const ours = await measured({ hub: hub.pid, host: host.pid, fleet: fleet.pid }, async () => {
       const { id } = await api.start({
         firmware,
@@ -119,6 +127,7 @@ async function main(): Promise<void> {
       rolloutId: ours.value,
       ms: ours.ms,
       parts: ours.parts,
+      work: await settledWork(hostUrl),
       latency: await reportToResumeLatencies(api, ours.value),
       diskMiB: { hub: mib(hub.dataDir), taskHub: mib(hostDir) },
     };
@@ -182,6 +191,67 @@ function report(ours: OursResult, concurrent: BaselineRun | undefined, sequentia
   line("status report (device's own timestamp) → orchestration resumed", latency.fromDevice);
   console.log(`disk after the rollout: hub store ${ours.diskMiB.hub.toFixed(1)} MiB, task hub ${ours.diskMiB.taskHub.toFixed(1)} MiB`);
   if (concurrent && sequentialMs) console.log(`fleetwave is ${(sequentialMs / ours.ms).toFixed(1)}x faster than one at a time, ${(concurrent.ms / ours.ms).toFixed(2)}x faster than ${CONCURRENCY} at a time`);
+  reportWork(ours);
+}
+
+/** The columns of the per-kind table: a counter and its heading. */
+const WORK_COLUMNS: [keyof DurableWorkWithActions, string][] = [
+  ['billableActions', 'billable actions'],
+  ['episodes', 'episodes'],
+  ['executionsStarted', 'executions started'],
+  ['continuedAsNew', 'continued as new'],
+  ['activitiesScheduled', 'activities'],
+  ['activitiesFailed', 'activities failed'],
+  ['timersCreated', 'timers created'],
+  ['timersFired', 'timers fired'],
+  ['subOrchestrationsStarted', 'sub-orchestrations'],
+  ['eventsRaised', 'events raised'],
+  ['eventsSent', 'events sent'],
+  ['entityCallResults', 'entity call results'],
+  ['entityOperations', 'entity operations'],
+];
+
+/** What the rollout cost per device: the host's durable work, and the host's CPU next to the hub's and the fleet's. */
+function reportWork({ work, parts }: OursResult): void {
+  const perDevice = (n: number) => (n / DEVICES).toFixed(2);
+  const kinds = Object.entries(work.byKind);
+  const episodes = (entities: boolean) =>
+    kinds.filter(([kind]) => kind.startsWith('@') === entities).reduce((sum, [, counts]) => sum + counts.episodes, 0);
+  console.log(`\ndurable work per device (${DEVICES} devices; billable actions by the Durable Task Scheduler's rule):`);
+  console.log(
+    `billable actions ${perDevice(work.billableActions)}, ` +
+      `orchestration episodes ${perDevice(episodes(false))}, entity episodes ${perDevice(episodes(true))}`,
+  );
+  console.log(`| kind | ${WORK_COLUMNS.map(([, heading]) => heading).join(' | ')} |`);
+  console.log(`|---|${WORK_COLUMNS.map(() => '---').join('|')}|`);
+  for (const [kind, counts] of [...kinds, ['total', work.totals] as const]) {
+    console.log(`| ${kind} | ${WORK_COLUMNS.map(([field]) => perDevice(counts[field])).join(' | ')} |`);
+  }
+  const { host, hub, fleet } = parts;
+  const others = hub.cpuSeconds + fleet.cpuSeconds;
+  console.log(
+    `host CPU during the rollout: ${host.cpuSeconds.toFixed(1)} s (${((host.cpuSeconds * 1000) / DEVICES).toFixed(1)} ms per device), ` +
+      `${((100 * host.cpuSeconds) / others).toFixed(0)} % of hub + fleet CPU (${others.toFixed(1)} s)`,
+  );
+}
+
+/** GET (or POST …/reset) the host's durable work counters. */
+async function durableWork(hostUrl: string, method: 'GET' | 'POST', path = ''): Promise<DurableWorkReport> {
+  const res = await fetch(`${hostUrl}/admin/durable/work${path}`, { method });
+  if (!res.ok) throw new Error(`${method} /admin/durable/work${path}: HTTP ${res.status} ${await res.text()}`);
+  return (await res.json()) as DurableWorkReport;
+}
+
+/** The counters once the rollout's last work (entity updates after its final state) is done: two reads a second apart agree. */
+async function settledWork(hostUrl: string): Promise<DurableWorkReport> {
+  let last = await durableWork(hostUrl, 'GET');
+  for (let tries = 0; tries < 30; tries++) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const next = await durableWork(hostUrl, 'GET');
+    if (next.billableActions === last.billableActions && next.totals.episodes === last.totals.episodes) return next;
+    last = next;
+  }
+  throw new Error('the durable work counters did not settle within 30 s of the rollout finishing');
 }
 
 async function waitUntilFinished(api: RolloutApiClient, id: string): Promise<RolloutView> {

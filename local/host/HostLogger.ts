@@ -52,7 +52,7 @@ export class HostLogger {
     this.log('Error', message);
   }
 
-  /** Start-up reports (function list, unsupported bindings) print whatever the level. */
+  /** Start-up and shut-down reports (function list, unsupported bindings, durable work) print whatever the level. */
   always(message: string): void {
     this.sink('Information', message);
   }

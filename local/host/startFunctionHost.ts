@@ -86,7 +86,7 @@ export async function startFunctionHost(options: FunctionHostOptions): Promise<R
     const server = new HostHttpServer((error) => logger.error(`Unhandled error answering a request: ${error.stack ?? error.message}`));
     const http = new HttpTrigger(runnable, config.routePrefix, invoker, capabilities.HttpUri);
     let durable: DurableRuntime | undefined;
-    server.use(adminEndpoint);
+    server.use(adminEndpoint(() => durable?.work));
     server.use(async (req, res, path, body) => (durable ? durable.api.handle(req, res, path, body) : false));
     server.use((req, res, path, body) => http.handle(req, res, path, body));
     const port = await server.listen(options.bindAddress ?? '127.0.0.1', options.port ?? localSettings.localHttpPort ?? 7071);

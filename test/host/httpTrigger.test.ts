@@ -143,5 +143,8 @@ describe('HTTP triggers (test/host/apps/http-app, real @azure/functions)', () =>
     expect((await fetch(fx.url('/v1/writesToQueue'), { method: 'POST' })).status).toBe(404);
     const status = await fetch(fx.url('/admin/host/status'));
     expect(await status.json()).toMatchObject({ state: 'Running' });
+    const work = await fetch(fx.url('/admin/durable/work'));
+    expect(work.status).toBe(404);
+    expect(await work.json()).toEqual({ message: 'This app uses no Durable Functions: there is no durable work to count.' });
   });
 });

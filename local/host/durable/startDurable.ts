@@ -5,6 +5,7 @@ import type { HostLogger } from '../HostLogger';
 import type { FunctionInvoker } from '../worker/FunctionInvoker';
 import { DurableEngine } from './engine/DurableEngine';
 import { DurableFunctionSet } from './engine/DurableFunctionSet';
+import type { DurableWorkCounters } from './engine/DurableWorkCounters';
 import { durableClientData } from './httpApi/durableClientData';
 import { DurableHttpApi } from './httpApi/DurableHttpApi';
 import { TaskHubStore } from './persistence/TaskHubStore';
@@ -13,6 +14,8 @@ import { TaskHubClient } from './TaskHubClient';
 export interface DurableRuntime {
   api: DurableHttpApi;
   client: TaskHubClient;
+  /** The engine's work counters (GET /admin/durable/work). */
+  work: DurableWorkCounters;
   /** Begins running orchestrations, activities and entities (after the app has started). */
   start(): void;
   stop(): Promise<void>;
@@ -59,10 +62,12 @@ export function createDurableRuntime(options: {
   return {
     api: new DurableHttpApi(client, hubName),
     client,
+    work: engine.work,
     start: () => engine.start(),
     async stop() {
       await engine.stop();
       store.close();
+      options.logger.always(engine.work.summary());
     },
   };
 }

@@ -4,6 +4,7 @@ import { isTerminal, type ActivityRecord } from '../persistence/records';
 import type { TaskHubStore } from '../persistence/TaskHubStore';
 import { WriteBatcher } from '../persistence/WriteBatcher';
 import type { DurableFunctionSet } from './DurableFunctionSet';
+import { DurableWorkCounters, entityKind } from './DurableWorkCounters';
 import { EntityEpisode, type EntityBatchResult } from './EntityEpisode';
 import { failureDetailsOf, hostFailure } from './failureDetails';
 import { HistoryCache } from './HistoryCache';
@@ -35,6 +36,8 @@ const MAX_HOLD_MS = 50;
  * and nothing acts on a result before its commit.
  */
 export class DurableEngine {
+  /** What the engine did since it started or was last reset (GET /admin/durable/work). */
+  readonly work = new DurableWorkCounters();
   private readonly ready = new Set<string>();
   private readonly running = new Set<string>();
   private orchestrationsRunning = 0;
@@ -189,6 +192,7 @@ export class DurableEngine {
     if (this.stopped) return run;
     const effects = episode.complete(outcome);
     await this.batcher.commit(effects.write);
+    this.work.add(instance.name, effects.work);
     const updated = effects.write.upsertInstances?.find((record) => record.instanceId === instanceId);
     if (effects.history.reset && updated) this.cache.set(instanceId, updated.executionId, []);
     else if (updated) this.cache.append(instanceId, updated.executionId, effects.history.events);
@@ -213,6 +217,7 @@ export class DurableEngine {
   private async invokeOrchestrator(name: string, instanceId: string, payload: string): Promise<EpisodeOutcome> {
     const fn = this.functions.orchestrator(name);
     if (!fn) return { kind: 'failed', message: `The orchestrator function '${name}' doesn't exist, is disabled, or is not an orchestrator function.` };
+    this.work.of(name).episodes++;
     try {
       const response = await this.invoker.invoke(fn, {
         inputData: [{ name: fn.trigger.name, data: { string: payload } }],
@@ -309,6 +314,7 @@ export class DurableEngine {
       failure = `The entity function '${episode.name}' doesn't exist, is disabled, or is not an entity function.`;
       this.logger.error(`Operations on entity '${entityId}' failed: ${failure}`);
     } else {
+      this.work.of(entityKind(fn.name)).episodes++;
       try {
         const response = await this.invoker.invoke(fn, {
           inputData: [{ name: fn.trigger.name, data: { string: episode.payload() } }],
@@ -322,6 +328,11 @@ export class DurableEngine {
     if (this.stopped) return run;
     const { write, notify } = episode.complete(result, failure);
     await this.batcher.commit(write);
+    if (fn && !episode.isEmpty) {
+      const work = this.work.of(entityKind(fn.name));
+      work.entityOperations += episode.operations;
+      work.eventsSent += result?.signals.length ?? 0;
+    }
     for (const id of notify) this.ready.add(id);
     run.unfinished = episode.hasMore;
     return run;

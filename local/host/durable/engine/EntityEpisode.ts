@@ -48,6 +48,11 @@ export class EntityEpisode {
     return this.requests.length === 0;
   }
 
+  /** Operations in the batch. */
+  get operations(): number {
+    return this.requests.length;
+  }
+
   /** The entity trigger's payload (DurableEntityBindingInfo). */
   payload(): string {
     return JSON.stringify({
@@ -68,7 +73,7 @@ export class EntityEpisode {
         ? { result: outcome.result ?? 'null' }
         : { result: outcome?.result ?? JSON.stringify(failure ?? 'The entity operation failed.'), exceptionType: 'Error' };
       const event = historyEvent(EventType.EventRaised, { Name: request.id, Input: JSON.stringify(response) }, this.now);
-      const body: InboxMessage = { kind: 'event', event };
+      const body: InboxMessage = { kind: 'event', event, entityResponse: true };
       messages.push({ instanceId: request.parent, executionId: request.parentExecution ?? null, visibleAt: this.now, body: JSON.stringify(body) });
     });
     for (const signal of result?.signals ?? []) {

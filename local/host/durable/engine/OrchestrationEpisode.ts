@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { isTerminal, pendingInstance, type ActivityRecord, type InstanceRecord, type MessageRecord, type NewMessage, type StoreWrite } from '../persistence/records';
+import { emptyWork, type DurableWork } from './DurableWorkCounters';
 import { hostFailure } from './failureDetails';
 import { EventType, historyEvent, type FailureDetails, type HistoryEvent } from './historyEvents';
 import { parseInboxMessage, type EntityRequest, type InboxMessage } from './inboxMessages';
@@ -36,6 +37,8 @@ export interface EpisodeEffects {
   wakeAt: number[];
   /** Events appended to the current execution's history (JSON), or the new history after continue-as-new. */
   history: { reset: boolean; events: string[] };
+  /** What the episode took and scheduled, for the work counters once the write has committed. */
+  work: DurableWork;
 }
 
 /**
@@ -55,6 +58,9 @@ export class OrchestrationEpisode {
   private readonly newEvents: HistoryEvent[] = [];
   private terminateReason?: string;
   private readonly retryStates = new Map<number, RetryState>();
+  /** Events that answer this orchestration's entity calls. */
+  private readonly entityResponses = new Set<HistoryEvent>();
+  private readonly work = emptyWork();
 
   constructor(private readonly input: EpisodeInput) {
     this.instance = { ...input.instance };
@@ -84,7 +90,14 @@ export class OrchestrationEpisode {
 
   /** Turns the episode (and the orchestrator's outcome, when it ran) into one write. */
   complete(outcome?: EpisodeOutcome): EpisodeEffects {
-    const effects: EpisodeEffects = { write: {}, activities: [], notify: [], wakeAt: [], history: { reset: false, events: [] } };
+    const effects: EpisodeEffects = {
+      write: {},
+      activities: [],
+      notify: [],
+      wakeAt: [],
+      history: { reset: false, events: [] },
+      work: this.work,
+    };
     const appended: HistoryEvent[] = [...this.controlEvents];
     const messages: NewMessage[] = [];
     const write = effects.write;
@@ -104,6 +117,7 @@ export class OrchestrationEpisode {
         ErrorMessage: `The orchestration '${instance.instanceId}' was terminated: ${this.terminateReason}`,
       });
     } else if (outcome) {
+      this.countDelivered();
       appended.push(historyEvent(EventType.OrchestratorStarted, {}, this.now), ...this.newEvents);
       if (instance.runtimeStatus === 'Pending') instance.runtimeStatus = 'Running';
       const state = outcome.state;
@@ -162,9 +176,11 @@ export class OrchestrationEpisode {
         case 'terminate':
           this.terminateReason = body.reason;
           this.consumed.push(message.id);
+          this.work.controlRequests++;
           break;
         case 'suspend':
           this.consumed.push(message.id);
+          this.work.controlRequests++;
           if (!suspended && instance.runtimeStatus !== 'Pending') {
             suspended = true;
             this.controlEvents.push(historyEvent(EventType.ExecutionSuspended, { Reason: body.reason }, this.now));
@@ -172,6 +188,7 @@ export class OrchestrationEpisode {
           break;
         case 'resume':
           this.consumed.push(message.id);
+          this.work.controlRequests++;
           if (suspended) {
             suspended = false;
             this.controlEvents.push(historyEvent(EventType.ExecutionResumed, { Reason: body.reason }, this.now));
@@ -183,6 +200,7 @@ export class OrchestrationEpisode {
           }
           break;
         case 'event':
+          if (body.entityResponse) this.entityResponses.add(body.event);
           if (suspended) {
             held.push({ id: message.id, event: body.event });
             break;
@@ -203,6 +221,37 @@ export class OrchestrationEpisode {
     const retrySteps = events.filter((e) => e.EventType !== EventType.ExecutionStarted && this.allocatesRetryId(e));
     const rest = events.filter((e) => e.EventType !== EventType.ExecutionStarted && !this.allocatesRetryId(e));
     this.newEvents.push(...started, ...retrySteps, ...rest);
+  }
+
+  /** Counts the messages the orchestrator is handed in this episode by what they bring. */
+  private countDelivered(): void {
+    const work = this.work;
+    for (const event of this.newEvents) {
+      switch (event.EventType) {
+        case EventType.ExecutionStarted:
+          work.executionsStarted++;
+          break;
+        case EventType.TaskCompleted:
+          work.activitiesCompleted++;
+          break;
+        case EventType.TaskFailed:
+          work.activitiesFailed++;
+          break;
+        case EventType.TimerFired:
+          work.timersFired++;
+          break;
+        case EventType.SubOrchestrationInstanceCompleted:
+          work.subOrchestrationsCompleted++;
+          break;
+        case EventType.SubOrchestrationInstanceFailed:
+          work.subOrchestrationsFailed++;
+          break;
+        case EventType.EventRaised:
+          if (this.entityResponses.has(event)) work.entityCallResults++;
+          else work.eventsRaised++;
+          break;
+      }
+    }
   }
 
   /** A failed attempt (a retry timer follows) or a retry timer with attempts left (an attempt follows). */
@@ -241,6 +290,7 @@ export class OrchestrationEpisode {
         const fireAt = this.now + (delay ?? 0);
         appended.push(historyEvent(EventType.TimerCreated, { EventId: timerId, FireAt: new Date(fireAt).toISOString() }, this.now));
         messages.push(this.timerMessage(timerId, fireAt));
+        this.work.timersCreated++;
         const next: RetryState = { ...state, phase: 'timer', timedOut: state.timedOut || delay === undefined, ...(event.FailureDetails ? { lastFailure: event.FailureDetails } : {}) };
         write.putRetries.push({ instanceId, executionId, pendingId: timerId, state: JSON.stringify(next) });
       } else {
@@ -254,6 +304,7 @@ export class OrchestrationEpisode {
         } else if (next.kind === 'activity') {
           appended.push(this.scheduledEventFor(next, attemptId));
           effects.activities.push({ instanceId, executionId, taskId: attemptId, name: next.name, input: next.input });
+          this.work.activitiesScheduled++;
         } else {
           this.startSubOrchestration(next.name, next.input, next.instanceId, next.version, attemptId, appended, messages, effects);
         }
@@ -279,6 +330,7 @@ export class OrchestrationEpisode {
             const input = jsonTextOfProcessedInput(action.input);
             appended.push(historyEvent(EventType.TaskScheduled, { EventId: id, Name: action.functionName, Input: input }, this.now));
             effects.activities.push({ instanceId, executionId, taskId: id, name: action.functionName ?? '', input });
+            this.work.activitiesScheduled++;
             if (action.retryOptions) this.trackRetry(id, { kind: 'activity', name: action.functionName ?? '', input, options: action.retryOptions }, write);
             break;
           }
@@ -296,6 +348,7 @@ export class OrchestrationEpisode {
             const fireAt = Date.parse(action.fireAt ?? '');
             appended.push(historyEvent(EventType.TimerCreated, { EventId: id, FireAt: new Date(fireAt).toISOString() }, this.now));
             messages.push(this.timerMessage(id, fireAt));
+            this.work.timersCreated++;
             break;
           }
           case ActionType.CallEntity:
@@ -372,6 +425,7 @@ export class OrchestrationEpisode {
       (write.deleteRetriesOf ??= []).push(childId);
     }
     messages.push({ instanceId: childId, executionId: null, visibleAt: this.now, body: JSON.stringify(executionStartedMessage(child, this.now)) });
+    this.work.subOrchestrationsStarted++;
   }
 
   private sendToEntity(action: OrchestratorAction, id: number, appended: HistoryEvent[], messages: NewMessage[]): void {
@@ -388,6 +442,7 @@ export class OrchestrationEpisode {
     appended.push(historyEvent(EventType.EventSent, { EventId: id, InstanceId: target, Name: 'op', Input: JSON.stringify(request) }, this.now));
     const message: InboxMessage = { kind: 'entityOperation', request };
     messages.push({ instanceId: target, executionId: null, visibleAt: this.now, body: JSON.stringify(message) });
+    this.work.eventsSent++;
   }
 
   private continueAsNew(action: OrchestratorAction, write: StoreWrite, messages: NewMessage[], effects: EpisodeEffects): void {
@@ -406,6 +461,7 @@ export class OrchestrationEpisode {
     write.upsertInstances = [instance, ...(write.upsertInstances ?? [])];
     effects.activities = [];
     effects.history = { reset: true, events: [] };
+    this.work.continuedAsNew++;
     // Only the new execution's start; work of the old one is dropped with it.
     const kept = messages.filter((m) => m.instanceId !== instance.instanceId);
     messages.length = 0;

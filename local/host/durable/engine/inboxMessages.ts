@@ -15,7 +15,8 @@ export interface EntityRequest {
 
 /** What an instance's inbox holds. */
 export type InboxMessage =
-  | { kind: 'event'; event: HistoryEvent }
+  /** `entityResponse`: the answer to an entity call (an EventRaised named by the request id), not an external event. */
+  | { kind: 'event'; event: HistoryEvent; entityResponse?: true }
   | { kind: 'terminate'; reason: string }
   | { kind: 'suspend'; reason: string }
   | { kind: 'resume'; reason: string }

@@ -154,3 +154,20 @@ df.app.orchestration('probeConcurrency', function* (context) {
   const seen = yield context.df.Task.all(tasks);
   return Math.max(...seen);
 });
+
+// A known amount of durable work, one thing per episode, so that test/host/durableWork.test.ts can count it exactly.
+df.app.orchestration('knownWork', function* (context) {
+  const { key, round, seen } = context.df.getInput();
+  if (round === 1) return seen;
+  for (let n = 1; n <= 3; n++) yield context.df.callActivity('double', n);
+  for (let i = 0; i < 2; i++) yield context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + 10));
+  const child = yield context.df.callSubOrchestrator('child', { tag: key });
+  context.df.setCustomStatus('waiting for go');
+  const go = yield context.df.waitForExternalEvent('go');
+  const counter = new df.EntityId('counter', key);
+  const before = yield context.df.callEntity(counter, 'get');
+  context.df.signalEntity(counter, 'add', 1);
+  context.df.signalEntity(counter, 'add', 2);
+  context.df.continueAsNew({ key, round: 1, seen: { greeting: child.greeting, go, before } });
+  return undefined;
+});
