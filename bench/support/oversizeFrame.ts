@@ -46,3 +46,12 @@ export function streamOversizeFrame(socket: Duplex, header: Buffer): Promise<Ove
     pump();
   });
 }
+
+/** An AMQP frame header (AMQP 1.0 §2.3.1): SIZE, DOFF 2, TYPE (0 AMQP, 1 SASL), channel 0. */
+export function amqpFrameHeader(size: number, type: 0 | 1): Buffer {
+  const header = Buffer.alloc(8);
+  header.writeUInt32BE(size, 0);
+  header[4] = 2;
+  header[5] = type;
+  return header;
+}

@@ -1,3 +1,4 @@
+import { emptyWork } from '../../local/host/durable/engine/DurableWorkCounters';
 import { eventually } from '../support/hubFixture';
 import { DurableHttp } from './support/durableHttp';
 import { HostProcess } from './support/HostProcess';
@@ -11,25 +12,7 @@ interface WorkReport {
   billableActions: number;
 }
 
-const NONE: Counts = {
-  episodes: 0,
-  executionsStarted: 0,
-  continuedAsNew: 0,
-  activitiesScheduled: 0,
-  activitiesCompleted: 0,
-  activitiesFailed: 0,
-  timersCreated: 0,
-  timersFired: 0,
-  subOrchestrationsStarted: 0,
-  subOrchestrationsCompleted: 0,
-  subOrchestrationsFailed: 0,
-  eventsRaised: 0,
-  eventsSent: 0,
-  entityCallResults: 0,
-  entityOperations: 0,
-  controlRequests: 0,
-  billableActions: 0,
-};
+const NONE: Counts = { ...emptyWork(), billableActions: 0 };
 
 /** An orchestration that runs one activity: 2 episodes (start, result), 1 start + 1 activity × 2 = 3 billable actions. */
 const ONE_ACTIVITY: Counts = {

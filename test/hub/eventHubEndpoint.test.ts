@@ -11,7 +11,7 @@ import net from 'node:net';
 import type { Client as DeviceClient } from 'azure-iot-device';
 import { createSas } from '../../local/hub/authentication/sharedAccessSignature';
 import { HubFixture, eventually } from '../support/hubFixture';
-import { PROMPT_CLOSE, streamOversizeFrame } from '../../bench/support/oversizeFrame';
+import { amqpFrameHeader as frameHeader, PROMPT_CLOSE, streamOversizeFrame } from '../../bench/support/oversizeFrame';
 
 function report(client: DeviceClient, patch: Record<string, unknown>): Promise<void> {
   return client.getTwin().then(
@@ -50,15 +50,6 @@ function requestStatus(
 /** A CBS put-token; resolves with the status code the hub answered. */
 function putToken(connection: AmqpConnection, token: string, audience: string): Promise<number> {
   return requestStatus(connection, '$cbs', { operation: 'put-token', type: 'servicebus.windows.net:sastoken', name: audience }, token);
-}
-
-/** An AMQP frame header (AMQP 1.0 §2.3.1): SIZE, DOFF 2, TYPE (0 AMQP, 1 SASL), channel 0. */
-function frameHeader(size: number, type: 0 | 1): Buffer {
-  const header = Buffer.alloc(8);
-  header.writeUInt32BE(size, 0);
-  header[4] = 2;
-  header[5] = type;
-  return header;
 }
 
 const audienceOf = (fx: HubFixture) => `sb://${fx.hub.eventHubs.host}:${fx.hub.eventHubs.port}/${fx.hub.hubName}`;

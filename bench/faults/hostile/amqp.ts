@@ -10,7 +10,7 @@ import { connect, types, type Connection } from 'rhea';
 import { createSas } from '../../../local/hub/authentication/sharedAccessSignature';
 import { putToken } from '../../support/cbs';
 import type { HubProcess } from '../../support/hubProcess';
-import { PROMPT_CLOSE } from '../../support/oversizeFrame';
+import { amqpFrameHeader as frameHeader, PROMPT_CLOSE } from '../../support/oversizeFrame';
 import type { Case, Edge } from './cases';
 import { since } from './cases';
 import { closed, describeWire, oversizeFrame, sendAndWatchClose, tcpConnect, type WireAnswer } from './wire';
@@ -20,14 +20,6 @@ const CLOSE_MS = 2000;
 /** How long an SDK case waits for the SDK to report an error. */
 const SDK_WAIT_MS = 10_000;
 
-/** An AMQP frame header (AMQP 1.0 §2.3.1): SIZE, DOFF 2, TYPE (0 AMQP, 1 SASL), channel 0. */
-function frameHeader(size: number, type: 0 | 1): Buffer {
-  const header = Buffer.alloc(8);
-  header.writeUInt32BE(size, 0);
-  header[4] = 2;
-  header[5] = type;
-  return header;
-}
 const SASL_PROTOCOL_HEADER = Buffer.from('AMQP\x03\x01\x00\x00', 'latin1');
 const AMQP_PROTOCOL_HEADER = Buffer.from('AMQP\x00\x01\x00\x00', 'latin1');
 const FOUR_GB = frameHeader(0xffffffff, 0);
