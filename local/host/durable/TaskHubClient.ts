@@ -4,7 +4,7 @@ import type { DurableFunctionSet } from './engine/DurableFunctionSet';
 import { EventType, historyEvent } from './engine/historyEvents';
 import { entityInstanceId, type EntityRequest, type InboxMessage } from './engine/inboxMessages';
 import { executionStartedMessage } from './engine/OrchestrationEpisode';
-import { isTerminal, pendingInstance, type InstanceQuery, type InstanceRecord, type NewMessage } from './persistence/records';
+import { isTerminal, pendingInstance, type InstanceQuery, type InstanceRecord } from './persistence/records';
 import type { TaskHubStore } from './persistence/TaskHubStore';
 
 /** A client request the task hub refuses, with the HTTP status the Durable HTTP API gives it. */
@@ -64,20 +64,20 @@ export class TaskHubClient {
     return instanceId;
   }
 
-  raiseEvent(instanceId: string, eventName: string, input: string | null): InstanceOperationResult {
+  raiseEvent(instanceId: string, eventName: string, input: string | null): Promise<InstanceOperationResult> {
     const event = historyEvent(EventType.EventRaised, { Name: eventName, Input: input });
     return this.sendToRunning(instanceId, { kind: 'event', event });
   }
 
-  terminate(instanceId: string, reason: string): InstanceOperationResult {
+  terminate(instanceId: string, reason: string): Promise<InstanceOperationResult> {
     return this.sendToRunning(instanceId, { kind: 'terminate', reason });
   }
 
-  suspend(instanceId: string, reason: string): InstanceOperationResult {
+  suspend(instanceId: string, reason: string): Promise<InstanceOperationResult> {
     return this.sendToRunning(instanceId, { kind: 'suspend', reason });
   }
 
-  resume(instanceId: string, reason: string): InstanceOperationResult {
+  resume(instanceId: string, reason: string): Promise<InstanceOperationResult> {
     return this.sendToRunning(instanceId, { kind: 'resume', reason });
   }
 
@@ -123,14 +123,13 @@ export class TaskHubClient {
   }
 
   /** Queues a one-way operation for an entity (which exists once an operation sets its state). */
-  signalEntity(name: string, key: string, operation: string, input: string | null): void {
+  async signalEntity(name: string, key: string, operation: string, input: string | null): Promise<void> {
     assertValidId(key, 'entity key');
     if (!this.functions.entity(name)) throw new ClientError(400, `The function '${name}' doesn't exist, is disabled, or is not an entity function.`);
     const entityId = entityInstanceId(name, key);
     const request: EntityRequest = { id: randomUUID(), op: operation, signal: true, ...(input !== null ? { input } : {}), timestamp: new Date().toISOString() };
     const message: InboxMessage = { kind: 'entityOperation', request };
-    this.store.commit({ addMessages: [{ instanceId: entityId, executionId: null, visibleAt: Date.now(), body: JSON.stringify(message) }] });
-    this.engine.notify(entityId);
+    await this.engine.deliver({ instanceId: entityId, executionId: null, visibleAt: Date.now(), body: JSON.stringify(message) });
   }
 
   /** The entity's state as JSON text, or undefined when it does not exist. */
@@ -139,13 +138,11 @@ export class TaskHubClient {
     return entity && entity.state !== null ? { state: entity.state, lastModifiedAt: entity.lastModifiedAt } : undefined;
   }
 
-  private sendToRunning(instanceId: string, message: InboxMessage): InstanceOperationResult {
+  private async sendToRunning(instanceId: string, message: InboxMessage): Promise<InstanceOperationResult> {
     const instance = this.store.getInstance(instanceId);
     if (!instance) return 'notFound';
     if (isTerminal(instance.runtimeStatus)) return 'gone';
-    const record: NewMessage = { instanceId, executionId: null, visibleAt: Date.now(), body: JSON.stringify(message) };
-    this.store.commit({ addMessages: [record] });
-    this.engine.notify(instanceId);
+    await this.engine.deliver({ instanceId, executionId: null, visibleAt: Date.now(), body: JSON.stringify(message) });
     return 'accepted';
   }
 }

@@ -1,6 +1,6 @@
 import type { HostLogger } from '../../HostLogger';
 import { messageOf, type FunctionInvoker } from '../../worker/FunctionInvoker';
-import { isTerminal, type ActivityRecord } from '../persistence/records';
+import { isTerminal, type ActivityRecord, type NewMessage } from '../persistence/records';
 import type { TaskHubStore } from '../persistence/TaskHubStore';
 import { WriteBatcher } from '../persistence/WriteBatcher';
 import type { DurableFunctionSet } from './DurableFunctionSet';
@@ -88,6 +88,15 @@ export class DurableEngine {
     const settled = Promise.allSettled([...this.inFlight]);
     await Promise.race([settled, new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
     this.batcher.flush();
+  }
+
+  /**
+   * A client's message to an instance: committed with the engine's own writes of this turn (one
+   * transaction for a burst of raised events), then the instance is woken. Resolves once durable.
+   */
+  async deliver(message: NewMessage): Promise<void> {
+    await this.batcher.commit({ addMessages: [message] });
+    this.notify(message.instanceId);
   }
 
   /** The instance has a message visible now (it was committed). */

@@ -152,16 +152,16 @@ export class DurableHttpApi {
     return deleted > 0 ? { status: 200, body: { instancesDeleted: deleted } } : { status: 404, body: { instancesDeleted: 0 } };
   }
 
-  private raiseEvent({ body, params: [instanceId, eventName] }: ApiRequest): ApiResponse {
+  private async raiseEvent({ body, params: [instanceId, eventName] }: ApiRequest): Promise<ApiResponse> {
     const input = jsonBody(body, 'The request body must be the event data as JSON.');
-    return operationResponse(this.client.raiseEvent(instanceId, eventName, input), instanceId);
+    return operationResponse(await this.client.raiseEvent(instanceId, eventName, input), instanceId);
   }
 
-  private control({ url, params: [instanceId, operation] }: ApiRequest): ApiResponse {
+  private async control({ url, params: [instanceId, operation] }: ApiRequest): Promise<ApiResponse> {
     const reason = url.searchParams.get('reason') ?? '';
     const result =
       operation === 'terminate' ? this.client.terminate(instanceId, reason) : operation === 'suspend' ? this.client.suspend(instanceId, reason) : this.client.resume(instanceId, reason);
-    return operationResponse(result, instanceId);
+    return operationResponse(await result, instanceId);
   }
 
   private rewind({ params: [instanceId] }: ApiRequest): ApiResponse {
@@ -180,9 +180,9 @@ export class DurableHttpApi {
     return this.checkStatusResponse(req, id);
   }
 
-  private signalEntity({ url, body, params: [name, key] }: ApiRequest): ApiResponse {
+  private async signalEntity({ url, body, params: [name, key] }: ApiRequest): Promise<ApiResponse> {
     const operation = url.searchParams.get('op') ?? '';
-    this.client.signalEntity(name, key, operation, jsonBody(body, 'The request body must be the operation input as JSON.'));
+    await this.client.signalEntity(name, key, operation, jsonBody(body, 'The request body must be the operation input as JSON.'));
     return { status: 202 };
   }
 
