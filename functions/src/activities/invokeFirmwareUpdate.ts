@@ -1,7 +1,9 @@
 /**
- * Activity: invokes the device's firmwareUpdate direct method and says, as a typed outcome, what
- * the answer means for the rollout. It never throws for an answer the device or the hub gave;
- * only the device orchestration decides what to do next (retry, fail, follow the twin).
+ * Activity: invokes the firmwareUpdate direct method on devices and says, per device, as a typed
+ * outcome, what the answer means for the rollout. One execution serves a whole batch (its first
+ * calls, at most INVOKE_PARALLELISM at once) or one device (a retry): durable work is paid per
+ * execution, not per device. It never throws for an answer a device or the hub gave; only the
+ * device orchestrations decide what to do next (retry, fail, follow the twin).
  */
 import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
@@ -14,7 +16,7 @@ import { describeFailure, hubFailure, iotHub, isRejectedRequest } from './iotHub
 import type { HubFailure } from './iotHub';
 
 export interface InvokeFirmwareUpdateInput {
-  deviceId: string;
+  deviceIds: string[];
   request: FirmwareUpdateRequest;
   /** IoT Hub's responseTimeoutInSeconds: how long the hub waits for the device's answer. */
   responseTimeoutInSeconds: number;
@@ -36,10 +38,32 @@ export type InvokeOutcome =
   /** Anything else; `retryable` when trying again later may help (timeouts, throttling, 5xx). */
   | { kind: 'error'; code: string; message: string; retryable: boolean };
 
-export async function invokeFirmwareUpdate(input: InvokeFirmwareUpdateInput, context: InvocationContext): Promise<InvokeOutcome> {
+/** One device's answer, in the order of the input's deviceIds. */
+export interface DeviceInvokeOutcome {
+  deviceId: string;
+  outcome: InvokeOutcome;
+}
+
+/** Method calls in flight at once per execution: a batch's devices answer in parallel, the hub is not flooded. */
+export const INVOKE_PARALLELISM = 25;
+
+export async function invokeFirmwareUpdate(input: InvokeFirmwareUpdateInput, context: InvocationContext): Promise<DeviceInvokeOutcome[]> {
+  const outcomes: DeviceInvokeOutcome[] = new Array(input.deviceIds.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let i = next++; i < input.deviceIds.length; i = next++) {
+      const deviceId = input.deviceIds[i];
+      outcomes[i] = { deviceId, outcome: await invokeOne(deviceId, input, context) };
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(INVOKE_PARALLELISM, input.deviceIds.length) }, worker));
+  return outcomes;
+}
+
+async function invokeOne(deviceId: string, input: InvokeFirmwareUpdateInput, context: InvocationContext): Promise<InvokeOutcome> {
   let outcome: InvokeOutcome;
   try {
-    const { result } = await iotHub().client.invokeDeviceMethod(input.deviceId, {
+    const { result } = await iotHub().client.invokeDeviceMethod(deviceId, {
       methodName: FIRMWARE_UPDATE_METHOD,
       payload: input.request,
       responseTimeoutInSeconds: input.responseTimeoutInSeconds,
@@ -52,7 +76,7 @@ export async function invokeFirmwareUpdate(input: InvokeFirmwareUpdateInput, con
   }
   logEvent(context, outcome.kind === 'error' ? 'warn' : 'info', 'firmwareUpdate.invoked', {
     rolloutId: input.request.rolloutId,
-    deviceId: input.deviceId,
+    deviceId,
     outcome: outcome.kind,
     ...(outcome.kind === 'error' ? { code: outcome.code, message: outcome.message } : {}),
   });

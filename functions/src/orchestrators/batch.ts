@@ -1,18 +1,20 @@
 /**
- * The batch orchestration: up to MAX_BATCH_SIZE devices of a wave, all at once, one device
- * sub-orchestration each (instance id deviceInstanceId(rolloutId, deviceId), which is how the
- * twin-change handler finds them). It ends with its slowest device, returns the batch's totals
- * and tells its wave with a `batchDone` event (see wave.ts for why the wave needs the event).
+ * The batch orchestration: up to MAX_BATCH_SIZE devices of a wave, all at once. It calls the
+ * firmwareUpdate method on all of them with one invokeFirmwareUpdate activity (durable work per
+ * batch, not per device), then follows each in a device sub-orchestration that starts from that
+ * answer (instance id deviceInstanceId(rolloutId, deviceId), which is how the twin-change handler
+ * finds them). It ends with its slowest device, returns the batch's totals and tells its wave
+ * with a `batchDone` event (see wave.ts for why the wave needs the event).
  *
- * History: ≤ 2 events per device (created, completed) + the notification: bounded by the batch
- * size, never by the fleet.
+ * History: the call (2 events), ≤ 2 events per device (created, completed) + the notification:
+ * bounded by the batch size, never by the fleet.
  */
 import * as df from 'durable-functions';
 import type { OrchestrationContext, Task } from 'durable-functions';
 import { countDevices, deviceInstanceId } from '../rollout';
 import type { DeviceRolloutState, DeviceTimeouts, FirmwareSpec, Totals } from '../rollout';
-import type { DeviceInput, DeviceResult } from './device';
-import { activityWithRetry, log } from './durable';
+import { firmwareUpdateRequest, invokeFailed, type DeviceInput, type DeviceResult } from './device';
+import { activityWithRetry, log, tryActivity } from './durable';
 import type { Step } from './durable';
 import { EVENT, ORCHESTRATION } from './names';
 
@@ -48,7 +50,12 @@ export function* batchOrchestrator(context: OrchestrationContext): Step<BatchRes
   const batchInstanceId = context.df.instanceId;
   log(context, 'info', 'batch.started', { rolloutId, wave, batch, devices: input.deviceIds.length });
 
-  const tasks: Task[] = input.deviceIds.map((deviceId) => {
+  const request = firmwareUpdateRequest(rolloutId, input.firmware);
+  const call =
+    input.deviceIds.length > 0
+      ? yield* tryActivity(context, 'invokeFirmwareUpdate', { deviceIds: input.deviceIds, request, responseTimeoutInSeconds: input.timeouts.methodSeconds })
+      : { ok: true as const, value: [] };
+  const tasks: Task[] = input.deviceIds.map((deviceId, i) => {
     const deviceInput: DeviceInput = {
       rolloutId,
       deviceId,
@@ -56,6 +63,7 @@ export function* batchOrchestrator(context: OrchestrationContext): Step<BatchRes
       shardCount: input.shardCount,
       firmware: input.firmware,
       timeouts: input.timeouts,
+      firstOutcome: call.ok ? call.value[i].outcome : invokeFailed(call.error),
     };
     return context.df.callSubOrchestrator(ORCHESTRATION.device, deviceInput, deviceInstanceId(rolloutId, deviceId));
   });

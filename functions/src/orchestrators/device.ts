@@ -2,7 +2,8 @@
  * The device orchestration: one device through one rollout, from the firmwareUpdate method to a
  * verdict (succeeded, failed, timedOut, skipped, canceled), with an audit trail.
  *
- *   invoke   call the method through the invokeFirmwareUpdate activity. Offline (404103), busy
+ *   invoke   the batch's first call of the method (one invokeFirmwareUpdate for the whole batch)
+ *            comes in with the input; later calls are this orchestration's own. Offline (404103), busy
  *            (409) and transient hub errors are tried again on a durable timer with backoff
  *            (15 s, doubling, at most 10 min) until offlineRetryMinutes after the first try, then
  *            timedOut. Before every retry the control entity is read: a canceled rollout cancels
@@ -63,6 +64,8 @@ export interface DeviceInput {
   shardCount: number;
   firmware: FirmwareSpec;
   timeouts: DeviceTimeouts;
+  /** The answer to the batch's first call of the method on this device. */
+  firstOutcome?: InvokeOutcome;
   /** Present in an episode after continue-as-new. */
   carry?: DeviceCarry;
 }
@@ -90,6 +93,11 @@ export const DEVICE_STEPS_PER_EPISODE = 40;
 
 export function retryDelaySeconds(attempt: number): number {
   return Math.min(RETRY_MAX_DELAY_SECONDS, RETRY_FIRST_DELAY_SECONDS * 2 ** Math.max(0, attempt - 1));
+}
+
+/** The firmwareUpdate method's payload for a rollout. */
+export function firmwareUpdateRequest(rolloutId: string, firmware: FirmwareSpec): FirmwareUpdateRequest {
+  return { rolloutId, fwVersion: firmware.version, fwPackageUri: firmware.uri, sha256: firmware.sha256, size: firmware.size };
 }
 
 export function* deviceOrchestrator(context: OrchestrationContext): Step<DeviceResult | undefined> {
@@ -131,13 +139,8 @@ export function* deviceOrchestrator(context: OrchestrationContext): Step<DeviceR
   // ---- invoke ---------------------------------------------------------------------------------
   let resync = carry?.stage === 'follow';
   if (carry === undefined || carry.stage === 'invoke') {
-    const request: FirmwareUpdateRequest = {
-      rolloutId,
-      fwVersion: input.firmware.version,
-      fwPackageUri: input.firmware.uri,
-      sha256: input.firmware.sha256,
-      size: input.firmware.size,
-    };
+    const request = firmwareUpdateRequest(rolloutId, input.firmware);
+    let answered = carry === undefined ? input.firstOutcome : undefined;
     const invokeStartedAt = carry?.invokeStartedAt ?? now(context);
     const retryUntil = Date.parse(invokeStartedAt) + timeouts.offlineRetryMinutes * 60_000;
     let attempts = carry?.attempts ?? 0;
@@ -151,10 +154,16 @@ export function* deviceOrchestrator(context: OrchestrationContext): Step<DeviceR
           return finish();
         }
       }
-      const call = yield* tryActivity(context, 'invokeFirmwareUpdate', { deviceId, request, responseTimeoutInSeconds: timeouts.methodSeconds });
-      steps += 1;
+      let outcome: InvokeOutcome;
+      if (answered !== undefined) {
+        outcome = answered;
+        answered = undefined;
+      } else {
+        const call = yield* tryActivity(context, 'invokeFirmwareUpdate', { deviceIds: [deviceId], request, responseTimeoutInSeconds: timeouts.methodSeconds });
+        steps += 1;
+        outcome = call.ok ? call.value[0].outcome : invokeFailed(call.error);
+      }
       attempts += 1;
-      const outcome: InvokeOutcome = call.ok ? call.value : { kind: 'error', code: 'invokeFailed', message: call.error, retryable: true };
       const at = now(context);
       if (outcome.kind === 'accepted') {
         publish(markAccepted(tracking, at));
@@ -242,6 +251,11 @@ export function* deviceOrchestrator(context: OrchestrationContext): Step<DeviceR
     if (steps >= DEVICE_STEPS_PER_EPISODE && !isTerminalDeviceState(tracking.state)) return continueAsNew('follow', null, 0);
   }
   return finish();
+}
+
+/** The activity itself failed (the app could not run it): the device is tried again later. */
+export function invokeFailed(message: string): InvokeOutcome {
+  return { kind: 'error', code: 'invokeFailed', message, retryable: true };
 }
 
 df.app.orchestration(ORCHESTRATION.device, deviceOrchestrator);

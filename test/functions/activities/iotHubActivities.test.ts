@@ -81,37 +81,49 @@ describe('activities on the local IoT Hub', () => {
     expect(result).toEqual({ rejected: expect.stringMatching(rejected) });
   });
 
+  /** One device through the activity: its one outcome. */
+  async function invokeOne(deviceId: string, r: FirmwareUpdateRequest, responseTimeoutInSeconds: number) {
+    const [answer] = await invokeFirmwareUpdate({ deviceIds: [deviceId], request: r, responseTimeoutInSeconds }, context());
+    expect(answer.deviceId).toBe(deviceId);
+    return answer.outcome;
+  }
+
   test('invokeFirmwareUpdate reads every answer: accepted, current, busy, alreadyInstalled, invalid', async () => {
     const slow = await fw.slowServer(readFileSync(join(fw.dir, image.file)), { sliceBytes: 16 * 1024, pauseMs: 150 });
     const { agent } = await agents.agent('act-agent');
-    const call = (r: FirmwareUpdateRequest) => invokeFirmwareUpdate({ deviceId: 'act-agent', request: r, responseTimeoutInSeconds: 10 }, context());
+    const call = (r: FirmwareUpdateRequest) => invokeOne('act-agent', r, 10);
     expect(await call(request('r-1', { fwPackageUri: slow.url }))).toEqual({ kind: 'accepted' });
     expect(await call(request('r-1', { fwPackageUri: slow.url }))).toMatchObject({ kind: 'current', state: { rolloutId: 'r-1', status: expect.stringMatching(/waiting|downloading/) } });
     expect(await call(request('r-2'))).toEqual({ kind: 'busy', rolloutId: 'r-1', message: expect.stringContaining('r-1') });
     await agent.settled();
     await slow.close();
     const { agent: same } = await agents.agent('act-same', { initialFwVersion: '2.0.0' });
-    expect(await invokeFirmwareUpdate({ deviceId: 'act-same', request: request('r-3'), responseTimeoutInSeconds: 10 }, context())).toEqual({ kind: 'alreadyInstalled', fwVersion: '2.0.0' });
+    expect(await invokeOne('act-same', request('r-3'), 10)).toEqual({ kind: 'alreadyInstalled', fwVersion: '2.0.0' });
     await same.settled();
     expect(await call(request('r-4', { sha256: 'not-a-hash' }))).toEqual({ kind: 'invalid', field: 'sha256', message: expect.stringContaining('sha256') });
   });
 
   test('invokeFirmwareUpdate: a device not connected is offline (404103), an unknown one deviceNotFound (404001)', async () => {
     await fx.addDevice('act-offline');
-    expect(await invokeFirmwareUpdate({ deviceId: 'act-offline', request: request('r-5'), responseTimeoutInSeconds: 5 }, context())).toMatchObject({
-      kind: 'offline',
-      message: expect.stringContaining('404103'),
-    });
-    expect(await invokeFirmwareUpdate({ deviceId: 'act-nobody', request: request('r-5'), responseTimeoutInSeconds: 5 }, context())).toMatchObject({
-      kind: 'error',
-      code: 'deviceNotFound',
-      retryable: false,
-    });
+    expect(await invokeOne('act-offline', request('r-5'), 5)).toMatchObject({ kind: 'offline', message: expect.stringContaining('404103') });
+    expect(await invokeOne('act-nobody', request('r-5'), 5)).toMatchObject({ kind: 'error', code: 'deviceNotFound', retryable: false });
+  });
+
+  test('invokeFirmwareUpdate calls many devices in one execution, each answer with its device, in input order', async () => {
+    await fx.addDevice('act-many-offline');
+    const ids = Array.from({ length: 30 }, (_, i) => `act-many-${i}`);
+    const running = await Promise.all(ids.map((id) => agents.agent(id)));
+    const outcomes = await invokeFirmwareUpdate({ deviceIds: [...ids, 'act-many-offline', 'act-many-nobody'], request: request('r-many'), responseTimeoutInSeconds: 5 }, context());
+    expect(outcomes.map((o) => o.deviceId)).toEqual([...ids, 'act-many-offline', 'act-many-nobody']);
+    expect(outcomes.slice(0, 30).map((o) => o.outcome)).toEqual(ids.map(() => ({ kind: 'accepted' })));
+    expect(outcomes[30].outcome).toMatchObject({ kind: 'offline' });
+    expect(outcomes[31].outcome).toMatchObject({ kind: 'error', code: 'deviceNotFound' });
+    for (const { agent } of running) await agent.settled();
   });
 
   test('readDeviceTwin returns the report with the reported $version; an unknown device is not found', async () => {
     const { agent } = await agents.agent('act-read');
-    await invokeFirmwareUpdate({ deviceId: 'act-read', request: request('r-6'), responseTimeoutInSeconds: 10 }, context());
+    await invokeOne('act-read', request('r-6'), 10);
     await agent.settled();
     const twin = await fx.twin('act-read');
     const read = await readDeviceTwin({ deviceId: 'act-read', rolloutId: 'r-6' }, context());

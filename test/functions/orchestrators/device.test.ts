@@ -5,7 +5,7 @@ import type { ReadDeviceTwinResult } from '../../../functions/src/activities/rea
 import { DEVICE_STEPS_PER_EPISODE, deviceOrchestrator, retryDelaySeconds } from '../../../functions/src/orchestrators/device';
 import type { DeviceInput, DeviceResult } from '../../../functions/src/orchestrators/device';
 import { EVENT } from '../../../functions/src/orchestrators/names';
-import { initialControlState } from '../../../functions/src/rollout';
+import { initialControlState, startTracking } from '../../../functions/src/rollout';
 import type { DeviceRow, DeviceTracking, RolloutControlState } from '../../../functions/src/rollout';
 import { FIRMWARE, TIMEOUTS, deviceReport, twinEvent } from '../support/fixtures';
 import { OrchestrationHarness } from '../support/orchestrationHarness';
@@ -18,11 +18,14 @@ function device(overrides: Partial<DeviceInput> = {}): OrchestrationHarness {
 const tracking = (h: OrchestrationHarness): DeviceTracking => h.customStatus as DeviceTracking;
 const rows = (h: OrchestrationHarness): DeviceRow[] => h.signals('update', 'deviceShard').map((signal) => (signal.input as { row: DeviceRow }).row);
 
+/** The invokeFirmwareUpdate activity's result for this device alone. */
+const answer = (outcome: InvokeOutcome) => [{ deviceId: 'thermo#7', outcome }];
+
 /** Starts the device and answers the method call. */
 async function invoked(h: OrchestrationHarness, outcome: InvokeOutcome): Promise<void> {
   await h.step();
   const call = h.only('activity', 'invokeFirmwareUpdate');
-  h.completeActivity(call, outcome);
+  h.completeActivity(call, answer(outcome));
   await h.step();
 }
 
@@ -37,7 +40,7 @@ describe('device orchestration', () => {
     await h.step();
     const call = h.only('activity', 'invokeFirmwareUpdate');
     expect(call.input).toEqual({
-      deviceId: 'thermo#7',
+      deviceIds: ['thermo#7'],
       request: { rolloutId: 'r1', fwVersion: '2.1.0', fwPackageUri: FIRMWARE.uri, sha256: FIRMWARE.sha256, size: FIRMWARE.size },
       responseTimeoutInSeconds: 30,
     });
@@ -115,7 +118,7 @@ describe('device orchestration', () => {
     const h = device();
     await h.step();
     h.raiseEvent(EVENT.twinReport, twinEvent(2, 'waiting'));
-    h.completeActivity(h.only('activity', 'invokeFirmwareUpdate'), { kind: 'accepted' });
+    h.completeActivity(h.only('activity', 'invokeFirmwareUpdate'), answer({ kind: 'accepted' }));
     await h.step();
     expect(tracking(h)).toMatchObject({ state: 'inProgress', status: 'waiting', phase: 'download' });
   });
@@ -221,6 +224,39 @@ describe('device orchestration', () => {
     });
   });
 
+  describe("the batch's first call", () => {
+    test('accepted: the device follows its twin at once, calling nothing itself', async () => {
+      const h = device({ firstOutcome: { kind: 'accepted' } });
+      await h.step();
+      expect(h.open('activity')).toHaveLength(0);
+      expect(tracking(h)).toMatchObject({ state: 'inProgress', phase: 'accept' });
+      expect(h.only('timer').fireAt).toBe('2025-01-01T00:00:30.000Z');
+      await report(h, twinEvent(2, 'applyComplete', { currentFwVersion: '2.1.0' }));
+      expect(h.output).toEqual({ deviceId: 'thermo#7', state: 'succeeded', error: null } satisfies DeviceResult);
+    });
+
+    test('offline: the retries are the device\'s own, after the backoff and a look at the control entity', async () => {
+      const h = device({ firstOutcome: { kind: 'offline', message: 'not connected' } });
+      await h.step();
+      expect(h.open('activity')).toHaveLength(0);
+      const timer = h.only('timer');
+      expect((Date.parse(timer.fireAt!) - h.now.getTime()) / 1000).toBe(retryDelaySeconds(1));
+      h.fireTimer(timer);
+      await h.step();
+      h.respondEntity(h.only('callEntity', 'get'), initialControlState());
+      await h.step();
+      expect(h.only('activity', 'invokeFirmwareUpdate').input).toMatchObject({ deviceIds: ['thermo#7'] });
+    });
+
+    test('not taken after a continue-as-new: the carried stage decides, not the first answer', async () => {
+      const h = device({ firstOutcome: { kind: 'accepted' }, carry: { tracking: startTracking('thermo#7', '2025-01-01T00:00:00.000Z'), stage: 'invoke', invokeStartedAt: '2025-01-01T00:00:00.000Z', attempts: 3, episode: 1 } });
+      await h.step();
+      h.respondEntity(h.only('callEntity', 'get'), initialControlState());
+      await h.step();
+      expect(h.open('activity', 'invokeFirmwareUpdate')).toHaveLength(1);
+    });
+  });
+
   describe('the method call', () => {
     test('offline: retried with backoff until offlineRetryMinutes, then timedOut', async () => {
       const h = device({ timeouts: { ...TIMEOUTS, offlineRetryMinutes: 1 } });
@@ -228,7 +264,7 @@ describe('device orchestration', () => {
       const delays: number[] = [];
       for (let attempt = 1; ; attempt += 1) {
         const call = h.only('activity', 'invokeFirmwareUpdate');
-        h.completeActivity(call, { kind: 'offline', message: 'HTTP 404, IoT Hub error 404103' });
+        h.completeActivity(call, answer({ kind: 'offline', message: 'HTTP 404, IoT Hub error 404103' }));
         await h.step();
         if (h.isDone) break;
         const timer = h.only('timer');
@@ -253,7 +289,7 @@ describe('device orchestration', () => {
       await h.step();
       h.respondEntity(h.only('callEntity', 'get'), initialControlState());
       await h.step();
-      h.completeActivity(h.only('activity', 'invokeFirmwareUpdate'), { kind: 'accepted' });
+      h.completeActivity(h.only('activity', 'invokeFirmwareUpdate'), answer({ kind: 'accepted' }));
       await h.step();
       expect(tracking(h)).toMatchObject({ state: 'inProgress' });
       expect(tracking(h).timeline.map((entry) => entry.detail)).toEqual(['planned', 'the device is offline; trying again with backoff', 'accepted the firmwareUpdate method']);

@@ -10,9 +10,10 @@ jest.mock('@azure/functions-core', () => require('../support/functionsCore').fun
  *   rollout  ≤ 400  resolve, ≤ 100 shard signals, per wave a handful of events      (221, 4 waves)
  *   wave     ≤ 600  per episode ≤ 50 batches × (created, completed, batchDone)
  *                   + a control read per refill                    (183; 417 when every batch ends alone)
- *   batch    ≤ 450  ≤ 100 devices × (created, completed) + the notification            (407)
+ *   batch    ≤ 450  one method call for all + ≤ 100 devices × (created, completed) + the notification (411)
  *   device   ≤ 200  ≤ 40 steps per episode, then continue-as-new                        (≈170)
  */
+import type { InvokeOutcome } from '../../../functions/src/activities/invokeFirmwareUpdate';
 import type { BatchDoneEvent, BatchInput } from '../../../functions/src/orchestrators/batch';
 import { batchOrchestrator } from '../../../functions/src/orchestrators/batch';
 import { deviceOrchestrator } from '../../../functions/src/orchestrators/device';
@@ -157,6 +158,8 @@ describe(`history bound of a ${FLEET.toLocaleString('en')}-device rollout`, () =
     const input: BatchInput = { rolloutId: 'big', wave: 3, batch: 0, deviceIds: devices.slice(0, MAX_BATCH_SIZE), shardCount: MAX_DEVICE_SHARDS, firmware: FIRMWARE, timeouts: TIMEOUTS };
     const h = new OrchestrationHarness(batchOrchestrator, { instanceId: 'big:w3:b0', input, parentInstanceId: 'big:w3' });
     await h.step();
+    h.completeActivity(h.only('activity', 'invokeFirmwareUpdate'), input.deviceIds.map((deviceId) => ({ deviceId, outcome: { kind: 'accepted' } })));
+    await h.step();
     for (const device of h.open('subOrchestration')) {
       h.completeSubOrchestration(device, { deviceId: (device.input as DeviceInput).deviceId, state: 'succeeded', error: null } satisfies DeviceResult);
       await h.step();
@@ -174,10 +177,11 @@ describe(`history bound of a ${FLEET.toLocaleString('en')}-device rollout`, () =
         input: { rolloutId: 'big', deviceId: 'thermo-000001', wave: 3, shardCount: MAX_DEVICE_SHARDS, firmware: FIRMWARE, timeouts } satisfies DeviceInput,
       });
 
+    const answer = (outcome: InvokeOutcome) => [{ deviceId: 'thermo-000001', outcome }];
     // 500 reports (a device re-reporting downloading over and over) before it succeeds.
     const chatty = device();
     await chatty.step();
-    chatty.completeActivity(chatty.only('activity', 'invokeFirmwareUpdate'), { kind: 'accepted' });
+    chatty.completeActivity(chatty.only('activity', 'invokeFirmwareUpdate'), answer({ kind: 'accepted' }));
     await chatty.step();
     let version = 2;
     for (let i = 0; i < 500; i += 1) {
@@ -200,7 +204,7 @@ describe(`history bound of a ${FLEET.toLocaleString('en')}-device rollout`, () =
       if (offline.continuedWith !== undefined) {
         offline.nextExecution();
       } else if (offline.open('activity').length > 0) {
-        offline.completeActivity(offline.only('activity', 'invokeFirmwareUpdate'), { kind: 'offline', message: '404103' });
+        offline.completeActivity(offline.only('activity', 'invokeFirmwareUpdate'), answer({ kind: 'offline', message: '404103' }));
       } else if (offline.open('callEntity').length > 0) {
         offline.respondEntity(offline.only('callEntity'), initialControlState());
       } else {
