@@ -12,7 +12,28 @@ describe('host.json', () => {
     expect(config.logLevel).toBe('Information');
     expect(config.durableTask.hubName).toBe('TestHubName');
     expect(config.durableTask.maxConcurrentActivityFunctions).toBeGreaterThanOrEqual(10);
-    expect(config.eventHubs).toEqual({ maxEventBatchSize: 100, minEventBatchSize: 1, maxWaitMs: 60_000, initialOffset: { type: 'fromStart' } });
+    expect(config.eventHubs).toEqual({
+      maxEventBatchSize: 100,
+      minEventBatchSize: 1,
+      maxWaitMs: 60_000,
+      initialOffset: { type: 'fromStart' },
+      clientRetry: { mode: 'exponential', delayMs: 800, maxDelayMs: 60_000, maxRetries: 3, tryTimeoutMs: 60_000 },
+    });
+  });
+
+  test('Event Hubs clientRetryOptions: mode, delays and try timeout as .NET time spans, checked', () => {
+    const retry = (clientRetryOptions: Record<string, unknown>) => parseHostJson({ extensions: { eventHubs: { clientRetryOptions } } }).eventHubs.clientRetry;
+    expect(retry({ Mode: 'Fixed', delay: '00:00:02', maxDelay: '00:00:30', maxRetries: 5, tryTimeout: '00:00:10' })).toEqual({
+      mode: 'fixed',
+      delayMs: 2000,
+      maxDelayMs: 30_000,
+      maxRetries: 5,
+      tryTimeoutMs: 10_000,
+    });
+    expect(retry({ maxRetries: 0 })).toMatchObject({ mode: 'exponential', delayMs: 800, maxRetries: 0 });
+    expect(() => retry({ mode: 'linear' })).toThrow(/clientRetryOptions\.mode must be exponential or fixed, not "linear"/);
+    expect(() => retry({ delay: '800ms' })).toThrow(/clientRetryOptions\.delay must be a positive time span/);
+    expect(() => retry({ maxRetries: -1 })).toThrow(/clientretryoptions\.maxretries/);
   });
 
   test("Event Hubs batching: minEventBatchSize and maxWaitTime (a .NET time span), checked against each other", () => {

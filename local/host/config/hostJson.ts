@@ -23,6 +23,8 @@ export interface HostConfig {
     maxWaitMs: number;
     /** Where a consumer group without a checkpoint starts reading. */
     initialOffset: { type: 'fromStart' } | { type: 'fromEnd' } | { type: 'fromEnqueuedTime'; enqueuedTimeUtc: Date };
+    /** clientRetryOptions: how the trigger's Event Hubs client retries, e.g. after the hub went away. */
+    clientRetry: { mode: 'exponential' | 'fixed'; delayMs: number; maxDelayMs: number; maxRetries: number; tryTimeoutMs: number };
   };
 }
 
@@ -64,6 +66,16 @@ const hostJsonSchema = z.object({
           eventprocessoroptions: z.object({ maxbatchsize: positiveInt.optional() }).loose().optional(),
           initialoffsetoptions: z
             .object({ type: z.string().optional(), enqueuedtimeutc: z.string().optional() })
+            .loose()
+            .optional(),
+          clientretryoptions: z
+            .object({
+              mode: z.string().optional(),
+              trytimeout: z.string().optional(),
+              delay: z.string().optional(),
+              maxdelay: z.string().optional(),
+              maxretries: z.coerce.number().int().nonnegative().optional(),
+            })
             .loose()
             .optional(),
         })
@@ -112,11 +124,10 @@ export function parseHostJson(raw: unknown, source = 'host.json'): HostConfig {
   };
 }
 
-/** Extension v5's batching: up to maxEventBatchSize; minEventBatchSize (default 1) waits up to maxWaitTime (default 60 s) to fill. */
-function eventHubBatching(
-  options: { maxeventbatchsize?: number; mineventbatchsize?: number; maxwaittime?: string; eventprocessoroptions?: { maxbatchsize?: number }; initialoffsetoptions?: { type?: string; enqueuedtimeutc?: string } } | undefined,
-  source: string,
-): HostConfig['eventHubs'] {
+/** Extension v5's batching (and client retries): up to maxEventBatchSize; minEventBatchSize (default 1) waits up to maxWaitTime (default 60 s) to fill. */
+type EventHubsJson = NonNullable<NonNullable<z.infer<typeof hostJsonSchema>['extensions']>['eventhubs']>;
+
+function eventHubBatching(options: EventHubsJson | undefined, source: string): HostConfig['eventHubs'] {
   const maxEventBatchSize = options?.maxeventbatchsize ?? options?.eventprocessoroptions?.maxbatchsize ?? 100;
   const minEventBatchSize = options?.mineventbatchsize ?? 1;
   if (minEventBatchSize > maxEventBatchSize) {
@@ -126,7 +137,35 @@ function eventHubBatching(
   if (maxWaitMs === undefined || maxWaitMs <= 0) {
     throw new Error(`${source}: extensions.eventHubs.maxWaitTime must be a positive time span like "00:00:01" or "00:00:00.250", not ${JSON.stringify(options?.maxwaittime)}.`);
   }
-  return { maxEventBatchSize, minEventBatchSize, maxWaitMs, initialOffset: initialOffset(options?.initialoffsetoptions, source) };
+  return {
+    maxEventBatchSize,
+    minEventBatchSize,
+    maxWaitMs,
+    initialOffset: initialOffset(options?.initialoffsetoptions, source),
+    clientRetry: clientRetry(options?.clientretryoptions, source),
+  };
+}
+
+/**
+ * Extension v5's clientRetryOptions, defaults those of the .NET EventHubsRetryOptions behind it:
+ * exponential from 0.8 s up to 1 min, 3 retries, 1 min per try.
+ */
+function clientRetry(options: EventHubsJson['clientretryoptions'], source: string): HostConfig['eventHubs']['clientRetry'] {
+  const mode = (options?.mode ?? 'exponential').toLowerCase();
+  if (mode !== 'exponential' && mode !== 'fixed') throw new Error(`${source}: extensions.eventHubs.clientRetryOptions.mode must be exponential or fixed, not ${JSON.stringify(options?.mode)}.`);
+  const span = (name: 'tryTimeout' | 'delay' | 'maxDelay', text: string | undefined, fallbackMs: number): number => {
+    if (text === undefined) return fallbackMs;
+    const ms = timeSpanMs(text);
+    if (ms === undefined || ms <= 0) throw new Error(`${source}: extensions.eventHubs.clientRetryOptions.${name} must be a positive time span like "00:00:00.800", not ${JSON.stringify(text)}.`);
+    return ms;
+  };
+  return {
+    mode,
+    delayMs: span('delay', options?.delay, 800),
+    maxDelayMs: span('maxDelay', options?.maxdelay, 60_000),
+    maxRetries: options?.maxretries ?? 3,
+    tryTimeoutMs: span('tryTimeout', options?.trytimeout, 60_000),
+  };
 }
 
 /** A .NET TimeSpan as host.json writes it: [d.]hh:mm:ss[.fffffff]. */

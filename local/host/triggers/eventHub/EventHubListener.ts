@@ -21,19 +21,6 @@ import { eventHubInvocationInput, type PartitionInfo } from './eventHubInvocatio
 const MAX_WAIT_SECONDS = 1;
 
 /**
- * The Functions host's Event Hubs client retries (extension v5 clientRetryOptions, whose defaults are
- * EventHubsRetryOptions'): exponential from 0.8 s up to 1 min, 3 retries, 1 min per try. The JS SDK's
- * own default waits a fixed 30 s, so a trigger would stay silent for half a minute after the hub returns.
- */
-const CLIENT_RETRY_OPTIONS: RetryOptions = {
-  mode: RetryMode.Exponential,
-  retryDelayInMs: 800,
-  maxRetryDelayInMs: 60_000,
-  maxRetries: 3,
-  timeoutInMs: 60_000,
-};
-
-/**
  * Runs one Event Hub-triggered function: an EventHubConsumerClient on the binding's connection,
  * event hub and consumer group, one receiver per partition, batches of up to maxEventBatchSize
  * (filled up to minEventBatchSize for at most maxWaitTime, as extension v5 does), and a
@@ -62,7 +49,17 @@ export class EventHubListener {
     const consumerGroup = typeof binding.consumerGroup === 'string' && binding.consumerGroup !== '' ? binding.consumerGroup : '$Default';
     const cardinality = binding.cardinality === 'many' ? 'many' : 'one';
     const dataType = typeof binding.dataType === 'string' ? binding.dataType : undefined;
-    const options = { retryOptions: CLIENT_RETRY_OPTIONS };
+    // As the Functions host does (host.json clientRetryOptions): the JS SDK's own default waits a fixed 30 s,
+    // so a trigger would stay silent for half a minute after the hub returns.
+    const retry = this.config.clientRetry;
+    const retryOptions: RetryOptions = {
+      mode: retry.mode === 'fixed' ? RetryMode.Fixed : RetryMode.Exponential,
+      retryDelayInMs: retry.delayMs,
+      maxRetryDelayInMs: retry.maxDelayMs,
+      maxRetries: retry.maxRetries,
+      timeoutInMs: retry.tryTimeoutMs,
+    };
+    const options = { retryOptions };
     this.client = connection.entityPath
       ? new EventHubConsumerClient(consumerGroup, connection.connectionString, options)
       : new EventHubConsumerClient(consumerGroup, connection.connectionString, eventHubName, options);
