@@ -17,7 +17,15 @@ export interface FirmwareUpdateRequest {
   sha256: string;
   /** Image size in bytes. */
   size: number;
+  /**
+   * Which instance of the rollout follows this device; opaque to the device, which echoes it in
+   * every report of this update so that its twin changes reach that instance with no lookup.
+   */
+  tracker?: string;
 }
+
+/** What a tracker key may be: the characters and length of a Durable instance id the app issues. */
+export const TRACKER_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:~^-]{0,199}$/;
 
 /** The device's update state machine, as reported in iothubDM.firmwareUpdate.status. */
 export const FIRMWARE_UPDATE_STATUSES = [
@@ -48,6 +56,8 @@ export interface FirmwareUpdateReport {
   rolloutId: string;
   fwVersion: string;
   fwPackageUri: string;
+  /** The request's tracker, echoed; absent when the request had none. */
+  tracker?: string;
   /** Download progress, 0-100, while downloading. */
   progress?: number;
   error: FirmwareUpdateError | null;

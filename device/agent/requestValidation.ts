@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TRACKER_PATTERN } from '../../contracts/firmwareUpdate';
 import type { FirmwareUpdateRequest } from '../../contracts/firmwareUpdate';
 
 export type RequestValidation = { ok: true; request: FirmwareUpdateRequest } | { ok: false; field: string; message: string };
@@ -16,6 +17,7 @@ export function validateFirmwareUpdateRequest(payload: unknown, options: { allow
     }),
     sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hexadecimal digits'),
     size: z.number().int('must be a whole number of bytes').positive('must be greater than 0').max(Number.MAX_SAFE_INTEGER),
+    tracker: z.string().regex(TRACKER_PATTERN, 'must be 1-200 letters, digits or . _ : ~ ^ -, starting with a letter or digit').optional(),
   });
   if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
     return { ok: false, field: 'payload', message: 'must be a JSON object {rolloutId, fwVersion, fwPackageUri, sha256, size}' };

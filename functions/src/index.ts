@@ -2,8 +2,8 @@
  * The function app's entry point (the package's `main`). Each module registers the functions it
  * defines when it is loaded; importing them all is the whole app:
  *
- *   orchestrations  rollout, rolloutWave, rolloutBatch, rolloutDevice
- *   activities      resolveTargets, invokeFirmwareUpdate, readDeviceTwin, sendEvent
+ *   orchestrations  rollout, rolloutWave, rolloutBatch (a batch and the tracker of its devices)
+ *   activities      resolveTargets, invokeFirmwareUpdate, readDeviceTwins
  *   entities        rolloutControl, rolloutLedger, deviceShard, rolloutCatalog
  *   HTTP            createRollout, listRollouts, getRollout, listRolloutDevices, getRolloutDevice,
  *                   pauseRollout, resumeRollout, approveRollout, cancelRollout
@@ -12,11 +12,9 @@
 import './orchestrators/rollout';
 import './orchestrators/wave';
 import './orchestrators/batch';
-import './orchestrators/device';
 import './activities/resolveTargets';
 import './activities/invokeFirmwareUpdate';
-import './activities/readDeviceTwin';
-import './activities/sendEvent';
+import './activities/readDeviceTwins';
 import './entities/rolloutControl';
 import './entities/rolloutLedger';
 import './entities/deviceShard';

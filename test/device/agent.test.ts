@@ -105,12 +105,39 @@ describe('the device agent on the real device SDK against the local hub', () => 
     [{ rolloutId: 'x', fwVersion: '2.0.0', fwPackageUri: 'https://h/fw.bin', sha256: 'nothex', size: 1 }, 'sha256'],
     [{ rolloutId: 'x', fwVersion: '2.0.0', fwPackageUri: 'https://h/fw.bin', sha256: 'a'.repeat(64), size: 0 }, 'size'],
     [{ rolloutId: 'x', fwPackageUri: 'https://h/fw.bin', sha256: 'a'.repeat(64), size: 1 }, 'fwVersion'],
+    [{ rolloutId: 'x', fwVersion: '2.0.0', fwPackageUri: 'https://h/fw.bin', sha256: 'a'.repeat(64), size: 1, tracker: 'x/b1' }, 'tracker'],
     ])('%j → 400 naming %s', async (payload, field) => {
       const answer = await invoke('agent-bad', payload);
       expect(answer.status).toBe(400);
       expect(answer.payload).toMatchObject({ status: 'invalid', field });
       expect(String(answer.payload.message)).toContain(field);
     });
+  });
+
+  test("a request's tracker is echoed in every report of that update; an update without one reports none", async () => {
+    const { agent } = await agents.agent('agent-tracker');
+    const tracker = 'r-tracked:w0:b3:e1';
+    const steps = ['waiting', 'downloading', 'downloadComplete', 'applying', 'applyComplete'];
+    const answer = await invoke('agent-tracker', request('r-tracked', { tracker }));
+    expect(answer.payload).toEqual({ status: 'accepted', rolloutId: 'r-tracked' });
+    await agent.settled();
+    const tracked = agents.updates.get('agent-tracker')!;
+    expect(tracked.map((update) => update.status)).toEqual(expect.arrayContaining(steps));
+    for (const update of tracked) expect(update).toMatchObject({ rolloutId: 'r-tracked', tracker });
+    // Asked again, the device answers with its state, tracker included.
+    const again = await invoke('agent-tracker', request('r-tracked', { tracker }));
+    expect(again.payload).toMatchObject({ status: 'current', state: { status: 'applyComplete', tracker } });
+
+    const next = fw.image('2.1.0', 64 * 1024);
+    await invoke('agent-tracker', firmwareRequest(next, 'r-untracked'));
+    await agent.settled();
+    const untracked = agents.updates.get('agent-tracker')!.slice(tracked.length);
+    expect(untracked.map((update) => update.status)).toEqual(expect.arrayContaining(steps));
+    for (const update of untracked) {
+      expect(update.rolloutId).toBe('r-untracked');
+      expect(update).not.toHaveProperty('tracker');
+    }
+    expect((await reported('agent-tracker')).iothubDM?.firmwareUpdate).toMatchObject({ status: 'applyComplete', rolloutId: 'r-untracked' });
   });
 
   test('the same rollout again is 200 with the current state, nothing restarted; another one meanwhile is 409', async () => {

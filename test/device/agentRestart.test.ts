@@ -40,14 +40,15 @@ describe('`fleetwave device` killed mid-download and started again', () => {
     });
   }
 
-  test('resumes the download with a Range request and completes; the twin is never left in between', async () => {
+  test('resumes the download with a Range request and completes, still naming its tracker; the twin is never left in between', async () => {
     const image = fw.image('3.0.0', 512 * 1024);
     const slow = await fw.slowServer(readFileSync(join(fw.dir, image.file)), { sliceBytes: 32 * 1024, pauseMs: 60 });
     const connectionString = await fx.addDevice('agent-kill');
     const stateDir = mkdtempSync(join(tmpdir(), 'fleetwave-agent-kill-'));
 
     const first = await runAgent(connectionString, stateDir);
-    const payload = { rolloutId: 'r-kill', fwVersion: '3.0.0', fwPackageUri: slow.url, sha256: image.sha256, size: image.size };
+    const tracker = 'r-kill:w0:b0';
+    const payload = { rolloutId: 'r-kill', fwVersion: '3.0.0', fwPackageUri: slow.url, sha256: image.sha256, size: image.size, tracker };
     const { result } = await fx.service.invokeDeviceMethod('agent-kill', { methodName: 'firmwareUpdate', payload, responseTimeoutInSeconds: 10 });
     expect(result.payload).toEqual({ status: 'accepted', rolloutId: 'r-kill' });
     const partial = await eventually(() => {
@@ -72,5 +73,9 @@ describe('`fleetwave device` killed mid-download and started again', () => {
     const steps = watcher.statuses.get('agent-kill')!;
     expect(steps[0]).toBe('waiting');
     expect(steps.slice(-3)).toEqual(['downloadComplete', 'applying', 'applyComplete']);
+    // The request came back from the state file whole: the second run's reports still name the tracker.
+    const reports = watcher.updates.get('agent-kill')!;
+    expect(reports.slice(-3).map((report) => report.status)).toEqual(['downloadComplete', 'applying', 'applyComplete']);
+    for (const report of reports) expect(report.tracker).toBe(tracker);
   });
 });

@@ -13,6 +13,14 @@ describe('firmwareUpdate payload validation', () => {
     expect(validateFirmwareUpdateRequest(good, { allowInsecureDownloads: false })).toEqual({ ok: true, request: { ...good, sha256: 'a'.repeat(64) } });
   });
 
+  test('a tracker is optional and kept as sent; without one the request has none', () => {
+    const tracker = 'fw-2-1:w0:b17:e2';
+    const tracked = validateFirmwareUpdateRequest({ ...good, tracker }, { allowInsecureDownloads: false });
+    expect(tracked).toEqual({ ok: true, request: { ...good, sha256: 'a'.repeat(64), tracker } });
+    const without = validateFirmwareUpdateRequest(good, { allowInsecureDownloads: false });
+    expect(without.ok && without.request).not.toHaveProperty('tracker');
+  });
+
   test.each([
     [null, 'payload', /JSON object/],
     ['text', 'payload', /JSON object/],
@@ -29,6 +37,12 @@ describe('firmwareUpdate payload validation', () => {
     [{ ...good, size: -5 }, 'size', /greater than 0/],
     [{ ...good, size: 1.5 }, 'size', /whole number/],
     [{ ...good, size: '10' }, 'size', /number/],
+    [{ ...good, tracker: '' }, 'tracker', /1-200 letters/],
+    [{ ...good, tracker: 'fw-1:w0/b3' }, 'tracker', /1-200 letters/],
+    [{ ...good, tracker: ':w0:b3' }, 'tracker', /starting with a letter or digit/],
+    [{ ...good, tracker: 'a'.repeat(201) }, 'tracker', /1-200 letters/],
+    [{ ...good, tracker: 17 }, 'tracker', /string/],
+    [{ ...good, tracker: null }, 'tracker', /string/],
   ])('%j → 400 naming %s', (payload, field, message) => {
     const result = validateFirmwareUpdateRequest(payload, { allowInsecureDownloads: false });
     expect(result).toMatchObject({ ok: false, field });

@@ -1,6 +1,8 @@
 jest.mock('@azure/functions-core', () => require('./support/functionsCore').functionsCore, { virtual: true });
 
 import { ACTIVITY_NAMES } from '../../functions/src/activities/catalog';
+import type { BatchInput } from '../../functions/src/orchestrators/batch';
+import { totalsOf } from '../../functions/src/rollout';
 import { registrations, triggerOf } from './support/functionsCore';
 import type { RecordedFunction } from './support/functionsCore';
 
@@ -27,11 +29,9 @@ describe('the function app', () => {
       rollout: 'orchestrationTrigger',
       rolloutWave: 'orchestrationTrigger',
       rolloutBatch: 'orchestrationTrigger',
-      rolloutDevice: 'orchestrationTrigger',
       resolveTargets: 'activityTrigger',
       invokeFirmwareUpdate: 'activityTrigger',
-      readDeviceTwin: 'activityTrigger',
-      sendEvent: 'activityTrigger',
+      readDeviceTwins: 'activityTrigger',
       rolloutControl: 'entityTrigger',
       rolloutLedger: 'entityTrigger',
       deviceShard: 'entityTrigger',
@@ -47,7 +47,7 @@ describe('the function app', () => {
       cancelRollout: 'httpTrigger',
       twinChanges: 'eventHubTrigger',
     });
-    expect(registrations).toHaveLength(22);
+    expect(registrations).toHaveLength(20);
     expect(registrations.filter((fn) => triggerOf(fn).type === 'activityTrigger').map((fn) => fn.name).sort()).toEqual([...ACTIVITY_NAMES].sort());
   });
 
@@ -86,30 +86,55 @@ describe('the function app', () => {
     expect(fn.retryOptions).toMatchObject({ strategy: 'exponentialBackoff', maxRetryCount: 5 });
   });
 
-  test('only sendEvent among the activities talks to the Durable API', () => {
-    expect(registrations.filter((fn) => triggerOf(fn).type === 'activityTrigger' && hasDurableClient(fn)).map((fn) => fn.name)).toEqual(['sendEvent']);
+  test('no activity talks to the Durable API: orchestrations hear from each other through their results', () => {
+    const activities = registrations.filter((fn) => triggerOf(fn).type === 'activityTrigger');
+    expect(activities).toHaveLength(ACTIVITY_NAMES.length);
+    expect(activities.filter(hasDurableClient).map((fn) => fn.name)).toEqual([]);
   });
 
   test('a registered orchestrator runs when the host invokes it with a history', async () => {
     const { InvocationContext } = await import('@azure/functions');
-    const handler = byName('rolloutDevice').handler as (trigger: unknown, context: unknown) => Promise<{ isDone: boolean; actions: { functionName?: string }[][] }>;
+    type Action = { functionName?: string; input?: unknown };
+    const handler = byName('rolloutBatch').handler as (trigger: unknown, context: unknown) => Promise<{ isDone: boolean; actions: Action[][] }>;
     const now = '2025-01-01T00:00:00.000Z';
+    const lines: string[] = [];
+    const firmware = { version: '2', uri: 'https://x/y', sha256: 'a'.repeat(64), size: 1 };
+    const input: BatchInput = {
+      rolloutId: 'r1',
+      wave: 0,
+      batch: 0,
+      deviceIds: ['d1', 'd2', 'd3'],
+      slots: 2,
+      baseline: totalsOf(),
+      failureThreshold: { percent: 10, minDevices: 10, action: 'pause' },
+      shardCount: 1,
+      firmware,
+      timeouts: { methodSeconds: 30, offlineRetryMinutes: 1, downloadMinutes: 1, applyMinutes: 1 },
+    };
     const state = await handler(
       {
         history: [
           { EventType: 12, EventId: -1, IsPlayed: false, Timestamp: now },
-          { EventType: 0, EventId: -1, IsPlayed: false, Timestamp: now, Name: 'rolloutDevice' },
+          { EventType: 0, EventId: -1, IsPlayed: false, Timestamp: now, Name: 'rolloutBatch' },
         ],
-        input: { rolloutId: 'r1', deviceId: 'd1', wave: 0, shardCount: 1, firmware: { version: '2', uri: 'https://x/y', sha256: 'a'.repeat(64), size: 1 }, timeouts: { methodSeconds: 30, offlineRetryMinutes: 1, downloadMinutes: 1, applyMinutes: 1 } },
-        instanceId: 'r1:d:d1',
+        input,
+        instanceId: 'r1:w0:b0',
         isReplaying: false,
-        parentInstanceId: 'r1:w0:b0',
+        parentInstanceId: 'r1:w0',
         upperSchemaVersion: 0,
       },
-      new InvocationContext({ functionName: 'rolloutDevice' }),
+      new InvocationContext({ functionName: 'rolloutBatch', logHandler: (_level, ...args) => lines.push(args.map(String).join(' ')) }),
     );
     expect(state.isDone).toBe(false);
-    expect(state.actions.flat().map((action) => action.functionName)).toEqual(['invokeFirmwareUpdate']);
+    // The first `slots` devices are called in one activity, the request naming this instance as their tracker.
+    const actions = state.actions.flat();
+    expect(actions.map((action) => action.functionName)).toEqual(['invokeFirmwareUpdate']);
+    expect(actions[0].input).toEqual({
+      deviceIds: ['d1', 'd2'],
+      request: { rolloutId: 'r1', fwVersion: '2', fwPackageUri: 'https://x/y', sha256: firmware.sha256, size: 1, tracker: 'r1:w0:b0' },
+      responseTimeoutInSeconds: 30,
+    });
+    expect(lines).toEqual([expect.stringMatching(/^batch\.started .*"devices":3,"slots":2/)]);
   });
 });
 
@@ -125,7 +150,6 @@ describe('orchestrator code', () => {
         require('../../functions/src/orchestrators/rollout');
         require('../../functions/src/orchestrators/wave');
         require('../../functions/src/orchestrators/batch');
-        require('../../functions/src/orchestrators/device');
       }).not.toThrow();
     });
   });

@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FirmwareUpdateStatus } from '../../contracts/firmwareUpdate';
+import type { FirmwareUpdateReport, FirmwareUpdateStatus } from '../../contracts/firmwareUpdate';
 import { FirmwareUpdateAgent, type AgentOptions } from '../../device/agent/FirmwareUpdateAgent';
 import { SimulatedInstaller, type SimulatedInstallerOptions } from '../../device/install/simulatedInstaller';
 import type { HubFixture } from './hubFixture';
@@ -13,17 +13,20 @@ export class AgentFixture {
   readonly statuses = new Map<string, FirmwareUpdateStatus[]>();
   /** The status of every report, repeats included (one per twin-change event). */
   readonly reports = new Map<string, FirmwareUpdateStatus[]>();
+  /** Every report whole (iothubDM.firmwareUpdate as each twin-change event carried it). */
+  readonly updates = new Map<string, Partial<FirmwareUpdateReport>[]>();
 
   constructor(private readonly fx: HubFixture) {}
 
   /** Call after the hub started (and again after a restart). */
   watch(): void {
     this.fx.hub.registry.on('twinChanged', (change) => {
-      const reported = (change.body as { properties?: { reported?: { iothubDM?: { firmwareUpdate?: { status?: FirmwareUpdateStatus } | null } } } })
-        .properties?.reported;
-      const status = reported?.iothubDM?.firmwareUpdate?.status;
-      if (!status) return;
+      type Reported = { iothubDM?: { firmwareUpdate?: Partial<FirmwareUpdateReport> | null } };
+      const update = (change.body as { properties?: { reported?: Reported } }).properties?.reported?.iothubDM?.firmwareUpdate;
+      if (!update?.status) return;
+      const status = update.status;
       this.reports.set(change.deviceId, [...(this.reports.get(change.deviceId) ?? []), status]);
+      this.updates.set(change.deviceId, [...(this.updates.get(change.deviceId) ?? []), update]);
       const list = this.statuses.get(change.deviceId) ?? [];
       // Progress reports repeat 'downloading'; the sequence of distinct steps is what matters.
       if (list[list.length - 1] !== status) list.push(status);

@@ -5,19 +5,17 @@
  * orchestrators/durable.ts, callActivity).
  */
 import type { invokeFirmwareUpdate } from './invokeFirmwareUpdate';
-import type { readDeviceTwin } from './readDeviceTwin';
+import type { readDeviceTwins } from './readDeviceTwins';
 import type { resolveTargets } from './resolveTargets';
-import type { sendEvent } from './sendEvent';
 
 export interface Activities {
   resolveTargets: typeof resolveTargets;
   invokeFirmwareUpdate: typeof invokeFirmwareUpdate;
-  readDeviceTwin: typeof readDeviceTwin;
-  sendEvent: typeof sendEvent;
+  readDeviceTwins: typeof readDeviceTwins;
 }
 
 export type ActivityName = keyof Activities;
 export type ActivityInput<N extends ActivityName> = Parameters<Activities[N]>[0];
 export type ActivityResult<N extends ActivityName> = Awaited<ReturnType<Activities[N]>>;
 
-export const ACTIVITY_NAMES = ['resolveTargets', 'invokeFirmwareUpdate', 'readDeviceTwin', 'sendEvent'] as const satisfies readonly ActivityName[];
+export const ACTIVITY_NAMES = ['resolveTargets', 'invokeFirmwareUpdate', 'readDeviceTwins'] as const satisfies readonly ActivityName[];

@@ -1,15 +1,17 @@
 /**
  * Activity: invokes the firmwareUpdate direct method on devices and says, per device, as a typed
- * outcome, what the answer means for the rollout. One execution serves a whole batch (its first
- * calls, at most INVOKE_PARALLELISM at once) or one device (a retry): durable work is paid per
- * execution, not per device. It never throws for an answer a device or the hub gave; only the
- * device orchestrations decide what to do next (retry, fail, follow the twin).
+ * outcome (rollout/trackedDevice.ts), what the answer means for the rollout. One execution serves
+ * a batch's first calls, or all its retries that are due, at most INVOKE_PARALLELISM at once:
+ * durable work is paid per execution, not per device. It never throws for an answer a device or
+ * the hub gave; the tracker decides what to do next (retry, fail, follow the twin).
  */
 import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import { FIRMWARE_UPDATE_METHOD, METHOD_STATUS } from '../../../contracts/firmwareUpdate';
-import type { FirmwareUpdateReport, FirmwareUpdateRequest } from '../../../contracts/firmwareUpdate';
+import type { FirmwareUpdateRequest } from '../../../contracts/firmwareUpdate';
 import { parseFirmwareUpdateReport } from '../rollout';
+import type { InvokeOutcome } from '../rollout';
+import { mapBounded } from '../mapBounded';
 import { logEvent } from '../logging';
 import type { ActivityName } from './catalog';
 import { describeFailure, hubFailure, iotHub, isRejectedRequest } from './iotHub';
@@ -22,22 +24,6 @@ export interface InvokeFirmwareUpdateInput {
   responseTimeoutInSeconds: number;
 }
 
-export type InvokeOutcome =
-  /** 200: the device took the update and will report through its twin. */
-  | { kind: 'accepted' }
-  /** 200: the device is already working on this rollout; its current report, if readable. */
-  | { kind: 'current'; state: FirmwareUpdateReport | null }
-  /** 200: the device already runs this version. */
-  | { kind: 'alreadyInstalled'; fwVersion: string }
-  /** 400: the device rejected the request, naming the field. */
-  | { kind: 'invalid'; field: string; message: string }
-  /** 409: the device is busy with another update. */
-  | { kind: 'busy'; rolloutId: string | null; message: string }
-  /** 404103: the device is not connected. */
-  | { kind: 'offline'; message: string }
-  /** Anything else; `retryable` when trying again later may help (timeouts, throttling, 5xx). */
-  | { kind: 'error'; code: string; message: string; retryable: boolean };
-
 /** One device's answer, in the order of the input's deviceIds. */
 export interface DeviceInvokeOutcome {
   deviceId: string;
@@ -48,16 +34,7 @@ export interface DeviceInvokeOutcome {
 export const INVOKE_PARALLELISM = 25;
 
 export async function invokeFirmwareUpdate(input: InvokeFirmwareUpdateInput, context: InvocationContext): Promise<DeviceInvokeOutcome[]> {
-  const outcomes: DeviceInvokeOutcome[] = new Array(input.deviceIds.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    for (let i = next++; i < input.deviceIds.length; i = next++) {
-      const deviceId = input.deviceIds[i];
-      outcomes[i] = { deviceId, outcome: await invokeOne(deviceId, input, context) };
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(INVOKE_PARALLELISM, input.deviceIds.length) }, worker));
-  return outcomes;
+  return mapBounded(input.deviceIds, INVOKE_PARALLELISM, async (deviceId) => ({ deviceId, outcome: await invokeOne(deviceId, input, context) }));
 }
 
 async function invokeOne(deviceId: string, input: InvokeFirmwareUpdateInput, context: InvocationContext): Promise<InvokeOutcome> {

@@ -16,7 +16,7 @@ const cache = new Map<string, Clients>();
  * Clients for the configured hub, created once per connection string and reused across
  * invocations (keep-alive connections). The service Client's own retry policy (up to four
  * minutes inside one call) is switched off: a device method answers in seconds or not at all, and
- * the device orchestration decides when to try again with durable timers.
+ * the device's tracker (the batch orchestration) decides when to try again with durable timers.
  */
 export function iotHub(): Clients {
   const connectionString = requiredSetting(IOTHUB_CONNECTION_STRING);

@@ -4,7 +4,7 @@
  *
  *   rolloutControl@<rolloutId>        commands and phase (rollout/rolloutControl.ts)
  *   rolloutLedger@<rolloutId>         counts per wave (rollout/rolloutLedger.ts)
- *   deviceShard@<rolloutId>:s<n>      per-device rows, hashed by device id (rollout/deviceRows.ts)
+ *   deviceShard@<rolloutId>:s<n>      per-device records, hashed by device id (rollout/deviceRows.ts)
  *   rolloutCatalog@all                the list of rollouts (rollout/rolloutCatalog.ts)
  */
 import * as df from 'durable-functions';
@@ -12,7 +12,7 @@ import type {
   CatalogEntry,
   ControlOperation,
   DeviceMove,
-  DeviceRow,
+  DeviceUpdate,
   LedgerPlan,
   PhaseReport,
   RolloutState,
@@ -47,7 +47,8 @@ export interface EntityOperations {
     get: undefined;
     /** Planned devices, grouped by wave (null: skipped before planning): compact, as it travels in the rollout's history. */
     addRows: { groups: { wave: number | null; deviceIds: string[] }[]; at: string };
-    update: { row: DeviceRow };
+    /** A tracker episode's news about its devices in this shard. */
+    update: { updates: DeviceUpdate[] };
   };
   rolloutCatalog: {
     get: undefined;

@@ -1,12 +1,13 @@
 /**
- * Entity deviceShard@<rolloutId>:s<n>: the rows of the devices whose id hashes to shard n
- * (rollout/deviceRows.ts, rollout/deviceShards.ts). Rows are added by the rollout orchestration
- * when it plans and updated by the device orchestrations; every change of a device's state is
- * passed on to the rollout's ledger as a move, so the ledger's live counts are the rows' states.
+ * Entity deviceShard@<rolloutId>:s<n>: the records of the devices whose id hashes to shard n
+ * (rollout/deviceRows.ts, rollout/deviceShards.ts). Records are added by the rollout orchestration
+ * when it plans and updated by the trackers (batch orchestrations), one operation per tracker
+ * episode; the changes of state it brings are passed on to the rollout's ledger as one `moves`,
+ * so the ledger's live counts are the rows' states.
  */
 import * as df from 'durable-functions';
-import { DEVICE_ROLLOUT_STATES, addRows, emptyShard, updateRow } from '../rollout';
-import type { DeviceRow, DeviceShardState } from '../rollout';
+import { DEVICE_ROLLOUT_STATES, addRows, emptyShard, updateRows } from '../rollout';
+import type { DeviceRow, DeviceShardState, DeviceUpdate } from '../rollout';
 import { ENTITY, ledgerEntity, rolloutOfShardKey } from './contracts';
 import type { EntityOperations } from './contracts';
 import { entityHandler, isObject } from './entityState';
@@ -19,6 +20,10 @@ function isRow(value: unknown): value is DeviceRow {
     (DEVICE_ROLLOUT_STATES as readonly unknown[]).includes(value.state) &&
     typeof value.updatedAt === 'string'
   );
+}
+
+function isUpdate(value: unknown): value is DeviceUpdate {
+  return isRow(value) && Array.isArray((value as Partial<DeviceUpdate>).timeline) && typeof (value as Partial<DeviceUpdate>).timelineDropped === 'number';
 }
 
 function isGroup(value: unknown): value is EntityOperations['deviceShard']['addRows']['groups'][number] {
@@ -43,12 +48,14 @@ export const deviceShardEntity = entityHandler<DeviceShardState>(emptyShard, {
     return { state: addRows(state, rows) };
   },
   update: (state, input, context) => {
-    if (!isObject(input) || !isRow(input.row)) return {};
-    const { row } = input as EntityOperations['deviceShard']['update'];
-    const { shard, move } = updateRow(state, row);
-    if (move !== null) {
-      const moves: EntityOperations['rolloutLedger']['moves'] = { moves: [move], at: row.updatedAt };
-      context.df.signalEntity(ledgerEntity(rolloutOfShardKey(context.df.entityKey)), 'moves', moves);
+    if (!isObject(input) || !Array.isArray(input.updates)) return {};
+    const updates = input.updates.filter(isUpdate);
+    if (updates.length === 0) return {};
+    const { shard, moves } = updateRows(state, updates);
+    if (moves.length > 0) {
+      const at = updates.reduce((latest, update) => (update.updatedAt > latest ? update.updatedAt : latest), updates[0].updatedAt);
+      const op: EntityOperations['rolloutLedger']['moves'] = { moves, at };
+      context.df.signalEntity(ledgerEntity(rolloutOfShardKey(context.df.entityKey)), 'moves', op);
     }
     return { state: shard };
   },

@@ -1,7 +1,7 @@
 /**
  * Entity rolloutControl@<rolloutId>: the rollout's control register (rollout/rolloutControl.ts).
  * Written by the HTTP API (operator commands) and the rollout orchestration (its phase); read by
- * the rollout, wave and device orchestrations (callEntity get) and the HTTP API.
+ * the rollout, wave and batch orchestrations (callEntity get) and the HTTP API.
  */
 import * as df from 'durable-functions';
 import { CONTROL_OPERATIONS, ROLLOUT_STATES, applyCommand, initialControlState, reportPhase } from '../rollout';

@@ -1,10 +1,11 @@
 /**
- * The twin-change handler: an Event Hubs trigger (cardinality many) on IoT Hub's built-in
- * endpoint. For the twin-change events whose reported patch carries iothubDM.firmwareUpdate with
- * a rolloutId, it raises one `twinReport` event per device orchestration instance and batch —
- * deviceInstanceId(rolloutId, deviceId), computed from the event alone, no lookup table — listing
- * each report's reported-section $version, the report and firmware.currentFwVersion if the patch
- * has it. A device's burst of reports thus costs one raise and one orchestration episode.
+ * Event Hub trigger on IoT Hub's built-in endpoint: turns twin-change events into `twinReport`
+ * events on the trackers (batch orchestrations) that follow the devices. A device's report names
+ * its tracker (`iothubDM.firmwareUpdate.tracker`, the instance id the rollout sent with the
+ * method), checked to be a batch of the report's rollout: no lookup table. All the reports of one
+ * Event Hub batch for one tracker go in ONE raise, listing for each its device, the reported
+ * section's $version, the report and firmware.currentFwVersion if the patch has it; a tracker's
+ * share of a batch thus costs one raise and one orchestration episode, however many devices.
  *
  * IoT Hub routes a twin change as: body = the patch as sent ({"version", "properties":
  * {"reported": {..., "$metadata", "$version"}}}), application properties hubName, deviceId,
@@ -15,7 +16,9 @@
  * propertiesArray, enqueuedTimeUtcArray).
  *
  * Ignored (counted, never fatal): telemetry and other sources, module twins, replaceTwin, patches
- * without a firmware update or rolloutId, and download progress between tenths (isProgressOnly).
+ * without a firmware update or rolloutId, reports without a tracker (a device agent that does not
+ * echo it: its tracker reads the twin at the phase deadline instead), and download progress
+ * between tenths (isProgressOnly).
  * Malformed events and events for instances that do not exist (a rollout purged, a device that is
  * no target) are logged and skipped. Only a failure to reach the Durable API fails the batch, so
  * the trigger's retry policy delivers it again (duplicates are dropped by $version).
@@ -24,11 +27,11 @@ import { app } from '@azure/functions';
 import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import type { DurableClient } from 'durable-functions';
-import { clientInstanceId } from '../durableClient';
 import { logEvent } from '../logging';
 import { EVENT } from '../orchestrators/names';
 import type { TwinReportEvent, TwinReportsEvent } from '../orchestrators/names';
-import { deviceInstanceId, isProgressOnly, isValidDeviceId, isValidRolloutId, reportedRolloutId, twinReportOf } from '../rollout';
+import { eventReportOf, isProgressOnly, isValidDeviceId, isValidRolloutId, parseBatchInstanceId, reportedRolloutId, twinReportOf } from '../rollout';
+import { mapBounded } from '../mapBounded';
 import { IOTHUB_EVENTS_CONNECTION, IOTHUB_EVENTS_CONSUMER_GROUP, IOTHUB_EVENTS_NAME } from '../settings';
 
 export type ClassifiedEvent =
@@ -36,7 +39,7 @@ export type ClassifiedEvent =
   | { kind: 'ignored'; reason: string; deviceId?: string }
   | { kind: 'malformed'; problem: string; deviceId?: string };
 
-/** How many devices are raised to at once. */
+/** How many trackers are raised to at once. */
 export const RAISE_CONCURRENCY = 16;
 
 /** One event of a batch: its body and the host's per-event metadata. */
@@ -64,12 +67,16 @@ export function classifyEvent(body: unknown, systemProperties: unknown, properti
   const update = parsed.value.firmwareUpdate;
   if (update === undefined || update === null) return { kind: 'ignored', reason: 'no firmware update in the patch', deviceId };
   if (isProgressOnly(update)) return { kind: 'ignored', reason: 'download progress', deviceId };
+  if (update.tracker === undefined) return { kind: 'ignored', reason: 'no tracker in the report', deviceId };
+  if (parseBatchInstanceId(update.tracker)?.rolloutId !== rolloutId) {
+    return { kind: 'malformed', problem: `tracker ${JSON.stringify(update.tracker)} is not a batch of rollout ${rolloutId}`, deviceId };
+  }
 
-  const event: TwinReportEvent = { twinVersion: parsed.value.twinVersion, firmwareUpdate: update };
+  const event: TwinReportEvent = { deviceId, twinVersion: parsed.value.twinVersion, firmwareUpdate: eventReportOf(update) };
   if (parsed.value.currentFwVersion !== undefined) event.currentFwVersion = parsed.value.currentFwVersion;
   const time = enqueuedTimeOf(enqueuedTime, system['iothub-enqueuedtime']);
   if (time !== undefined) event.enqueuedTime = time;
-  return { kind: 'report', deviceId, rolloutId, instanceId: deviceInstanceId(rolloutId, deviceId), event };
+  return { kind: 'report', deviceId, rolloutId, instanceId: update.tracker, event };
 }
 
 export interface BatchSummary {
@@ -113,12 +120,7 @@ export async function twinChanges(messages: unknown, context: InvocationContext)
 
   if (byInstance.size > 0) {
     const client = df.getClient(context);
-    const groups = [...byInstance.values()];
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < groups.length) await raise(client, context, groups[next++], summary);
-    };
-    await Promise.all(Array.from({ length: Math.min(RAISE_CONCURRENCY, groups.length) }, worker));
+    await mapBounded([...byInstance.values()], RAISE_CONCURRENCY, (reports) => raise(client, context, reports, summary));
   }
 
   logEvent(context, summary.failed > 0 ? 'error' : 'info', 'twinChange.batch', { ...summary });
@@ -128,13 +130,13 @@ export async function twinChanges(messages: unknown, context: InvocationContext)
 
 type Report = Extract<ClassifiedEvent, { kind: 'report' }>;
 
-/** One device's reports of the batch (at least one), in one event. */
+/** One tracker's reports of the batch (at least one), in one event. */
 async function raise(client: DurableClient, context: InvocationContext, reports: Report[], summary: BatchSummary): Promise<void> {
-  const { rolloutId, deviceId, instanceId } = reports[0];
-  const fields = { rolloutId, deviceId, twinVersions: reports.map((r) => r.event.twinVersion), statuses: reports.map((r) => r.event.firmwareUpdate?.status) };
+  const { rolloutId, instanceId } = reports[0];
+  const fields = { rolloutId, tracker: instanceId, devices: new Set(reports.map((r) => r.deviceId)).size, reports: reports.length };
   const event: TwinReportsEvent = { reports: reports.map((r) => r.event) };
   try {
-    await client.raiseEvent(clientInstanceId(instanceId), EVENT.twinReport, event);
+    await client.raiseEvent(instanceId, EVENT.twinReport, event);
     summary.forwarded += reports.length;
     logEvent(context, 'debug', 'twinChange.forwarded', fields);
   } catch (error) {

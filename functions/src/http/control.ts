@@ -9,7 +9,7 @@
  */
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
-import { clientInstanceId, statusOrNull } from '../durableClient';
+import { statusOrNull } from '../durableClient';
 import { controlEntity } from '../entities/contracts';
 import type { EntityOperations } from '../entities/contracts';
 import { logEvent } from '../logging';
@@ -40,7 +40,7 @@ export function controlHandler(operation: ControlOperation) {
     await client.signalEntity(controlEntity(id.id), 'command', command);
     const wakeUp: ControlEvent = { operation, requestedAt: at };
     try {
-      await client.raiseEvent(clientInstanceId(id.id), EVENT.control, wakeUp);
+      await client.raiseEvent(id.id, EVENT.control, wakeUp);
     } catch (error) {
       // The command is recorded; a rollout that cannot be woken reads it at its next decision.
       logEvent(context, 'warn', 'http.wakeUpFailed', { rolloutId: id.id, operation, error: error instanceof Error ? error.message : String(error) });

@@ -8,17 +8,16 @@
  * a token stays valid while the rollout runs. With a state filter a page may hold fewer than
  * `top` rows and still have a token: follow it until it is null.
  *
- * One device: its orchestration's customStatus holds the full tracking with the timeline; a
- * device whose orchestration has not started (pending, or skipped before planning) is answered
- * from its shard row.
+ * One device: its shard record, which its tracker (the batch orchestration) updates with the
+ * phase, the twin $version and the timeline as the device goes; a device not started yet
+ * (pending, or skipped before planning) has a one-entry timeline saying why.
  */
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import { statusOrNull } from '../durableClient';
 import { ledgerEntity, shardEntity } from '../entities/contracts';
-import type { DeviceInput } from '../orchestrators/device';
-import { DEVICE_ID_RULE, DEVICE_ROLLOUT_STATES, deviceInstanceId, effectiveRow, isValidDeviceId, isWaveFinal, shardOf } from '../rollout';
-import type { DeviceRolloutState, DeviceRow, DeviceShardState, DeviceTracking, RolloutLedgerState, SpecProblem } from '../rollout';
+import { DEVICE_ID_RULE, DEVICE_ROLLOUT_STATES, effectiveRow, isValidDeviceId, isWaveFinal, rowOf, shardOf } from '../rollout';
+import type { DeviceRecord, DeviceRolloutState, DeviceRow, DeviceShardState, RolloutLedgerState, SpecProblem } from '../rollout';
 import { apiRoute, decodeToken, deviceLink, encodeToken, isRecord, json, notFound, pageSize, rolloutIdOf, validationFailed } from './common';
 import { readEntity } from './rollouts';
 
@@ -68,7 +67,7 @@ export async function listRolloutDevices(request: HttpRequest, context: Invocati
     const rows = (await readEntity<DeviceShardState>(client, shardEntity(id.id, shard)))?.rows ?? [];
     read += 1;
     for (; row < rows.length && items.length < top; row += 1) {
-      const effective = effectiveRow(rows[row], (wave) => isWaveFinal(ledger, wave));
+      const effective = effectiveRow(rowOf(rows[row]), (wave) => isWaveFinal(ledger, wave));
       if (filter === null || effective.state === filter) items.push({ ...effective, links: { self: deviceLink(request, id.id, effective.deviceId) } });
     }
     if (row >= rows.length) {
@@ -80,23 +79,8 @@ export async function listRolloutDevices(request: HttpRequest, context: Invocati
   return json(200, { items, continuationToken: done ? null : encodeToken({ shard, row } satisfies DevicesCursor), planned: true });
 }
 
-export interface DeviceView {
-  rolloutId: string;
-  deviceId: string;
-  wave: number | null;
-  state: DeviceRolloutState;
-  status: DeviceTracking['status'];
-  phase: DeviceTracking['phase'] | null;
-  error: DeviceTracking['error'];
-  currentFwVersion: string | null;
-  twinVersion: number | null;
-  progress: number | null;
-  updatedAt: string;
-  timeline: DeviceTracking['timeline'];
-  timelineDropped: number;
-  /** The device orchestration's runtime status; null when it has not started. */
-  orchestration: string | null;
-}
+/** GET …/devices/{deviceId}: the device's record, with the rollout id. */
+export type DeviceView = DeviceRecord & { rolloutId: string };
 
 export async function getRolloutDevice(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const id = rolloutIdOf(request);
@@ -105,30 +89,6 @@ export async function getRolloutDevice(request: HttpRequest, context: Invocation
   if (!isValidDeviceId(deviceId)) return validationFailed([{ field: 'deviceId', message: `must be ${DEVICE_ID_RULE}` }]);
   const client = df.getClient(context);
 
-  const instance = await statusOrNull(client, deviceInstanceId(id.id, deviceId));
-  const tracking = instance?.customStatus as DeviceTracking | undefined | null;
-  if (instance !== null && isRecord(tracking) && Array.isArray(tracking.timeline)) {
-    const input = instance.input as DeviceInput | undefined;
-    const view: DeviceView = {
-      rolloutId: id.id,
-      deviceId,
-      wave: typeof input?.wave === 'number' ? input.wave : null,
-      state: tracking.state,
-      status: tracking.status,
-      phase: tracking.phase,
-      error: tracking.error,
-      currentFwVersion: tracking.currentFwVersion,
-      twinVersion: tracking.twinVersion,
-      progress: tracking.progress,
-      updatedAt: tracking.updatedAt,
-      timeline: tracking.timeline,
-      timelineDropped: tracking.timelineDropped,
-      orchestration: instance.runtimeStatus,
-    };
-    return json(200, view);
-  }
-
-  // Not started (or not yet reporting): the device's row.
   const ledger = await readEntity<RolloutLedgerState>(client, ledgerEntity(id.id));
   if (ledger === null) {
     const exists = (await statusOrNull(client, id.id)) !== null;
@@ -137,24 +97,11 @@ export async function getRolloutDevice(request: HttpRequest, context: Invocation
   const shard = await readEntity<DeviceShardState>(client, shardEntity(id.id, shardOf(deviceId, ledger.shardCount)));
   const found = shard?.rows.find((row) => row.deviceId === deviceId);
   if (found === undefined) return notFound(`Device ${deviceId} is not a target of rollout ${id.id}.`);
-  const row = effectiveRow(found, (wave) => isWaveFinal(ledger, wave));
-  const detail = row.state === 'skipped' ? 'already on the version when the rollout resolved its targets' : row.state === 'canceled' ? 'not started: the rollout stopped before its turn' : 'planned';
-  const view: DeviceView = {
-    rolloutId: id.id,
-    deviceId,
-    wave: row.wave,
-    state: row.state,
-    status: row.status,
-    phase: null,
-    error: row.error,
-    currentFwVersion: null,
-    twinVersion: null,
-    progress: null,
-    updatedAt: row.updatedAt,
-    timeline: [{ time: row.updatedAt, state: row.state, detail }],
-    timelineDropped: 0,
-    orchestration: instance?.runtimeStatus ?? null,
-  };
+  const record = effectiveRow(found, (wave) => isWaveFinal(ledger, wave));
+  if (record.timeline.length > 0 || record.timelineDropped > 0) return json(200, { rolloutId: id.id, ...record } satisfies DeviceView);
+  const detail =
+    record.state === 'skipped' ? 'already on the version when the rollout resolved its targets' : record.state === 'canceled' ? 'not started: the rollout stopped before its turn' : 'planned';
+  const view: DeviceView = { rolloutId: id.id, ...record, timeline: [{ time: record.updatedAt, state: record.state, detail }] };
   return json(200, view);
 }
 

@@ -1,20 +1,74 @@
 /**
- * The batch orchestration: up to MAX_BATCH_SIZE devices of a wave, all at once. It calls the
- * firmwareUpdate method on all of them with one invokeFirmwareUpdate activity (durable work per
- * batch, not per device), then follows each in a device sub-orchestration that starts from that
- * answer (instance id deviceInstanceId(rolloutId, deviceId), which is how the twin-change handler
- * finds them). It ends with its slowest device, returns the batch's totals and tells its wave
- * with a `batchDone` event (see wave.ts for why the wave needs the event).
+ * The batch orchestration: up to MAX_BATCH_DEVICES devices of a wave, and their tracker. It runs
+ * at most `slots` (the rollout's maxConcurrency) devices at once, starting the next as soon as one
+ * finishes, and follows every one from the firmwareUpdate method to a verdict (succeeded, failed,
+ * timedOut, skipped, canceled) in one orchestration state, so durable work is paid per batch
+ * episode, not per device report (rollout/trackedDevice.ts is the per-device logic):
  *
- * History: the call (2 events), ≤ 2 events per device (created, completed) + the notification:
- * bounded by the batch size, never by the fleet.
+ *   start    one invokeFirmwareUpdate activity calls the method on all the devices being started,
+ *            the request naming this instance as `tracker`; the retries that are due (offline,
+ *            busy) are made together the same way.
+ *   follow   devices echo `tracker` in their reports, so the twin-change handler raises them here:
+ *            one `twinReport` event per Event Hub batch carries all of this batch's reports. The
+ *            wait is one Task.any of that event and ONE timer at the earliest deadline or retry
+ *            time of any device. At a passed deadline the twins of the devices concerned are read
+ *            (one readDeviceTwins activity) in case an event was lost; only those that show no
+ *            progress are timedOut.
+ *   publish  at most every PUBLISH_INTERVAL_SECONDS (QUIET_PUBLISH_SECONDS when no report comes),
+ *            the devices that changed go to their shard entities, one operation per shard touched (the wave orders devices by shard, so only a
+ *            few), and the shard passes the changes of state on to the ledger.
+ *   judge    before it starts more devices, the failure threshold on the wave's results so far
+ *            (`baseline`, from the batches before) and this batch's; and, at most every
+ *            CONTROL_CHECK_SECONDS, the control entity: pause or cancel stop new starts, cancel
+ *            also cancels the devices waiting for a retry. Devices in progress always finish.
+ *
+ * It returns its totals, the devices it did not start, and why it stopped early, if it did.
+ *
+ * History: an execution takes at most BATCH_STEPS_PER_EPISODE steps (waits, and starts right after
+ * a start whose devices all settled at the method call), then continues as new with the devices in
+ * progress. durable-functions drops the events an execution received but did not take, so before
+ * the switch every event already delivered is taken (drain); reports that reach the old execution
+ * in its very last episode are dropped all the same, so a device the new execution does not hear
+ * from within RESYNC_GRACE_SECONDS has its twin read.
  */
 import * as df from 'durable-functions';
-import type { OrchestrationContext, Task } from 'durable-functions';
-import { countDevices, deviceInstanceId } from '../rollout';
-import type { DeviceRolloutState, DeviceTimeouts, FirmwareSpec, Totals } from '../rollout';
-import { firmwareUpdateRequest, invokeFailed, type DeviceInput, type DeviceResult } from './device';
-import { activityWithRetry, log, tryActivity } from './durable';
+import type { OrchestrationContext } from 'durable-functions';
+import type { FirmwareUpdateRequest } from '../../../contracts/firmwareUpdate';
+import { controlEntity, shardEntity } from '../entities/contracts';
+import {
+  addTotals,
+  afterSwitch,
+  applyInvokeOutcome,
+  applyReports,
+  callingAgain,
+  cancelBeforeStart,
+  evaluateThreshold,
+  expirePhase,
+  invokeFailed,
+  isPastDeadline,
+  isRetryDue,
+  needsTwinRead,
+  isSettled,
+  nextWakeUp,
+  parseTwinReportsEvent,
+  shardOf,
+  startTracked,
+  thresholdCounts,
+  totalsOf,
+  updateOf,
+} from '../rollout';
+import type {
+  DeviceTimeouts,
+  DeviceTracking,
+  DeviceUpdate,
+  FailureThreshold,
+  FirmwareSpec,
+  RolloutControlState,
+  Totals,
+  TrackedDevice,
+  TwinReport,
+} from '../rollout';
+import { EventInbox, after, callEntity, log, now, signalEntity, tryActivity } from './durable';
 import type { Step } from './durable';
 import { EVENT, ORCHESTRATION } from './names';
 
@@ -22,83 +76,263 @@ export interface BatchInput {
   rolloutId: string;
   wave: number;
   batch: number;
+  /** The batch's devices, started in this order. */
   deviceIds: string[];
+  /** Devices in progress at most: the rollout's maxConcurrency. */
+  slots: number;
+  /** The wave attempt's results before this batch, for the failure threshold. */
+  baseline: Totals;
+  failureThreshold: FailureThreshold;
   shardCount: number;
   firmware: FirmwareSpec;
   timeouts: DeviceTimeouts;
+  /** Present in an execution after continue-as-new. */
+  carry?: BatchCarry;
 }
+
+export interface BatchCarry {
+  /** The devices in progress; their trackings hold no unpublished timeline entries. */
+  running: TrackedDevice[];
+  /** Index in deviceIds of the next device to start. */
+  next: number;
+  totals: Totals;
+  stop: BatchStop | null;
+  control: ControlCheck;
+  episode: number;
+}
+
+/** Why a batch stopped starting devices before it started them all. */
+export type BatchStop = 'paused' | 'canceled' | 'thresholdPause' | 'thresholdAbort';
 
 export interface BatchResult {
-  batchInstanceId: string;
   totals: Totals;
-  /** Devices whose orchestration itself failed (a bug, not a device verdict); counted as failed. */
-  orchestrationFailures: number;
+  /** Devices not started, in order (empty unless stopped). */
+  remaining: string[];
+  stop: BatchStop | null;
 }
 
-/** The payload of the `batchDone` event. */
-export interface BatchDoneEvent {
-  batchInstanceId: string;
-  result: BatchResult;
+interface ControlCheck {
+  command: RolloutControlState['command'];
+  /** Orchestration time of the read (ISO 8601). */
+  at: string;
 }
 
-/** How often the batch tries to tell its wave, first after 5 s, doubling: about 21 min in all. */
-export const NOTIFY_ATTEMPTS = 9;
+/** How stale the control entity's command may be when the batch starts or retries devices. */
+export const CONTROL_CHECK_SECONDS = 5;
+/** Shard updates go out at most this often, and when the batch ends or continues as new: news is batched, not sent per report. */
+export const PUBLISH_INTERVAL_SECONDS = 1;
+/** How long news may wait when no report comes to wake the batch. */
+export const QUIET_PUBLISH_SECONDS = 5;
+/** Waits kept open for twin reports, so a burst that arrives during an activity is all taken after it. */
+export const OPEN_WAITS = 16;
+/** Steps per execution before continuing as new; see historyBound.test.ts for the events each adds. */
+export const BATCH_STEPS_PER_EPISODE = 25;
 
-export function* batchOrchestrator(context: OrchestrationContext): Step<BatchResult> {
+/** The firmwareUpdate method's payload for a rollout, naming the tracker the device reports to. */
+export function firmwareUpdateRequest(rolloutId: string, firmware: FirmwareSpec, tracker: string): FirmwareUpdateRequest {
+  return { rolloutId, fwVersion: firmware.version, fwPackageUri: firmware.uri, sha256: firmware.sha256, size: firmware.size, tracker };
+}
+
+export function* batchOrchestrator(context: OrchestrationContext): Step<BatchResult | undefined> {
   const input = context.df.getInput<BatchInput>();
-  const { rolloutId, wave, batch } = input;
-  const batchInstanceId = context.df.instanceId;
-  log(context, 'info', 'batch.started', { rolloutId, wave, batch, devices: input.deviceIds.length });
+  const { rolloutId, wave, batch, deviceIds, timeouts } = input;
+  const carry = input.carry;
+  const target = { rolloutId, fwVersion: input.firmware.version };
+  const request = firmwareUpdateRequest(rolloutId, input.firmware, context.df.instanceId);
+  const fields = { rolloutId, wave, batch };
+  const clock = (): number => context.df.currentUtcDateTime.getTime();
 
-  const request = firmwareUpdateRequest(rolloutId, input.firmware);
-  const call =
-    input.deviceIds.length > 0
-      ? yield* tryActivity(context, 'invokeFirmwareUpdate', { deviceIds: input.deviceIds, request, responseTimeoutInSeconds: input.timeouts.methodSeconds })
-      : { ok: true as const, value: [] };
-  const tasks: Task[] = input.deviceIds.map((deviceId, i) => {
-    const deviceInput: DeviceInput = {
-      rolloutId,
-      deviceId,
-      wave,
-      shardCount: input.shardCount,
-      firmware: input.firmware,
-      timeouts: input.timeouts,
-      firstOutcome: call.ok ? call.value[i].outcome : invokeFailed(call.error),
-    };
-    return context.df.callSubOrchestrator(ORCHESTRATION.device, deviceInput, deviceInstanceId(rolloutId, deviceId));
-  });
+  // Reports raised as the last execution ended may have been dropped with it: resync if a device stays quiet.
+  const running = new Map<string, TrackedDevice>((carry?.running ?? []).map((device) => [device.tracking.deviceId, afterSwitch(device, now(context))]));
+  let next = carry?.next ?? 0;
+  let totals = carry?.totals ?? totalsOf();
+  let stop = carry?.stop ?? null;
+  // The wave read the control entity right before it started this batch.
+  let control: ControlCheck = carry?.control ?? { command: 'run', at: now(context) };
+  /** News for the shards: devices in progress that changed, and devices that finished. */
+  const changed = new Set<string>();
+  const finishedNews: DeviceTracking[] = [];
+  let steps = 0;
 
-  const states: DeviceRolloutState[] = [];
-  let orchestrationFailures = 0;
-  context.df.setCustomStatus({ rolloutId, wave, batch, devices: tasks.length, finished: 0 });
-  if (tasks.length > 0) {
-    try {
-      const results = (yield context.df.Task.all(tasks)) as DeviceResult[];
-      states.push(...results.map((result) => result.state));
-    } catch {
-      // Task.all fails at the first failed device orchestration; collect every device one by one.
-      for (const task of tasks) {
-        try {
-          states.push(((yield task) as DeviceResult).state);
-        } catch (error) {
-          orchestrationFailures += 1;
-          states.push('failed');
-          log(context, 'error', 'batch.deviceOrchestrationFailed', { rolloutId, wave, batch, error: error instanceof Error ? error.message : String(error) });
-        }
+  const set = (device: TrackedDevice): void => {
+    const { deviceId, state } = device.tracking;
+    const current = running.get(deviceId);
+    if (current === device) return;
+    if (current !== undefined && current.tracking.state !== state) {
+      log(context, 'info', 'device.state', { ...fields, deviceId, from: current.tracking.state, to: state, status: device.tracking.status });
+    }
+    if (isSettled(device)) {
+      running.delete(deviceId);
+      changed.delete(deviceId);
+      finishedNews.push(device.tracking);
+      totals = addTotals(totals, totalsOf({ [state]: 1 }));
+      log(context, state === 'succeeded' ? 'info' : 'warn', 'device.finished', { ...fields, deviceId, state, error: device.tracking.error?.code ?? null });
+      return;
+    }
+    running.set(deviceId, device);
+    if (current?.tracking !== device.tracking) changed.add(deviceId);
+  };
+  const status = (): void =>
+    context.df.setCustomStatus({ ...fields, devices: deviceIds.length, started: next, inProgress: running.size, stopReason: stop, totals });
+
+  const hasNews = (): boolean => changed.size > 0 || finishedNews.length > 0;
+  let publishedAt = -Infinity;
+  /** The news to the shards, one operation per shard touched. */
+  const publish = (): void => {
+    publishedAt = clock();
+    const updates: DeviceUpdate[] = finishedNews.map((tracking) => updateOf(tracking, wave));
+    for (const deviceId of changed) {
+      const device = running.get(deviceId)!;
+      updates.push(updateOf(device.tracking, wave));
+      running.set(deviceId, { ...device, tracking: { ...device.tracking, timeline: [], timelineDropped: 0 } });
+    }
+    changed.clear();
+    finishedNews.length = 0;
+    const byShard = new Map<number, DeviceUpdate[]>();
+    for (const update of updates) {
+      const shard = shardOf(update.deviceId, input.shardCount);
+      byShard.set(shard, [...(byShard.get(shard) ?? []), update]);
+    }
+    for (const [shard, group] of byShard) signalEntity(context, shardEntity(rolloutId, shard), 'update', { updates: group });
+  };
+
+  /** The control entity's command, read again when the last read is CONTROL_CHECK_SECONDS old. */
+  function* command(): Step<ControlCheck['command']> {
+    if (clock() - Date.parse(control.at) >= CONTROL_CHECK_SECONDS * 1000) {
+      const state = yield* callEntity<'rolloutControl', 'get', RolloutControlState | null>(context, controlEntity(rolloutId), 'get');
+      control = { command: state?.command ?? 'run', at: now(context) };
+    }
+    return control.command;
+  }
+
+  function* invoke(ids: string[]): Step<void> {
+    const call = yield* tryActivity(context, 'invokeFirmwareUpdate', { deviceIds: ids, request, responseTimeoutInSeconds: timeouts.methodSeconds });
+    ids.forEach((deviceId, i) => {
+      const outcome = call.ok ? call.value[i].outcome : invokeFailed(call.error);
+      set(applyInvokeOutcome(running.get(deviceId)!, outcome, now(context), timeouts, input.firmware.version));
+    });
+  }
+
+  /** Fills the free slots from the queue, unless the threshold, a pause or a cancel says stop. */
+  function* startMore(): Step<void> {
+    for (let first = true; stop === null && next < deviceIds.length && running.size < input.slots; first = false) {
+      // Devices that settle at the method call (skipped, rejected) free their slots without a wait:
+      // the starts that follow count as steps, or one execution could start its devices one by one.
+      if (!first) {
+        if (steps >= BATCH_STEPS_PER_EPISODE) return;
+        steps += 1;
       }
+      const verdict = evaluateThreshold(thresholdCounts(addTotals(input.baseline, totals)), input.failureThreshold);
+      if (verdict !== 'continue') {
+        stop = verdict === 'abort' ? 'thresholdAbort' : 'thresholdPause';
+        log(context, 'warn', 'batch.thresholdTripped', { ...fields, verdict, ...thresholdCounts(addTotals(input.baseline, totals)) });
+        return;
+      }
+      const current = yield* command();
+      if (current !== 'run') {
+        stop = current === 'cancel' ? 'canceled' : 'paused';
+        log(context, 'info', 'batch.stopping', { ...fields, reason: stop, inProgress: running.size });
+        return;
+      }
+      const ids = deviceIds.slice(next, next + input.slots - running.size);
+      next += ids.length;
+      for (const deviceId of ids) set(startTracked(deviceId, now(context)));
+      yield* invoke(ids);
     }
   }
 
-  const result: BatchResult = { batchInstanceId, totals: countDevices(states), orchestrationFailures };
-  context.df.setCustomStatus({ rolloutId, wave, batch, devices: tasks.length, finished: states.length, totals: result.totals });
-  log(context, 'info', 'batch.finished', { rolloutId, wave, batch, ...result.totals });
-
-  const parent = context.df.parentInstanceId;
-  if (parent) {
-    const payload: BatchDoneEvent = { batchInstanceId, result };
-    const sent = yield* activityWithRetry(context, 'sendEvent', { instanceId: parent, eventName: EVENT.batchDone, payload }, NOTIFY_ATTEMPTS, 5);
-    if (!sent.ok) log(context, 'error', 'batch.notifyFailed', { rolloutId, wave, batch, error: sent.error });
+  /** The retries that are due; a canceled rollout cancels those devices instead. */
+  function* retryDue(): Step<void> {
+    if (![...running.values()].some((device) => isRetryDue(device, clock()))) return;
+    const canceled = (yield* command()) === 'cancel';
+    const due = [...running.values()].filter((device) => isRetryDue(device, clock()));
+    if (canceled) {
+      for (const device of due) set(cancelBeforeStart(device, now(context)));
+      return;
+    }
+    for (const device of due) set(callingAgain(device));
+    yield* invoke(due.map((device) => device.tracking.deviceId));
   }
+
+  /** The twins of devices to catch up and of devices past their deadline; those still past it time out. */
+  function* readTwins(): Step<void> {
+    const ids = [...running.values()].filter((device) => needsTwinRead(device, timeouts, clock())).map((device) => device.tracking.deviceId);
+    if (ids.length === 0) return;
+    const reads = yield* tryActivity(context, 'readDeviceTwins', { deviceIds: ids, rolloutId });
+    if (!reads.ok) log(context, 'warn', 'batch.twinReadFailed', { ...fields, devices: ids.length, error: reads.error });
+    ids.forEach((deviceId, i) => {
+      const read = reads.ok ? reads.value[i].read : null;
+      const reports = read !== null && 'found' in read && read.found && read.report !== null ? [read.report] : [];
+      let device = applyReports({ ...running.get(deviceId)!, resyncAt: null }, reports, target, now(context));
+      // The phase is over and the twin shows nothing newer: the device timed out.
+      if (isPastDeadline(device, timeouts, clock())) device = { ...device, tracking: expirePhase(device.tracking, now(context)) };
+      set(device);
+    });
+  }
+
+  const inbox = new EventInbox<unknown>(context.df, EVENT.twinReport);
+  /** Applies every report the inbox holds, each device's in $version order. */
+  const received = (): void => {
+    const byDevice = new Map<string, TwinReport[]>();
+    for (const payload of inbox.take()) {
+      const parsed = parseTwinReportsEvent(payload);
+      for (const { deviceId, report } of parsed.reports) byDevice.set(deviceId, [...(byDevice.get(deviceId) ?? []), report]);
+      for (const problem of parsed.problems) log(context, 'warn', 'batch.badEvent', { ...fields, problem });
+    }
+    for (const [deviceId, reports] of byDevice) {
+      const device = running.get(deviceId);
+      if (device !== undefined) set(applyReports(device, reports, target, now(context)));
+    }
+  };
+
+  /** Takes every event delivered to this execution: fresh waits complete at once while events are buffered. */
+  function* drain(): Step<void> {
+    for (;;) {
+      const waits = inbox.openWaits(OPEN_WAITS);
+      yield context.df.Task.any([...waits, context.df.createTimer(new Date(clock()))]);
+      received();
+      if (!waits.some((wait) => wait.isCompleted)) return;
+    }
+  }
+
+  if (carry === undefined) log(context, 'info', 'batch.started', { ...fields, devices: deviceIds.length, slots: input.slots });
+  status();
+  const publishIfDue = (done: boolean): void => {
+    if (hasNews() && (done || clock() - publishedAt >= PUBLISH_INTERVAL_SECONDS * 1000)) publish();
+  };
+  for (;;) {
+    yield* retryDue();
+    yield* readTwins();
+    publishIfDue(false); // before a refill, whose method calls may take a while
+    yield* startMore();
+    // Again after the calls: devices found already on the rollout, deadlines that passed meanwhile.
+    yield* readTwins();
+    const done = running.size === 0 && (stop !== null || next >= deviceIds.length);
+    publishIfDue(done);
+    status();
+    if (done) break;
+    if (steps >= BATCH_STEPS_PER_EPISODE) {
+      yield* drain();
+      if (hasNews()) publish();
+      const nextCarry: BatchCarry = { running: [...running.values()], next, totals, stop, control, episode: (carry?.episode ?? 0) + 1 };
+      log(context, 'info', 'batch.continueAsNew', { ...fields, episode: nextCarry.episode, inProgress: running.size, started: next });
+      context.df.continueAsNew({ ...input, carry: nextCarry } satisfies BatchInput);
+      return undefined;
+    }
+    // One timer for the whole batch: the earliest deadline or retry time of any device.
+    let earliest = Infinity;
+    for (const device of running.values()) earliest = Math.min(earliest, nextWakeUp(device, timeouts) ?? Infinity);
+    // News waits for the next report after PUBLISH_INTERVAL_SECONDS, or at most QUIET_PUBLISH_SECONDS:
+    // a timer that fires is billed, and while reports flow an execution ends before this one would.
+    if (hasNews()) earliest = Math.min(earliest, publishedAt + QUIET_PUBLISH_SECONDS * 1000);
+    if (earliest === Infinity) earliest = after(context, timeouts.methodSeconds).getTime();
+    yield context.df.Task.any([...inbox.openWaits(OPEN_WAITS), context.df.createTimer(new Date(Math.max(earliest, clock())))]);
+    steps += 1;
+    received();
+  }
+
+  const result: BatchResult = { totals, remaining: deviceIds.slice(next), stop };
+  log(context, 'info', 'batch.finished', { ...fields, stopReason: stop, remaining: result.remaining.length, ...totals });
   return result;
 }
 

@@ -97,9 +97,14 @@ export function log(context: OrchestrationContext, level: LogLevel, event: strin
   if (!context.df.isReplaying) logEvent(context, level, event, fields);
 }
 
-/** See rule 2 at the top of this module. */
+/**
+ * See rule 2 at the top of this module. Besides, an event that arrives while no wait is open
+ * (the orchestrator is busy with an activity, say) is buffered by durable-functions and handed to
+ * the next wait, one event per wait; `openWaits(open)` keeps that many waits open instead, so a burst
+ * that arrived meanwhile is all taken at the next resume.
+ */
 export class EventInbox<T> {
-  private waits: Task[] = [];
+  private created: Task[] = [];
 
   constructor(
     private readonly df: DurableOrchestrationContext,
@@ -109,15 +114,25 @@ export class EventInbox<T> {
   /** A fresh wait for the next event; yield it (alone or in a fresh Task.any) right away. */
   next(): Task {
     const wait = this.df.waitForExternalEvent(this.eventName);
-    this.waits.push(wait);
+    this.created.push(wait);
     return wait;
+  }
+
+  /**
+   * Fresh waits, at least one, so that `open` of this inbox's waits are open; yield them all in a
+   * fresh Task.any right away. An event goes to the newest open wait, which is one of these.
+   */
+  openWaits(open: number): Task[] {
+    const fresh = [this.next()];
+    while (this.created.filter((wait) => !wait.isCompleted).length < open) fresh.push(this.next());
+    return fresh;
   }
 
   /** The payloads any wait of this inbox has received since the last take, each once. */
   take(): T[] {
-    const received = this.waits.filter((wait) => wait.isCompleted);
+    const received = this.created.filter((wait) => wait.isCompleted);
     if (received.length === 0) return [];
-    this.waits = this.waits.filter((wait) => !wait.isCompleted);
+    this.created = this.created.filter((wait) => !wait.isCompleted);
     return received.map((wait) => wait.result as T);
   }
 }

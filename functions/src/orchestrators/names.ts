@@ -2,38 +2,36 @@
  * Orchestration and external-event names, and the events' payloads: the contract between the
  * orchestrators, the HTTP API and the twin-change handler. Constants and types only.
  */
-import type { FirmwareUpdateReport } from '../../../contracts/firmwareUpdate';
-import type { ControlOperation } from '../rollout';
+import type { ControlOperation, EventReport } from '../rollout';
 
 export const ORCHESTRATION = {
   rollout: 'rollout',
   wave: 'rolloutWave',
+  /** A batch of a wave's devices; also their tracker, which follows them all to a verdict. */
   batch: 'rolloutBatch',
-  device: 'rolloutDevice',
 } as const;
 
 export const EVENT = {
-  /** On a device orchestration: the device reported through its twin (raised by the event handler). */
+  /** On a batch orchestration (a tracker): its devices reported through their twins (raised by the event handler). */
   twinReport: 'twinReport',
-  /** On a wave orchestration: one of its batches is done (raised by the batch, via the sendEvent activity). */
-  batchDone: 'batchDone',
   /** On a rollout orchestration: an operator command was recorded in the control entity (raised by the HTTP API). */
   control: 'control',
 } as const;
 
 /**
- * The twin-change handler's `twinReport` event: one device's reports from one batch of twin
- * changes, in the order IoT Hub enqueued them (one raise per device per batch, not per report).
+ * The twin-change handler's `twinReport` event: a tracker's devices' reports from one batch of
+ * twin changes, in the order IoT Hub enqueued them (one raise per tracker per batch).
  */
 export interface TwinReportsEvent {
   reports: TwinReportEvent[];
 }
 
-/** One report: the reported section's $version and what it said. */
+/** One report: the device, the reported section's $version and what it said. */
 export interface TwinReportEvent {
+  deviceId: string;
   twinVersion: number;
   /** null: the device cleared its firmware update. */
-  firmwareUpdate: FirmwareUpdateReport | null;
+  firmwareUpdate: EventReport | null;
   currentFwVersion?: string;
   /** When IoT Hub enqueued the change, for the audit trail. */
   enqueuedTime?: string;

@@ -235,7 +235,8 @@ export function* rolloutOrchestrator(context: OrchestrationContext): Step<Rollou
   /** Runs a wave to its end, through pauses and resumes; the wave's remaining devices on a stop. */
   function* runWave(planned: PlannedWave, shardCount: number): Step<Ending> {
     const index = planned.index;
-    let remaining = planned.deviceIds;
+    // In shard order: a batch's devices then share one or two shards, which its tracker updates once per episode.
+    let remaining = groupByShard(planned.deviceIds, shardCount, (id) => id).flat();
     let nextBatch = 0;
     let totals = totalsOf();
     const waveTotals = (): Totals => addTotals(totals, totalsOf({ pending: remaining.length }));

@@ -1,37 +1,28 @@
 /**
- * The wave orchestration: a wave's devices in batch sub-orchestrations, with bounded concurrency,
- * judging the failure threshold each time a batch finishes.
+ * The wave orchestration: a wave's devices in batch sub-orchestrations of up to MAX_BATCH_DEVICES,
+ * one after the other. Each batch is the tracker of its devices and holds the whole concurrency
+ * (maxConcurrency devices in progress, a finished device replaced at once), and judges the failure
+ * threshold as its devices finish, on this attempt's results so far (`baseline` + its own); see
+ * rollout/wavePlan.ts for the shape.
  *
- * Fan-out (rollout/wavePlan.ts, waveFanOut): batches of batchSize = min(100, ceil(maxConcurrency
- * / 10)) devices, batchesInFlight = floor(maxConcurrency / batchSize) of them at once, so at most
- * maxConcurrency devices are in progress and a slow device holds up a tenth of the concurrency.
- * A finished batch is replaced at once (not window by window).
+ * Control: before it starts a batch the wave reads the rollout's control entity; pause or cancel
+ * stops it from starting any more, as it stops the running batch from starting more devices
+ * (devices already running finish). So does the failure threshold (after a resume, judged on the
+ * results since the resume). A batch that stopped early hands back the devices it did not start.
  *
- * Knowing which batch finished: durable-functions for JavaScript cannot wait on "any of the
- * running batches" more than once (a task put in a second Task.any is scheduled again, see
- * durable.ts), so each batch ends by raising a `batchDone` event on its wave, and the wave waits
- * on that event. New batches are scheduled by one Task.any of the new tasks and a fresh wait, and
- * are never yielded again.
- *
- * Control: before it starts new batches the wave reads the rollout's control entity; pause or
- * cancel stops it from starting any more (devices already running finish). So does the failure
- * threshold, judged on this attempt's results (after a resume, on the results since the resume).
- *
- * History: an episode starts at most MAX_BATCHES_PER_WAVE_EPISODE batches, waits for all of them,
- * then continues as new with the devices not started yet (a batch's completion would not reach a
- * new execution, so none may be running at the switch). Per episode: ≤ 50 batches × (created,
- * completed, batchDone) + one control read (2) per refill + the Task.any timer-free waits — a few
- * hundred events, whatever the wave's size.
+ * History: an episode starts at most MAX_BATCHES_PER_WAVE_EPISODE batches, each adding
+ * (created, completed) and one control read, then continues as new with the devices not started
+ * yet: a few hundred events, whatever the wave's size.
  */
 import * as df from 'durable-functions';
-import type { OrchestrationContext, Task } from 'durable-functions';
+import type { OrchestrationContext } from 'durable-functions';
 import { controlEntity } from '../entities/contracts';
-import { MAX_BATCHES_PER_WAVE_EPISODE, addTotals, batchInstanceId, evaluateThreshold, thresholdCounts, totalsOf, waveFanOut } from '../rollout';
-import type { DeviceTimeouts, FailureThreshold, FirmwareSpec, RolloutControlState, ThresholdVerdict, Totals } from '../rollout';
-import type { BatchDoneEvent, BatchInput, BatchResult } from './batch';
-import { EventInbox, callEntity, log } from './durable';
+import { MAX_BATCHES_PER_WAVE_EPISODE, MAX_BATCH_DEVICES, addTotals, batchInstanceId, evaluateThreshold, thresholdCounts, totalsOf } from '../rollout';
+import type { DeviceTimeouts, FailureThreshold, FirmwareSpec, RolloutControlState, Totals } from '../rollout';
+import type { BatchInput, BatchResult, BatchStop } from './batch';
+import { callEntity, callSubOrchestrator, log } from './durable';
 import type { Step } from './durable';
-import { EVENT, ORCHESTRATION } from './names';
+import { ORCHESTRATION } from './names';
 
 export interface WaveSettings {
   firmware: FirmwareSpec;
@@ -57,7 +48,7 @@ export interface WaveInput {
   settings: WaveSettings;
 }
 
-export type WaveOutcome = 'completed' | 'paused' | 'canceled' | 'thresholdPause' | 'thresholdAbort';
+export type WaveOutcome = 'completed' | BatchStop;
 
 export interface WaveResult {
   outcome: WaveOutcome;
@@ -68,109 +59,84 @@ export interface WaveResult {
   nextBatch: number;
 }
 
-interface RunningBatch {
-  task: Task;
-  size: number;
-}
-
 export function* waveOrchestrator(context: OrchestrationContext): Step<WaveResult | undefined> {
   const input = context.df.getInput<WaveInput>();
   const { rolloutId, settings } = input;
   const wave = input.wave.index;
-  const { batchSize, batchesInFlight } = waveFanOut(input.deviceIds.length, settings.maxConcurrency);
-  const inbox = new EventInbox<BatchDoneEvent>(context.df, EVENT.batchDone);
-  const running = new Map<string, RunningBatch>();
+  // The devices not started yet are queue[next…]. An index, not a copy after each batch: every replay runs this
+  // loop again, and copying the list after each batch made a replay cost batches × devices.
+  let queue = input.deviceIds;
+  let next = 0;
   let totals = input.totals;
-  let offset = 0;
   let nextBatch = input.nextBatch;
-  let started = 0;
-  let stop: Exclude<WaveOutcome, 'completed'> | null = null;
+  let stop: BatchStop | null = null;
 
-  const status = (): void =>
+  const status = (running: number | null): void =>
     context.df.setCustomStatus({
       rolloutId,
       wave,
       name: input.wave.name,
       attempt: input.attempt,
       episode: input.episode,
-      phase: stop === null ? 'running' : 'stopping',
+      batch: running,
       stopReason: stop,
-      batchSize,
-      batchesInFlight: running.size,
-      devicesNotStarted: input.deviceIds.length - offset,
+      devicesNotStarted: queue.length - next,
       totals,
     });
-  const finished = (id: string, result: BatchResult | null): void => {
-    const batch = running.get(id);
-    if (batch === undefined) return; // a duplicate notification
-    running.delete(id);
-    totals = addTotals(totals, result?.totals ?? totalsOf({ failed: batch.size }));
-    const verdict: ThresholdVerdict = evaluateThreshold(thresholdCounts(totals), settings.failureThreshold);
-    if (verdict !== 'continue' && stop === null) {
+
+  log(context, 'info', 'wave.episode', { rolloutId, wave, attempt: input.attempt, episode: input.episode, devices: queue.length });
+  for (let started = 0; next < queue.length && stop === null; started += 1) {
+    if (started >= MAX_BATCHES_PER_WAVE_EPISODE) {
+      const following: WaveInput = { ...input, episode: input.episode + 1, deviceIds: queue.slice(next), nextBatch, totals };
+      context.df.continueAsNew(following);
+      return undefined;
+    }
+    // The threshold, as a batch judges it before it starts devices; here it can also trip at a batch's very end.
+    const verdict = evaluateThreshold(thresholdCounts(totals), settings.failureThreshold);
+    if (verdict !== 'continue') {
       stop = verdict === 'abort' ? 'thresholdAbort' : 'thresholdPause';
-      log(context, 'warn', 'wave.thresholdTripped', { rolloutId, wave, verdict, ...thresholdCounts(totals) });
+      break;
     }
-  };
-  const collect = (): void => {
-    for (const event of inbox.take()) finished(event.batchInstanceId, event.result);
-    // A batch whose task result came in directly (it won the Task.any it was scheduled in).
-    for (const [id, batch] of running) {
-      if (batch.task.isCompleted) finished(id, batch.task.result as BatchResult);
-      else if (batch.task.isFaulted) finished(id, null);
+    const control = yield* callEntity<'rolloutControl', 'get', RolloutControlState | null>(context, controlEntity(rolloutId), 'get');
+    if (control?.command === 'cancel' || control?.command === 'pause') {
+      stop = control.command === 'cancel' ? 'canceled' : 'paused';
+      break;
     }
-  };
-
-  log(context, 'info', 'wave.episode', { rolloutId, wave, attempt: input.attempt, episode: input.episode, devices: input.deviceIds.length, batchSize, batchesInFlight });
-  status();
-  for (;;) {
-    const canStart = stop === null && offset < input.deviceIds.length && started < MAX_BATCHES_PER_WAVE_EPISODE && running.size < batchesInFlight;
-    if (canStart) {
-      const control = yield* callEntity<'rolloutControl', 'get', RolloutControlState | null>(context, controlEntity(rolloutId), 'get');
-      collect();
-      if (control?.command === 'cancel') stop = 'canceled';
-      else if (control?.command === 'pause') stop = 'paused';
-      if (stop === null) {
-        const fresh: Task[] = [];
-        while (offset < input.deviceIds.length && started < MAX_BATCHES_PER_WAVE_EPISODE && running.size < batchesInFlight) {
-          const deviceIds = input.deviceIds.slice(offset, offset + batchSize);
-          const batchInput: BatchInput = {
-            rolloutId,
-            wave,
-            batch: nextBatch,
-            deviceIds,
-            shardCount: settings.shardCount,
-            firmware: settings.firmware,
-            timeouts: settings.timeouts,
-          };
-          const id = batchInstanceId(rolloutId, wave, nextBatch);
-          const task = context.df.callSubOrchestrator(ORCHESTRATION.batch, batchInput, id);
-          running.set(id, { task, size: deviceIds.length });
-          fresh.push(task);
-          offset += deviceIds.length;
-          nextBatch += 1;
-          started += 1;
-        }
-        status();
-        yield context.df.Task.any([...fresh, inbox.next()]);
-        collect();
-        status();
-        continue;
-      }
-      log(context, 'info', 'wave.stopping', { rolloutId, wave, reason: stop, running: running.size });
+    const deviceIds = queue.slice(next, next + MAX_BATCH_DEVICES);
+    next += deviceIds.length;
+    const batchInput: BatchInput = {
+      rolloutId,
+      wave,
+      batch: nextBatch,
+      deviceIds,
+      slots: settings.maxConcurrency,
+      baseline: totals,
+      failureThreshold: settings.failureThreshold,
+      shardCount: settings.shardCount,
+      firmware: settings.firmware,
+      timeouts: settings.timeouts,
+    };
+    status(nextBatch);
+    let result: BatchResult;
+    try {
+      result = yield* callSubOrchestrator<BatchResult>(context, ORCHESTRATION.batch, batchInput, batchInstanceId(rolloutId, wave, nextBatch));
+    } catch (error) {
+      // The batch orchestration itself failed (a bug, not a verdict): its devices count as failed.
+      log(context, 'error', 'wave.batchFailed', { rolloutId, wave, batch: nextBatch, error: error instanceof Error ? error.message : String(error) });
+      result = { totals: totalsOf({ failed: deviceIds.length }), remaining: [], stop: null };
     }
-    if (running.size === 0) break;
-    status();
-    yield inbox.next();
-    collect();
+    nextBatch += 1;
+    totals = addTotals(totals, result.totals);
+    if (result.remaining.length > 0) {
+      queue = [...result.remaining, ...queue.slice(next)];
+      next = 0;
+    }
+    stop = result.stop;
+    if (stop !== null) log(context, stop.startsWith('threshold') ? 'warn' : 'info', 'wave.stopping', { rolloutId, wave, reason: stop, ...thresholdCounts(totals) });
   }
-  status();
+  status(null);
 
-  const remaining = input.deviceIds.slice(offset);
-  if (stop === null && remaining.length > 0) {
-    const next: WaveInput = { ...input, episode: input.episode + 1, deviceIds: remaining, nextBatch, totals };
-    context.df.continueAsNew(next);
-    return undefined;
-  }
+  const remaining = queue.slice(next);
   const result: WaveResult = { outcome: stop ?? 'completed', totals, remaining, nextBatch };
   log(context, 'info', 'wave.finished', { rolloutId, wave, attempt: input.attempt, outcome: result.outcome, remaining: remaining.length, ...totals });
   return result;

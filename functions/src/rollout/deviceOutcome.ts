@@ -1,10 +1,11 @@
 /**
  * One device's progress through a rollout, as the rollout side sees it: a pure state machine
- * fed by twin reports (events, or the final twin read) and by the device orchestration's own
- * verdicts (method accepted, rejected, deadline passed, canceled). Every function returns the
+ * fed by twin reports (events, or the final twin read) and by its tracker's own verdicts (method
+ * accepted, rejected, deadline passed, canceled; see trackedDevice.ts). Every function returns the
  * same object when nothing changes, so a caller can skip work with `next === current`.
  */
 import type { FirmwareUpdateReport, FirmwareUpdateStatus } from '../../../contracts/firmwareUpdate';
+import { STATUS_TIME_FIELD } from './twinReport';
 
 export const DEVICE_ROLLOUT_STATES = ['pending', 'inProgress', 'succeeded', 'failed', 'timedOut', 'skipped', 'canceled'] as const;
 export type DeviceRolloutState = (typeof DEVICE_ROLLOUT_STATES)[number];
@@ -114,14 +115,14 @@ export function phaseTimeoutSeconds(
   }
 }
 
-/** When the current phase expires (ISO 8601), or null when no deadline runs. */
+/** When the current phase expires (epoch milliseconds), or null when no deadline runs. */
 export function phaseDeadline(
   tracking: DeviceTracking,
   timeouts: { methodSeconds: number; downloadMinutes: number; applyMinutes: number },
-): string | null {
+): number | null {
   const seconds = phaseTimeoutSeconds(tracking.phase, timeouts);
   if (seconds === null || tracking.phaseStartedAt === null || isTerminalDeviceState(tracking.state)) return null;
-  return new Date(Date.parse(tracking.phaseStartedAt) + seconds * 1000).toISOString();
+  return Date.parse(tracking.phaseStartedAt) + seconds * 1000;
 }
 
 export function startTracking(deviceId: string, now: string): DeviceTracking {
@@ -272,21 +273,8 @@ function laterPhase(a: DevicePhase, b: DevicePhase): DevicePhase {
 }
 
 function deviceTimeOf(update: FirmwareUpdateReport): string | null {
-  switch (update.status) {
-    case 'waiting':
-      return update.startedWaitingTime;
-    case 'downloading':
-      return update.startedDownloadingTime;
-    case 'downloadComplete':
-      return update.downloadCompleteTime;
-    case 'applying':
-      return update.startedApplyingImage;
-    case 'applyComplete':
-      return update.lastFirmwareUpdate;
-    case 'downloadFailed':
-    case 'applyFailed':
-      return null;
-  }
+  const field = STATUS_TIME_FIELD[update.status];
+  return field === undefined ? null : update[field];
 }
 
 function withEntry(tracking: DeviceTracking, entry: TimelineEntry): DeviceTracking {

@@ -1,15 +1,16 @@
 /**
- * The per-device summaries of one device shard (see deviceShards.ts): a row per device with its
- * state, last status and error, for GET /api/rollouts/{id}/devices. The full timeline stays with
- * the device's orchestration; a row is what a listing needs.
+ * The per-device records of one device shard (see deviceShards.ts): a row per device with its
+ * state, last status and error, for GET /api/rollouts/{id}/devices, and the detail behind
+ * GET …/devices/{deviceId} (phase, twin $version, progress, the timeline).
  *
- * Rows are created pending (or skipped) when the rollout is planned and updated by the device
- * orchestration as its state changes. Each change of state is returned as a move, which the shard
- * passes on to the rollout's ledger, so the counts there are exactly the rows' states.
+ * Records are created pending (or skipped) when the rollout is planned and updated by the
+ * device's tracker (the batch orchestration), all of a tracker episode's changes to a shard in
+ * one operation. Each change of state is returned as a move, which the shard passes on to the
+ * rollout's ledger, so the counts there are exactly the rows' states.
  */
 import type { FirmwareUpdateStatus } from '../../../contracts/firmwareUpdate';
-import type { DeviceError, DeviceRolloutState, DeviceTracking } from './deviceOutcome';
-import { isTerminalDeviceState } from './deviceOutcome';
+import type { DeviceError, DevicePhase, DeviceRolloutState, DeviceTracking, TimelineEntry } from './deviceOutcome';
+import { MAX_TIMELINE_ENTRIES, isTerminalDeviceState } from './deviceOutcome';
 import type { DeviceMove } from './rolloutLedger';
 
 export interface DeviceRow {
@@ -22,44 +23,106 @@ export interface DeviceRow {
   updatedAt: string;
 }
 
+/** What the tracker knows beyond the row; null/empty until it starts the device. */
+export interface DeviceDetail {
+  phase: DevicePhase | null;
+  twinVersion: number | null;
+  currentFwVersion: string | null;
+  progress: number | null;
+  /** The newest MAX_TIMELINE_ENTRIES entries. */
+  timeline: TimelineEntry[];
+  /** Oldest entries dropped to keep the timeline within MAX_TIMELINE_ENTRIES. */
+  timelineDropped: number;
+}
+
+export type DeviceRecord = DeviceRow & DeviceDetail;
+
+/**
+ * A tracker's news about a device: its row and detail as they are now, except that `timeline` and
+ * `timelineDropped` are only what happened since its last update (the shard keeps the rest).
+ */
+export type DeviceUpdate = DeviceRow & DeviceDetail;
+
 export interface DeviceShardState {
-  rows: DeviceRow[];
+  rows: DeviceRecord[];
 }
 
 export function emptyShard(): DeviceShardState {
   return { rows: [] };
 }
 
-/** Planned rows; rows that exist already (an update overtook the plan) are kept as they are. */
+/** A record as planned: no detail yet. */
+export function plannedRecord(row: DeviceRow): DeviceRecord {
+  return { ...row, phase: null, twinVersion: null, currentFwVersion: null, progress: null, timeline: [], timelineDropped: 0 };
+}
+
+/** Planned records; those that exist already (an update overtook the plan) are kept as they are. */
 export function addRows(shard: DeviceShardState, rows: readonly DeviceRow[]): DeviceShardState {
   const known = new Set(shard.rows.map((row) => row.deviceId));
-  const added = rows.filter((row) => !known.has(row.deviceId));
+  const added = rows.filter((row) => !known.has(row.deviceId)).map(plannedRecord);
   return added.length === 0 ? shard : { rows: [...shard.rows, ...added] };
 }
 
 /**
- * A device's new summary. A terminal row stays as it is; an unknown device gets a row, counted as
- * having been pending. Returns the move when the state changed.
+ * Devices' news, applied in order. A terminal record stays as it is; an unknown device gets a
+ * record, counted as having been pending. Returns a move per change of state.
  */
-export function updateRow(shard: DeviceShardState, row: DeviceRow): { shard: DeviceShardState; move: DeviceMove | null } {
-  const index = shard.rows.findIndex((item) => item.deviceId === row.deviceId);
-  const current = index < 0 ? null : shard.rows[index];
-  if (current !== null && isTerminalDeviceState(current.state)) return { shard, move: null };
-  const from: DeviceRolloutState = current?.state ?? 'pending';
-  const next: DeviceRow = { ...row, wave: row.wave ?? current?.wave ?? null };
-  const rows = index < 0 ? [...shard.rows, next] : shard.rows.map((item, i) => (i === index ? next : item));
-  const move = from !== next.state && next.wave !== null ? { wave: next.wave, from, to: next.state } : null;
-  return { shard: { rows }, move };
+export function updateRows(shard: DeviceShardState, updates: readonly DeviceUpdate[]): { shard: DeviceShardState; moves: DeviceMove[] } {
+  const index = new Map(shard.rows.map((row, i) => [row.deviceId, i]));
+  const rows = [...shard.rows];
+  const moves: DeviceMove[] = [];
+  let changed = false;
+  for (const update of updates) {
+    const at = index.get(update.deviceId);
+    const current = at === undefined ? null : rows[at];
+    if (current !== null && isTerminalDeviceState(current.state)) continue;
+    changed = true;
+    const from: DeviceRolloutState = current?.state ?? 'pending';
+    const { timelineDropped: newlyDropped, ...fields } = update;
+    const timeline = [...(current?.timeline ?? []), ...update.timeline];
+    const excess = Math.max(0, timeline.length - MAX_TIMELINE_ENTRIES);
+    const next: DeviceRecord = {
+      ...fields,
+      wave: update.wave ?? current?.wave ?? null,
+      timeline: timeline.slice(excess),
+      timelineDropped: (current?.timelineDropped ?? 0) + newlyDropped + excess,
+    };
+    if (at === undefined) {
+      index.set(update.deviceId, rows.length);
+      rows.push(next);
+    } else rows[at] = next;
+    if (from !== next.state && next.wave !== null) moves.push({ wave: next.wave, from, to: next.state });
+  }
+  return { shard: changed ? { rows } : shard, moves };
 }
 
-export function rowOf(tracking: DeviceTracking, wave: number): DeviceRow {
-  return { deviceId: tracking.deviceId, wave, state: tracking.state, status: tracking.status, error: tracking.error, updatedAt: tracking.updatedAt };
+/** A tracked device's news: its tracking holds only the timeline entries not sent yet (see trackedDevice.ts). */
+export function updateOf(tracking: DeviceTracking, wave: number): DeviceUpdate {
+  return {
+    deviceId: tracking.deviceId,
+    wave,
+    state: tracking.state,
+    status: tracking.status,
+    error: tracking.error,
+    updatedAt: tracking.updatedAt,
+    phase: tracking.phase,
+    twinVersion: tracking.twinVersion,
+    currentFwVersion: tracking.currentFwVersion,
+    progress: tracking.progress,
+    timeline: tracking.timeline,
+    timelineDropped: tracking.timelineDropped,
+  };
+}
+
+/** The listing's view of a record. */
+export function rowOf(record: DeviceRecord): DeviceRow {
+  return { deviceId: record.deviceId, wave: record.wave, state: record.state, status: record.status, error: record.error, updatedAt: record.updatedAt };
 }
 
 /**
  * A row as the API shows it: a device still pending in a wave that is over (a cancel or an abort
  * kept it from starting) is canceled, as the wave's totals count it.
  */
-export function effectiveRow(row: DeviceRow, isWaveFinal: (wave: number) => boolean): DeviceRow {
+export function effectiveRow<R extends DeviceRow>(row: R, isWaveFinal: (wave: number) => boolean): R {
   return row.state === 'pending' && row.wave !== null && isWaveFinal(row.wave) ? { ...row, state: 'canceled' } : row;
 }

@@ -8,8 +8,9 @@
  */
 
 /**
- * Every row update reads and writes the whole shard (entity state is one JSON document), so a
- * shard is kept small: 100 rows is ~15 KB, and a 10,000-device rollout still fits in 100 shards.
+ * Every update reads and writes the whole shard (entity state is one JSON document), so a shard
+ * is kept small: 100 records with their timelines are ~200 KB, and a 10,000-device rollout still
+ * fits in 100 shards. Trackers send a shard at most one update a second, whatever its size.
  */
 export const DEVICE_SHARD_SIZE = 100;
 export const MAX_DEVICE_SHARDS = 100;

@@ -45,11 +45,9 @@ export {
 } from './identifiers';
 export {
   MAX_BATCHES_PER_WAVE_EPISODE,
-  MAX_BATCH_SIZE,
+  MAX_BATCH_DEVICES,
   MAX_CHILDREN_PER_HISTORY,
   MAX_WAVES,
-  TARGET_BATCHES_IN_FLIGHT,
-  batchesOf,
   historyBound,
   planWaves,
   waveFanOut,
@@ -95,17 +93,29 @@ export {
   waveStatus,
 } from './rolloutStatus';
 export type { FinalRolloutState, RolloutState, RolloutStatus, Totals, WaveState, WaveStatus } from './rolloutStatus';
-export {
-  MAX_INSTANCE_ID_LENGTH,
-  batchInstanceId,
-  deviceInstanceId,
-  parseDeviceInstanceId,
-  rolloutInstanceId,
-  waveInstanceId,
-} from './instanceIds';
+export { batchInstanceId, parseBatchInstanceId, rolloutInstanceId, waveInstanceId } from './instanceIds';
 export { DEVICE_SHARD_SIZE, MAX_DEVICE_SHARDS, fnv1a32, groupByShard, shardCountFor, shardOf } from './deviceShards';
-export { addRows, effectiveRow, emptyShard, rowOf, updateRow } from './deviceRows';
-export type { DeviceRow, DeviceShardState } from './deviceRows';
+export { addRows, effectiveRow, emptyShard, plannedRecord, rowOf, updateOf, updateRows } from './deviceRows';
+export type { DeviceDetail, DeviceRecord, DeviceRow, DeviceShardState, DeviceUpdate } from './deviceRows';
+export {
+  RESYNC_GRACE_SECONDS,
+  RETRY_FIRST_DELAY_SECONDS,
+  RETRY_MAX_DELAY_SECONDS,
+  afterSwitch,
+  applyInvokeOutcome,
+  applyReports,
+  callingAgain,
+  cancelBeforeStart,
+  invokeFailed,
+  isPastDeadline,
+  isRetryDue,
+  isSettled,
+  needsTwinRead,
+  nextWakeUp,
+  retryDelaySeconds,
+  startTracked,
+} from './trackedDevice';
+export type { InvokeOutcome, InvokeState, TrackedDevice } from './trackedDevice';
 export { applyMoves, finishWave, isWaveFinal, ledgerStatus, planLedger, setWaveState } from './rolloutLedger';
 export type { DeviceMove, LedgerPlan, RolloutLedgerState } from './rolloutLedger';
 export {
@@ -128,5 +138,14 @@ export {
   updateRolloutState,
 } from './rolloutCatalog';
 export type { CatalogCursor, CatalogEntry, RolloutCatalogState } from './rolloutCatalog';
-export { isProgressOnly, parseFirmwareUpdateReport, parseTwinReportEvent, parseTwinReportsEvent, reportedRolloutId, twinReportOf } from './twinReport';
-export type { ParseResult } from './twinReport';
+export {
+  STATUS_TIME_FIELD,
+  eventReportOf,
+  isProgressOnly,
+  parseFirmwareUpdateReport,
+  parseTwinReportEvent,
+  parseTwinReportsEvent,
+  reportedRolloutId,
+  twinReportOf,
+} from './twinReport';
+export type { DeviceReport, EventReport, ParseResult } from './twinReport';

@@ -1,38 +1,22 @@
 /**
- * Durable instance ids for a rollout's orchestrations, computable from the rollout id (and the
- * device id) alone, so the twin-change handler addresses a device's orchestration with no lookup.
+ * Durable instance ids for a rollout's orchestrations, computable from the rollout id and indexes
+ * alone.
  *
  *   rollout  <rolloutId>                              fw-2-1
  *   wave     <rolloutId>:w<wave>[:a<attempt>]         fw-2-1:w0       fw-2-1:w0:a1 (run again after a resume)
  *   batch    <rolloutId>:w<wave>:b<batch>[:e<ep>]     fw-2-1:w0:b17   (episode > 0 only)
- *   device   <rolloutId>:d:<device id, encoded>       fw-2-1:d:thermo~7   (device "thermo#7")
  *
- * Durable ids must not contain / \ # ? or control characters, nor start with @. Device ids never
- * contain / \ or control characters but may contain # and ?, so those two are swapped for ~ and ^,
- * which IoT Hub never allows in a device id: a length-preserving bijection, reversed by
- * parseDeviceInstanceId. Rollout ids start with a letter or digit (never @) and have no `:`.
+ * A batch orchestration is the tracker of its devices: its id travels in the firmwareUpdate
+ * request as `tracker`, the device echoes it in its reports, and the twin-change handler raises
+ * them on that instance after checking it with parseBatchInstanceId: no lookup table.
  *
- * Injective: a rollout id has no `:`, so the text before the first `:` is the rollout id and a
- * missing `:` marks a rollout instance; after it `d:` marks a device and `w` a wave or batch,
- * whose next part (`a` attempt, `b` batch, or nothing) tells them apart; indexes are canonical
- * decimals (no sign, no leading zeros) and the device part is a bijection.
- * So each id reads back as exactly one input: distinct inputs give distinct ids, across kinds too.
- *
- * Length: ≤ 64 for a rollout, ≤ 100 for waves and batches, and 3 + rolloutId + deviceId (≤ 195)
- * for devices. Durable Functions documents 1-100 characters and its client rejects ids over 256;
- * the Azure Storage (1 KiB table keys) and Netherite providers accept the rest. A 128-character
- * device id alone exceeds 100, so no reversible scheme fits 100 for every device; ids are ≤ 100
- * whenever rolloutId + deviceId ≤ 97 characters (a 36-character UUID leaves 61 for the device).
+ * Durable ids must not contain / \ # ? or control characters, nor start with @. Rollout ids start
+ * with a letter or digit (never @) and have no `:`, so the text before the first `:` is the rollout
+ * id; indexes are canonical decimals (no sign, no leading zeros), so each id reads back as exactly
+ * one input. Length: ≤ 64 for a rollout, ≤ 100 for waves and batches (Durable Functions documents
+ * 1-100 characters).
  */
-import { DEVICE_ID_RULE, ROLLOUT_ID_RULE, isValidDeviceId, isValidRolloutId } from './identifiers';
-
-/** The longest id the scheme produces: a device instance with a 64-character rollout id and 128-character device id. */
-export const MAX_INSTANCE_ID_LENGTH = 195;
-
-const DEVICE_MARK = ':d:';
-const ENCODE: Readonly<Record<string, string>> = { '#': '~', '?': '^' };
-const DECODE: Readonly<Record<string, string>> = { '~': '#', '^': '?' };
-const DEVICE_INSTANCE_ID = /^([A-Za-z0-9][A-Za-z0-9._-]{0,63}):d:([^#?]+)$/;
+import { ROLLOUT_ID_RULE, isValidRolloutId } from './identifiers';
 
 export function rolloutInstanceId(rolloutId: string): string {
   return checkedRolloutId(rolloutId);
@@ -60,17 +44,14 @@ export function batchInstanceId(rolloutId: string, waveIndex: number, batchIndex
   return generation === '0' ? base : `${base}:e${generation}`;
 }
 
-export function deviceInstanceId(rolloutId: string, deviceId: string): string {
-  if (!isValidDeviceId(deviceId)) throw new RangeError(`invalid device id ${JSON.stringify(deviceId)}: must be ${DEVICE_ID_RULE}`);
-  return `${checkedRolloutId(rolloutId)}${DEVICE_MARK}${deviceId.replace(/[#?]/g, (char) => ENCODE[char])}`;
-}
+const BATCH_INSTANCE_ID = /^([A-Za-z0-9][A-Za-z0-9._-]{0,63}):w(0|[1-9][0-9]*):b(0|[1-9][0-9]*)(?::e([1-9][0-9]*))?$/;
 
-/** The inverse of deviceInstanceId; null for anything it does not produce. */
-export function parseDeviceInstanceId(instanceId: string): { rolloutId: string; deviceId: string } | null {
-  const match = DEVICE_INSTANCE_ID.exec(instanceId);
-  if (match === null) return null;
-  const deviceId = match[2].replace(/[~^]/g, (char) => DECODE[char]);
-  return isValidDeviceId(deviceId) ? { rolloutId: match[1], deviceId } : null;
+/** The inverse of batchInstanceId; null for anything it does not produce. */
+export function parseBatchInstanceId(instanceId: string): { rolloutId: string; wave: number; batch: number; episode: number } | null {
+  const match = BATCH_INSTANCE_ID.exec(instanceId);
+  if (match === null || !isValidRolloutId(match[1])) return null;
+  const [wave, batch, episode] = [match[2], match[3], match[4] ?? '0'].map(Number);
+  return [wave, batch, episode].every(Number.isSafeInteger) ? { rolloutId: match[1], wave, batch, episode } : null;
 }
 
 function checkedRolloutId(rolloutId: string): string {

@@ -3,7 +3,7 @@
  *
  * Written by two sources: the rollout orchestration (the plan, wave states, and each wave's final
  * totals) and the device shards (every device state change, as moves from one state to another,
- * seconds after the device orchestration saw it). A wave's live counts come from the moves; once
+ * a second or so after the device's tracker saw it). A wave's live counts come from the moves; once
  * the wave is over, the orchestration's totals are authoritative (they also count the devices a
  * cancel kept from starting) and later moves for that wave are ignored.
  */

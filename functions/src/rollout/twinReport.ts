@@ -10,13 +10,38 @@
  * A null in a twin patch deletes the property: a device with no error has no `error` at all, and
  * a reported `iothubDM.firmwareUpdate: null` means the device has no update (anymore).
  */
-import { FIRMWARE_UPDATE_STATUSES } from '../../../contracts/firmwareUpdate';
+import { FIRMWARE_UPDATE_STATUSES, TRACKER_PATTERN } from '../../../contracts/firmwareUpdate';
 import type { FirmwareUpdateError, FirmwareUpdateReport, FirmwareUpdateStatus } from '../../../contracts/firmwareUpdate';
 import type { TwinReport } from './deviceOutcome';
+import { isValidDeviceId } from './identifiers';
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; problem: string };
 
 const TIME_FIELDS = ['startedWaitingTime', 'startedDownloadingTime', 'downloadCompleteTime', 'startedApplyingImage', 'lastFirmwareUpdate'] as const;
+type TimeField = (typeof TIME_FIELDS)[number];
+
+/** Which of the report's times the device set when it entered each status (failures keep the earlier ones). */
+export const STATUS_TIME_FIELD: Readonly<Partial<Record<FirmwareUpdateStatus, TimeField>>> = {
+  waiting: 'startedWaitingTime',
+  downloading: 'startedDownloadingTime',
+  downloadComplete: 'downloadCompleteTime',
+  applying: 'startedApplyingImage',
+  applyComplete: 'lastFirmwareUpdate',
+};
+
+/** A report as a `twinReport` event carries it: what the tracker judges on and the time of its status, no more. */
+export type EventReport = Pick<FirmwareUpdateReport, 'status' | 'rolloutId' | 'fwVersion' | 'progress'> &
+  Partial<Pick<FirmwareUpdateReport, TimeField | 'error'>>;
+
+/** The event's share of a report: about a third of its size, and what parseFirmwareUpdateReport reads back as the same verdict. */
+export function eventReportOf(report: FirmwareUpdateReport): EventReport {
+  const compact: EventReport = { status: report.status, rolloutId: report.rolloutId, fwVersion: report.fwVersion };
+  if (report.progress !== undefined) compact.progress = report.progress;
+  if (report.error !== null) compact.error = report.error;
+  const field = STATUS_TIME_FIELD[report.status];
+  if (field !== undefined && report[field] !== null) compact[field] = report[field];
+  return compact;
+}
 
 /**
  * `iothubDM.firmwareUpdate` as the device reported it. status, rolloutId and fwVersion must be
@@ -25,12 +50,15 @@ const TIME_FIELDS = ['startedWaitingTime', 'startedDownloadingTime', 'downloadCo
  */
 export function parseFirmwareUpdateReport(value: unknown): ParseResult<FirmwareUpdateReport> {
   if (!isObject(value)) return { ok: false, problem: 'iothubDM.firmwareUpdate must be an object' };
-  const { status, rolloutId, fwVersion, fwPackageUri, progress, error } = value;
+  const { status, rolloutId, fwVersion, fwPackageUri, tracker, progress, error } = value;
   if (typeof status !== 'string' || !(FIRMWARE_UPDATE_STATUSES as readonly string[]).includes(status)) {
     return { ok: false, problem: `iothubDM.firmwareUpdate.status must be one of ${FIRMWARE_UPDATE_STATUSES.join(', ')}` };
   }
   if (typeof rolloutId !== 'string' || rolloutId === '') return { ok: false, problem: 'iothubDM.firmwareUpdate.rolloutId must be a non-empty string' };
   if (typeof fwVersion !== 'string' || fwVersion === '') return { ok: false, problem: 'iothubDM.firmwareUpdate.fwVersion must be a non-empty string' };
+  if (tracker !== undefined && (typeof tracker !== 'string' || !TRACKER_PATTERN.test(tracker))) {
+    return { ok: false, problem: 'iothubDM.firmwareUpdate.tracker must be a tracker key as the rollout sent it' };
+  }
   const parsedError = parseError(error);
   if (!parsedError.ok) return parsedError;
   const report: FirmwareUpdateReport = {
@@ -38,6 +66,7 @@ export function parseFirmwareUpdateReport(value: unknown): ParseResult<FirmwareU
     rolloutId,
     fwVersion,
     fwPackageUri: typeof fwPackageUri === 'string' ? fwPackageUri : '',
+    ...(tracker === undefined ? {} : { tracker }),
     error: parsedError.value,
     startedWaitingTime: null,
     startedDownloadingTime: null,
@@ -112,28 +141,35 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** A report of a `twinReport` event, with the device it is from. */
+export interface DeviceReport {
+  deviceId: string;
+  report: TwinReport;
+}
+
 /**
- * The payload of a `twinReport` external event (see orchestrators/names.ts) as the device
- * orchestration receives it: `{ reports: [...] }`, or one bare report (what the handler raised
- * before it grouped a device's reports, still in the histories of running orchestrations).
- * Checked again here, since anyone holding the system key can raise an event on an instance:
- * each bad report is named and left out, the good ones are kept.
+ * The payload of a `twinReport` external event (see orchestrators/names.ts) as a tracker
+ * receives it: `{ reports: [{ deviceId, twinVersion, … }] }`. Checked again here, since anyone
+ * holding the system key can raise an event on an instance: each bad report is named and left
+ * out, the good ones are kept.
  */
-export function parseTwinReportsEvent(value: unknown): { reports: TwinReport[]; problems: string[] } {
-  const items = isObject(value) && Array.isArray(value.reports) ? value.reports : [value];
-  const reports: TwinReport[] = [];
+export function parseTwinReportsEvent(value: unknown): { reports: DeviceReport[]; problems: string[] } {
+  if (!isObject(value) || !Array.isArray(value.reports)) return { reports: [], problems: ['the event must be {reports: [...]}'] };
+  const reports: DeviceReport[] = [];
   const problems: string[] = [];
-  items.forEach((item, index) => {
+  value.reports.forEach((item: unknown, index) => {
+    const deviceId = isObject(item) ? item.deviceId : undefined;
     const parsed = parseTwinReportEvent(item);
-    if (parsed.ok) reports.push(parsed.value);
-    else problems.push(items.length > 1 ? `reports[${index}]: ${parsed.problem}` : parsed.problem);
+    if (typeof deviceId !== 'string' || !isValidDeviceId(deviceId)) problems.push(`reports[${index}]: deviceId must be a device id`);
+    else if (!parsed.ok) problems.push(`reports[${index}]: ${parsed.problem}`);
+    else reports.push({ deviceId, report: parsed.value });
   });
   return { reports, problems };
 }
 
-/** One report of a `twinReport` event. */
+/** One report of a `twinReport` event (its deviceId aside). */
 export function parseTwinReportEvent(value: unknown): ParseResult<TwinReport> {
-  if (!isObject(value)) return { ok: false, problem: 'the event must be an object' };
+  if (!isObject(value)) return { ok: false, problem: 'the report must be an object' };
   const { twinVersion, firmwareUpdate, currentFwVersion, enqueuedTime } = value;
   if (typeof twinVersion !== 'number' || !Number.isSafeInteger(twinVersion) || twinVersion < 0) {
     return { ok: false, problem: 'twinVersion must be a non-negative integer' };

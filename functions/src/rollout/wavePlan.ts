@@ -41,81 +41,59 @@ export function planWaves(targets: readonly string[], waves: readonly WaveSpec[]
   });
 }
 
-/** Consecutive slices of at most `size` items; the last may be shorter. */
-export function batchesOf<T>(items: readonly T[], size: number): T[][] {
-  if (!Number.isSafeInteger(size) || size < 1) throw new RangeError(`batch size must be a positive integer, got ${size}`);
-  const batches: T[][] = [];
-  for (let start = 0; start < items.length; start += size) batches.push(items.slice(start, start + size));
-  return batches;
-}
-
 /*
  * Fan-out shape. Durable replays a whole history on every episode, so no orchestration may have
- * children in proportion to the fleet:
+ * children, or state, in proportion to the fleet:
  *
- *   rollout orchestration  ── one wave sub-orchestration per wave          (≤ MAX_WAVES)
- *   wave orchestration     ── batch sub-orchestrations, at most
- *                             MAX_BATCHES_PER_WAVE_EPISODE per episode; then it waits for the
- *                             batches in flight (their completions would not reach a new
- *                             execution) and continues as new with the counts so far and the
- *                             devices not yet started
- *   batch orchestration    ── one device sub-orchestration per device     (≤ MAX_BATCH_SIZE)
+ *   rollout orchestration  ── one wave sub-orchestration per wave                 (≤ MAX_WAVES)
+ *   wave orchestration     ── batch sub-orchestrations one after the other, each with up to
+ *                             MAX_BATCH_DEVICES of the wave's devices; after
+ *                             MAX_BATCHES_PER_WAVE_EPISODE it continues as new with the counts
+ *                             so far and the devices not yet started
+ *   batch orchestration    ── no children: it is the tracker of its devices, at most
+ *                             maxConcurrency of them in progress at once, a finished device
+ *                             replaced at once; it continues as new every few dozen waits
  *
- * A batch runs all its devices at once and ends with its slowest device, so batches are cut
- * small enough that TARGET_BATCHES_IN_FLIGHT of them fit in maxConcurrency: a stuck device then
- * idles a tenth of the concurrency, not all of it, and the wave sees results (and judges the
- * failure threshold) every batch. batchSize = min(MAX_BATCH_SIZE, ceil(maxConcurrency / 10)),
- * batchesInFlight = floor(maxConcurrency / batchSize), so batchSize * batchesInFlight never
- * exceeds maxConcurrency. 100,000 devices in one wave at maxConcurrency 1000 are 1,000 batches
- * of 100 in 20 episodes; at maxConcurrency 50, 20,000 batches of 5 in 400 episodes. Either way
- * no history holds more than MAX_CHILDREN_PER_HISTORY (100) sub-orchestrations.
+ * One batch at a time holds the whole concurrency, so it judges the failure threshold itself as
+ * its devices finish, on the wave's results so far. The only idle slots are at a batch's end,
+ * while its last devices finish: once per MAX_BATCH_DEVICES devices. 100,000 devices in one wave
+ * are 20 batches in 1 wave episode.
  */
-export const MAX_BATCH_SIZE = 100;
+export const MAX_BATCH_DEVICES = 5_000;
 export const MAX_BATCHES_PER_WAVE_EPISODE = 50;
-export const TARGET_BATCHES_IN_FLIGHT = 10;
 export const MAX_WAVES = SPEC_LIMITS.waves;
 /** The most sub-orchestrations any single orchestration history holds. */
-export const MAX_CHILDREN_PER_HISTORY = Math.max(MAX_WAVES, MAX_BATCHES_PER_WAVE_EPISODE, MAX_BATCH_SIZE);
+export const MAX_CHILDREN_PER_HISTORY = Math.max(MAX_WAVES, MAX_BATCHES_PER_WAVE_EPISODE);
 
 export interface WaveFanOut {
-  /** Devices per batch sub-orchestration (the last batch may be smaller). */
-  batchSize: number;
-  /** Batches running at the same time: batchSize * batchesInFlight ≤ maxConcurrency. */
-  batchesInFlight: number;
+  /** Batch sub-orchestrations of MAX_BATCH_DEVICES (the last may be smaller). */
   batchCount: number;
   /** Episodes of the wave orchestration: 1 + the number of continue-as-new. */
   episodes: number;
 }
 
-export function waveFanOut(waveSize: number, maxConcurrency: number): WaveFanOut {
-  const concurrency = Math.max(1, Math.floor(maxConcurrency));
-  const batchSize = Math.min(MAX_BATCH_SIZE, Math.ceil(concurrency / TARGET_BATCHES_IN_FLIGHT));
-  const batchCount = Math.ceil(waveSize / batchSize);
-  return {
-    batchSize,
-    batchesInFlight: Math.floor(concurrency / batchSize),
-    batchCount,
-    episodes: Math.max(1, Math.ceil(batchCount / MAX_BATCHES_PER_WAVE_EPISODE)),
-  };
+export function waveFanOut(waveSize: number): WaveFanOut {
+  const batchCount = Math.ceil(waveSize / MAX_BATCH_DEVICES);
+  return { batchCount, episodes: Math.max(1, Math.ceil(batchCount / MAX_BATCHES_PER_WAVE_EPISODE)) };
 }
 
-/** The largest history each orchestration of a plan reaches, in sub-orchestrations. */
+/** The largest history each orchestration of a plan reaches, in sub-orchestrations, and the largest batch. */
 export interface HistoryBound {
   rolloutChildren: number;
   /** Most batch sub-orchestrations started by one episode of any wave. */
   waveEpisodeChildren: number;
-  /** Most device sub-orchestrations of any batch. */
-  batchChildren: number;
+  /** Most devices of any batch. */
+  batchDevices: number;
   /** Most episodes of any wave orchestration. */
   waveEpisodes: number;
 }
 
-export function historyBound(plan: readonly PlannedWave[], maxConcurrency: number): HistoryBound {
-  const bound: HistoryBound = { rolloutChildren: plan.length, waveEpisodeChildren: 0, batchChildren: 0, waveEpisodes: 0 };
+export function historyBound(plan: readonly PlannedWave[]): HistoryBound {
+  const bound: HistoryBound = { rolloutChildren: plan.length, waveEpisodeChildren: 0, batchDevices: 0, waveEpisodes: 0 };
   for (const wave of plan) {
-    const shape = waveFanOut(wave.deviceIds.length, maxConcurrency);
+    const shape = waveFanOut(wave.deviceIds.length);
     bound.waveEpisodeChildren = Math.max(bound.waveEpisodeChildren, Math.min(shape.batchCount, MAX_BATCHES_PER_WAVE_EPISODE));
-    bound.batchChildren = Math.max(bound.batchChildren, Math.min(shape.batchSize, wave.deviceIds.length));
+    bound.batchDevices = Math.max(bound.batchDevices, Math.min(MAX_BATCH_DEVICES, wave.deviceIds.length));
     bound.waveEpisodes = Math.max(bound.waveEpisodes, shape.episodes);
   }
   return bound;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { InvocationContext } from '@azure/functions';
 import type { FirmwareUpdateRequest } from '../../../contracts/firmwareUpdate';
 import { invokeFirmwareUpdate } from '../../../functions/src/activities/invokeFirmwareUpdate';
-import { readDeviceTwin } from '../../../functions/src/activities/readDeviceTwin';
+import { TWIN_READ_PARALLELISM, readDeviceTwins } from '../../../functions/src/activities/readDeviceTwins';
 import { QUERY_PAGE_SIZE, resolveTargets } from '../../../functions/src/activities/resolveTargets';
 import type { ResolveTargetsInput, ResolvedTargets } from '../../../functions/src/activities/resolveTargets';
 import { IOTHUB_CONNECTION_STRING } from '../../../functions/src/settings';
@@ -121,20 +121,54 @@ describe('activities on the local IoT Hub', () => {
     for (const { agent } of running) await agent.settled();
   });
 
-  test('readDeviceTwin returns the report with the reported $version; an unknown device is not found', async () => {
+  test('readDeviceTwins reads many devices in one call, in input order: reports with their $version, the tracker echoed; unknown devices not found', async () => {
     const { agent } = await agents.agent('act-read');
-    await invokeOne('act-read', request('r-6'), 10);
+    await invokeOne('act-read', request('r-6', { tracker: 'r-6:w0:b3' }), 10);
     await agent.settled();
-    const twin = await fx.twin('act-read');
-    const read = await readDeviceTwin({ deviceId: 'act-read', rolloutId: 'r-6' }, context());
-    expect(read).toEqual({
+    const bare = 'act-read-bare';
+    await fx.addDevice(bare);
+    // A device whose report the rollout cannot use: it is read, and the problem named.
+    const client = await fx.connectDevice('act-read-bad');
+    const twin = await client.getTwin();
+    const patch = { iothubDM: { firmwareUpdate: { status: 'exploded', rolloutId: 'r-6', fwVersion: '2.0.0' } } };
+    await new Promise<void>((resolve, reject) => twin.properties.reported.update(patch, (err?: Error) => (err ? reject(err) : resolve())));
+    // More devices than are read at once, so the reads overlap and must still come back in order.
+    const bulk = Array.from({ length: TWIN_READ_PARALLELISM * 2 + 3 }, (_, i) => `bulk-${String(i * 7).padStart(5, '0')}`);
+    const deviceIds = ['act-read', 'act-nobody', bare, 'act-read-bad', ...bulk, 'act-nobody-2'];
+
+    const reads = await readDeviceTwins({ deviceIds, rolloutId: 'r-6' }, context());
+    expect(reads.map((r) => r.deviceId)).toEqual(deviceIds);
+    const byId = new Map(reads.map((r) => [r.deviceId, r.read]));
+    const read = (await fx.twin('act-read')).properties.reported;
+    expect(byId.get('act-read')).toEqual({
       found: true,
       report: {
-        twinVersion: twin.properties.reported.$version,
+        twinVersion: read.$version,
         currentFwVersion: '2.0.0',
-        firmwareUpdate: expect.objectContaining({ status: 'applyComplete', rolloutId: 'r-6', fwVersion: '2.0.0', error: null }),
+        firmwareUpdate: expect.objectContaining({ status: 'applyComplete', rolloutId: 'r-6', fwVersion: '2.0.0', tracker: 'r-6:w0:b3', error: null }),
       },
     });
-    expect(await readDeviceTwin({ deviceId: 'act-nobody' }, context())).toEqual({ found: false });
+    expect(byId.get('act-nobody')).toEqual({ found: false });
+    expect(byId.get('act-nobody-2')).toEqual({ found: false });
+    expect(byId.get(bare)).toEqual({ found: true, report: { twinVersion: (await fx.twin(bare)).properties.reported.$version } });
+    expect(byId.get('act-read-bad')).toEqual({ found: true, report: null, problem: expect.stringContaining('iothubDM.firmwareUpdate.status must be one of') });
+    for (const id of bulk) expect(byId.get(id)).toEqual({ found: true, report: { twinVersion: expect.any(Number) } });
+  });
+
+  test('readDeviceTwins: a read the hub refuses is a failure for that device, naming it and the answer; nothing is thrown', async () => {
+    const good = fx.hub.serviceConnectionString;
+    const wrongKey = good.replace(/SharedAccessKey=[^;]+/, `SharedAccessKey=${Buffer.alloc(32, 7).toString('base64')}`);
+    expect(wrongKey).not.toBe(good);
+    process.env[IOTHUB_CONNECTION_STRING] = wrongKey;
+    try {
+      const reads = await readDeviceTwins({ deviceIds: ['act-read', 'act-nobody'], rolloutId: 'r-7' }, context());
+      expect(reads).toEqual([
+        { deviceId: 'act-read', read: { failed: expect.stringMatching(/^reading the twin of act-read failed: HTTP 401\b/) } },
+        { deviceId: 'act-nobody', read: { failed: expect.stringMatching(/^reading the twin of act-nobody failed: HTTP 401\b/) } },
+      ]);
+      expect(lines.some((line) => line.startsWith('twin.readFailed') && line.includes('act-read'))).toBe(true);
+    } finally {
+      process.env[IOTHUB_CONNECTION_STRING] = good;
+    }
   });
 });

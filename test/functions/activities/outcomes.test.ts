@@ -3,8 +3,6 @@ jest.mock('@azure/functions-core', () => require('../support/functionsCore').fun
 import { failureOutcome, methodOutcome } from '../../../functions/src/activities/invokeFirmwareUpdate';
 import { hubFailure } from '../../../functions/src/activities/iotHub';
 import { LOOKUP_CHUNK, lookupChunks } from '../../../functions/src/activities/resolveTargets';
-import { sendEvent } from '../../../functions/src/activities/sendEvent';
-import { TinyDurableApi } from '../support/tinyDurableApi';
 
 describe('what a method answer means', () => {
   test.each([
@@ -55,23 +53,4 @@ test('device-id lookups are cut in chunks of at most 100 ids and about 4 KB, dup
   const chunks = lookupChunks(long);
   expect(chunks.length).toBeGreaterThan(1);
   for (const chunk of chunks) expect(chunk.join('", "').length).toBeLessThanOrEqual(4000);
-});
-
-describe('sendEvent', () => {
-  const api = new TinyDurableApi();
-  beforeAll(() => api.start());
-  afterAll(() => api.stop());
-
-  test('raises the event through the Durable client; a missing instance is reported, an unavailable API throws', async () => {
-    api.addInstance({ name: 'rolloutWave', instanceId: 'r1:w0' });
-    expect(await sendEvent({ instanceId: 'r1:w0', eventName: 'batchDone', payload: { n: 1 } }, api.context('sendEvent'))).toEqual({ delivered: true });
-    expect(api.instances.get('r1:w0')!.events).toEqual([{ name: 'batchDone', data: { n: 1 } }]);
-    expect(await sendEvent({ instanceId: 'r1:w9', eventName: 'batchDone', payload: {} }, api.context('sendEvent'))).toEqual({ delivered: false, reason: 'notFound' });
-    api.raiseEventStatus = 503;
-    try {
-      await expect(sendEvent({ instanceId: 'r1:w0', eventName: 'batchDone', payload: {} }, api.context('sendEvent'))).rejects.toThrow(/503/);
-    } finally {
-      api.raiseEventStatus = null;
-    }
-  });
 });

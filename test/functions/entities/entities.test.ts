@@ -6,7 +6,7 @@ import { deviceShardEntity } from '../../../functions/src/entities/deviceShard';
 import { rolloutControlEntity } from '../../../functions/src/entities/rolloutControl';
 import { rolloutLedgerEntity } from '../../../functions/src/entities/rolloutLedger';
 import { initialControlState } from '../../../functions/src/rollout';
-import type { DeviceRow } from '../../../functions/src/rollout';
+import type { DeviceRecord, DeviceUpdate } from '../../../functions/src/rollout';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { createEntityFunction } = require('durable-functions/lib/src/util/testingUtils') as {
@@ -33,25 +33,76 @@ async function run(handler: (context: EntityContext<never>) => void, name: strin
   return Object.assign(result, { lines });
 }
 
-const row = (deviceId: string, state: DeviceRow['state'], updatedAt = '2025-01-01T00:01:00.000Z'): DeviceRow => ({ deviceId, wave: 0, state, status: null, error: null, updatedAt });
+/** A tracker's news about a device, as the batch orchestration sends it (updateOf). */
+const update = (deviceId: string, state: DeviceUpdate['state'], second: number, fields: Partial<DeviceUpdate> = {}): DeviceUpdate => {
+  const time = `2025-01-01T00:01:${String(second).padStart(2, '0')}.000Z`;
+  return {
+    deviceId,
+    wave: 0,
+    state,
+    status: null,
+    error: null,
+    updatedAt: time,
+    phase: 'accept',
+    twinVersion: null,
+    currentFwVersion: null,
+    progress: null,
+    timeline: [{ time, state, detail: `${state} at ${second}` }],
+    timelineDropped: 0,
+    ...fields,
+  };
+};
 
 describe('entities as the Durable extension runs them', () => {
-  test('a device shard passes each change of state on to its rollout ledger, in one batch', async () => {
+  test("a device shard takes a tracker's news about many devices in one operation, and tells its ledger the moves in ONE signal", async () => {
     const result = await run(deviceShardEntity, 'deviceshard', 'r1:s3', undefined, [
-      { name: 'addRows', input: { groups: [{ wave: 0, deviceIds: ['a', 'b'] }, { wave: null, deviceIds: ['s'] }, { wave: 'x', deviceIds: ['bad'] }], at: '2025-01-01T00:00:00.000Z' } },
-      { name: 'update', input: { row: row('a', 'inProgress') } },
-      { name: 'update', input: { row: { ...row('a', 'inProgress'), status: 'downloading' } } },
-      { name: 'update', input: { row: row('b', 'failed') } },
-      { name: 'update', input: { row: { deviceId: 42 } } },
+      {
+        name: 'addRows',
+        input: { groups: [{ wave: 0, deviceIds: ['a', 'b', 'c'] }, { wave: null, deviceIds: ['s'] }, { wave: 'x', deviceIds: ['bad'] }], at: '2025-01-01T00:00:00.000Z' },
+      },
+      {
+        name: 'update',
+        input: {
+          updates: [
+            update('a', 'inProgress', 10),
+            update('b', 'failed', 30, { error: { code: 'invalidRequest', message: 'size: too big' } }),
+            { deviceId: 42 },
+            update('a', 'inProgress', 20, { status: 'downloading', phase: 'download', twinVersion: 4, progress: 30 }),
+            { ...update('c', 'succeeded', 40), timeline: 'not a list' },
+          ],
+        },
+      },
+      // News without a change of state: no signal.
+      { name: 'update', input: { updates: [update('a', 'inProgress', 50, { status: 'downloadComplete', phase: 'apply', twinVersion: 5 })] } },
+      // Nothing usable, or the shape of another version: ignored.
+      { name: 'update', input: { updates: [{ deviceId: 'c', state: 'succeeded' }] } },
+      { name: 'update', input: { row: update('c', 'succeeded', 55) } },
+      { name: 'update', input: { updates: [update('a', 'succeeded', 59), update('s', 'inProgress', 59, { wave: null })] } },
       { name: 'get', signal: false },
     ]);
     expect(result.signals.map((s) => [s.target, s.name, JSON.parse(s.input!)])).toEqual([
-      [{ name: 'rolloutLedger', key: 'r1' }, 'moves', { moves: [{ wave: 0, from: 'pending', to: 'inProgress' }], at: '2025-01-01T00:01:00.000Z' }],
-      [{ name: 'rolloutLedger', key: 'r1' }, 'moves', { moves: [{ wave: 0, from: 'pending', to: 'failed' }], at: '2025-01-01T00:01:00.000Z' }],
+      [
+        { name: 'rolloutLedger', key: 'r1' },
+        'moves',
+        {
+          moves: [
+            { wave: 0, from: 'pending', to: 'inProgress' },
+            { wave: 0, from: 'pending', to: 'failed' },
+          ],
+          at: '2025-01-01T00:01:30.000Z',
+        },
+      ],
+      [{ name: 'rolloutLedger', key: 'r1' }, 'moves', { moves: [{ wave: 0, from: 'inProgress', to: 'succeeded' }], at: '2025-01-01T00:01:59.000Z' }],
     ]);
-    const state = JSON.parse(result.entityState!) as { rows: DeviceRow[] };
-    expect(state.rows.map((r) => [r.deviceId, r.wave, r.state, r.status])).toEqual([['a', 0, 'inProgress', 'downloading'], ['b', 0, 'failed', null], ['s', null, 'skipped', null]]);
-    expect(JSON.parse(result.results[5].result!)).toEqual(state);
+    const state = JSON.parse(result.entityState!) as { rows: DeviceRecord[] };
+    expect(state.rows.map((r) => [r.deviceId, r.wave, r.state, r.status, r.twinVersion, r.timeline.map((e) => e.detail)])).toEqual([
+      ['a', 0, 'succeeded', null, null, ['inProgress at 10', 'inProgress at 20', 'inProgress at 50', 'succeeded at 59']],
+      ['b', 0, 'failed', null, null, ['failed at 30']],
+      ['c', 0, 'pending', null, null, []],
+      ['s', null, 'skipped', null, null, []],
+    ]);
+    expect(state.rows[1].error).toEqual({ code: 'invalidRequest', message: 'size: too big' });
+    expect(JSON.parse(result.results[6].result!)).toEqual(state);
   });
 
   test('the control entity answers get before anything was recorded, and ignores malformed input and unknown operations', async () => {

@@ -9,9 +9,18 @@ import { rolloutLedgerEntity } from '../../../functions/src/entities/rolloutLedg
 import { getRolloutDevice, listRolloutDevices } from '../../../functions/src/http/devices';
 import { getRollout, listRollouts } from '../../../functions/src/http/rollouts';
 import type { RolloutView } from '../../../functions/src/http/rollouts';
-import { markAccepted, shardCountFor, shardOf, startTracking, totalsOf } from '../../../functions/src/rollout';
-import type { DeviceRow, LedgerPlan } from '../../../functions/src/rollout';
-import { FIRMWARE, specOf } from '../support/fixtures';
+import {
+  applyInvokeOutcome,
+  applyReports,
+  cancelBeforeStart,
+  shardCountFor,
+  shardOf,
+  startTracked,
+  totalsOf,
+  updateOf,
+} from '../../../functions/src/rollout';
+import type { DeviceRecord, DeviceRow, DeviceUpdate, LedgerPlan, TrackedDevice } from '../../../functions/src/rollout';
+import { FIRMWARE, TIMEOUTS, deviceReport, specOf } from '../support/fixtures';
 import { TinyDurableApi } from '../support/tinyDurableApi';
 
 const api = new TinyDurableApi().entity('rolloutControl', rolloutControlEntity).entity('rolloutLedger', rolloutLedgerEntity).entity('deviceShard', deviceShardEntity).entity('rolloutCatalog', rolloutCatalogEntity);
@@ -54,10 +63,28 @@ async function planned(rolloutId: string, waves: string[][], skipped: string[] =
   return shardCount;
 }
 
-/** What a device orchestration signals when its state changes. */
+/** What a tracker (batch orchestration) publishes: its devices' news, one shard `update` op per shard touched. */
+async function publish(rolloutId: string, shardCount: number, updates: DeviceUpdate[]): Promise<void> {
+  for (let shard = 0; shard < shardCount; shard += 1) {
+    const group = updates.filter((update) => shardOf(update.deviceId, shardCount) === shard);
+    if (group.length > 0) await api.signal('deviceShard', `${rolloutId}:s${shard}`, 'update', { updates: group });
+  }
+}
+
+/** A device's row changed (its detail aside). */
 async function deviceChanged(rolloutId: string, shardCount: number, row: Partial<DeviceRow> & { deviceId: string; wave: number }): Promise<void> {
   const full: DeviceRow = { state: 'inProgress', status: null, error: null, updatedAt: '2025-01-01T00:05:00.000Z', ...row };
-  await api.signal('deviceShard', `${rolloutId}:s${shardOf(row.deviceId, shardCount)}`, 'update', { row: full });
+  const detail = { phase: null, twinVersion: null, currentFwVersion: null, progress: null, timeline: [], timelineDropped: 0 };
+  await publish(rolloutId, shardCount, [{ ...full, ...detail }]);
+}
+
+/**
+ * Publishes tracked devices' news as a tracker does (rollout/trackedDevice.ts, orchestrators/batch.ts): each
+ * device's tracking as it is now, and only the timeline entries not published yet, which it then forgets.
+ */
+async function tracked(rolloutId: string, shardCount: number, wave: number, devices: TrackedDevice[]): Promise<TrackedDevice[]> {
+  await publish(rolloutId, shardCount, devices.map((device) => updateOf(device.tracking, wave)));
+  return devices.map((device) => ({ ...device, tracking: { ...device.tracking, timeline: [], timelineDropped: 0 } }));
 }
 
 describe('GET /api/rollouts/{id}', () => {
@@ -248,43 +275,138 @@ describe('GET /api/rollouts/{id}/devices', () => {
 });
 
 describe('GET /api/rollouts/{id}/devices/{deviceId}', () => {
-  test("a running device: its orchestration's tracking with the timeline", async () => {
-    await planned('r1', [['thermo#7']]);
-    const tracking = markAccepted(startTracking('thermo#7', AT), '2025-01-01T00:00:02.000Z');
-    api.addInstance({ name: 'rolloutDevice', instanceId: 'r1:d:thermo~7', input: { rolloutId: 'r1', deviceId: 'thermo#7', wave: 0 }, customStatus: tracking });
-    const response = await getRolloutDevice(get('rollouts/r1/devices/thermo%237', { id: 'r1', deviceId: 'thermo#7' }), api.context());
+  const device = async (rolloutId: string, deviceId: string): Promise<HttpResponseInit> =>
+    getRolloutDevice(get(`rollouts/${rolloutId}/devices/${encodeURIComponent(deviceId)}`, { id: rolloutId, deviceId }), api.context());
+  const target = { rolloutId: 'r1', fwVersion: FIRMWARE.version };
+  const T = (second: number): string => `2025-01-01T00:00:${String(second).padStart(2, '0')}.000Z`;
+
+  test('a device its tracker follows: the shard record with phase, twin $version, status and the whole timeline', async () => {
+    const shards = await planned('r1', [['thermo#7', 'a%41']]);
+    let devices = [startTracked('thermo#7', T(1)), startTracked('a%41', T(1))];
+    devices = devices.map((d) => applyInvokeOutcome(d, { kind: 'accepted' }, T(2), TIMEOUTS, FIRMWARE.version));
+    devices = await tracked('r1', shards, 0, devices);
+    const reports = [
+      { twinVersion: 2, firmwareUpdate: deviceReport('waiting', {}, 'r1'), currentFwVersion: '1.0.0', enqueuedTime: T(3) },
+      { twinVersion: 3, firmwareUpdate: deviceReport('downloading', { progress: 40 }, 'r1') },
+    ];
+    devices = await tracked('r1', shards, 0, [applyReports(devices[0], reports, target, T(4)), devices[1]]);
+
+    const response = await device('r1', 'thermo#7');
     expect(response.status).toBe(200);
-    expect(body(response)).toMatchObject({
+    const view = body<DeviceRecord & { rolloutId: string }>(response);
+    expect(view).toEqual({
       rolloutId: 'r1',
       deviceId: 'thermo#7',
       wave: 0,
       state: 'inProgress',
-      phase: 'accept',
-      orchestration: 'Running',
+      status: 'downloading',
+      error: null,
+      updatedAt: T(4),
+      phase: 'download',
+      twinVersion: 3,
+      currentFwVersion: '1.0.0',
+      progress: 40,
       timeline: [
-        { time: AT, state: 'pending', detail: 'planned' },
-        { time: '2025-01-01T00:00:02.000Z', state: 'inProgress', detail: 'accepted the firmwareUpdate method' },
+        { time: T(1), state: 'pending', detail: 'planned' },
+        { time: T(2), state: 'inProgress', detail: 'accepted the firmwareUpdate method' },
+        {
+          time: T(4),
+          state: 'inProgress',
+          status: 'waiting',
+          twinVersion: 2,
+          deviceTime: T(5),
+          hubTime: T(3),
+          detail: 'waiting to download',
+        },
+        { time: T(4), state: 'inProgress', status: 'downloading', twinVersion: 3, deviceTime: T(5), detail: 'downloading (40 %)' },
       ],
+      timelineDropped: 0,
+    });
+    expect(view).not.toHaveProperty('orchestration');
+
+    // Its verdict comes in a later publish; the timeline goes on where it was.
+    const done = { twinVersion: 4, firmwareUpdate: deviceReport('applyComplete', {}, 'r1'), currentFwVersion: FIRMWARE.version };
+    await tracked('r1', shards, 0, [applyReports(devices[0], [done], target, T(9))]);
+    const after = body<DeviceRecord>(await device('r1', 'thermo#7'));
+    expect(after).toMatchObject({ state: 'succeeded', status: 'applyComplete', phase: 'done', twinVersion: 4 });
+    expect(after.currentFwVersion).toBe(FIRMWARE.version);
+    expect(after.progress).toBeNull();
+    expect(after.timeline.map((entry) => entry.status ?? entry.detail)).toEqual([
+      'planned',
+      'accepted the firmwareUpdate method',
+      'waiting',
+      'downloading',
+      'applyComplete',
+    ]);
+
+    // A device id with % reaches its own record (the client path is percent-decoded).
+    expect(body(await device('r1', 'a%41'))).toMatchObject({
+      deviceId: 'a%41',
+      state: 'inProgress',
+      phase: 'accept',
+      twinVersion: null,
+      timeline: [{ detail: 'planned' }, { state: 'inProgress' }],
     });
   });
 
-  test('a device id with % reaches the right instance (the client path is percent-decoded)', async () => {
-    await planned('r1', [['a%41']]);
-    api.addInstance({ name: 'rolloutDevice', instanceId: 'r1:d:a%41', input: { wave: 0 }, customStatus: startTracking('a%41', AT) });
-    const response = await getRolloutDevice(get('rollouts/r1/devices/a%2541', { id: 'r1', deviceId: 'a%41' }), api.context());
-    expect(body(response)).toMatchObject({ deviceId: 'a%41', state: 'pending', orchestration: 'Running' });
-  });
-
-  test('not started, skipped, or not a target', async () => {
-    await planned('r1', [['a']], ['old']);
-    expect(body(await getRolloutDevice(get('rollouts/r1/devices/a', { id: 'r1', deviceId: 'a' }), api.context()))).toMatchObject({
+  test('planned, skipped and canceled devices have a one-entry timeline saying why', async () => {
+    const shards = await planned('r1', [['a', 'b'], ['c']], ['old']);
+    const pending = body(await device('r1', 'c'));
+    expect(pending).toEqual({
+      rolloutId: 'r1',
+      deviceId: 'c',
+      wave: 1,
       state: 'pending',
-      wave: 0,
-      orchestration: null,
-      timeline: [{ state: 'pending', detail: 'planned' }],
+      status: null,
+      error: null,
+      updatedAt: AT,
+      phase: null,
+      twinVersion: null,
+      currentFwVersion: null,
+      progress: null,
+      timeline: [{ time: AT, state: 'pending', detail: 'planned' }],
+      timelineDropped: 0,
     });
-    expect(body(await getRolloutDevice(get('rollouts/r1/devices/old', { id: 'r1', deviceId: 'old' }), api.context()))).toMatchObject({ state: 'skipped', wave: null });
-    expect((await getRolloutDevice(get('rollouts/r1/devices/zz', { id: 'r1', deviceId: 'zz' }), api.context())).status).toBe(404);
+    expect(body(await device('r1', 'old'))).toMatchObject({
+      state: 'skipped',
+      wave: null,
+      timeline: [{ time: AT, state: 'skipped', detail: 'already on the version when the rollout resolved its targets' }],
+    });
+    // Wave 0 canceled: a, canceled by its tracker before it took the update, has the tracker's timeline; b never started.
+    await tracked('r1', shards, 0, [cancelBeforeStart(startTracked('a', T(1)), T(2))]);
+    await api.signal('rolloutLedger', 'r1', 'waveFinal', { index: 0, state: 'canceled', totals: totalsOf({ canceled: 2 }), at: AT });
+    expect(body(await device('r1', 'b'))).toMatchObject({
+      state: 'canceled',
+      timeline: [{ time: AT, state: 'canceled', detail: 'not started: the rollout stopped before its turn' }],
+    });
+    expect(body<DeviceRecord>(await device('r1', 'a')).timeline).toEqual([
+      { time: T(1), state: 'pending', detail: 'planned' },
+      { time: T(2), state: 'canceled', detail: 'the rollout was canceled before the device took the update' },
+    ]);
+  });
+
+  test('the listing shows rows only: no detail, no timeline', async () => {
+    const shards = await planned('r1', [['a', 'b']]);
+    const started = applyInvokeOutcome(startTracked('a', T(1)), { kind: 'accepted' }, T(2), TIMEOUTS, FIRMWARE.version);
+    const downloading = { twinVersion: 2, firmwareUpdate: deviceReport('downloading', { progress: 10 }, 'r1') };
+    await tracked('r1', shards, 0, [applyReports(started, [downloading], target, T(3))]);
+    expect(body<DeviceRecord>(await device('r1', 'a')).timeline).toHaveLength(3);
+    const listing = await listRolloutDevices(get('rollouts/r1/devices', { id: 'r1' }), api.context());
+    const page = body<{ items: Record<string, unknown>[] }>(listing);
+    expect(page.items.map((item) => item.deviceId).sort()).toEqual(['a', 'b']);
+    const rowFields = ['deviceId', 'error', 'links', 'state', 'status', 'updatedAt', 'wave'];
+    for (const item of page.items) expect(Object.keys(item).sort()).toEqual(rowFields);
+    expect(page.items.find((item) => item.deviceId === 'a')).toMatchObject({ state: 'inProgress', status: 'downloading', updatedAt: T(3) });
+  });
+
+  test('not a target, not planned yet, unknown rollout, or a bad device id', async () => {
+    await planned('r1', [['a']]);
+    const notTarget = await device('r1', 'zz');
+    expect(notTarget.status).toBe(404);
+    expect(JSON.stringify(notTarget.jsonBody)).toContain('Device zz is not a target of rollout r1');
+    api.addInstance({ name: 'rollout', instanceId: 'r2', input: null });
+    expect(JSON.stringify((await device('r2', 'a')).jsonBody)).toContain('Rollout r2 has not planned its devices yet');
+    expect((await device('zz', 'a')).status).toBe(404);
     const bad = await getRolloutDevice(get('rollouts/r1/devices/a%2Fb', { id: 'r1', deviceId: 'a/b' }), api.context());
     expect(bad.status).toBe(400);
     expect(body<{ problems: { field: string }[] }>(bad).problems[0].field).toBe('deviceId');

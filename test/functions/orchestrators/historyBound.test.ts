@@ -2,48 +2,83 @@ jest.mock('@azure/functions-core', () => require('../support/functionsCore').fun
 
 /**
  * A 100,000-device rollout, planned and driven through the real orchestrators with
- * durable-functions' replay: the largest history (events in one execution) each orchestration
- * reaches, measured, must stay under the stated bound — and must not grow with the fleet.
+ * durable-functions' replay: the largest history (events in one execution, OrchestratorStarted/
+ * Completed pairs included) each orchestration reaches, measured, must stay under a bound that
+ * follows from the constants, and must not grow with the fleet.
  *
- * The bounds (history events of one execution, OrchestratorStarted/Completed pairs included), and
- * what this test measured when it was written:
- *   rollout  ≤ 400  resolve, ≤ 100 shard signals, per wave a handful of events      (221, 4 waves)
- *   wave     ≤ 600  per episode ≤ 50 batches × (created, completed, batchDone)
- *                   + a control read per refill                    (183; 417 when every batch ends alone)
- *   batch    ≤ 450  one method call for all + ≤ 100 devices × (created, completed) + the notification (411)
- *   device   ≤ 200  ≤ 40 steps per episode, then continue-as-new                        (≈170)
+ *   rollout  ≤ 400: resolve (≤ 4 tries), ≤ MAX_DEVICE_SHARDS addRows signals, and per wave a handful
+ *            of events (the wave, soak timer, control reads, phase signals)          (measured 221, 4 waves)
+ *   wave     ≤ 3 + 8 × MAX_BATCHES_PER_WAVE_EPISODE = 403: the start (3), then per batch a control read
+ *            (op sent, answer, its episode: 4) and the batch (created, completed, its episode: 4); after
+ *            MAX_BATCHES_PER_WAVE_EPISODE batches it continues as new. The 50,000-device wave of the plan
+ *            is 10 batches (83); a wave of more than MAX_BATCHES_PER_WAVE_EPISODE batches reaches the bound.
+ *   batch    ≤ 3 + (BATCH_STEPS_PER_EPISODE + 2) × (26 + E + MAX_DEVICE_SHARDS) + 8 × BATCH_STEPS_PER_EPISODE:
+ *            an execution waits at most BATCH_STEPS_PER_EPISODE times, then drains and continues as new.
+ *            Each pass of its loop adds at most: due retries (control read and method call, 8), a twin
+ *            read (4), a start (control read and method call, 8), a publish (an op per shard touched,
+ *            ≤ MAX_DEVICE_SHARDS) and its wait: the timer (created, fired, the episodes of both: 6) and the
+ *            E twinReport events it takes (one per Event Hub batch: an event that comes while the batch
+ *            waits wakes it alone, E = 1, as in these runs; those that come during an activity are taken
+ *            together at the next wait). +2: the pass that drains instead of waiting, and the drain. A start
+ *            right after a start whose devices all settled at the method call is a step too (8 each), so
+ *            those cannot pile up either. With E = 1: 3,632, of which 2,700 for publishes to every shard (a
+ *            batch in shard order touches fewer).
+ *            Measured with MAX_BATCH_DEVICES devices, 1000 slots and busy devices retried (621), a device
+ *            offline for the week its retry window allows (307), and 1,000 devices that all settle at the
+ *            method call with one slot (137; 4,103 in one execution before such starts counted as steps).
  */
-import type { InvokeOutcome } from '../../../functions/src/activities/invokeFirmwareUpdate';
-import type { BatchDoneEvent, BatchInput } from '../../../functions/src/orchestrators/batch';
-import { batchOrchestrator } from '../../../functions/src/orchestrators/batch';
-import { deviceOrchestrator } from '../../../functions/src/orchestrators/device';
-import type { DeviceInput, DeviceResult } from '../../../functions/src/orchestrators/device';
+import type { InvokeFirmwareUpdateInput } from '../../../functions/src/activities/invokeFirmwareUpdate';
+import type { DeviceTwinRead, ReadDeviceTwinsInput } from '../../../functions/src/activities/readDeviceTwins';
+import { BATCH_STEPS_PER_EPISODE, batchOrchestrator } from '../../../functions/src/orchestrators/batch';
+import type { BatchInput, BatchResult } from '../../../functions/src/orchestrators/batch';
 import { EVENT } from '../../../functions/src/orchestrators/names';
+import type { TwinReportEvent } from '../../../functions/src/orchestrators/names';
 import { rolloutOrchestrator } from '../../../functions/src/orchestrators/rollout';
 import type { RolloutInput, RolloutOutput } from '../../../functions/src/orchestrators/rollout';
 import { waveOrchestrator } from '../../../functions/src/orchestrators/wave';
 import type { WaveInput, WaveResult } from '../../../functions/src/orchestrators/wave';
 import {
   MAX_BATCHES_PER_WAVE_EPISODE,
-  MAX_BATCH_SIZE,
+  MAX_BATCH_DEVICES,
   MAX_CHILDREN_PER_HISTORY,
   MAX_DEVICE_SHARDS,
+  groupByShard,
   historyBound,
   initialControlState,
   planWaves,
+  shardCountFor,
+  shardOf,
   totalsOf,
 } from '../../../functions/src/rollout';
-import { FIRMWARE, TIMEOUTS, specOf, twinEvent } from '../support/fixtures';
+import type { FailureThreshold, InvokeOutcome, TwinReport } from '../../../functions/src/rollout';
+import type { FirmwareUpdateStatus } from '../../../contracts/firmwareUpdate';
+import { FIRMWARE, TIMEOUTS, deviceReport, specOf, twinEvent } from '../support/fixtures';
 import { OrchestrationHarness } from '../support/orchestrationHarness';
 
 const FLEET = 100_000;
-const BOUND = { rollout: 400, wave: 600, batch: 450, device: 200 };
+/** twinReport events the batch takes at one wait in these runs (see E above). */
+const EVENTS_PER_WAIT = 1;
+/** The driven batches' traffic: Event Hub batches a second and reports in each. */
+const EVENT_HUB_BATCHES_PER_SECOND = 2;
+const REPORTS_PER_EVENT = 250;
+const BOUND = {
+  rollout: 400,
+  wave: 3 + 8 * MAX_BATCHES_PER_WAVE_EPISODE,
+  batch: 3 + (BATCH_STEPS_PER_EPISODE + 2) * (26 + EVENTS_PER_WAIT + MAX_DEVICE_SHARDS) + 8 * BATCH_STEPS_PER_EPISODE,
+};
 
 const fleet = (size: number): string[] => Array.from({ length: size }, (_, i) => `thermo-${String(i).padStart(6, '0')}`);
-const WAVES = [{ name: 'canary', percent: 1 }, { name: 'early', percent: 10 }, { name: 'half', percent: 50 }, { name: 'all', percent: 100 }];
+const WAVES = [
+  { name: 'canary', percent: 1 },
+  { name: 'early', percent: 10 },
+  { name: 'half', percent: 50 },
+  { name: 'all', percent: 100 },
+];
+const WEEK_MINUTES = 7 * 24 * 60;
+const THRESHOLD: FailureThreshold = { percent: 5, minDevices: 100, action: 'pause' };
 
 /** Runs a wave orchestration to its end through every continue-as-new; every batch succeeds. */
-async function driveWave(deviceIds: string[], maxConcurrency: number, oneAtATime = false): Promise<{ maxHistory: number; executions: number; result: WaveResult; batches: number; maxBatch: number }> {
+async function driveWave(deviceIds: string[]): Promise<{ maxHistory: number; executions: number; batches: number; result: WaveResult }> {
   const input: WaveInput = {
     rolloutId: 'big',
     wave: { index: 3, name: 'all' },
@@ -52,47 +87,114 @@ async function driveWave(deviceIds: string[], maxConcurrency: number, oneAtATime
     deviceIds,
     nextBatch: 0,
     totals: totalsOf(),
-    settings: { firmware: FIRMWARE, timeouts: TIMEOUTS, failureThreshold: { percent: 5, minDevices: 100, action: 'pause' }, maxConcurrency, shardCount: MAX_DEVICE_SHARDS },
+    settings: { firmware: FIRMWARE, timeouts: TIMEOUTS, failureThreshold: THRESHOLD, maxConcurrency: 1000, shardCount: MAX_DEVICE_SHARDS },
   };
   const h = new OrchestrationHarness(waveOrchestrator, { instanceId: 'big:w3', input, parentInstanceId: 'big', checkInputs: false });
   let batches = 0;
-  let maxBatch = 0;
   await h.step();
   while (!h.isDone) {
-    if (h.continuedWith !== undefined) {
-      h.nextExecution();
-      await h.step();
-      continue;
-    }
-    const read = h.open('callEntity');
-    if (read.length > 0) {
-      h.respondEntity(read[0], initialControlState());
-    } else {
-      const running = h.open('subOrchestration');
-      for (const batch of oneAtATime ? running.slice(0, 1) : running) {
-        const size = (batch.input as BatchInput).deviceIds.length;
-        batches += 1;
-        maxBatch = Math.max(maxBatch, size);
-        const result = { batchInstanceId: batch.instanceId!, totals: totalsOf({ succeeded: size }), orchestrationFailures: 0 };
-        // As on Azure: the batch's notification and its completion both reach the wave.
-        h.raiseEvent(EVENT.batchDone, { batchInstanceId: batch.instanceId!, result } satisfies BatchDoneEvent);
-        h.completeSubOrchestration(batch, result);
-      }
+    if (h.continuedWith !== undefined) h.nextExecution();
+    else if (h.open('callEntity').length > 0) h.respondEntity(h.only('callEntity', 'get'), initialControlState());
+    else {
+      const batch = h.only('subOrchestration', 'rolloutBatch');
+      batches += 1;
+      const succeeded = totalsOf({ succeeded: (batch.input as BatchInput).deviceIds.length });
+      h.completeSubOrchestration(batch, { totals: succeeded, remaining: [], stop: null } satisfies BatchResult);
     }
     await h.step();
   }
-  return { maxHistory: h.maxHistory, executions: h.execution + 1, result: h.output as WaveResult, batches, maxBatch };
+  return { maxHistory: h.maxHistory, executions: h.execution + 1, batches, result: h.output as WaveResult };
+}
+
+interface BatchRun {
+  h: OrchestrationHarness;
+  result: BatchResult;
+  /** Method calls per device. */
+  calls: Map<string, number>;
+}
+
+/**
+ * Runs a batch to its end as Azure would: method calls answered by `answer` (a device's answer to its
+ * n-th call), each accepted device reporting its five statuses (the oldest news first, in Event Hub
+ * batches that come while the batch waits), twin reads answered from the twins, control reads
+ * answered `run`, and when nothing reports, time going on to the next timer, every timer due firing
+ * (those of waits long over too: Durable does not cancel them).
+ */
+async function driveBatch(input: BatchInput, answer: (deviceId: string, call: number) => InvokeOutcome): Promise<BatchRun> {
+  const statuses: FirmwareUpdateStatus[] = ['waiting', 'downloading', 'downloadComplete', 'applying', 'applyComplete'];
+  const calls = new Map<string, number>();
+  const twins = new Map<string, { twinVersion: number; status: number }>();
+  const reporting: string[] = [];
+  /** A device reports the version it runs along with applyComplete. */
+  const versionWith = (status: FirmwareUpdateStatus): { currentFwVersion?: string } =>
+    status === 'applyComplete' ? { currentFwVersion: FIRMWARE.version } : {};
+  const twinReport = (deviceId: string): TwinReport => {
+    const twin = twins.get(deviceId) ?? { twinVersion: 1, status: -1 };
+    if (twin.status < 0) return { twinVersion: twin.twinVersion };
+    const status = statuses[twin.status];
+    return { twinVersion: twin.twinVersion, firmwareUpdate: deviceReport(status, {}, input.rolloutId), ...versionWith(status) };
+  };
+  const twinRead = (deviceId: string): DeviceTwinRead => ({ deviceId, read: { found: true, report: twinReport(deviceId) } });
+  /** The device's next report. */
+  const eventOf = (deviceId: string): TwinReportEvent => {
+    const twin = twins.get(deviceId)!;
+    twin.status += 1;
+    twin.twinVersion += 1;
+    if (twin.status < statuses.length - 1) reporting.push(deviceId);
+    const status = statuses[twin.status];
+    return twinEvent(twin.twinVersion, status, { deviceId, rolloutId: input.rolloutId, ...versionWith(status) });
+  };
+
+  const h = new OrchestrationHarness(batchOrchestrator, { instanceId: 'big:w1:b0', input, parentInstanceId: 'big:w1', checkInputs: false });
+  await h.step();
+  while (!h.isDone) {
+    const [invoke] = h.open('activity', 'invokeFirmwareUpdate');
+    const [read] = h.open('activity', 'readDeviceTwins');
+    const [get] = h.open('callEntity', 'get');
+    if (h.continuedWith !== undefined) {
+      h.nextExecution();
+    } else if (invoke !== undefined) {
+      h.completeActivity(
+        invoke,
+        (invoke.input as InvokeFirmwareUpdateInput).deviceIds.map((deviceId) => {
+          const call = (calls.get(deviceId) ?? 0) + 1;
+          calls.set(deviceId, call);
+          const outcome = answer(deviceId, call);
+          if (outcome.kind === 'accepted') {
+            twins.set(deviceId, { twinVersion: 1, status: -1 });
+            reporting.push(deviceId);
+          }
+          return { deviceId, outcome };
+        }),
+      );
+    } else if (read !== undefined) {
+      const { deviceIds } = read.input as ReadDeviceTwinsInput;
+      h.completeActivity(read, deviceIds.map(twinRead));
+    } else if (get !== undefined) {
+      h.respondEntity(get, initialControlState());
+    } else if (reporting.length > 0) {
+      h.advance(1000);
+      for (let event = 0; event < EVENT_HUB_BATCHES_PER_SECOND && reporting.length > 0; event += 1) {
+        h.raiseEvent(EVENT.twinReport, { reports: reporting.splice(0, REPORTS_PER_EVENT).map(eventOf) });
+      }
+    } else {
+      h.advance(Math.min(...h.open('timer').map((timer) => Date.parse(timer.fireAt!))) - h.now.getTime());
+    }
+    for (const timer of h.open('timer')) if (Date.parse(timer.fireAt!) <= h.now.getTime()) h.fireTimer(timer);
+    await h.step();
+  }
+  return { h, result: h.output as BatchResult, calls };
 }
 
 describe(`history bound of a ${FLEET.toLocaleString('en')}-device rollout`, () => {
   const devices = fleet(FLEET);
+  const plan = planWaves(devices, WAVES);
 
   test('the plan: waves, batches and children per history from the domain', () => {
-    const plan = planWaves(devices, WAVES);
     expect(plan.map((wave) => wave.deviceIds.length)).toEqual([1_000, 9_000, 40_000, 50_000]);
-    expect(historyBound(plan, 50)).toEqual({ rolloutChildren: 4, waveEpisodeChildren: MAX_BATCHES_PER_WAVE_EPISODE, batchChildren: 5, waveEpisodes: 200 });
-    expect(historyBound(plan, 1000)).toEqual({ rolloutChildren: 4, waveEpisodeChildren: MAX_BATCHES_PER_WAVE_EPISODE, batchChildren: MAX_BATCH_SIZE, waveEpisodes: 10 });
-    expect(MAX_CHILDREN_PER_HISTORY).toBe(100);
+    const batches = 50_000 / MAX_BATCH_DEVICES;
+    expect(historyBound(plan)).toEqual({ rolloutChildren: 4, waveEpisodeChildren: batches, batchDevices: MAX_BATCH_DEVICES, waveEpisodes: 1 });
+    expect(MAX_CHILDREN_PER_HISTORY).toBe(MAX_BATCHES_PER_WAVE_EPISODE);
   });
 
   test(`rollout orchestration: ≤ ${BOUND.rollout} events with 100,000 targets, soak and approval`, async () => {
@@ -117,7 +219,11 @@ describe(`history bound of a ${FLEET.toLocaleString('en')}-device rollout`, () =
         h.respondEntity(read[0], { ...initialControlState(), approvedThrough: approved });
       } else if (wave.length > 0) {
         const waveInput = wave[0].input as WaveInput;
-        h.completeSubOrchestration(wave[0], { outcome: 'completed', totals: totalsOf({ succeeded: waveInput.deviceIds.length }), remaining: [], nextBatch: 0 } satisfies WaveResult);
+        // The batches' devices share few shards: the wave gets its devices in shard order.
+        const shards = waveInput.deviceIds.map((id) => shardOf(id, waveInput.settings.shardCount));
+        expect(shards.every((shard, i) => i === 0 || shards[i - 1] <= shard)).toBe(true);
+        const totals = totalsOf({ succeeded: waveInput.deviceIds.length });
+        h.completeSubOrchestration(wave[0], { outcome: 'completed', totals, remaining: [], nextBatch: 0 } satisfies WaveResult);
       } else if (timer.length > 0) {
         h.fireTimer(timer[0]);
       } else {
@@ -125,96 +231,72 @@ describe(`history bound of a ${FLEET.toLocaleString('en')}-device rollout`, () =
       }
       await h.step();
     }
-    expect(h.output).toMatchObject({ state: 'completed', totals: totalsOf({ succeeded: FLEET - 500, skipped: 500 }) } satisfies Partial<RolloutOutput>);
+    const totals = totalsOf({ succeeded: FLEET - 500, skipped: 500 });
+    expect(h.output).toMatchObject({ state: 'completed', totals } satisfies Partial<RolloutOutput>);
     expect(h.execution).toBe(0);
     expect(h.maxHistory).toBeLessThanOrEqual(BOUND.rollout);
   }, 120_000);
 
-  test(`wave orchestration: ≤ ${BOUND.wave} events per execution for the largest wave, whatever the concurrency`, async () => {
-    const largest = planWaves(devices, WAVES)[3].deviceIds; // 50,000 devices
-    const fast = await driveWave(largest, 1000);
-    expect(fast).toMatchObject({ executions: 10, batches: 500, maxBatch: 100 });
-    expect(fast.result).toEqual({ outcome: 'completed', totals: totalsOf({ succeeded: 50_000 }), remaining: [], nextBatch: 500 });
-    expect(fast.maxHistory).toBeLessThanOrEqual(BOUND.wave);
+  test(`wave orchestration: ≤ ${BOUND.wave} events per execution, however many batches`, async () => {
+    const largest = await driveWave(plan[3].deviceIds);
+    expect(largest).toMatchObject({ executions: 1, batches: 50_000 / MAX_BATCH_DEVICES });
+    expect(largest.result).toEqual({ outcome: 'completed', totals: totalsOf({ succeeded: 50_000 }), remaining: [], nextBatch: 10 });
+    expect(largest.maxHistory).toBe(3 + 8 * 10);
 
-    const slow = await driveWave(largest, 50);
-    expect(slow).toMatchObject({ executions: 200, batches: 10_000, maxBatch: 5 });
-    expect(slow.result.totals.succeeded).toBe(50_000);
-    expect(slow.maxHistory).toBeLessThanOrEqual(BOUND.wave);
-
-    // Ten times fewer devices, the same largest history: it does not grow with the fleet.
-    const small = await driveWave(largest.slice(0, 5_000), 50);
-    expect(small.executions).toBe(20);
-    expect(small.maxHistory).toBe(slow.maxHistory);
-
-    // The worst case: every batch finishes in an episode of its own (most history per batch).
-    const worst = await driveWave(largest.slice(0, 600), 50, true);
-    expect(worst).toMatchObject({ executions: 3, batches: 120 });
-    expect(worst.maxHistory).toBeGreaterThan(slow.maxHistory);
-    expect(worst.maxHistory).toBeLessThanOrEqual(BOUND.wave);
+    // A wave of more batches than an execution starts: every execution stays at the bound, whatever the wave's size.
+    const huge = await driveWave(fleet(MAX_BATCHES_PER_WAVE_EPISODE * MAX_BATCH_DEVICES + 1));
+    expect(huge).toMatchObject({ executions: 2, batches: MAX_BATCHES_PER_WAVE_EPISODE + 1 });
+    expect(huge.result.totals.succeeded).toBe(MAX_BATCHES_PER_WAVE_EPISODE * MAX_BATCH_DEVICES + 1);
+    expect(huge.maxHistory).toBe(BOUND.wave);
   }, 120_000);
 
-  test(`batch orchestration: ≤ ${BOUND.batch} events with ${MAX_BATCH_SIZE} devices`, async () => {
-    const input: BatchInput = { rolloutId: 'big', wave: 3, batch: 0, deviceIds: devices.slice(0, MAX_BATCH_SIZE), shardCount: MAX_DEVICE_SHARDS, firmware: FIRMWARE, timeouts: TIMEOUTS };
-    const h = new OrchestrationHarness(batchOrchestrator, { instanceId: 'big:w3:b0', input, parentInstanceId: 'big:w3' });
-    await h.step();
-    h.completeActivity(h.only('activity', 'invokeFirmwareUpdate'), input.deviceIds.map((deviceId) => ({ deviceId, outcome: { kind: 'accepted' } })));
-    await h.step();
-    for (const device of h.open('subOrchestration')) {
-      h.completeSubOrchestration(device, { deviceId: (device.input as DeviceInput).deviceId, state: 'succeeded', error: null } satisfies DeviceResult);
-      await h.step();
-    }
-    h.completeActivity(h.only('activity', 'sendEvent'), { delivered: true });
-    await h.step();
-    expect(h.isDone).toBe(true);
+  const batchInput = (deviceIds: string[], overrides: Partial<BatchInput> = {}): BatchInput => ({
+    rolloutId: 'big',
+    wave: 1,
+    batch: 0,
+    deviceIds,
+    slots: 1000,
+    baseline: totalsOf(),
+    failureThreshold: THRESHOLD,
+    shardCount: shardCountFor(FLEET),
+    firmware: FIRMWARE,
+    timeouts: TIMEOUTS,
+    ...overrides,
+  });
+  const BUSY: InvokeOutcome = { kind: 'busy', rolloutId: 'older', message: 'Update older is downloading.' };
+
+  test(`batch orchestration: ≤ ${BOUND.batch} events per execution, ${MAX_BATCH_DEVICES} devices, 1000 slots, one in ten busy`, async () => {
+    // The first batch of the 9,000-device wave, in shard order: its devices are in about half of the shards.
+    const deviceIds = groupByShard(plan[1].deviceIds, shardCountFor(FLEET), (id) => id).flat().slice(0, MAX_BATCH_DEVICES);
+    const { h, result, calls } = await driveBatch(batchInput(deviceIds), (deviceId, call) =>
+      call === 1 && deviceId.endsWith('7') ? BUSY : { kind: 'accepted' },
+    );
+    expect(result).toEqual({ totals: totalsOf({ succeeded: MAX_BATCH_DEVICES }), remaining: [], stop: null } satisfies BatchResult);
+    expect([...calls.values()].filter((count) => count === 2)).toHaveLength(deviceIds.filter((id) => id.endsWith('7')).length);
+    expect(h.execution).toBeGreaterThan(0);
     expect(h.maxHistory).toBeLessThanOrEqual(BOUND.batch);
-  });
+  }, 300_000);
 
-  test(`device orchestration: ≤ ${BOUND.device} events per execution, for a chatty device and a week offline`, async () => {
-    const device = (timeouts = TIMEOUTS): OrchestrationHarness =>
-      new OrchestrationHarness(deviceOrchestrator, {
-        instanceId: 'big:d:thermo-000001',
-        input: { rolloutId: 'big', deviceId: 'thermo-000001', wave: 3, shardCount: MAX_DEVICE_SHARDS, firmware: FIRMWARE, timeouts } satisfies DeviceInput,
-      });
+  test(`batch orchestration: ≤ ${BOUND.batch} events per execution with a device offline for a week`, async () => {
+    const deviceIds = ['thermo-000001', 'thermo-000002', 'thermo-000003'];
+    const offline = deviceIds[1];
+    const input = batchInput(deviceIds, { timeouts: { ...TIMEOUTS, offlineRetryMinutes: WEEK_MINUTES } });
+    const { h, result, calls } = await driveBatch(input, (deviceId) =>
+      deviceId === offline ? { kind: 'offline', message: 'HTTP 404, IoT Hub error 404103' } : { kind: 'accepted' },
+    );
+    expect(result).toEqual({ totals: totalsOf({ succeeded: 2, timedOut: 1 }), remaining: [], stop: null } satisfies BatchResult);
+    expect(h.now.getTime() - Date.parse('2025-01-01T00:00:00Z')).toBeGreaterThan((WEEK_MINUTES - 10) * 60_000);
+    expect(calls.get(offline)).toBeGreaterThan(1_000);
+    expect(h.execution).toBeGreaterThan(20);
+    expect(h.maxHistory).toBeLessThanOrEqual(BOUND.batch);
+  }, 300_000);
 
-    const answer = (outcome: InvokeOutcome) => [{ deviceId: 'thermo-000001', outcome }];
-    // 500 reports (a device re-reporting downloading over and over) before it succeeds.
-    const chatty = device();
-    await chatty.step();
-    chatty.completeActivity(chatty.only('activity', 'invokeFirmwareUpdate'), answer({ kind: 'accepted' }));
-    await chatty.step();
-    let version = 2;
-    for (let i = 0; i < 500; i += 1) {
-      if (chatty.continuedWith !== undefined) {
-        chatty.nextExecution();
-        await chatty.step();
-        chatty.completeActivity(chatty.only('activity', 'readDeviceTwin'), { found: false });
-        await chatty.step();
-      }
-      chatty.raiseEvent(EVENT.twinReport, twinEvent(version++, i === 0 ? 'waiting' : 'downloading', { rolloutId: 'big' }));
-      await chatty.step();
-    }
-    expect(chatty.execution).toBeGreaterThan(5);
-    expect(chatty.maxHistory).toBeLessThanOrEqual(BOUND.device);
-
-    // Offline for the longest retry window the spec allows (7 days), then timed out.
-    const offline = device({ ...TIMEOUTS, offlineRetryMinutes: 7 * 24 * 60 });
-    await offline.step();
-    while (!offline.isDone) {
-      if (offline.continuedWith !== undefined) {
-        offline.nextExecution();
-      } else if (offline.open('activity').length > 0) {
-        offline.completeActivity(offline.only('activity', 'invokeFirmwareUpdate'), answer({ kind: 'offline', message: '404103' }));
-      } else if (offline.open('callEntity').length > 0) {
-        offline.respondEntity(offline.only('callEntity'), initialControlState());
-      } else {
-        offline.fireTimer(offline.only('timer'));
-      }
-      await offline.step();
-    }
-    expect(offline.output).toMatchObject({ state: 'timedOut', error: { code: 'offline' } });
-    expect(offline.now.getTime() - Date.parse('2025-01-01T00:00:00Z')).toBeGreaterThan(6.9 * 24 * 3600 * 1000);
-    expect(offline.execution).toBeGreaterThan(10);
-    expect(offline.maxHistory).toBeLessThanOrEqual(BOUND.device);
-  });
+  test(`batch orchestration: ≤ ${BOUND.batch} events per execution when every device settles at the method call, one slot`, async () => {
+    const deviceIds = fleet(1_000);
+    const skipped: InvokeOutcome = { kind: 'alreadyInstalled', fwVersion: FIRMWARE.version };
+    const { h, result } = await driveBatch(batchInput(deviceIds, { slots: 1 }), () => skipped);
+    expect(result).toEqual({ totals: totalsOf({ skipped: deviceIds.length }), remaining: [], stop: null });
+    expect(h.execution).toBeGreaterThan(deviceIds.length / (2 * BATCH_STEPS_PER_EPISODE));
+    expect(h.maxHistory).toBeLessThanOrEqual(BOUND.batch);
+  }, 300_000);
 });

@@ -5,7 +5,7 @@ import { EVENT } from '../../../functions/src/orchestrators/names';
 import { RESOLVE_ATTEMPTS, rolloutOrchestrator } from '../../../functions/src/orchestrators/rollout';
 import type { RolloutCustomStatus, RolloutInput, RolloutOutput } from '../../../functions/src/orchestrators/rollout';
 import type { WaveInput, WaveResult } from '../../../functions/src/orchestrators/wave';
-import { initialControlState, shardCountFor, shardOf, totalsOf } from '../../../functions/src/rollout';
+import { groupByShard, initialControlState, shardCountFor, shardOf, totalsOf } from '../../../functions/src/rollout';
 import type { LedgerPlan, RolloutControlState, RolloutSpec, Totals } from '../../../functions/src/rollout';
 import { specOf } from '../support/fixtures';
 import { OrchestrationHarness } from '../support/orchestrationHarness';
@@ -98,6 +98,28 @@ describe('rollout orchestration', () => {
     expect(phases(h)[phases(h).length - 1]).toBe('completed');
     expect(h.signals('state', 'rolloutCatalog').map((s) => (s.input as { state: string }).state)).toEqual(['completed']);
     expect(h.signals('waveFinal', 'rolloutLedger').map((s) => (s.input as { index: number; state: string }).state)).toEqual(['completed', 'completed', 'completed']);
+  });
+
+  test("a wave's devices go to it in shard order, so that a batch's devices share few shards; a resume keeps the order", async () => {
+    const h = rollout(specOf({ waves: [{ percent: 100 }], failureThreshold: { percent: 10, minDevices: 2 } }));
+    const targets = ids('t', 250);
+    await resolved(h, { targets: [...targets].reverse(), skipped: [] });
+    await control(h);
+    const shardCount = shardCountFor(targets.length);
+    expect(shardCount).toBeGreaterThan(1);
+    const input = waveCall(h).input as WaveInput;
+    expect(input.settings.shardCount).toBe(shardCount);
+    expect(input.deviceIds).toEqual(groupByShard(targets, shardCount, (id) => id).flat());
+    const shards = input.deviceIds.map((id) => shardOf(id, shardCount));
+    expect(shards).toEqual([...shards].sort((a, b) => a - b));
+
+    // Stopped after 100 devices: the next attempt gets the wave's remaining devices, still in shard order.
+    await waveStops(h, 'thresholdPause', totalsOf({ succeeded: 80, failed: 20 }), 100);
+    await control(h, { ...RUN, phase: 'paused', command: 'pause', pauseReason: 'threshold', generation: 1 });
+    h.raiseEvent(EVENT.control, { operation: 'resume', requestedAt: '2025-01-01T01:00:00.000Z' });
+    await h.step();
+    await control(h, { ...RUN, command: 'run', generation: 2 });
+    expect((waveCall(h).input as WaveInput).deviceIds).toEqual(input.deviceIds.slice(100));
   });
 
   test('waves too small for a device are completed at once, without soak or approval', async () => {

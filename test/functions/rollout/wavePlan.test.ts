@@ -1,15 +1,14 @@
 import fc from 'fast-check';
 import {
   MAX_BATCHES_PER_WAVE_EPISODE,
-  MAX_BATCH_SIZE,
+  MAX_BATCH_DEVICES,
   MAX_CHILDREN_PER_HISTORY,
   MAX_WAVES,
-  batchesOf,
   historyBound,
   planWaves,
   waveFanOut,
 } from '../../../functions/src/rollout';
-import type { WaveSpec } from '../../../functions/src/rollout';
+import type { PlannedWave, WaveSpec } from '../../../functions/src/rollout';
 import { wavePercentsArb } from './fixtures';
 
 const devices = (n: number) => Array.from({ length: n }, (_, i) => `dev-${String(i).padStart(6, '0')}`);
@@ -78,105 +77,73 @@ describe('planWaves', () => {
   });
 });
 
-describe('batchesOf', () => {
-  test.each([
-    [0, 3, []],
-    [1, 3, [1]],
-    [3, 3, [3]],
-    [7, 3, [3, 3, 1]],
-    [10, 1, [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]],
-    [5, 100, [5]],
-  ])('%i items in batches of %i → sizes %j', (n, size, expected) => {
-    expect(batchesOf(devices(n), size).map((b) => b.length)).toEqual(expected);
-  });
-
-  test('concatenation gives the items back; every batch but the last is full', () => {
-    fc.assert(
-      fc.property(fc.array(fc.integer(), { maxLength: 500 }), fc.integer({ min: 1, max: 120 }), (items, size) => {
-        const batches = batchesOf(items, size);
-        expect(batches.flat()).toEqual(items);
-        expect(batches.length).toBe(Math.ceil(items.length / size));
-        batches.slice(0, -1).forEach((batch) => expect(batch.length).toBe(size));
-        batches.forEach((batch) => expect(batch.length).toBeGreaterThan(0));
-      }),
-    );
-  });
-
-  test.each([0, -1, 1.5, Number.NaN])('refuses batch size %p', (size) => {
-    expect(() => batchesOf([1, 2], size)).toThrow(RangeError);
-  });
-});
-
 describe('fan-out and history bounds', () => {
+  /** A plan with waves of these sizes, without planning a fleet that big. */
+  const planOf = (...waveSizes: number[]): PlannedWave[] =>
+    waveSizes.map((n, index) => ({ index, name: `w${index}`, percent: 100, deviceIds: devices(n) }));
+
   test.each([
-    // waveSize, maxConcurrency → batchSize, batchesInFlight, batchCount, episodes
-    [10, 1, 1, 1, 10, 1],
-    [100, 10, 1, 10, 100, 2],
-    [100_000, 50, 5, 10, 20_000, 400],
-    [100_000, 1000, 100, 10, 1000, 20],
-    [95, 15, 2, 7, 48, 1],
-    [0, 50, 5, 10, 0, 1],
-  ])('%i devices at concurrency %i: batches of %i, %i in flight, %i batches, %i episodes', (size, concurrency, batchSize, inFlight, batchCount, episodes) => {
-    expect(waveFanOut(size, concurrency)).toEqual({ batchSize, batchesInFlight: inFlight, batchCount, episodes });
+    // waveSize → batchCount, episodes
+    [0, 0, 1],
+    [1, 1, 1],
+    [MAX_BATCH_DEVICES, 1, 1],
+    [MAX_BATCH_DEVICES + 1, 2, 1],
+    [100_000, 20, 1],
+    [MAX_BATCH_DEVICES * MAX_BATCHES_PER_WAVE_EPISODE, 50, 1],
+    [MAX_BATCH_DEVICES * MAX_BATCHES_PER_WAVE_EPISODE + 1, 51, 2],
+    [1_000_000, 200, 4],
+  ])('%i devices: %i batches in %i wave episodes', (size, batchCount, episodes) => {
+    expect(waveFanOut(size)).toEqual({ batchCount, episodes });
   });
 
-  test('never more than maxConcurrency devices in flight, never more than the bounds', () => {
+  test('batches of MAX_BATCH_DEVICES cover the wave with none to spare, in as few episodes as the per-episode cap allows', () => {
+    expect(MAX_BATCH_DEVICES).toBe(5_000);
+    expect(MAX_BATCHES_PER_WAVE_EPISODE).toBe(50);
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 200_000 }), fc.integer({ min: 1, max: 1000 }), (size, concurrency) => {
-        const shape = waveFanOut(size, concurrency);
-        expect(shape.batchSize * shape.batchesInFlight).toBeLessThanOrEqual(concurrency);
-        expect(shape.batchSize).toBeLessThanOrEqual(MAX_BATCH_SIZE);
-        expect(shape.batchesInFlight).toBeGreaterThanOrEqual(1);
-        expect(shape.batchesInFlight).toBeLessThanOrEqual(MAX_BATCHES_PER_WAVE_EPISODE);
-        expect(shape.batchCount * shape.batchSize).toBeGreaterThanOrEqual(size);
-        expect(shape.episodes * MAX_BATCHES_PER_WAVE_EPISODE).toBeGreaterThanOrEqual(shape.batchCount);
-        // At least half the concurrency is used once the wave is big enough.
-        if (size >= concurrency) expect(shape.batchSize * shape.batchesInFlight * 2).toBeGreaterThanOrEqual(concurrency);
+      fc.property(fc.integer({ min: 0, max: 2_000_000 }), (size) => {
+        const { batchCount, episodes } = waveFanOut(size);
+        expect(batchCount * MAX_BATCH_DEVICES).toBeGreaterThanOrEqual(size);
+        expect((batchCount - 1) * MAX_BATCH_DEVICES).toBeLessThan(Math.max(size, 1));
+        expect(episodes).toBeGreaterThanOrEqual(1);
+        expect(episodes * MAX_BATCHES_PER_WAVE_EPISODE).toBeGreaterThanOrEqual(batchCount);
+        expect((episodes - 1) * MAX_BATCHES_PER_WAVE_EPISODE).toBeLessThan(Math.max(batchCount, 1));
       }),
     );
   });
 
-  test('a 100,000-device rollout keeps every history within 100 sub-orchestrations', () => {
+  test('a 100,000-device rollout keeps every history within 50 sub-orchestrations, in one wave episode', () => {
     const fleet = devices(100_000);
-    for (const concurrency of [1, 50, 1000]) {
-      for (const spec of [waves(100), waves(0.01, 1, 10, 50, 100), waves(...Array.from({ length: 20 }, (_, i) => (i + 1) * 5))]) {
-        const plan = planWaves(fleet, spec);
-        const bound = historyBound(plan, concurrency);
-        expect(bound.rolloutChildren).toBeLessThanOrEqual(MAX_WAVES);
-        expect(bound.waveEpisodeChildren).toBeLessThanOrEqual(MAX_BATCHES_PER_WAVE_EPISODE);
-        expect(bound.batchChildren).toBeLessThanOrEqual(MAX_BATCH_SIZE);
-        expect(Math.max(bound.rolloutChildren, bound.waveEpisodeChildren, bound.batchChildren)).toBeLessThanOrEqual(MAX_CHILDREN_PER_HISTORY);
-      }
+    const most = waves(...Array.from({ length: MAX_WAVES }, (_, i) => ((i + 1) * 100) / MAX_WAVES));
+    for (const spec of [waves(100), waves(0.01, 1, 10, 50, 100), most]) {
+      const bound = historyBound(planWaves(fleet, spec));
+      expect(bound.rolloutChildren).toBe(spec.length);
+      expect(bound.rolloutChildren).toBeLessThanOrEqual(MAX_WAVES);
+      expect(bound.waveEpisodeChildren).toBeLessThanOrEqual(MAX_BATCHES_PER_WAVE_EPISODE);
+      expect(bound.batchDevices).toBeLessThanOrEqual(MAX_BATCH_DEVICES);
+      expect(bound.waveEpisodes).toBe(1);
+      expect(Math.max(bound.rolloutChildren, bound.waveEpisodeChildren)).toBeLessThanOrEqual(MAX_CHILDREN_PER_HISTORY);
     }
-    expect(MAX_CHILDREN_PER_HISTORY).toBe(100);
-    expect(historyBound(planWaves(fleet, waves(100)), 1000)).toEqual({
-      rolloutChildren: 1,
-      waveEpisodeChildren: 50,
-      batchChildren: 100,
-      waveEpisodes: 20,
-    });
-    expect(historyBound(planWaves(fleet, waves(1, 100)), 50)).toEqual({
-      rolloutChildren: 2,
-      waveEpisodeChildren: 50,
-      batchChildren: 5,
-      waveEpisodes: Math.ceil(99_000 / 5 / 50),
-    });
+    expect(MAX_CHILDREN_PER_HISTORY).toBe(50);
+    const oneWave = { rolloutChildren: 1, waveEpisodeChildren: 20, batchDevices: 5_000, waveEpisodes: 1 };
+    expect(historyBound(planWaves(fleet, waves(100)))).toEqual(oneWave);
+    expect(historyBound(planWaves(fleet, waves(1, 100)))).toEqual({ ...oneWave, rolloutChildren: 2 });
   });
 
-  test('the bound does not grow with the fleet', () => {
-    const small = historyBound(planWaves(devices(5_000), waves(10, 100)), 100);
-    const large = historyBound(planWaves(devices(100_000), waves(10, 100)), 100);
-    expect(large.waveEpisodeChildren).toBe(small.waveEpisodeChildren);
-    expect(large.batchChildren).toBe(small.batchChildren);
-    expect(large.waveEpisodes).toBeGreaterThan(small.waveEpisodes);
+  test('the bound does not grow with the fleet: a bigger wave takes more wave episodes, not bigger histories', () => {
+    const small = historyBound(planOf(500, 4_500));
+    expect(small).toEqual({ rolloutChildren: 2, waveEpisodeChildren: 1, batchDevices: 4_500, waveEpisodes: 1 });
+    const large = historyBound(planOf(100_000, 900_000));
+    expect(large).toEqual({ ...small, waveEpisodeChildren: MAX_BATCHES_PER_WAVE_EPISODE, batchDevices: MAX_BATCH_DEVICES, waveEpisodes: 4 });
   });
 
-  test('tiny waves have tiny histories', () => {
-    expect(historyBound(planWaves(devices(3), waves(10, 100)), 50)).toEqual({
-      rolloutChildren: 2,
-      waveEpisodeChildren: 1,
-      batchChildren: 3,
-      waveEpisodes: 1,
-    });
+  test('the largest wave sets each bound, whichever wave it is', () => {
+    expect(historyBound(planOf(12_000, 3, 0))).toEqual({ rolloutChildren: 3, waveEpisodeChildren: 3, batchDevices: 5_000, waveEpisodes: 1 });
+    expect(historyBound(planOf(0, 3, 12_000))).toEqual(historyBound(planOf(12_000, 3, 0)));
+  });
+
+  test('tiny and empty waves have tiny histories', () => {
+    const tiny = historyBound(planWaves(devices(3), waves(10, 100)));
+    expect(tiny).toEqual({ rolloutChildren: 2, waveEpisodeChildren: 1, batchDevices: 3, waveEpisodes: 1 });
+    expect(historyBound(planWaves([], waves(10, 100)))).toEqual({ ...tiny, waveEpisodeChildren: 0, batchDevices: 0 });
   });
 });

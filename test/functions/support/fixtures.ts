@@ -1,7 +1,7 @@
 import type { FirmwareUpdateReport, FirmwareUpdateStatus } from '../../../contracts/firmwareUpdate';
 import type { TwinReportEvent } from '../../../functions/src/orchestrators/names';
 import type { DeviceTimeouts, FirmwareSpec, RolloutSpec } from '../../../functions/src/rollout';
-import { parseRolloutSpec } from '../../../functions/src/rollout';
+import { eventReportOf, parseRolloutSpec } from '../../../functions/src/rollout';
 
 export const FIRMWARE: FirmwareSpec = {
   version: '2.1.0',
@@ -40,11 +40,19 @@ export function deviceReport(status: FirmwareUpdateStatus, extra: Partial<Firmwa
   return report;
 }
 
-/** The twinReport event the twin-change handler raises for a reported patch. */
-export function twinEvent(twinVersion: number, status: FirmwareUpdateStatus, options: { currentFwVersion?: string; extra?: Partial<FirmwareUpdateReport>; rolloutId?: string } = {}): TwinReportEvent {
+/**
+ * One report of the twinReport event the twin-change handler raises for a reported patch: the
+ * device's report (error normalised to null, as parsing does) compacted by eventReportOf.
+ */
+export function twinEvent(
+  twinVersion: number,
+  status: FirmwareUpdateStatus,
+  options: { deviceId?: string; currentFwVersion?: string; extra?: Partial<FirmwareUpdateReport>; rolloutId?: string } = {},
+): TwinReportEvent {
   return {
+    deviceId: options.deviceId ?? 'd1',
     twinVersion,
-    firmwareUpdate: deviceReport(status, options.extra, options.rolloutId),
+    firmwareUpdate: eventReportOf({ ...deviceReport(status, options.extra, options.rolloutId), error: options.extra?.error ?? null }),
     ...(options.currentFwVersion === undefined ? {} : { currentFwVersion: options.currentFwVersion }),
   };
 }

@@ -285,6 +285,11 @@ export class OrchestrationHarness {
     return found[0];
   }
 
+  /** Events of the current execution's history of this type (EventType) and, if given, name (activity, event). */
+  historyCount(type: number, name?: string): number {
+    return this.history.filter((event) => event.EventType === type && (name === undefined || event.Name === name)).length;
+  }
+
   signals(operation?: string, entityName?: string): Scheduled[] {
     return this.scheduled.filter(
       (action) =>
