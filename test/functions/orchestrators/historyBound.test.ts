@@ -17,19 +17,20 @@ jest.mock('@azure/functions-core', () => require('../support/functionsCore').fun
  *            Each pass of its loop adds at most: due retries (control read and method call, 8), a twin
  *            read (4), a start (control read and method call, 8), a publish (an op per shard touched,
  *            ≤ MAX_DEVICE_SHARDS) and its wait: the timer (created, fired, the episodes of both: 6) and the
- *            E twinReport events it takes (one per Event Hub batch: an event that comes while the batch
- *            waits wakes it alone, E = 1, as in these runs; those that come during an activity are taken
- *            together at the next wait). +2: the pass that drains instead of waiting, and the drain. A start
- *            right after a start whose devices all settled at the method call is a step too (8 each), so
- *            those cannot pile up either. With E = 1: 3,632, of which 2,700 for publishes to every shard (a
- *            batch in shard order touches fewer).
+ *            E twinReport events it takes (one per Event Hub batch; at most one per open wait, E ≤
+ *            OPEN_WAITS = 16: an event that comes while the batch waits wakes it alone, as in these runs,
+ *            those that come during an activity are taken together at the next wait, beyond 16 one per
+ *            wait). +2: the pass that drains instead of waiting, and the drain. A start right after a start
+ *            whose devices all settled at the method call is a step too (8 each), so those cannot pile up
+ *            either. 4,037, of which 2,700 for publishes to every shard (a batch in shard order touches
+ *            fewer).
  *            Measured with MAX_BATCH_DEVICES devices, 1000 slots and busy devices retried (621), a device
  *            offline for the week its retry window allows (307), and 1,000 devices that all settle at the
  *            method call with one slot (137; 4,103 in one execution before such starts counted as steps).
  */
 import type { InvokeFirmwareUpdateInput } from '../../../functions/src/activities/invokeFirmwareUpdate';
 import type { DeviceTwinRead, ReadDeviceTwinsInput } from '../../../functions/src/activities/readDeviceTwins';
-import { BATCH_STEPS_PER_EPISODE, batchOrchestrator } from '../../../functions/src/orchestrators/batch';
+import { BATCH_STEPS_PER_EPISODE, OPEN_WAITS, batchOrchestrator } from '../../../functions/src/orchestrators/batch';
 import type { BatchInput, BatchResult } from '../../../functions/src/orchestrators/batch';
 import { EVENT } from '../../../functions/src/orchestrators/names';
 import type { TwinReportEvent } from '../../../functions/src/orchestrators/names';
@@ -56,8 +57,8 @@ import { FIRMWARE, TIMEOUTS, deviceReport, specOf, twinEvent } from '../support/
 import { OrchestrationHarness } from '../support/orchestrationHarness';
 
 const FLEET = 100_000;
-/** twinReport events the batch takes at one wait in these runs (see E above). */
-const EVENTS_PER_WAIT = 1;
+/** The most twinReport events a batch takes at one wait: one per open wait (see E above). */
+const EVENTS_PER_WAIT = OPEN_WAITS;
 /** The driven batches' traffic: Event Hub batches a second and reports in each. */
 const EVENT_HUB_BATCHES_PER_SECOND = 2;
 const REPORTS_PER_EVENT = 250;
