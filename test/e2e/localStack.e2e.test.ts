@@ -79,7 +79,8 @@ describe('end to end on the local stack', () => {
   });
 
   test('injected failures past the threshold pause the rollout; resume and cancel do what they say', async () => {
-    const s = await stack(20, { failApply: 0.5, seed: 'pause-me' });
+    // Installs take a while, so the rollout still runs when the cancel comes after the resume.
+    const s = await stack(20, { failApply: 0.5, seed: 'pause-me', installMs: 500 });
     try {
       const api = new RolloutApiClient(s.apiUrl);
       const { id } = await api.start(spec(s, { failureThreshold: { percent: 10, minDevices: 3, action: 'pause' }, maxConcurrency: 4 }));

@@ -7,7 +7,9 @@
  *
  *   start    one invokeFirmwareUpdate activity calls the method on all the devices being started,
  *            the request naming this instance as `tracker`; the retries that are due (offline,
- *            busy) are made together the same way.
+ *            busy) are made together the same way. The batch does not stop to wait for the
+ *            answers: the activity goes into its next wait with the reports, so reports keep
+ *            being applied (and slots refilled) while method calls are under way.
  *   follow   devices echo `tracker` in their reports, so the twin-change handler raises them here:
  *            one `twinReport` event per Event Hub batch carries all of this batch's reports. The
  *            wait is one Task.any of that event and ONE timer at the earliest deadline or retry
@@ -24,15 +26,15 @@
  *
  * It returns its totals, the devices it did not start, and why it stopped early, if it did.
  *
- * History: an execution takes at most BATCH_STEPS_PER_EPISODE steps (waits, and starts right after
- * a start whose devices all settled at the method call), then continues as new with the devices in
- * progress. durable-functions drops the events an execution received but did not take, so before
- * the switch every event already delivered is taken (drain); reports that reach the old execution
+ * History: an execution waits at most BATCH_STEPS_PER_EPISODE times, then, once its method calls
+ * have answered, continues as new with the devices in progress. durable-functions drops the events
+ * an execution received but did not take, so before the switch every event already delivered is
+ * taken (drain); reports that reach the old execution
  * in its very last episode are dropped all the same, so a device the new execution does not hear
  * from within RESYNC_GRACE_SECONDS has its twin read.
  */
 import * as df from 'durable-functions';
-import type { OrchestrationContext } from 'durable-functions';
+import type { OrchestrationContext, Task } from 'durable-functions';
 import type { FirmwareUpdateRequest } from '../../../contracts/firmwareUpdate';
 import { controlEntity, shardEntity } from '../entities/contracts';
 import {
@@ -45,6 +47,7 @@ import {
   evaluateThreshold,
   expirePhase,
   invokeFailed,
+  isCalling,
   isPastDeadline,
   isRetryDue,
   needsTwinRead,
@@ -68,7 +71,7 @@ import type {
   TrackedDevice,
   TwinReport,
 } from '../rollout';
-import { EventInbox, after, callEntity, log, now, signalEntity, tryActivity } from './durable';
+import { EventInbox, activityTask, after, callEntity, log, now, settledActivity, signalEntity, tryActivity } from './durable';
 import type { Step } from './durable';
 import { EVENT, ORCHESTRATION } from './names';
 
@@ -123,6 +126,8 @@ export const CONTROL_CHECK_SECONDS = 5;
 export const PUBLISH_INTERVAL_SECONDS = 1;
 /** How long news may wait when no report comes to wake the batch. */
 export const QUIET_PUBLISH_SECONDS = 5;
+/** A method call answers within methodSeconds (IoT Hub's responseTimeoutInSeconds); this much more before the batch looks. */
+export const CALL_GRACE_SECONDS = 5;
 /** Waits kept open for twin reports, so a burst that arrives during an activity is all taken after it. */
 export const OPEN_WAITS = 16;
 /** Steps per execution before continuing as new; see historyBound.test.ts for the events each adds. */
@@ -152,6 +157,9 @@ export function* batchOrchestrator(context: OrchestrationContext): Step<BatchRes
   /** News for the shards: devices in progress that changed, and devices that finished. */
   const changed = new Set<string>();
   const finishedNews: DeviceTracking[] = [];
+  /** Method calls under way, and those scheduled since the last wait (they go into the next one). */
+  const calls: { task: Task; deviceIds: string[]; at: number }[] = [];
+  const unwaited: Task[] = [];
   let steps = 0;
 
   const set = (device: TrackedDevice): void => {
@@ -175,7 +183,8 @@ export function* batchOrchestrator(context: OrchestrationContext): Step<BatchRes
   const status = (): void =>
     context.df.setCustomStatus({ ...fields, devices: deviceIds.length, started: next, inProgress: running.size, stopReason: stop, totals });
 
-  const hasNews = (): boolean => changed.size > 0 || finishedNews.length > 0;
+  // The news of a device whose method call is under way waits for the answer.
+  const hasNews = (): boolean => finishedNews.length > 0 || [...changed].some((deviceId) => !isCalling(running.get(deviceId)!));
   let publishedAt = -Infinity;
   /** The news to the shards, one operation per shard touched. */
   const publish = (): void => {
@@ -205,23 +214,27 @@ export function* batchOrchestrator(context: OrchestrationContext): Step<BatchRes
     return control.command;
   }
 
-  function* invoke(ids: string[]): Step<void> {
-    const call = yield* tryActivity(context, 'invokeFirmwareUpdate', { deviceIds: ids, request, responseTimeoutInSeconds: timeouts.methodSeconds });
-    ids.forEach((deviceId, i) => {
-      const outcome = call.ok ? call.value[i].outcome : invokeFailed(call.error);
-      set(applyInvokeOutcome(running.get(deviceId)!, outcome, now(context), timeouts, input.firmware.version));
-    });
-  }
+  const invoke = (deviceIds: string[]): void => {
+    const task = activityTask(context, 'invokeFirmwareUpdate', { deviceIds, request, responseTimeoutInSeconds: timeouts.methodSeconds });
+    calls.push({ task, deviceIds, at: clock() });
+    unwaited.push(task);
+  };
+  /** The answers of the method calls that have completed. */
+  const answered = (): void => {
+    for (const call of [...calls]) {
+      const settled = settledActivity<'invokeFirmwareUpdate'>(call.task);
+      if (settled === undefined) continue;
+      calls.splice(calls.indexOf(call), 1);
+      call.deviceIds.forEach((deviceId, i) => {
+        const outcome = settled.ok ? settled.value[i].outcome : invokeFailed(settled.error);
+        set(applyInvokeOutcome(running.get(deviceId)!, outcome, now(context), timeouts, input.firmware.version));
+      });
+    }
+  };
 
   /** Fills the free slots from the queue, unless the threshold, a pause or a cancel says stop. */
   function* startMore(): Step<void> {
-    for (let first = true; stop === null && next < deviceIds.length && running.size < input.slots; first = false) {
-      // Devices that settle at the method call (skipped, rejected) free their slots without a wait:
-      // the starts that follow count as steps, or one execution could start its devices one by one.
-      if (!first) {
-        if (steps >= BATCH_STEPS_PER_EPISODE) return;
-        steps += 1;
-      }
+    if (stop === null && next < deviceIds.length && running.size < input.slots) {
       const verdict = evaluateThreshold(thresholdCounts(addTotals(input.baseline, totals)), input.failureThreshold);
       if (verdict !== 'continue') {
         stop = verdict === 'abort' ? 'thresholdAbort' : 'thresholdPause';
@@ -237,7 +250,7 @@ export function* batchOrchestrator(context: OrchestrationContext): Step<BatchRes
       const ids = deviceIds.slice(next, next + input.slots - running.size);
       next += ids.length;
       for (const deviceId of ids) set(startTracked(deviceId, now(context)));
-      yield* invoke(ids);
+      invoke(ids);
     }
   }
 
@@ -251,7 +264,7 @@ export function* batchOrchestrator(context: OrchestrationContext): Step<BatchRes
       return;
     }
     for (const device of due) set(callingAgain(device));
-    yield* invoke(due.map((device) => device.tracking.deviceId));
+    invoke(due.map((device) => device.tracking.deviceId));
   }
 
   /** The twins of devices to catch up and of devices past their deadline; those still past it time out. */
@@ -301,17 +314,27 @@ export function* batchOrchestrator(context: OrchestrationContext): Step<BatchRes
     if (hasNews() && (done || clock() - publishedAt >= PUBLISH_INTERVAL_SECONDS * 1000)) publish();
   };
   for (;;) {
+    answered();
     yield* retryDue();
     yield* readTwins();
-    publishIfDue(false); // before a refill, whose method calls may take a while
+    publishIfDue(false);
     yield* startMore();
-    // Again after the calls: devices found already on the rollout, deadlines that passed meanwhile.
-    yield* readTwins();
     const done = running.size === 0 && (stop !== null || next >= deviceIds.length);
     publishIfDue(done);
     status();
     if (done) break;
     if (steps >= BATCH_STEPS_PER_EPISODE) {
+      // A method call's answer would not reach the next execution: wait for each (alone, which is safe).
+      unwaited.length = 0;
+      for (const call of calls) {
+        if (settledActivity(call.task) !== undefined) continue;
+        try {
+          yield call.task;
+        } catch {
+          // answered() records the failure
+        }
+      }
+      answered();
       yield* drain();
       if (hasNews()) publish();
       const nextCarry: BatchCarry = { running: [...running.values()], next, totals, stop, control, episode: (carry?.episode ?? 0) + 1 };
@@ -319,14 +342,17 @@ export function* batchOrchestrator(context: OrchestrationContext): Step<BatchRes
       context.df.continueAsNew({ ...input, carry: nextCarry } satisfies BatchInput);
       return undefined;
     }
-    // One timer for the whole batch: the earliest deadline or retry time of any device.
+    // One timer for the whole batch: the earliest deadline or retry time of any device, or when a
+    // method call under way must have answered (a call that answers wakes the batch only in the
+    // wait it was scheduled in).
     let earliest = Infinity;
     for (const device of running.values()) earliest = Math.min(earliest, nextWakeUp(device, timeouts) ?? Infinity);
+    for (const call of calls) earliest = Math.min(earliest, call.at + (timeouts.methodSeconds + CALL_GRACE_SECONDS) * 1000);
     // News waits for the next report after PUBLISH_INTERVAL_SECONDS, or at most QUIET_PUBLISH_SECONDS:
     // a timer that fires is billed, and while reports flow an execution ends before this one would.
     if (hasNews()) earliest = Math.min(earliest, publishedAt + QUIET_PUBLISH_SECONDS * 1000);
     if (earliest === Infinity) earliest = after(context, timeouts.methodSeconds).getTime();
-    yield context.df.Task.any([...inbox.openWaits(OPEN_WAITS), context.df.createTimer(new Date(Math.max(earliest, clock())))]);
+    yield context.df.Task.any([...inbox.openWaits(OPEN_WAITS), context.df.createTimer(new Date(Math.max(earliest, clock()))), ...unwaited.splice(0)]);
     steps += 1;
     received();
   }

@@ -27,6 +27,23 @@ export function* callActivity<N extends ActivityName>(context: OrchestrationCont
   return (yield context.df.callActivity(name, input)) as ActivityResult<N>;
 }
 
+/**
+ * An activity scheduled without waiting for it: put the task in the next (fresh) Task.any, then
+ * read it with `settledActivity` once it has completed; never put it in another compound.
+ */
+export function activityTask<N extends ActivityName>(context: OrchestrationContext, name: N, input: ActivityInput<N>): Task {
+  return context.df.callActivity(name, input);
+}
+
+/** A task from activityTask: its result or error once completed, undefined while it runs. */
+export function settledActivity<N extends ActivityName>(
+  task: Task,
+): { ok: true; value: ActivityResult<N> } | { ok: false; error: string } | undefined {
+  if (task.isCompleted) return { ok: true, value: task.result as ActivityResult<N> };
+  if (task.isFaulted) return { ok: false, error: task.result instanceof Error ? task.result.message : String(task.result) };
+  return undefined;
+}
+
 /** The activity's result, or the error it failed with (never throws). */
 export function* tryActivity<N extends ActivityName>(
   context: OrchestrationContext,

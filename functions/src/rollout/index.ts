@@ -107,6 +107,7 @@ export {
   callingAgain,
   cancelBeforeStart,
   invokeFailed,
+  isCalling,
   isPastDeadline,
   isRetryDue,
   isSettled,

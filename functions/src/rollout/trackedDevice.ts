@@ -74,6 +74,11 @@ export function isSettled(device: TrackedDevice): boolean {
   return isTerminalDeviceState(device.tracking.state);
 }
 
+/** Its method call is under way: nothing to tell yet but that it is planned. */
+export function isCalling(device: TrackedDevice): boolean {
+  return !isSettled(device) && device.invoke !== null && device.invoke.retryAt === null;
+}
+
 /** Waiting for its retry time, which has come. */
 export function isRetryDue(device: TrackedDevice, now: number): boolean {
   return !isSettled(device) && device.invoke?.retryAt != null && Date.parse(device.invoke.retryAt) <= now;

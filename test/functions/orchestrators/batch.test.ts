@@ -4,6 +4,7 @@ import type { DeviceInvokeOutcome, InvokeFirmwareUpdateInput } from '../../../fu
 import type { DeviceTwinRead, ReadDeviceTwinsInput } from '../../../functions/src/activities/readDeviceTwins';
 import {
   BATCH_STEPS_PER_EPISODE,
+  CALL_GRACE_SECONDS,
   CONTROL_CHECK_SECONDS,
   PUBLISH_INTERVAL_SECONDS,
   QUIET_PUBLISH_SECONDS,
@@ -135,7 +136,8 @@ describe('batch orchestration: the tracker of its devices', () => {
       expect.arrayContaining([['a', 'inProgress', 'accept', 1], ['b#1', 'inProgress', 'accept', 1], ['c', 'inProgress', 'accept', 1]]),
     );
     expect(updates(h)).toHaveLength(3);
-    expect(h.open('timer').map((timer) => timer.fireAt)).toEqual([at(45)]);
+    // The wait the call was scheduled in had its timer at the call's bound (methodSeconds + CALL_GRACE_SECONDS).
+    expect(h.open('timer').map((timer) => timer.fireAt)).toEqual([at(45 + CALL_GRACE_SECONDS), at(45)]);
   });
 
   test('follows a device through every status to succeeded; its timeline reaches its shard through update ops', async () => {
@@ -237,19 +239,16 @@ describe('batch orchestration: the tracker of its devices', () => {
     expect(problems).toContain('reports[2]: deviceId must be a device id');
   });
 
-  test('a report that overtook the method answer is applied after the accept', async () => {
+  test('a report that overtook the method answer: the device is followed from the report, the answer adds nothing', async () => {
     const h = batch({ deviceIds: ['a'] });
     await h.step();
     h.raiseEvent(EVENT.twinReport, { reports: [report('a', 2, 'waiting')] } satisfies TwinReportsEvent);
     h.completeActivity(h.only('activity', 'invokeFirmwareUpdate'), [{ deviceId: 'a', outcome: ACCEPTED }]);
     await h.step();
-    // Published with the answer: accepted. The report is news that waits for the next publish.
-    expect(latest(h, 'a')).toMatchObject({ state: 'inProgress', status: null });
-    expect(waitTimer(h).fireAt).toBe(at(QUIET_PUBLISH_SECONDS));
-    h.fireTimer(waitTimer(h));
-    await h.step();
     expect(latest(h, 'a')).toMatchObject({ state: 'inProgress', status: 'waiting', phase: 'download' });
-    expect(timeline(h, 'a').map((entry) => entry.detail)).toEqual(['planned', 'accepted the firmwareUpdate method', 'waiting to download']);
+    expect(timeline(h, 'a').map((entry) => entry.detail)).toEqual(['planned', 'waiting to download']);
+    await deliver(h, report('a', 3, 'downloading'));
+    expect(h.open('activity')).toHaveLength(0);
   });
 
   test('a report that comes while a retry waits: the device is followed, not called again', async () => {
@@ -465,7 +464,8 @@ describe('batch orchestration: the tracker of its devices', () => {
         'b#1': { kind: 'busy', rolloutId: 'r0', message: 'busy' },
         c: { kind: 'error', code: 'gatewayTimeout', message: 'HTTP 504', retryable: true },
       });
-      expect(h.open('timer').map((timer) => timer.fireAt)).toEqual([at(15)]);
+      // The first wait's timer (the call's bound), then the wait for the retries.
+      expect(h.open('timer').map((timer) => timer.fireAt)).toEqual([at(TIMEOUTS.methodSeconds + CALL_GRACE_SECONDS), at(15)]);
       h.fireTimer(waitTimer(h));
       await h.step();
       expect(h.open('activity')).toHaveLength(0);
@@ -507,7 +507,8 @@ describe('batch orchestration: the tracker of its devices', () => {
       await started(h, { a: { kind: 'invalid', field: 'fwPackageUri', message: 'fwPackageUri must be https' } });
       expect(h.output).toEqual({ totals: totalsOf({ failed: 1 }), remaining: [], stop: null });
       expect(latest(h, 'a').error).toEqual({ code: 'invalidRequest', message: 'fwPackageUri: fwPackageUri must be https' });
-      expect(h.open('timer')).toHaveLength(0);
+      // No wait after the answer: only the timer of the wait the call was made in.
+      expect(h.open('timer').map((timer) => timer.fireAt)).toEqual([at(TIMEOUTS.methodSeconds + CALL_GRACE_SECONDS)]);
     });
 
     test('an unknown device fails; a device already on the version is skipped', async () => {
@@ -525,8 +526,8 @@ describe('batch orchestration: the tracker of its devices', () => {
     test('a device already working on this rollout is caught up from its twin at once', async () => {
       const h = batch({ deviceIds: ['a'] });
       await started(h, { a: { kind: 'current', state: deviceReport('downloading') } });
-      // Read right after the answer, before any wait.
-      expect(h.open('timer')).toHaveLength(0);
+      // Read right after the answer, before any further wait.
+      expect(h.open('timer')).toHaveLength(1);
       const read = h.only('activity', 'readDeviceTwins');
       expect(read.input).toEqual({ deviceIds: ['a'], rolloutId: 'r1' });
       h.completeActivity(read, [twinShows('a', 12, 'downloadComplete')]);
@@ -544,6 +545,27 @@ describe('batch orchestration: the tracker of its devices', () => {
         'applied; running 2.1.0',
       ]);
     });
+  });
+
+  test('reports are applied while a method call is under way; its answer is taken when it comes', async () => {
+    const h = batch({ deviceIds: ['a', 'b#1', 'c'], slots: 2 });
+    await started(h);
+    h.advance(PUBLISH_INTERVAL_SECONDS * 1000);
+    await deliver(h, report('a', 2, 'applyComplete', SUCCESS));
+    expect(invoked(h)).toEqual(['c']);
+    // The call for c is under way: b#1's report is applied (and published) all the same.
+    h.advance(PUBLISH_INTERVAL_SECONDS * 1000);
+    await deliver(h, report('b#1', 2, 'waiting'));
+    expect(h.open('activity', 'invokeFirmwareUpdate')).toHaveLength(1);
+    expect(latest(h, 'b#1')).toMatchObject({ state: 'inProgress', status: 'waiting' });
+    // The answer comes while the batch waits in a later wait: it is taken at the next wake-up, a report
+    // here (or, with none, the timer at the call's bound, methodSeconds + CALL_GRACE_SECONDS after it).
+    h.advance(PUBLISH_INTERVAL_SECONDS * 1000);
+    await answer(h);
+    expect(updates(h, 'c').filter((update) => update.state === 'inProgress')).toHaveLength(0);
+    expect(waitTimer(h).fireAt).toBe(at(1 + TIMEOUTS.methodSeconds + CALL_GRACE_SECONDS));
+    await deliver(h, report('b#1', 3, 'downloading'));
+    expect(latest(h, 'c')).toMatchObject({ state: 'inProgress', phase: 'accept' });
   });
 
   describe('slots, threshold, control', () => {
@@ -778,14 +800,14 @@ describe('batch orchestration: the tracker of its devices', () => {
     });
   });
 
-  test('AMORTISATION: 200 devices, 5 reports each, Event Hub batches of 40: a wait and a timer per batch, ops per publish', async () => {
+  test('AMORTISATION: 200 devices, 5 reports each, Event Hub batches of 50: a wait and a timer per batch, ops per publish', async () => {
     const ids = Array.from({ length: 200 }, (_, i) => `thermo-${String(i).padStart(3, '0')}`);
     const shardCount = shardCountFor(ids.length);
     const h = batch({ deviceIds: ids, slots: 200, shardCount });
     await started(h);
     // As IoT Hub enqueues them: every device's waiting, then every device's downloading, …
     const reports = STATUSES.flatMap((status, i) => ids.map((id) => report(id, i + 2, status, status === 'applyComplete' ? SUCCESS : {})));
-    const EVENT_HUB_BATCH = 40;
+    const EVENT_HUB_BATCH = 50;
     const EVENT_SPACING_MS = 250;
     for (let i = 0; i < reports.length; i += EVENT_HUB_BATCH) {
       h.advance(EVENT_SPACING_MS);
@@ -795,23 +817,23 @@ describe('batch orchestration: the tracker of its devices', () => {
     expect(h.execution).toBe(0);
 
     const events = reports.length / EVENT_HUB_BATCH;
-    expect(events).toBe(25);
+    expect(events).toBe(20);
     expect(h.historyCount(EventType.EventRaised, EVENT.twinReport)).toBe(events);
-    // One wait per event (the last one ends the batch instead), each with ONE timer.
-    const waits = events;
+    // The wait the method call was made in, then one per event (the last one ends the batch instead), each with ONE timer.
+    const waits = 1 + events;
     expect(h.historyCount(EventType.TimerCreated)).toBe(waits);
     expect(h.historyCount(EventType.TaskScheduled)).toBe(1);
     expect(h.replays).toBe(2 + events);
-    // Publishes: the answers, then every PUBLISH_INTERVAL_SECONDS of reports (one in four events), then the end.
-    const publishes = 1 + Math.floor((events * EVENT_SPACING_MS) / (PUBLISH_INTERVAL_SECONDS * 1000)) + 1;
-    expect(publishes).toBe(8);
+    // Publishes: the answers, then every PUBLISH_INTERVAL_SECONDS of reports (one in four events), the last one at the end.
+    const publishes = 1 + Math.ceil((events * EVENT_SPACING_MS) / (PUBLISH_INTERVAL_SECONDS * 1000));
+    expect(publishes).toBe(6);
     expect(h.signals('update')).toHaveLength(publishes * shardCount);
     expect(h.historyCount(EventType.EventSent)).toBe(publishes * shardCount);
-    // Per device and report it would be 200 × 6 ops; here 16, each carrying up to 200 devices' news.
+    // Per device and report it would be 200 × 6 ops; here 12, each carrying up to 200 devices' news.
     expect(publishes * shardCount).toBeLessThan(ids.length / 10);
     for (const id of ids) expect(labels(timeline(h, id))).toEqual(['pending', 'inProgress', ...STATUSES]);
-    // The whole history: 27 episodes (started + completed), ExecutionStarted, the call, the timers, the events, the ops.
+    // The whole history: 22 episodes (started + completed), ExecutionStarted, the call, the timers, the events, the ops.
     expect(h.historyLength).toBe(2 * h.replays + 1 + 2 + waits + events + publishes * shardCount);
-    expect(h.historyLength).toBe(123);
+    expect(h.historyLength).toBe(100);
   });
 });
