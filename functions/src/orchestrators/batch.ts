@@ -130,7 +130,7 @@ export const QUIET_PUBLISH_SECONDS = 5;
 export const CALL_GRACE_SECONDS = 5;
 /** Waits kept open for twin reports, so a burst that arrives during an activity is all taken after it. */
 export const OPEN_WAITS = 16;
-/** Steps per execution before continuing as new; see historyBound.test.ts for the events each adds. */
+/** Waits per execution before continuing as new; see historyBound.test.ts for the events each adds. */
 export const BATCH_STEPS_PER_EPISODE = 25;
 
 /** The firmwareUpdate method's payload for a rollout, naming the tracker the device reports to. */

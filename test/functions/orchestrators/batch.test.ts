@@ -778,14 +778,14 @@ describe('batch orchestration: the tracker of its devices', () => {
       expect(labels(timeline(h, 'a'))).toEqual(['pending', 'inProgress', 'waiting', 'downloading', 'downloadComplete', 'applyComplete']);
     });
 
-    test('starts right after a start whose devices all settled at the method call are steps too', async () => {
+    test('devices that all settle at the method call: one start per wait, and the execution still ends after its waits', async () => {
       const ids = Array.from({ length: BATCH_STEPS_PER_EPISODE + 5 }, (_, i) => `d${i}`);
       const h = batch({ deviceIds: ids, slots: 1 });
       await h.step();
-      // Each device is already on the version: its slot is free again at once, and the next start follows without a wait.
+      // Each device is already on the version: its slot is free again at once, and the next start goes into the next wait.
       const skipped = (): Promise<string[]> => answer(h, { [invoked(h)[0]]: { kind: 'alreadyInstalled', fwVersion: '2.1.0' } });
       while (h.open('activity', 'invokeFirmwareUpdate').length > 0) await skipped();
-      // The first start of the pass and BATCH_STEPS_PER_EPISODE more; then the drain's zero timer, and the switch.
+      // One start per wait: BATCH_STEPS_PER_EPISODE waits and the start before the first; then the drain's zero timer, and the switch.
       const starts = BATCH_STEPS_PER_EPISODE + 1;
       expect(h.historyCount(EventType.TaskScheduled, 'invokeFirmwareUpdate')).toBe(starts);
       expect(h.continuedWith).toBeUndefined();

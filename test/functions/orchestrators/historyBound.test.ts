@@ -20,13 +20,14 @@ jest.mock('@azure/functions-core', () => require('../support/functionsCore').fun
  *            E twinReport events it takes (one per Event Hub batch; at most one per open wait, E ≤
  *            OPEN_WAITS = 16: an event that comes while the batch waits wakes it alone, as in these runs,
  *            those that come during an activity are taken together at the next wait, beyond 16 one per
- *            wait). +2: the pass that drains instead of waiting, and the drain. A start right after a start
- *            whose devices all settled at the method call is a step too (8 each), so those cannot pile up
- *            either. 4,037, of which 2,700 for publishes to every shard (a batch in shard order touches
+ *            wait). +2: the pass that drains instead of waiting, and the drain. A pass starts devices at
+ *            most once (the method call goes into its wait), so devices that settle at the call cannot
+ *            pile starts into one execution; the last term (8 per wait) keeps the margin the blocking calls
+ *            needed. 4,037, of which 2,700 for publishes to every shard (a batch in shard order touches
  *            fewer).
- *            Measured with MAX_BATCH_DEVICES devices, 1000 slots and busy devices retried (621), a device
- *            offline for the week its retry window allows (307), and 1,000 devices that all settle at the
- *            method call with one slot (137; 4,103 in one execution before such starts counted as steps).
+ *            Measured with MAX_BATCH_DEVICES devices, 1000 slots and busy devices retried (424), a device
+ *            offline for the week its retry window allows (211), and 1,000 devices that all settle at the
+ *            method call with one slot (162).
  */
 import type { InvokeFirmwareUpdateInput } from '../../../functions/src/activities/invokeFirmwareUpdate';
 import type { DeviceTwinRead, ReadDeviceTwinsInput } from '../../../functions/src/activities/readDeviceTwins';
