@@ -56,8 +56,11 @@ export interface FirmwareUpdateReport {
   rolloutId: string;
   fwVersion: string;
   fwPackageUri: string;
-  /** The request's tracker, echoed; absent when the request had none. */
-  tracker?: string;
+  /**
+   * The request's tracker, echoed. The agent writes null when the request had none, which deletes
+   * an earlier update's tracker from the twin (reported properties merge); readers treat null as absent.
+   */
+  tracker?: string | null;
   /** Download progress, 0-100, while downloading. */
   progress?: number;
   error: FirmwareUpdateError | null;

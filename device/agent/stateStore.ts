@@ -75,7 +75,7 @@ export function toReport(update: UpdateState): FirmwareUpdateReport {
     rolloutId: update.request.rolloutId,
     fwVersion: update.request.fwVersion,
     fwPackageUri: update.request.fwPackageUri,
-    ...(update.request.tracker === undefined ? {} : { tracker: update.request.tracker }),
+    tracker: update.request.tracker ?? null,
     error: update.error,
     ...update.times,
   };

@@ -67,16 +67,17 @@ export function classifyEvent(body: unknown, systemProperties: unknown, properti
   const update = parsed.value.firmwareUpdate;
   if (update === undefined || update === null) return { kind: 'ignored', reason: 'no firmware update in the patch', deviceId };
   if (isProgressOnly(update)) return { kind: 'ignored', reason: 'download progress', deviceId };
-  if (update.tracker === undefined) return { kind: 'ignored', reason: 'no tracker in the report', deviceId };
-  if (parseBatchInstanceId(update.tracker)?.rolloutId !== rolloutId) {
-    return { kind: 'malformed', problem: `tracker ${JSON.stringify(update.tracker)} is not a batch of rollout ${rolloutId}`, deviceId };
+  const tracker = update.tracker;
+  if (tracker === undefined || tracker === null) return { kind: 'ignored', reason: 'no tracker in the report', deviceId };
+  if (parseBatchInstanceId(tracker)?.rolloutId !== rolloutId) {
+    return { kind: 'malformed', problem: `tracker ${JSON.stringify(tracker)} is not a batch of rollout ${rolloutId}`, deviceId };
   }
 
   const event: TwinReportEvent = { deviceId, twinVersion: parsed.value.twinVersion, firmwareUpdate: eventReportOf(update) };
   if (parsed.value.currentFwVersion !== undefined) event.currentFwVersion = parsed.value.currentFwVersion;
   const time = enqueuedTimeOf(enqueuedTime, system['iothub-enqueuedtime']);
   if (time !== undefined) event.enqueuedTime = time;
-  return { kind: 'report', deviceId, rolloutId, instanceId: update.tracker, event };
+  return { kind: 'report', deviceId, rolloutId, instanceId: tracker, event };
 }
 
 export interface BatchSummary {

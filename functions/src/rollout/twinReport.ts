@@ -56,7 +56,7 @@ export function parseFirmwareUpdateReport(value: unknown): ParseResult<FirmwareU
   }
   if (typeof rolloutId !== 'string' || rolloutId === '') return { ok: false, problem: 'iothubDM.firmwareUpdate.rolloutId must be a non-empty string' };
   if (typeof fwVersion !== 'string' || fwVersion === '') return { ok: false, problem: 'iothubDM.firmwareUpdate.fwVersion must be a non-empty string' };
-  if (tracker !== undefined && (typeof tracker !== 'string' || !TRACKER_PATTERN.test(tracker))) {
+  if (tracker !== undefined && tracker !== null && (typeof tracker !== 'string' || !TRACKER_PATTERN.test(tracker))) {
     return { ok: false, problem: 'iothubDM.firmwareUpdate.tracker must be a tracker key as the rollout sent it' };
   }
   const parsedError = parseError(error);
@@ -66,7 +66,7 @@ export function parseFirmwareUpdateReport(value: unknown): ParseResult<FirmwareU
     rolloutId,
     fwVersion,
     fwPackageUri: typeof fwPackageUri === 'string' ? fwPackageUri : '',
-    ...(tracker === undefined ? {} : { tracker }),
+    ...(typeof tracker === 'string' ? { tracker } : {}),
     error: parsedError.value,
     startedWaitingTime: null,
     startedDownloadingTime: null,

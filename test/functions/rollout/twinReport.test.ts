@@ -121,6 +121,10 @@ describe('the tracker a report names', () => {
     expect(parsed).toMatchObject({ ok: true, value: { tracker: 'fw-2:w0:b3:e1' } });
     const untracked = parseFirmwareUpdateReport(deviceReport('waiting'));
     expect(untracked.ok && 'tracker' in untracked.value).toBe(false);
+    // null is how the agent clears an earlier update's tracker from the twin: read as none.
+    const cleared = parseFirmwareUpdateReport({ ...deviceReport('waiting'), tracker: null });
+    expect(cleared.ok && 'tracker' in cleared.value).toBe(false);
+    expect(cleared.ok).toBe(true);
     expect(twinReportOf({ $version: 3, iothubDM: { firmwareUpdate: deviceReport('waiting', { tracker: 'r1:w0:b0' }) } })).toMatchObject({
       ok: true,
       value: { firmwareUpdate: { tracker: 'r1:w0:b0' } },
@@ -135,7 +139,6 @@ describe('the tracker a report names', () => {
     ['starting with :', ':w0:b0'],
     ['of 201 characters', 'x'.repeat(201)],
     ['a number', 42],
-    ['null', null],
   ])('a malformed tracker (%s) is named as the problem', (_what, tracker) => {
     const expected = { ok: false, problem: 'iothubDM.firmwareUpdate.tracker must be a tracker key as the rollout sent it' };
     expect(parseFirmwareUpdateReport({ ...deviceReport('waiting'), tracker })).toEqual(expected);
