@@ -1,6 +1,6 @@
 /**
- * The service script the firmware update tutorial teaches
- * (../shared/docs/seed-firmware-update-tutorial.md), made to cover a fleet: for each device,
+ * The service script Azure IoT Hub's Node.js firmware-update tutorial teaches (a direct method
+ * starts the update, the service polls the device twin), made to cover a fleet: for each device,
  * invoke the firmware update method, then query its twin once a second (the tutorial's
  * `setInterval(queryTwinFWUpdateReported, 1000)`, first query a second after the call) until the
  * device reports the end of the update. `concurrency` devices are worked on at a time; 1 is the

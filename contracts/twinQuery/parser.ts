@@ -197,19 +197,20 @@ class Parser {
   }
 
   private parseExpression(): Expr {
-    const first = this.parseAnd();
-    if (!this.isKeyword(this.peek(), 'OR')) return first;
-    const operands = [first];
-    while (this.acceptKeyword('OR')) operands.push(this.parseAnd());
-    return { kind: 'or', operands, position: first.position };
+    return this.parseJoined('OR', () => this.parseAnd());
   }
 
   private parseAnd(): Expr {
-    const first = this.parseNot();
-    if (!this.isKeyword(this.peek(), 'AND')) return first;
+    return this.parseJoined('AND', () => this.parseNot());
+  }
+
+  /** Operands joined by OR (or AND); a single operand stands alone. */
+  private parseJoined(keyword: 'OR' | 'AND', operand: () => Expr): Expr {
+    const first = operand();
+    if (!this.isKeyword(this.peek(), keyword)) return first;
     const operands = [first];
-    while (this.acceptKeyword('AND')) operands.push(this.parseNot());
-    return { kind: 'and', operands, position: first.position };
+    while (this.acceptKeyword(keyword)) operands.push(operand());
+    return { kind: keyword === 'OR' ? 'or' : 'and', operands, position: first.position };
   }
 
   private parseNot(): Expr {

@@ -46,15 +46,15 @@ import {
   cancelBeforeStart,
   evaluateThreshold,
   expirePhase,
+  groupByShard,
   invokeFailed,
   isCalling,
   isPastDeadline,
   isRetryDue,
-  needsTwinRead,
   isSettled,
+  needsTwinRead,
   nextWakeUp,
   parseTwinReportsEvent,
-  shardOf,
   startTracked,
   thresholdCounts,
   totalsOf,
@@ -184,7 +184,11 @@ export function* batchOrchestrator(context: OrchestrationContext): Step<BatchRes
     context.df.setCustomStatus({ ...fields, devices: deviceIds.length, started: next, inProgress: running.size, stopReason: stop, totals });
 
   // The news of a device whose method call is under way waits for the answer.
-  const hasNews = (): boolean => finishedNews.length > 0 || [...changed].some((deviceId) => !isCalling(running.get(deviceId)!));
+  const hasNews = (): boolean => {
+    if (finishedNews.length > 0) return true;
+    for (const deviceId of changed) if (!isCalling(running.get(deviceId)!)) return true;
+    return false;
+  };
   let publishedAt = -Infinity;
   /** The news to the shards, one operation per shard touched. */
   const publish = (): void => {
@@ -197,12 +201,9 @@ export function* batchOrchestrator(context: OrchestrationContext): Step<BatchRes
     }
     changed.clear();
     finishedNews.length = 0;
-    const byShard = new Map<number, DeviceUpdate[]>();
-    for (const update of updates) {
-      const shard = shardOf(update.deviceId, input.shardCount);
-      byShard.set(shard, [...(byShard.get(shard) ?? []), update]);
-    }
-    for (const [shard, group] of byShard) signalEntity(context, shardEntity(rolloutId, shard), 'update', { updates: group });
+    groupByShard(updates, input.shardCount, (update) => update.deviceId).forEach((group, shard) => {
+      if (group.length > 0) signalEntity(context, shardEntity(rolloutId, shard), 'update', { updates: group });
+    });
   };
 
   /** The control entity's command, read again when the last read is CONTROL_CHECK_SECONDS old. */
@@ -289,7 +290,11 @@ export function* batchOrchestrator(context: OrchestrationContext): Step<BatchRes
     const byDevice = new Map<string, TwinReport[]>();
     for (const payload of inbox.take()) {
       const parsed = parseTwinReportsEvent(payload);
-      for (const { deviceId, report } of parsed.reports) byDevice.set(deviceId, [...(byDevice.get(deviceId) ?? []), report]);
+      for (const { deviceId, report } of parsed.reports) {
+        const reports = byDevice.get(deviceId);
+        if (reports === undefined) byDevice.set(deviceId, [report]);
+        else reports.push(report);
+      }
       for (const problem of parsed.problems) log(context, 'warn', 'batch.badEvent', { ...fields, problem });
     }
     for (const [deviceId, reports] of byDevice) {

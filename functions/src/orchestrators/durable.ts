@@ -140,9 +140,8 @@ export class EventInbox<T> {
    * fresh Task.any right away. An event goes to the newest open wait, which is one of these.
    */
   openWaits(open: number): Task[] {
-    const fresh = [this.next()];
-    while (this.created.filter((wait) => !wait.isCompleted).length < open) fresh.push(this.next());
-    return fresh;
+    const missing = open - this.created.filter((wait) => !wait.isCompleted).length;
+    return Array.from({ length: Math.max(1, missing) }, () => this.next());
   }
 
   /** The payloads any wait of this inbox has received since the last take, each once. */

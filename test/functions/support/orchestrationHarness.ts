@@ -11,7 +11,8 @@
  * It also checks determinism: each replay must produce the same actions, in the same order, as
  * the episodes before it, or the run throws.
  *
- * History event types and action shapes: shared/docs/protocol-notes.md (durable-functions v3).
+ * History event types and action shapes: as the dev host's engine writes them
+ * (local/host/durable/engine/historyEvents.ts, orchestratorActions.ts; durable-functions v3).
  */
 import { InvocationContext } from '@azure/functions';
 import type { OrchestrationHandler } from 'durable-functions';

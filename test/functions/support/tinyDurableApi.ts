@@ -1,8 +1,8 @@
 /**
  * A tiny, real HTTP server speaking the few Durable Functions HTTP API calls the app's
  * DurableClient makes (start, status, raise event, read and signal entities), on the paths and
- * with the status codes the Durable extension uses (see shared/docs/protocol-notes.md,
- * "DurableClient HTTP"). The handlers under test use the real durable-functions DurableClient,
+ * with the status codes the Durable extension uses (the same HTTP API the dev host serves, see
+ * local/host/durable/httpApi/DurableHttpApi.ts). The handlers under test use the real durable-functions DurableClient,
  * obtained with df.getClient(context) from a real InvocationContext, and talk HTTP to it.
  *
  * Orchestrations are not run here: a test puts instances in the state it needs. Entities are:

@@ -7,6 +7,17 @@ import { parseInboxMessage, type EntityRequest, type InboxMessage } from './inbo
 import { ActionType, atomicActions, topLevelActions, type OrchestratorAction, type OrchestratorState } from './orchestratorActions';
 import { attemptsRemain, retryDelayMs, type RetryState } from './retryPolicy';
 
+/** The counter each delivered history event adds to (an EventRaised answering an entity call counts as its result). */
+const DELIVERED_COUNTER: Partial<Record<EventType, keyof DurableWork>> = {
+  [EventType.ExecutionStarted]: 'executionsStarted',
+  [EventType.TaskCompleted]: 'activitiesCompleted',
+  [EventType.TaskFailed]: 'activitiesFailed',
+  [EventType.TimerFired]: 'timersFired',
+  [EventType.SubOrchestrationInstanceCompleted]: 'subOrchestrationsCompleted',
+  [EventType.SubOrchestrationInstanceFailed]: 'subOrchestrationsFailed',
+  [EventType.EventRaised]: 'eventsRaised',
+};
+
 /** The schema this host speaks to durable-functions: V2 (nested compound actions). */
 export const UPPER_SCHEMA_VERSION = 1;
 
@@ -227,30 +238,8 @@ export class OrchestrationEpisode {
   private countDelivered(): void {
     const work = this.work;
     for (const event of this.newEvents) {
-      switch (event.EventType) {
-        case EventType.ExecutionStarted:
-          work.executionsStarted++;
-          break;
-        case EventType.TaskCompleted:
-          work.activitiesCompleted++;
-          break;
-        case EventType.TaskFailed:
-          work.activitiesFailed++;
-          break;
-        case EventType.TimerFired:
-          work.timersFired++;
-          break;
-        case EventType.SubOrchestrationInstanceCompleted:
-          work.subOrchestrationsCompleted++;
-          break;
-        case EventType.SubOrchestrationInstanceFailed:
-          work.subOrchestrationsFailed++;
-          break;
-        case EventType.EventRaised:
-          if (this.entityResponses.has(event)) work.entityCallResults++;
-          else work.eventsRaised++;
-          break;
-      }
+      const field = event.EventType === EventType.EventRaised && this.entityResponses.has(event) ? 'entityCallResults' : DELIVERED_COUNTER[event.EventType];
+      if (field !== undefined) work[field]++;
     }
   }
 
