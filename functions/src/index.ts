@@ -19,6 +19,7 @@ import './entities/rolloutControl';
 import './entities/rolloutLedger';
 import './entities/deviceShard';
 import './entities/rolloutCatalog';
+import './entities/hubBudget';
 import './http/rollouts';
 import './http/devices';
 import './http/control';

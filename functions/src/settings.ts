@@ -3,11 +3,16 @@
  * connection are resolved by the Functions host from the names in the registrations). Every one
  * of them is listed and explained in local.settings.example.json and functions/README.md.
  */
+import { parseHubScale } from '../../contracts/iotHubQuotas';
+import type { HubScale } from '../../contracts/iotHubQuotas';
 
 /** The IoT Hub service connection string (a policy with registry read and service connect). */
 export const IOTHUB_CONNECTION_STRING = 'IOTHUB_CONNECTION_STRING';
 /** 'true' accepts http:// firmware URIs (local stacks without TLS); https:// only otherwise. */
 export const ALLOW_INSECURE_FIRMWARE_URI = 'FLEETWAVE_ALLOW_INSECURE_FIRMWARE_URI';
+/** The hub's tier (F1, S1, S2, S3) and units: rollouts pace themselves to its throttles. Unset: no pacing. */
+export const HUB_TIER = 'FLEETWAVE_HUB_TIER';
+export const HUB_UNITS = 'FLEETWAVE_HUB_UNITS';
 
 /** Binding settings, resolved by the host: the names appear in the event handler's registration. */
 export const IOTHUB_EVENTS_CONNECTION = 'IOTHUB_EVENTS_CONNECTION';
@@ -21,6 +26,16 @@ export class MissingSettingError extends Error {
   }
 }
 
+export class InvalidSettingError extends Error {
+  constructor(
+    readonly setting: string,
+    problem: string,
+  ) {
+    super(`The app setting ${setting} is invalid: ${problem}; see local.settings.example.json.`);
+    this.name = 'InvalidSettingError';
+  }
+}
+
 export function requiredSetting(name: string, env: NodeJS.ProcessEnv = process.env): string {
   const value = env[name];
   if (value === undefined || value.trim() === '') throw new MissingSettingError(name);
@@ -29,4 +44,24 @@ export function requiredSetting(name: string, env: NodeJS.ProcessEnv = process.e
 
 export function flagSetting(name: string, env: NodeJS.ProcessEnv = process.env): boolean {
   return (env[name] ?? '').trim().toLowerCase() === 'true';
+}
+
+/** The hub's size from FLEETWAVE_HUB_TIER / FLEETWAVE_HUB_UNITS, or null when no tier is set. */
+export function hubScaleSetting(env: NodeJS.ProcessEnv = process.env): HubScale | null {
+  const tier = (env[HUB_TIER] ?? '').trim();
+  const units = (env[HUB_UNITS] ?? '').trim();
+  if (tier === '') {
+    if (units !== '') throw new InvalidSettingError(HUB_UNITS, `it is set to '${units}' but ${HUB_TIER} is not`);
+    return null;
+  }
+  try {
+    parseHubScale(tier);
+  } catch (error) {
+    throw new InvalidSettingError(HUB_TIER, (error as Error).message);
+  }
+  try {
+    return parseHubScale(tier, units === '' ? 1 : units);
+  } catch (error) {
+    throw new InvalidSettingError(HUB_UNITS, (error as Error).message);
+  }
 }

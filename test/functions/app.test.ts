@@ -36,6 +36,7 @@ describe('the function app', () => {
       rolloutLedger: 'entityTrigger',
       deviceShard: 'entityTrigger',
       rolloutCatalog: 'entityTrigger',
+      hubBudget: 'entityTrigger',
       createRollout: 'httpTrigger',
       listRollouts: 'httpTrigger',
       getRollout: 'httpTrigger',
@@ -47,7 +48,7 @@ describe('the function app', () => {
       cancelRollout: 'httpTrigger',
       twinChanges: 'eventHubTrigger',
     });
-    expect(registrations).toHaveLength(20);
+    expect(registrations).toHaveLength(21);
     expect(registrations.filter((fn) => triggerOf(fn).type === 'activityTrigger').map((fn) => fn.name).sort()).toEqual([...ACTIVITY_NAMES].sort());
   });
 

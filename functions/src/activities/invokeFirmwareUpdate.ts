@@ -14,7 +14,7 @@ import type { InvokeOutcome } from '../rollout';
 import { mapBounded } from '../mapBounded';
 import { logEvent } from '../logging';
 import type { ActivityName } from './catalog';
-import { describeFailure, hubFailure, iotHub, isRejectedRequest } from './iotHub';
+import { describeFailure, hubFailure, iotHub, isRejectedRequest, isThrottled } from './iotHub';
 import type { HubFailure } from './iotHub';
 
 export interface InvokeFirmwareUpdateInput {
@@ -90,6 +90,7 @@ export function methodOutcome(status: unknown, payload: unknown, rolloutId: stri
 /** The hub answered with an error (or nothing answered at all). */
 export function failureOutcome(failure: HubFailure): InvokeOutcome {
   const message = describeFailure(failure);
+  if (isThrottled(failure)) return { kind: 'throttled', message };
   if (failure.errorCode === 404103) return { kind: 'offline', message };
   if (failure.errorCode === 404001 || failure.name === 'DeviceNotFoundError') return { kind: 'error', code: 'deviceNotFound', message, retryable: false };
   if (isRejectedRequest(failure)) return { kind: 'error', code: 'hubRejected', message, retryable: false };

@@ -68,6 +68,11 @@ export function hubFailure(error: unknown): HubFailure {
   };
 }
 
+/** The hub's throttle refused the request (429, ThrottlingException 429001 or a backlog code 4290xx): try later. */
+export function isThrottled(failure: HubFailure): boolean {
+  return failure.status === 429;
+}
+
 /** The hub refused the request itself (HTTP 400): sending it again gets the same answer, so no retry. */
 export function isRejectedRequest(failure: HubFailure): boolean {
   return failure.status === 400;

@@ -11,7 +11,7 @@ import type { TwinReport } from '../rollout';
 import { logEvent } from '../logging';
 import { mapBounded } from '../mapBounded';
 import type { ActivityName } from './catalog';
-import { describeFailure, hubFailure, iotHub } from './iotHub';
+import { describeFailure, hubFailure, iotHub, isThrottled } from './iotHub';
 
 export interface ReadDeviceTwinsInput {
   deviceIds: string[];
@@ -24,8 +24,8 @@ export type TwinRead =
   | { found: true; report: TwinReport }
   /** The twin exists but its report is unusable; the problem says why. */
   | { found: true; report: null; problem: string }
-  /** The read itself failed (hub unreachable, throttled, …): nothing is known. */
-  | { failed: string };
+  /** The read itself failed (hub unreachable, throttled, …): nothing is known; `throttled` when the hub said 429. */
+  | { failed: string; throttled?: true };
 
 /** One device's read, in the order of the input's deviceIds. */
 export interface DeviceTwinRead {
@@ -51,7 +51,7 @@ async function readOne(deviceId: string, rolloutId: string | undefined, context:
     }
     const message = `reading the twin of ${deviceId} failed: ${describeFailure(failure)}`;
     logEvent(context, 'warn', 'twin.readFailed', { rolloutId, deviceId, error: message });
-    return { failed: message };
+    return isThrottled(failure) ? { failed: message, throttled: true } : { failed: message };
   }
   const reported = (twin as { properties?: { reported?: unknown } } | undefined)?.properties?.reported;
   const parsed = twinReportOf(reported);

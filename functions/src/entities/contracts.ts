@@ -6,9 +6,11 @@
  *   rolloutLedger@<rolloutId>         counts per wave (rollout/rolloutLedger.ts)
  *   deviceShard@<rolloutId>:s<n>      per-device records, hashed by device id (rollout/deviceRows.ts)
  *   rolloutCatalog@all                the list of rollouts (rollout/rolloutCatalog.ts)
+ *   hubBudget@hub                     the hub-wide budget for starting devices (rollout/hubBudget.ts)
  */
 import * as df from 'durable-functions';
 import type {
+  BudgetRequest,
   CatalogEntry,
   ControlOperation,
   DeviceMove,
@@ -25,9 +27,12 @@ export const ENTITY = {
   ledger: 'rolloutLedger',
   shard: 'deviceShard',
   catalog: 'rolloutCatalog',
+  hubBudget: 'hubBudget',
 } as const;
 
 export const CATALOG_KEY = 'all';
+/** One budget per app: the app talks to one hub. */
+export const HUB_BUDGET_KEY = 'hub';
 
 export interface EntityOperations {
   rolloutControl: {
@@ -54,6 +59,12 @@ export interface EntityOperations {
     get: undefined;
     register: CatalogEntry;
     state: { id: string; state: RolloutState; at: string };
+  };
+  hubBudget: {
+    /** Returns a BudgetGrant. */
+    reserve: BudgetRequest;
+    /** The hub answered 429 to one of the app's calls. */
+    throttled: { at: number; ceiling: number };
   };
 }
 
@@ -87,4 +98,8 @@ export function rolloutOfShardKey(key: string): string {
 
 export function catalogEntity(): TypedEntityId<'rolloutCatalog'> {
   return entityId(ENTITY.catalog, CATALOG_KEY);
+}
+
+export function hubBudgetEntity(): TypedEntityId<'hubBudget'> {
+  return entityId(ENTITY.hubBudget, HUB_BUDGET_KEY);
 }

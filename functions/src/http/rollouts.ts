@@ -24,6 +24,7 @@ import {
   catalogPage,
   displayState,
   emptyCatalog,
+  hubPaceFor,
   initialControlState,
   isFinalRolloutState,
   ledgerStatus,
@@ -33,8 +34,8 @@ import {
   totalsOf,
   waveStatus,
 } from '../rollout';
-import type { CatalogCursor, CatalogEntry, RolloutCatalogState, RolloutControlState, RolloutLedgerState, RolloutSpec, RolloutStatus } from '../rollout';
-import { ALLOW_INSECURE_FIRMWARE_URI, flagSetting } from '../settings';
+import type { CatalogCursor, CatalogEntry, HubPace, RolloutCatalogState, RolloutControlState, RolloutLedgerState, RolloutSpec, RolloutStatus } from '../rollout';
+import { ALLOW_INSECURE_FIRMWARE_URI, InvalidSettingError, flagSetting, hubScaleSetting } from '../settings';
 import { apiRoute, decodeToken, encodeToken, failure, isRecord, json, notFound, pageSize, rolloutIdOf, rolloutLinks, validationFailed } from './common';
 import type { RolloutLinks } from './common';
 
@@ -66,7 +67,16 @@ export async function createRollout(request: HttpRequest, context: InvocationCon
   const existing = await statusOrNull(client, rolloutId);
   if (existing !== null) return sameOrConflict(request, rolloutId, hash, existing.input);
 
-  const input: RolloutInput = { rolloutId, spec, specHash: hash, createdAt: new Date().toISOString() };
+  let pace: HubPace | null;
+  try {
+    const scale = hubScaleSetting();
+    pace = scale === null ? null : hubPaceFor(scale);
+  } catch (error) {
+    // The app is misconfigured, not the request: nothing is started, the operator is told what to fix.
+    if (error instanceof InvalidSettingError) return failure(500, 'invalidAppSetting', error.message);
+    throw error;
+  }
+  const input: RolloutInput = { rolloutId, spec, specHash: hash, createdAt: new Date().toISOString(), pace };
   try {
     await client.startNew(ORCHESTRATION.rollout, { instanceId: rolloutId, input });
   } catch (error) {

@@ -19,6 +19,10 @@
  *   publish  at most every PUBLISH_INTERVAL_SECONDS (QUIET_PUBLISH_SECONDS when no report comes),
  *            the devices that changed go to their shard entities, one operation per shard touched (the wave orders devices by shard, so only a
  *            few), and the shard passes the changes of state on to the ledger.
+ *   pace     when the rollout is paced to the hub's tier (`pace`), each call (new devices and
+ *            due retries) first reserves its devices from the hub-wide budget (hubBudget entity),
+ *            which every rollout shares; what it does not grant waits for the time it names.
+ *            Throttled (429) calls and twin reads are tried again later and slow the budget down.
  *   judge    before it starts more devices, the failure threshold on the wave's results so far
  *            (`baseline`, from the batches before) and this batch's; and, at most every
  *            CONTROL_CHECK_SECONDS, the control entity: pause or cancel stop new starts, cancel
@@ -36,7 +40,7 @@
 import * as df from 'durable-functions';
 import type { OrchestrationContext, Task } from 'durable-functions';
 import type { FirmwareUpdateRequest } from '../../../contracts/firmwareUpdate';
-import { controlEntity, shardEntity } from '../entities/contracts';
+import { controlEntity, hubBudgetEntity, shardEntity } from '../entities/contracts';
 import {
   addTotals,
   afterSwitch,
@@ -44,6 +48,7 @@ import {
   applyReports,
   callingAgain,
   cancelBeforeStart,
+  deferTwinRead,
   evaluateThreshold,
   expirePhase,
   groupByShard,
@@ -61,11 +66,13 @@ import {
   updateOf,
 } from '../rollout';
 import type {
+  BudgetGrant,
   DeviceTimeouts,
   DeviceTracking,
   DeviceUpdate,
   FailureThreshold,
   FirmwareSpec,
+  HubPace,
   RolloutControlState,
   Totals,
   TrackedDevice,
@@ -89,6 +96,8 @@ export interface BatchInput {
   shardCount: number;
   firmware: FirmwareSpec;
   timeouts: DeviceTimeouts;
+  /** The hub's pace when the app setting names its tier: method calls draw from the hub-wide budget. */
+  pace?: HubPace | null;
   /** Present in an execution after continue-as-new. */
   carry?: BatchCarry;
 }
@@ -161,6 +170,8 @@ export function* batchOrchestrator(context: OrchestrationContext): Step<BatchRes
   const calls: { task: Task; deviceIds: string[]; at: number }[] = [];
   const unwaited: Task[] = [];
   let steps = 0;
+  /** The hub-wide budget said to ask again no sooner than this (epoch ms). */
+  let paceAt = -Infinity;
 
   const set = (device: TrackedDevice): void => {
     const { deviceId, state } = device.tracking;
@@ -222,16 +233,38 @@ export function* batchOrchestrator(context: OrchestrationContext): Step<BatchRes
   };
   /** The answers of the method calls that have completed. */
   const answered = (): void => {
+    let throttledCalls = 0;
     for (const call of [...calls]) {
       const settled = settledActivity<'invokeFirmwareUpdate'>(call.task);
       if (settled === undefined) continue;
       calls.splice(calls.indexOf(call), 1);
       call.deviceIds.forEach((deviceId, i) => {
         const outcome = settled.ok ? settled.value[i].outcome : invokeFailed(settled.error);
+        if (outcome.kind === 'throttled') throttledCalls += 1;
         set(applyInvokeOutcome(running.get(deviceId)!, outcome, now(context), timeouts, input.firmware.version));
       });
     }
+    if (throttledCalls > 0) hubThrottled('firmwareUpdate', throttledCalls);
   };
+
+  /** The hub answered 429: the hub-wide budget slows down (when this rollout is paced). */
+  const hubThrottled = (operation: string, requests: number): void => {
+    log(context, 'warn', 'batch.throttled', { ...fields, operation, requests });
+    if (input.pace) signalEntity(context, hubBudgetEntity(), 'throttled', { at: clock(), ceiling: input.pace.devicesPerSecond });
+  };
+
+  /** How many of `want` method calls the hub-wide budget allows now: all of them when the rollout is not paced. */
+  function* permits(want: number): Step<number> {
+    if (!input.pace || want === 0) return want;
+    if (clock() < paceAt) return 0;
+    const grant = yield* callEntity<'hubBudget', 'reserve', BudgetGrant>(context, hubBudgetEntity(), 'reserve', {
+      want,
+      at: clock(),
+      ceiling: input.pace.devicesPerSecond,
+    });
+    paceAt = grant.retryAt ?? -Infinity;
+    return grant.granted;
+  }
 
   /** Fills the free slots from the queue, unless the threshold, a pause or a cancel says stop. */
   function* startMore(): Step<void> {
@@ -248,7 +281,8 @@ export function* batchOrchestrator(context: OrchestrationContext): Step<BatchRes
         log(context, 'info', 'batch.stopping', { ...fields, reason: stop, inProgress: running.size });
         return;
       }
-      const ids = deviceIds.slice(next, next + input.slots - running.size);
+      const ids = deviceIds.slice(next, next + (yield* permits(Math.min(input.slots - running.size, deviceIds.length - next))));
+      if (ids.length === 0) return;
       next += ids.length;
       for (const deviceId of ids) set(startTracked(deviceId, now(context)));
       invoke(ids);
@@ -264,8 +298,10 @@ export function* batchOrchestrator(context: OrchestrationContext): Step<BatchRes
       for (const device of due) set(cancelBeforeStart(device, now(context)));
       return;
     }
-    for (const device of due) set(callingAgain(device));
-    invoke(due.map((device) => device.tracking.deviceId));
+    const calling = due.slice(0, yield* permits(due.length));
+    if (calling.length === 0) return;
+    for (const device of calling) set(callingAgain(device));
+    invoke(calling.map((device) => device.tracking.deviceId));
   }
 
   /** The twins of devices to catch up and of devices past their deadline; those still past it time out. */
@@ -274,14 +310,21 @@ export function* batchOrchestrator(context: OrchestrationContext): Step<BatchRes
     if (ids.length === 0) return;
     const reads = yield* tryActivity(context, 'readDeviceTwins', { deviceIds: ids, rolloutId });
     if (!reads.ok) log(context, 'warn', 'batch.twinReadFailed', { ...fields, devices: ids.length, error: reads.error });
+    let throttledReads = 0;
     ids.forEach((deviceId, i) => {
       const read = reads.ok ? reads.value[i].read : null;
+      if (read !== null && 'throttled' in read) {
+        throttledReads += 1;
+        set(deferTwinRead(running.get(deviceId)!, now(context)));
+        return;
+      }
       const reports = read !== null && 'found' in read && read.found && read.report !== null ? [read.report] : [];
       let device = applyReports({ ...running.get(deviceId)!, resyncAt: null }, reports, target, now(context));
       // The phase is over and the twin shows nothing newer: the device timed out.
       if (isPastDeadline(device, timeouts, clock())) device = { ...device, tracking: expirePhase(device.tracking, now(context)) };
       set(device);
     });
+    if (throttledReads > 0) hubThrottled('twinRead', throttledReads);
   }
 
   const inbox = new EventInbox<unknown>(context.df, EVENT.twinReport);
@@ -351,7 +394,13 @@ export function* batchOrchestrator(context: OrchestrationContext): Step<BatchRes
     // method call under way must have answered (a call that answers wakes the batch only in the
     // wait it was scheduled in).
     let earliest = Infinity;
-    for (const device of running.values()) earliest = Math.min(earliest, nextWakeUp(device, timeouts) ?? Infinity);
+    const heldBack = paceAt > clock();
+    for (const device of running.values()) {
+      const wakeUp = nextWakeUp(device, timeouts) ?? Infinity;
+      // Due and still waiting: the hub-wide budget holds its retry back until paceAt.
+      earliest = Math.min(earliest, heldBack && wakeUp <= clock() ? paceAt : wakeUp);
+    }
+    if (heldBack && stop === null && next < deviceIds.length && running.size < input.slots) earliest = Math.min(earliest, paceAt);
     for (const call of calls) earliest = Math.min(earliest, call.at + (timeouts.methodSeconds + CALL_GRACE_SECONDS) * 1000);
     // News waits for the next report after PUBLISH_INTERVAL_SECONDS, or at most QUIET_PUBLISH_SECONDS:
     // a timer that fires is billed, and while reports flow an execution ends before this one would.

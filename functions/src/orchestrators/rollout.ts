@@ -45,6 +45,7 @@ import {
 } from '../rollout';
 import type {
   FinalRolloutState,
+  HubPace,
   PlannedWave,
   RolloutControlState,
   RolloutSpec,
@@ -65,6 +66,8 @@ export interface RolloutInput {
   /** sha256 of specFingerprint(spec): how a re-POST is told from a conflicting one. */
   specHash: string;
   createdAt: string;
+  /** The hub's pace, from the app settings FLEETWAVE_HUB_TIER / FLEETWAVE_HUB_UNITS when it started. */
+  pace?: HubPace | null;
 }
 
 export interface RolloutOutput {
@@ -259,7 +262,7 @@ export function* rolloutOrchestrator(context: OrchestrationContext): Step<Rollou
         deviceIds: remaining,
         nextBatch,
         totals: totalsOf(),
-        settings: { firmware: spec.firmware, timeouts: spec.deviceTimeouts, failureThreshold: spec.failureThreshold, maxConcurrency: spec.maxConcurrency, shardCount },
+        settings: { firmware: spec.firmware, timeouts: spec.deviceTimeouts, failureThreshold: spec.failureThreshold, maxConcurrency: spec.maxConcurrency, shardCount, pace: input.pace ?? null },
       };
       let result: WaveResult;
       try {

@@ -18,7 +18,7 @@ import * as df from 'durable-functions';
 import type { OrchestrationContext } from 'durable-functions';
 import { controlEntity } from '../entities/contracts';
 import { MAX_BATCHES_PER_WAVE_EPISODE, MAX_BATCH_DEVICES, addTotals, batchInstanceId, evaluateThreshold, thresholdCounts, totalsOf } from '../rollout';
-import type { DeviceTimeouts, FailureThreshold, FirmwareSpec, RolloutControlState, Totals } from '../rollout';
+import type { DeviceTimeouts, FailureThreshold, FirmwareSpec, HubPace, RolloutControlState, Totals } from '../rollout';
 import type { BatchInput, BatchResult, BatchStop } from './batch';
 import { callEntity, callSubOrchestrator, log } from './durable';
 import type { Step } from './durable';
@@ -30,6 +30,8 @@ export interface WaveSettings {
   failureThreshold: FailureThreshold;
   maxConcurrency: number;
   shardCount: number;
+  /** The hub's pace, when the app setting names its tier. */
+  pace?: HubPace | null;
 }
 
 export interface WaveInput {
@@ -115,6 +117,7 @@ export function* waveOrchestrator(context: OrchestrationContext): Step<WaveResul
       shardCount: settings.shardCount,
       firmware: settings.firmware,
       timeouts: settings.timeouts,
+      pace: settings.pace ?? null,
     };
     status(nextBatch);
     let result: BatchResult;

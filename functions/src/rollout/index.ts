@@ -101,11 +101,15 @@ export {
   RESYNC_GRACE_SECONDS,
   RETRY_FIRST_DELAY_SECONDS,
   RETRY_MAX_DELAY_SECONDS,
+  THROTTLED_RETRY_FIRST_SECONDS,
+  THROTTLED_RETRY_MAX_SECONDS,
+  TWIN_READ_RETRY_SECONDS,
   afterSwitch,
   applyInvokeOutcome,
   applyReports,
   callingAgain,
   cancelBeforeStart,
+  deferTwinRead,
   invokeFailed,
   isCalling,
   isPastDeadline,
@@ -117,6 +121,8 @@ export {
   startTracked,
 } from './trackedDevice';
 export type { InvokeOutcome, InvokeState, TrackedDevice } from './trackedDevice';
+export { BURST_SECONDS, MIN_RATE_SHARE, RECOVERY_SECONDS, hubPaceFor, initialBudget, reserve, throttled } from './hubBudget';
+export type { BudgetGrant, BudgetRequest, HubBudgetState, HubPace } from './hubBudget';
 export { applyMoves, finishWave, isWaveFinal, ledgerStatus, planLedger, setWaveState } from './rolloutLedger';
 export type { DeviceMove, LedgerPlan, RolloutLedgerState } from './rolloutLedger';
 export {

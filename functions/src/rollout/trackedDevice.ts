@@ -5,7 +5,8 @@
  *
  *   invoking   the method was called; offline (404103), busy (409) and transient hub errors are
  *              tried again with backoff (15 s, doubling, at most 10 min) until offlineRetryMinutes
- *              after the first try, then timedOut. A 400 fails the device at once.
+ *              after the first try, then timedOut. A 400 fails the device at once. A throttled
+ *              call (429) is tried again after 1 s, doubling up to 30 s, as long as it takes.
  *   following  the device accepted: its twin reports drive it (applyReport) against the current
  *              phase's deadline; a passed deadline means one last twin read, then timedOut.
  *
@@ -31,6 +32,8 @@ export type InvokeOutcome =
   | { kind: 'busy'; rolloutId: string | null; message: string }
   /** 404103: the device is not connected. */
   | { kind: 'offline'; message: string }
+  /** 429: the hub's throttle refused the call; the device was not reached. */
+  | { kind: 'throttled'; message: string }
   /** Anything else; `retryable` when trying again later may help (timeouts, throttling, 5xx). */
   | { kind: 'error'; code: string; message: string; retryable: boolean };
 
@@ -42,6 +45,8 @@ export interface InvokeState {
   retryAt: string | null;
   /** The last retryable answer, so a streak of the same answer is one timeline note. */
   lastKind: string | null;
+  /** Throttled (429) answers in a row, for their own backoff (absent in states saved before it existed). */
+  throttles?: number;
 }
 
 export interface TrackedDevice {
@@ -58,6 +63,9 @@ export interface TrackedDevice {
 
 export const RETRY_FIRST_DELAY_SECONDS = 15;
 export const RETRY_MAX_DELAY_SECONDS = 600;
+/** A throttled call is tried again after 1 s, doubling up to 30 s: the hub recovers within seconds. */
+export const THROTTLED_RETRY_FIRST_SECONDS = 1;
+export const THROTTLED_RETRY_MAX_SECONDS = 30;
 /** How long after a continue-as-new a followed device may stay quiet before its twin is read. */
 export const RESYNC_GRACE_SECONDS = 3;
 
@@ -107,6 +115,8 @@ export function applyInvokeOutcome(
   const attempts = invoke.attempts + 1;
   const { tracking } = device;
   switch (outcome.kind) {
+    case 'throttled':
+      return throttledRetry(device, invoke, now);
     case 'accepted':
       return { ...device, tracking: markAccepted(tracking, now), invoke: null };
     case 'current':
@@ -139,7 +149,31 @@ export function applyInvokeOutcome(
   }
   // One timeline note per streak of the same answer, not one per attempt.
   const noted = kind === invoke.lastKind ? tracking : recordNote(tracking, now, `${reason}; trying again with backoff`);
-  return { ...device, tracking: noted, invoke: { ...invoke, attempts, retryAt: new Date(retryAt).toISOString(), lastKind: kind } };
+  // A throttled streak ends here (its count is dropped).
+  const next: InvokeState = { startedAt: invoke.startedAt, attempts, retryAt: new Date(retryAt).toISOString(), lastKind: kind };
+  return { ...device, tracking: noted, invoke: next };
+}
+
+/**
+ * Throttling never fails a device: the call is tried again with its own short backoff, and the
+ * offline retry window is moved on by the wait, so time spent throttled does not count in it.
+ */
+function throttledRetry(device: TrackedDevice, invoke: InvokeState, now: string): TrackedDevice {
+  const throttles = (invoke.throttles ?? 0) + 1;
+  const delayMs = Math.min(THROTTLED_RETRY_MAX_SECONDS, THROTTLED_RETRY_FIRST_SECONDS * 2 ** (throttles - 1)) * 1000;
+  const noted =
+    invoke.lastKind === 'throttled' ? device.tracking : recordNote(device.tracking, now, "the hub's throttle refused the call (429); trying again shortly");
+  return {
+    ...device,
+    tracking: noted,
+    invoke: {
+      ...invoke,
+      startedAt: new Date(Date.parse(invoke.startedAt) + delayMs).toISOString(),
+      retryAt: new Date(Date.parse(now) + delayMs).toISOString(),
+      lastKind: 'throttled',
+      throttles,
+    },
+  };
 }
 
 /** The rollout was canceled before the device took the update. */
@@ -164,22 +198,29 @@ export function afterSwitch(device: TrackedDevice, now: string): TrackedDevice {
   return { ...device, resyncAt: new Date(Date.parse(now) + RESYNC_GRACE_SECONDS * 1000).toISOString() };
 }
 
-/** Its twin is to be read now: a resync is due, or its phase deadline has passed. */
+/** Its twin is to be read now: a resync is due, or (none set) its phase deadline has passed. */
 export function needsTwinRead(device: TrackedDevice, timeouts: DeviceTimeouts, now: number): boolean {
   if (isSettled(device) || device.invoke !== null) return false;
-  return (device.resyncAt !== null && Date.parse(device.resyncAt) <= now) || deadlineOf(device.tracking, timeouts) <= now;
+  return (device.resyncAt === null ? deadlineOf(device.tracking, timeouts) : Date.parse(device.resyncAt)) <= now;
+}
+
+/** A throttled twin read is made again this much later; the device's verdict waits for it. */
+export const TWIN_READ_RETRY_SECONDS = 5;
+
+/** Its twin could not be read (the hub throttled the read): read it again later instead of judging it now. */
+export function deferTwinRead(device: TrackedDevice, now: string): TrackedDevice {
+  return { ...device, resyncAt: new Date(Date.parse(now) + TWIN_READ_RETRY_SECONDS * 1000).toISOString() };
 }
 
 /**
  * When the device's current wait ends (epoch milliseconds): its retry time while invoking; while
- * following, its resync or its phase deadline, whichever comes first; null when settled or while
- * a call is under way.
+ * following, its resync when one is set (the twin read then also judges the deadline), else its
+ * phase deadline; null when settled or while a call is under way.
  */
 export function nextWakeUp(device: TrackedDevice, timeouts: DeviceTimeouts): number | null {
   if (isSettled(device)) return null;
   if (device.invoke !== null) return device.invoke.retryAt === null ? null : Date.parse(device.invoke.retryAt);
-  const deadline = deadlineOf(device.tracking, timeouts);
-  return device.resyncAt === null ? deadline : Math.min(deadline, Date.parse(device.resyncAt));
+  return device.resyncAt === null ? deadlineOf(device.tracking, timeouts) : Date.parse(device.resyncAt);
 }
 
 /** Following, and its phase deadline has passed. */

@@ -3,6 +3,7 @@ jest.mock('@azure/functions-core', () => require('../support/functionsCore').fun
 import { InvocationContext } from '@azure/functions';
 import type { EntityContext } from 'durable-functions';
 import { deviceShardEntity } from '../../../functions/src/entities/deviceShard';
+import { hubBudgetEntity } from '../../../functions/src/entities/hubBudget';
 import { rolloutControlEntity } from '../../../functions/src/entities/rolloutControl';
 import { rolloutLedgerEntity } from '../../../functions/src/entities/rolloutLedger';
 import { initialControlState } from '../../../functions/src/rollout';
@@ -124,5 +125,27 @@ describe('entities as the Durable extension runs them', () => {
       { name: 'get', signal: false },
     ]);
     expect(JSON.parse(result.results[1].result!)).toBeNull();
+  });
+
+  test('the hub budget grants from one bucket to every caller, slows on a 429 signal, and ignores malformed asks', async () => {
+    const t0 = Date.parse('2025-01-01T00:00:00Z');
+    const result = await run(hubBudgetEntity, 'hubbudget', 'hub', undefined, [
+      { name: 'reserve', input: { want: 5, at: t0, ceiling: 8 }, signal: false },
+      // A second tracker in the same second gets what is left.
+      { name: 'reserve', input: { want: 5, at: t0, ceiling: 8 }, signal: false },
+      { name: 'reserve', input: { want: -1, at: t0, ceiling: 8 }, signal: false },
+      { name: 'throttled', input: { at: t0 + 1000, ceiling: 8 } },
+      { name: 'throttled', input: { at: 'soon' } },
+      { name: 'reserve', input: { want: 5, at: t0 + 1000, ceiling: 8 }, signal: false },
+    ]);
+    expect(result.results.filter((r) => r.result !== undefined).map((r) => JSON.parse(r.result!))).toEqual([
+      { granted: 5, retryAt: null },
+      // The other 2 accrue in a quarter of a second.
+      { granted: 3, retryAt: t0 + 250 },
+      { granted: 0, retryAt: null },
+      // After the 429 the bucket is empty and fills at half the rate: a group of 4 in a second.
+      { granted: 0, retryAt: t0 + 2000 },
+    ]);
+    expect(JSON.parse(result.entityState!)).toMatchObject({ rate: 4, tokens: 0, at: t0 + 1000 });
   });
 });

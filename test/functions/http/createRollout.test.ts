@@ -5,7 +5,7 @@ import type { HttpResponseInit } from '@azure/functions';
 import { createRollout, specHash } from '../../../functions/src/http/rollouts';
 import type { RolloutInput } from '../../../functions/src/orchestrators/rollout';
 import { parseRolloutSpec } from '../../../functions/src/rollout';
-import { ALLOW_INSECURE_FIRMWARE_URI } from '../../../functions/src/settings';
+import { ALLOW_INSECURE_FIRMWARE_URI, HUB_TIER, HUB_UNITS } from '../../../functions/src/settings';
 import { FIRMWARE } from '../support/fixtures';
 import { TinyDurableApi } from '../support/tinyDurableApi';
 
@@ -89,7 +89,8 @@ describe('POST /api/rollouts', () => {
     const input = instance.input as RolloutInput;
     const parsed = parseRolloutSpec(VALID);
     if (!parsed.ok) throw new Error('fixture invalid');
-    expect(input).toEqual({ rolloutId: 'fw-2-1', spec: parsed.spec, specHash: specHash(parsed.spec), createdAt: expect.any(String) });
+    // No FLEETWAVE_HUB_TIER: the rollout is not paced.
+    expect(input).toEqual({ rolloutId: 'fw-2-1', spec: parsed.spec, specHash: specHash(parsed.spec), createdAt: expect.any(String), pace: null });
     // The function key in the request URL is never echoed in a link.
     expect(JSON.stringify(response.jsonBody)).not.toContain('FUNCTION-KEY');
   });
@@ -151,5 +152,33 @@ describe('POST /api/rollouts', () => {
     } finally {
       delete process.env[ALLOW_INSECURE_FIRMWARE_URI];
     }
+  });
+
+  describe("the hub's tier (FLEETWAVE_HUB_TIER, FLEETWAVE_HUB_UNITS)", () => {
+    afterEach(() => {
+      delete process.env[HUB_TIER];
+      delete process.env[HUB_UNITS];
+    });
+
+    test('set: the rollout is paced to the tier, fixed in its input', async () => {
+      process.env[HUB_TIER] = 's3';
+      process.env[HUB_UNITS] = '2';
+      expect((await post(VALID)).status).toBe(202);
+      // S3 × 2: 500 twin updates/s, 6 per device update.
+      expect((api.instances.get('fw-2-1')!.input as RolloutInput).pace).toEqual({ tier: 'S3', units: 2, devicesPerSecond: 500 / 6 });
+    });
+
+    test.each([
+      [{ [HUB_TIER]: 'S9' }, /FLEETWAVE_HUB_TIER is invalid: unknown IoT Hub tier 'S9': expected one of F1, S1, S2, S3/],
+      [{ [HUB_TIER]: 'S3', [HUB_UNITS]: '11' }, /FLEETWAVE_HUB_UNITS is invalid: .*from 1 to 10 for tier S3, got '11'/],
+      [{ [HUB_TIER]: 'F1', [HUB_UNITS]: '2' }, /FLEETWAVE_HUB_UNITS is invalid: .*from 1 to 1 for tier F1/],
+      [{ [HUB_UNITS]: '2' }, /FLEETWAVE_HUB_UNITS is invalid: it is set to '2' but FLEETWAVE_HUB_TIER is not/],
+    ])('misconfigured %j: 500 naming the setting, nothing started', async (settings, message) => {
+      Object.assign(process.env, settings);
+      const response = await post(VALID);
+      expect(response.status).toBe(500);
+      expect(response.jsonBody).toMatchObject({ error: 'invalidAppSetting', message: expect.stringMatching(message) });
+      expect(api.instances.size).toBe(0);
+    });
   });
 });

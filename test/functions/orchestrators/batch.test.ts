@@ -13,8 +13,8 @@ import {
 import type { BatchInput, BatchResult } from '../../../functions/src/orchestrators/batch';
 import { EVENT } from '../../../functions/src/orchestrators/names';
 import type { TwinReportEvent, TwinReportsEvent } from '../../../functions/src/orchestrators/names';
-import { RESYNC_GRACE_SECONDS, initialControlState, shardCountFor, shardOf, totalsOf } from '../../../functions/src/rollout';
-import type { DeviceUpdate, InvokeOutcome, RolloutControlState, TimelineEntry } from '../../../functions/src/rollout';
+import { RESYNC_GRACE_SECONDS, TWIN_READ_RETRY_SECONDS, initialControlState, shardCountFor, shardOf, totalsOf } from '../../../functions/src/rollout';
+import type { BudgetGrant, BudgetRequest, DeviceUpdate, InvokeOutcome, RolloutControlState, TimelineEntry } from '../../../functions/src/rollout';
 import type { FirmwareUpdateError, FirmwareUpdateStatus } from '../../../contracts/firmwareUpdate';
 import { FIRMWARE, TIMEOUTS, deviceReport, twinEvent } from '../support/fixtures';
 import { EventType, OrchestrationHarness } from '../support/orchestrationHarness';
@@ -391,6 +391,127 @@ describe('batch orchestration: the tracker of its devices', () => {
       one.completeActivity(one.only('activity', 'readDeviceTwins'), [failed]);
       await one.step();
       expect(latest(one, 'a')).toMatchObject({ state: 'timedOut', error: { code: 'applyTimeout' } });
+    });
+
+    test('a throttled read (429) judges nothing: the twin is read again TWIN_READ_RETRY_SECONDS later, and the device judged then', async () => {
+      const h = batch({ deviceIds: ['a'] });
+      await started(h);
+      h.advance(1000);
+      await deliver(h, report('a', 2, 'downloadComplete'));
+      const deadline = waitTimer(h);
+      h.fireTimer(deadline);
+      await h.step();
+      const throttledRead: DeviceTwinRead = { deviceId: 'a', read: { failed: 'reading the twin of a failed: HTTP 429', throttled: true } };
+      for (let round = 0; round < 3; round += 1) {
+        h.completeActivity(h.only('activity', 'readDeviceTwins'), [throttledRead]);
+        await h.step();
+        expect(latest(h, 'a')).toMatchObject({ state: 'inProgress', status: 'downloadComplete' });
+        const retry = waitTimer(h);
+        expect(Date.parse(retry.fireAt!) - h.now.getTime()).toBe(TWIN_READ_RETRY_SECONDS * 1000);
+        h.fireTimer(retry);
+        await h.step();
+      }
+      h.completeActivity(h.only('activity', 'readDeviceTwins'), [twinShows('a', 9, 'applyComplete', FIRMWARE.version)]);
+      await h.step();
+      expect(h.output).toEqual({ totals: totalsOf({ succeeded: 1 }), remaining: [], stop: null });
+      expect(logged(h, 'batch.throttled')).toHaveLength(3);
+    });
+  });
+
+  describe("the hub's throttles", () => {
+    const PACE = { tier: 'S1', units: 1, devicesPerSecond: 8 } as const;
+    const THROTTLED: InvokeOutcome = { kind: 'throttled', message: 'HTTP 429, IoT Hub error 429001' };
+
+    /** Answers the open reserve call of the hub-wide budget; returns what was asked. */
+    function grant(h: OrchestrationHarness, granted: number, retryAt: number | null): BudgetRequest {
+      const reserve = h.only('callEntity', 'reserve');
+      h.respondEntity(reserve, { granted, retryAt } satisfies BudgetGrant);
+      return reserve.input as BudgetRequest;
+    }
+
+    test('paced: each call first reserves its devices from the hub-wide budget; the rest waits for the time the budget names', async () => {
+      const h = batch({ deviceIds: ['a', 'b#1', 'c', 'd', 'e'], pace: PACE });
+      await h.step();
+      expect(grant(h, 2, START + 1000)).toEqual({ want: 5, at: START, ceiling: 8 });
+      await h.step();
+      expect(invoked(h)).toEqual(['a', 'b#1']);
+      await answer(h);
+      // No new ask before the time the budget named: the wait's timer is at it.
+      expect(h.open('callEntity')).toHaveLength(0);
+      const wait = waitTimer(h);
+      expect(wait.fireAt).toBe(at(1));
+      h.fireTimer(wait);
+      await h.step();
+      expect(grant(h, 3, null)).toEqual({ want: 3, at: START + 1000, ceiling: 8 });
+      await h.step();
+      expect(invoked(h)).toEqual(['c', 'd', 'e']);
+    });
+
+    test('a throttled call (429) is tried again after 1, 2, 4 … 30 s for as long as it takes, never failing the device', async () => {
+      const h = batch({ deviceIds: ['a'], timeouts: { ...TIMEOUTS, offlineRetryMinutes: 1 } });
+      await h.step();
+      const delays: number[] = [];
+      for (let attempt = 1; attempt <= 9; attempt += 1) {
+        await answer(h, { a: THROTTLED });
+        const timer = waitTimer(h);
+        delays.push((Date.parse(timer.fireAt!) - h.now.getTime()) / 1000);
+        h.fireTimer(timer);
+        await h.step();
+        if (h.open('callEntity', 'get').length > 0) await control(h);
+      }
+      // Over two minutes of throttling, twice the offline retry window: the device is still being called.
+      expect(delays).toEqual([1, 2, 4, 8, 16, 30, 30, 30, 30]);
+      await answer(h, { a: OFFLINE });
+      h.fireTimer(waitTimer(h));
+      await h.step();
+      await control(h);
+      await answer(h);
+      expect(latest(h, 'a')).toMatchObject({ state: 'inProgress', phase: 'accept' });
+      // One timeline note for the throttled streak.
+      expect(timeline(h, 'a').filter((entry) => /429/.test(entry.detail))).toHaveLength(1);
+    });
+
+    test('paced: a throttled answer tells the hub-wide budget, and the retry draws from it like a new call', async () => {
+      const h = batch({ deviceIds: ['a', 'b#1'], pace: PACE });
+      await h.step();
+      grant(h, 2, null);
+      await h.step();
+      await answer(h, { a: THROTTLED });
+      const told = h.signals('throttled', 'hubBudget');
+      expect(told.map((signal) => signal.input)).toEqual([{ at: START, ceiling: 8 }]);
+      expect(logged(h, 'batch.throttled').join()).toContain('"requests":1');
+      // The control entity was read less than CONTROL_CHECK_SECONDS ago: the retry asks the budget only.
+      h.fireTimer(waitTimer(h));
+      await h.step();
+      expect(grant(h, 1, null)).toEqual({ want: 1, at: START + 1000, ceiling: 8 });
+      await h.step();
+      expect(invoked(h)).toEqual(['a']);
+    });
+
+    test('paced: a due retry the budget holds back waits for the time it names, with no wake-up before', async () => {
+      const h = batch({ deviceIds: ['a'], pace: PACE });
+      await h.step();
+      grant(h, 1, null);
+      await h.step();
+      await answer(h, { a: THROTTLED });
+      h.fireTimer(waitTimer(h));
+      await h.step();
+      grant(h, 0, START + 3000);
+      await h.step();
+      expect(h.open('activity', 'invokeFirmwareUpdate')).toHaveLength(0);
+      const wait = waitTimer(h);
+      expect(wait.fireAt).toBe(at(3));
+      h.fireTimer(wait);
+      await h.step();
+      grant(h, 1, null);
+      await h.step();
+      expect(invoked(h)).toEqual(['a']);
+    });
+
+    test('not paced (no tier set): no budget is asked or told', async () => {
+      const h = batch({ deviceIds: ['a'] });
+      await started(h, { a: THROTTLED });
+      expect(h.scheduled.filter((action) => action.name === 'reserve' || action.name === 'throttled')).toHaveLength(0);
     });
   });
 

@@ -14,8 +14,11 @@ import type { Scheduled } from '../support/orchestrationHarness';
 const ids = (prefix: string, count: number): string[] => Array.from({ length: count }, (_, i) => `${prefix}-${String(i).padStart(3, '0')}`);
 const RUN = initialControlState();
 
+/** Paced to an S1 hub, as the HTTP API starts it when FLEETWAVE_HUB_TIER is S1. */
+const PACE = { tier: 'S1', units: 1, devicesPerSecond: 50 / 6 } as const;
+
 function rollout(spec: RolloutSpec): OrchestrationHarness {
-  const input: RolloutInput = { rolloutId: 'r1', spec, specHash: 'hash-1', createdAt: '2025-01-01T00:00:00.000Z' };
+  const input: RolloutInput = { rolloutId: 'r1', spec, specHash: 'hash-1', createdAt: '2025-01-01T00:00:00.000Z', pace: PACE };
   return new OrchestrationHarness(rolloutOrchestrator, { instanceId: 'r1', input });
 }
 
@@ -89,7 +92,14 @@ describe('rollout orchestration', () => {
     expect(instanceIds).toEqual(['r1:w0', 'r1:w1', 'r1:w2']);
     const first = h.scheduled.find((a) => a.instanceId === 'r1:w0')!.input as WaveInput;
     expect(first).toMatchObject({ rolloutId: 'r1', wave: { index: 0, name: 'canary' }, attempt: 0, episode: 0, deviceIds: ['t-000', 't-001'], nextBatch: 0 });
-    expect(first.settings).toEqual({ firmware: spec.firmware, timeouts: spec.deviceTimeouts, failureThreshold: spec.failureThreshold, maxConcurrency: 50, shardCount: 1 });
+    expect(first.settings).toEqual({
+      firmware: spec.firmware,
+      timeouts: spec.deviceTimeouts,
+      failureThreshold: spec.failureThreshold,
+      maxConcurrency: 50,
+      shardCount: 1,
+      pace: PACE,
+    });
 
     const output = h.output as RolloutOutput;
     expect(output.state).toBe('completed');

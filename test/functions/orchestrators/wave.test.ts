@@ -68,6 +68,7 @@ describe('wave orchestration: batches one after the other', () => {
       shardCount: 3,
       firmware: FIRMWARE,
       timeouts: TIMEOUTS,
+      pace: null,
     } satisfies BatchInput);
     expect(h.customStatus).toMatchObject({ rolloutId: 'r1', wave: 0, name: 'canary', attempt: 0, episode: 0, batch: 0, stopReason: null });
 
@@ -90,6 +91,14 @@ describe('wave orchestration: batches one after the other', () => {
       nextBatch: 3,
     } satisfies WaveResult);
     expect(h.customStatus).toMatchObject({ batch: null, devicesNotStarted: 0 });
+  });
+
+  test("the rollout's pace reaches every batch", async () => {
+    const pace = { tier: 'S3', units: 2, devicesPerSecond: 500 / 6 } as const;
+    const h = wave(devices(3), { pace });
+    await h.step();
+    await control(h);
+    expect(batchInput(h).pace).toEqual(pace);
   });
 
   test('batch indexes and the baseline continue from the input (a later episode or attempt)', async () => {

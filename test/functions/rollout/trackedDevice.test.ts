@@ -6,11 +6,13 @@ import {
   RESYNC_GRACE_SECONDS,
   RETRY_FIRST_DELAY_SECONDS,
   RETRY_MAX_DELAY_SECONDS,
+  TWIN_READ_RETRY_SECONDS,
   afterSwitch,
   applyInvokeOutcome,
   applyReports,
   callingAgain,
   cancelBeforeStart,
+  deferTwinRead,
   invokeFailed,
   isPastDeadline,
   isRetryDue,
@@ -32,6 +34,7 @@ const TARGET = { rolloutId: 'r1', fwVersion: FIRMWARE.version };
 const OFFLINE: InvokeOutcome = { kind: 'offline', message: 'IoT Hub error 404103: the device is not online' };
 const BUSY: InvokeOutcome = { kind: 'busy', rolloutId: 'r0', message: 'Update r0 is applying.' };
 const TRANSIENT: InvokeOutcome = { kind: 'error', code: 'methodTimeout', message: 'no answer within 30 s', retryable: true };
+const THROTTLED: InvokeOutcome = { kind: 'throttled', message: 'HTTP 429, IoT Hub error 429001' };
 
 const started = (): TrackedDevice => startTracked('thermo#7', at(0));
 const answer = (device: TrackedDevice, outcome: InvokeOutcome, second: number, timeouts: DeviceTimeouts = TIMEOUTS): TrackedDevice =>
@@ -392,11 +395,42 @@ describe('wake-ups and twin reads', () => {
     expect(nextWakeUp(done, TIMEOUTS)).toBeNull();
   });
 
-  test('nextWakeUp is the earlier of the resync and the deadline', () => {
+  test('nextWakeUp is the resync when one is set (the read it makes also judges the deadline), else the deadline', () => {
     const device = accepted();
+    expect(nextWakeUp(device, TIMEOUTS)).toBe(ms(31));
     expect(nextWakeUp({ ...device, resyncAt: at(20) }, TIMEOUTS)).toBe(ms(20));
-    expect(nextWakeUp({ ...device, resyncAt: at(31) }, TIMEOUTS)).toBe(ms(31));
-    expect(nextWakeUp({ ...device, resyncAt: at(90) }, TIMEOUTS)).toBe(ms(31));
+    expect(nextWakeUp({ ...device, resyncAt: at(90) }, TIMEOUTS)).toBe(ms(90));
+  });
+
+  test('deferTwinRead: a throttled read past the deadline waits TWIN_READ_RETRY_SECONDS; no verdict is due before', () => {
+    const device = accepted();
+    expect(needsTwinRead(device, TIMEOUTS, ms(31))).toBe(true);
+    const deferred = deferTwinRead(device, at(31));
+    expect(nextWakeUp(deferred, TIMEOUTS)).toBe(ms(31 + TWIN_READ_RETRY_SECONDS));
+    expect(needsTwinRead(deferred, TIMEOUTS, ms(35.999))).toBe(false);
+    expect(needsTwinRead(deferred, TIMEOUTS, ms(36))).toBe(true);
+  });
+
+  test('throttled (429): called again after 1 s doubling to 30 s, never timed out for it; the offline window moves on by the wait', () => {
+    const timeouts = { ...TIMEOUTS, offlineRetryMinutes: 1 };
+    let device = started();
+    let second = 0;
+    const delays: number[] = [];
+    for (let i = 0; i < 10; i += 1) {
+      device = answer(callingAgain(device), THROTTLED, second, timeouts);
+      const retryAt = Date.parse(device.invoke!.retryAt!);
+      delays.push((retryAt - ms(second)) / 1000);
+      second = (retryAt - T0) / 1000;
+    }
+    expect(delays).toEqual([1, 2, 4, 8, 16, 30, 30, 30, 30, 30]);
+    expect(isSettled(device)).toBe(false);
+    expect(device.invoke!.attempts).toBe(0);
+    // 181 s of throttling later, the offline window (1 minute) starts only now.
+    expect(device.invoke!.startedAt).toBe(at(second));
+    device = answer(callingAgain(device), OFFLINE, second, timeouts);
+    expect(device.invoke).toMatchObject({ attempts: 1, lastKind: 'offline' });
+    expect(device.invoke).not.toHaveProperty('throttles');
+    expect(device.tracking.timeline.filter((entry) => /429/.test(entry.detail))).toHaveLength(1);
   });
 
   test('isPastDeadline and needsTwinRead: from the deadline on, only for a followed device', () => {
@@ -421,6 +455,7 @@ describe('wake-ups and twin reads', () => {
       | { kind: 'answer'; outcome: InvokeOutcome }
       | { kind: 'report'; twinVersion: number; status: FirmwareUpdateStatus; currentFwVersion?: string }
       | { kind: 'switch' }
+      | { kind: 'deferRead' }
       | { kind: 'cancel' };
     const stepArb: fc.Arbitrary<Step> = fc.oneof(
       fc.record({
@@ -434,6 +469,7 @@ describe('wake-ups and twin reads', () => {
           OFFLINE,
           BUSY,
           TRANSIENT,
+          THROTTLED,
         ),
       }),
       fc.record(
@@ -446,6 +482,7 @@ describe('wake-ups and twin reads', () => {
         { requiredKeys: ['kind', 'twinVersion', 'status'] },
       ),
       fc.constant({ kind: 'switch' as const }),
+      fc.constant({ kind: 'deferRead' as const }),
       fc.constant({ kind: 'cancel' as const }),
     );
     const timeoutsArb = fc.record({
@@ -467,7 +504,8 @@ describe('wake-ups and twin reads', () => {
             expect(due).toBe(wake !== null && t >= wake);
             // Retries are for devices being invoked, twin reads for followed ones.
             expect(isRetryDue(d, t) && needsTwinRead(d, timeouts, t)).toBe(false);
-            if (isPastDeadline(d, timeouts, t)) expect(needsTwinRead(d, timeouts, t)).toBe(true);
+            // Past the deadline the twin is read, at the resync when one is set (its read judges the deadline).
+            if (isPastDeadline(d, timeouts, t) && (d.resyncAt === null || Date.parse(d.resyncAt) <= t)) expect(needsTwinRead(d, timeouts, t)).toBe(true);
           }
         };
         for (const [elapsed, step] of steps) {
@@ -482,6 +520,9 @@ describe('wake-ups and twin reads', () => {
               break;
             case 'switch':
               device = afterSwitch(device, at(second));
+              break;
+            case 'deferRead':
+              if (needsTwinRead(device, timeouts, ms(second))) device = deferTwinRead(device, at(second));
               break;
             case 'cancel':
               if (device.invoke !== null) device = cancelBeforeStart(device, at(second));
