@@ -18,7 +18,13 @@
  * The host's durable work counters (GET /admin/durable/work, reset before the rollout) give what the
  * rollout cost per device: actions as the Durable Task Scheduler bills them, episodes, and so on per
  * orchestration and entity kind.
- * Usage: npm run bench:rollout [-- --devices 1000 --concurrency 50 --sequential 1000 --baseline 0 --keep 1]
+ * With --tier (and --units) the hub enforces that tier's throttles and the app paces itself to
+ * them (FLEETWAVE_HUB_TIER): the bench prints the quota floor (the throttle table and the
+ * operations each device update needs: contracts/iotHubQuotas.ts), each run's time as a share of
+ * it, and the requests the hub shaped and rejected (429) during each run; the script's run is
+ * capped at --script-minutes and the one-at-a-time run is skipped.
+ * Usage: npm run bench:rollout [-- --devices 1000 --concurrency 50 --sequential 1000 --baseline 0 --keep 1
+ *        --tier S1 --units 1 --script-minutes 5]
  * (--baseline 0: fleetwave only; --keep 1 keeps the data dirs and each part's log;
  *  FLEETWAVE_BENCH_PROFILE=<dir> writes a CPU profile of each part over the rollout)
  */
@@ -36,8 +42,14 @@ import { PartProcess, processUsage } from '../support/partProcess';
 import { profileChildProcesses } from '../support/cpuProfile';
 import { summarize } from '../support/stats';
 import { runTutorialBaseline } from './tutorialBaseline';
+import type { DeviceVerdict } from './tutorialBaseline';
+import { OPERATIONS_PER_DEVICE_UPDATE, THROTTLED_OPERATIONS, operationLimit, parseHubScale } from '../../contracts/iotHubQuotas';
+import type { ThrottledOperation } from '../../contracts/iotHubQuotas';
+import type { ThrottlingStats } from '../../local/hub/throttling/HubThrottles';
 
-const args = parseArgs({ devices: 1000, concurrency: 50, sequential: 1000, baseline: 1, 'image-kib': 16, keep: 0 });
+const args = parseArgs({ devices: 1000, concurrency: 50, sequential: 1000, baseline: 1, 'image-kib': 16, keep: 0, tier: '', units: 1, 'script-minutes': 5 });
+/** The emulated hub's tier, or null for an unthrottled hub. */
+const SCALE = args.tier === '' ? null : parseHubScale(args.tier, args.units);
 const DEVICES = args.devices;
 const CONCURRENCY = args.concurrency;
 const SEQUENTIAL = Math.min(args.sequential, DEVICES);
@@ -57,9 +69,14 @@ function usageOf(pids: Record<string, number>): Record<string, PartFigures> {
   return Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, processUsage(pid)]));
 }
 
+/** What the hub's throttles did during a run, per operation. */
+type ThrottleCounts = Record<ThrottledOperation, { shaped: number; rejected: number }>;
+
 interface OursResult {
   rolloutId: string;
   ms: number;
+  final: RolloutView;
+  throttles: ThrottleCounts | null;
   latency: { fromHub: LatencySummary; fromDevice: LatencySummary };
   parts: Record<string, PartFigures>;
   diskMiB: { hub: number; taskHub: number };
@@ -72,13 +89,16 @@ interface BaselineRun {
   /** Devices actually run (the sequential run may take a sample and extrapolate). */
   devices: number;
   parts: Record<string, PartFigures>;
+  count: (verdict: DeviceVerdict) => number;
+  throttles: ThrottleCounts | null;
 }
 
 async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'fleetwave-bench-rollout-'));
   // The simulated devices' own storage is not what is measured: on a RAM disk where there is one.
   const fleetRoot = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : work, 'fleetwave-bench-fleet-'));
-  const hub = await new HubProcess().start(['--consumer-group', APP_CONSUMER_GROUP]);
+  const hub = await new HubProcess().start(['--consumer-group', APP_CONSUMER_GROUP, ...(SCALE ? ['--tier', SCALE.tier, '--units', String(SCALE.units)] : [])]);
+  const throttleStats = (): Promise<ThrottlingStats | null> => hub.throttlingStats();
   const image = makeFirmwareImage({ version: '2.0.0', size: args['image-kib'] * 1024, outDir: join(work, 'firmware') });
   const server = await new FirmwareServer({ dir: join(work, 'firmware'), tlsDir: join(hub.dataDir, 'tls'), port: 0 }).start();
   const firmware = { version: image.version, uri: server.url(image.file), sha256: image.sha256, size: image.size };
@@ -97,7 +117,8 @@ async function main(): Promise<void> {
 
   try {
     console.log(`machine: ${machine()}`);
-    console.log(`${DEVICES} devices, concurrency ${CONCURRENCY}, image ${args['image-kib']} KiB, instant install; parts in their own processes\n`);
+    console.log(`${DEVICES} devices, concurrency ${CONCURRENCY}, image ${args['image-kib']} KiB, instant install; parts in their own processes`);
+    console.log(SCALE ? `IoT Hub throttles of ${SCALE.tier} × ${SCALE.units} unit(s); the app paces itself to them (FLEETWAVE_HUB_TIER)\n` : 'IoT Hub not throttled\n');
 
     // ---- ours ------------------------------------------------------------------------------------
     const fleet = await startFleet('ours');
@@ -109,7 +130,7 @@ async function main(): Promise<void> {
     const api = new RolloutApiClient(`${hostUrl}/api`);
     if (PROFILING) for (const pid of [hub.pid, host.pid, fleet.pid]) process.kill(pid, 'SIGUSR2');
     await durableWork(hostUrl, 'POST', '/reset');
-    const ours = await measured({ hub: hub.pid, host: host.pid, fleet: fleet.pid }, async () => {
+    const ours = await measured({ hub: hub.pid, host: host.pid, fleet: fleet.pid }, throttleStats, async () => {
       const { id } = await api.start({
         firmware,
         target: { query: "tags.fleet = 'bench'" },
@@ -121,14 +142,16 @@ async function main(): Promise<void> {
       });
       const final = await waitUntilFinished(api, id);
       if (final.totals.succeeded !== DEVICES) throw new Error(`ours: ${final.totals.succeeded} of ${DEVICES} succeeded (${JSON.stringify(final.totals)})`);
-      return id;
+      return { id, final };
     });
     const result: OursResult = {
-      rolloutId: ours.value,
+      rolloutId: ours.value.id,
+      final: ours.value.final,
+      throttles: ours.throttles,
       ms: ours.ms,
       parts: ours.parts,
       work: await settledWork(hostUrl),
-      latency: await reportToResumeLatencies(api, ours.value),
+      latency: await reportToResumeLatencies(api, ours.value.id),
       diskMiB: { hub: mib(hub.dataDir), taskHub: mib(hostDir) },
     };
     await stopAll();
@@ -137,16 +160,19 @@ async function main(): Promise<void> {
     const baseline = async (run: string, deviceIds: string[], concurrency: number): Promise<BaselineRun> => {
       const baselineFleet = await startFleet(run);
       const request: FirmwareUpdateRequest = { rolloutId: `baseline-${run}`, fwVersion: firmware.version, fwPackageUri: firmware.uri, sha256: firmware.sha256, size: firmware.size };
-      const { ms, parts, value } = await measured({ hub: hub.pid, fleet: baselineFleet.pid }, () =>
-        runTutorialBaseline({ serviceConnectionString: hub.info.serviceConnectionString, deviceIds, concurrency, request }),
+      const capMs = SCALE ? args['script-minutes'] * 60_000 : undefined;
+      const { ms, parts, value, throttles } = await measured({ hub: hub.pid, fleet: baselineFleet.pid }, throttleStats, () =>
+        runTutorialBaseline({ serviceConnectionString: hub.info.serviceConnectionString, deviceIds, concurrency, request, capMs }),
       );
       await stopAll();
-      if (value.count('succeeded') !== deviceIds.length) throw new Error(`baseline ${run}: ${value.count('succeeded')} of ${deviceIds.length} succeeded`);
-      return { ms, devices: deviceIds.length, parts };
+      // Capped on a throttled hub, it is reported with how far it got; otherwise every device must succeed.
+      if (capMs === undefined && value.count('succeeded') !== deviceIds.length) throw new Error(`baseline ${run}: ${value.count('succeeded')} of ${deviceIds.length} succeeded`);
+      return { ms, devices: deviceIds.length, parts, count: value.count, throttles };
     };
     const concurrent = args.baseline ? await baseline('concurrent', DEVICE_IDS, CONCURRENCY) : undefined;
-    const sequential = args.baseline ? await baseline('sequential', DEVICE_IDS.slice(0, SEQUENTIAL), 1) : undefined;
-    report(result, concurrent, sequential);
+    const sequential = args.baseline && !SCALE ? await baseline('sequential', DEVICE_IDS.slice(0, SEQUENTIAL), 1) : undefined;
+    if (SCALE) reportQuota(result, concurrent);
+    else report(result, concurrent, sequential);
   } finally {
     await stopAll();
     await server.close();
@@ -157,15 +183,68 @@ async function main(): Promise<void> {
   }
 }
 
-/** Runs `work` and measures its wall time and what each part's process used meanwhile. */
-async function measured<T>(pids: Record<string, number>, work: () => Promise<T>): Promise<{ value: T; ms: number; parts: Record<string, PartFigures> }> {
+/** Runs `work` and measures its wall time, what each part's process used meanwhile, and what the hub's throttles did. */
+async function measured<T>(
+  pids: Record<string, number>,
+  stats: () => Promise<ThrottlingStats | null>,
+  work: () => Promise<T>,
+): Promise<{ value: T; ms: number; parts: Record<string, PartFigures>; throttles: ThrottleCounts | null }> {
   const before = usageOf(pids);
+  const statsBefore = await stats();
   const started = performance.now();
   const value = await work();
   const ms = performance.now() - started;
   const after = usageOf(pids);
+  const statsAfter = await stats();
   const parts = Object.fromEntries(Object.keys(pids).map((name) => [name, { peakRssMiB: after[name].peakRssMiB, cpuSeconds: after[name].cpuSeconds - before[name].cpuSeconds }]));
-  return { value, ms, parts };
+  const throttles =
+    statsBefore && statsAfter
+      ? (Object.fromEntries(
+          THROTTLED_OPERATIONS.map((op) => {
+            const [b, a] = [statsBefore.operations[op], statsAfter.operations[op]];
+            return [op, { shaped: a.shaped - b.shaped, rejected: a.rejected - b.rejected }];
+          }),
+        ) as ThrottleCounts)
+      : null;
+  return { value, ms, parts, throttles };
+}
+
+/**
+ * On a throttled hub: the quota floor (the slowest of the operations each device update needs, at
+ * the tier's rate), each run's time against it, how many devices each got through, and the
+ * requests the hub shaped and rejected with 429 while it ran.
+ */
+function reportQuota(ours: OursResult, script: BaselineRun | undefined): void {
+  const scale = SCALE!;
+  const floors = (Object.entries(OPERATIONS_PER_DEVICE_UPDATE) as [ThrottledOperation, number][]).map(([op, count]) => {
+    const limit = operationLimit(scale, op);
+    return { op, count, perSecond: limit.perSecond, seconds: (DEVICES * count) / limit.perSecond };
+  });
+  const floor = floors.reduce((a, b) => (b.seconds > a.seconds ? b : a));
+  const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  console.log(`quota floor for ${DEVICES} devices on ${scale.tier} × ${scale.units}: ${floor.seconds.toFixed(1)} s (${floor.op}: ${floor.count} per device at ${+floor.perSecond.toFixed(2)}/s)`);
+  console.log(`  per operation: ${floors.map((f) => `${f.op} ${f.count}/device at ${+f.perSecond.toFixed(2)}/s → ${f.seconds.toFixed(1)} s`).join('; ')}`);
+  const counts = (t: ThrottleCounts | null, key: 'shaped' | 'rejected') =>
+    t === null ? '' : THROTTLED_OPERATIONS.filter((op) => t[op][key] > 0).map((op) => `${op} ${t[op][key]}`).join(', ') || '0';
+  console.log('| run | total | share of the quota floor | devices succeeded | failed or timed out | 429s (rejected by the hub) | shaped (delayed by the hub) | CPU during the run |');
+  console.log('|---|---|---|---|---|---|---|---|');
+  const cpu = (parts: Record<string, PartFigures>) => Object.entries(parts).map(([name, part]) => `${name} ${part.cpuSeconds.toFixed(1)} s`).join(', ');
+  const { totals } = ours.final;
+  console.log(
+    `| fleetwave (this app) | ${seconds(ours.ms)} | ${((100 * ours.ms) / 1000 / floor.seconds).toFixed(0)} % | ${totals.succeeded} | ${totals.failed + totals.timedOut} | ${counts(ours.throttles, 'rejected')} | ${counts(ours.throttles, 'shaped')} | ${cpu(ours.parts)} |`,
+  );
+  if (script) {
+    const done = script.count('succeeded');
+    const failed = script.count('failed') + script.count('timedOut') + script.count('invokeFailed');
+    // Devices still polled at the cap, and those never started.
+    const unfinished = script.devices - done - failed;
+    const capped = unfinished > 0 ? ` (capped at ${args['script-minutes']} min: ${unfinished} not finished)` : '';
+    console.log(
+      `| tutorial script, ${CONCURRENCY} at a time | ${seconds(script.ms)}${capped} | ${((100 * script.ms) / 1000 / floor.seconds).toFixed(0)} % | ${done} | ${failed} | ${counts(script.throttles, 'rejected')} | ${counts(script.throttles, 'shaped')} | ${cpu(script.parts)} |`,
+    );
+  }
+  console.log(`\nrollout ${ours.rolloutId}: fleetwave took ${((ours.ms / 1000 / floor.seconds) * 100).toFixed(0)} % of the quota floor`);
+  reportWork(ours);
 }
 
 function report(ours: OursResult, concurrent: BaselineRun | undefined, sequential: BaselineRun | undefined): void {

@@ -26,9 +26,11 @@ export interface BaselineOptions {
   deviceTimeoutMs?: number;
   /** Called as each device finishes, e.g. for a progress bar. */
   onDevice?: (outcome: DeviceOutcome) => void;
+  /** Stop after this long (ms from the start): no device is started after it, and devices still polled end `unfinished`. */
+  capMs?: number;
 }
 
-export type DeviceVerdict = 'succeeded' | 'failed' | 'timedOut' | 'invokeFailed';
+export type DeviceVerdict = 'succeeded' | 'failed' | 'timedOut' | 'invokeFailed' | 'unfinished';
 
 export interface DeviceOutcome {
   deviceId: string;
@@ -52,6 +54,8 @@ export async function runTutorialBaseline(options: BaselineOptions): Promise<Bas
   const pollIntervalMs = options.pollIntervalMs ?? 1000;
   const deviceTimeoutMs = options.deviceTimeoutMs ?? 5 * 60_000;
   const outcomes: DeviceOutcome[] = [];
+  const runStarted = performance.now();
+  const capped = (): boolean => options.capMs !== undefined && performance.now() - runStarted >= options.capMs;
 
   const updateOne = async (deviceId: string): Promise<DeviceOutcome> => {
     const started = performance.now();
@@ -62,6 +66,7 @@ export async function runTutorialBaseline(options: BaselineOptions): Promise<Bas
       return done('invokeFailed', 0);
     }
     for (let polls = 1; performance.now() - started < deviceTimeoutMs; polls += 1) {
+      if (capped()) return done('unfinished', polls - 1);
       await new Promise((resolve) => setTimeout(resolve, pollIntervalMs));
       const report = await firmwareUpdateReport(registry, deviceId);
       const verdict = report?.rolloutId === options.request.rolloutId ? TERMINAL[report.status] : undefined;
@@ -70,17 +75,16 @@ export async function runTutorialBaseline(options: BaselineOptions): Promise<Bas
     return done('timedOut', Math.floor(deviceTimeoutMs / pollIntervalMs));
   };
 
-  const started = performance.now();
   let next = 0;
   const worker = async (): Promise<void> => {
-    while (next < options.deviceIds.length) {
+    while (next < options.deviceIds.length && !capped()) {
       const outcome = await updateOne(options.deviceIds[next++]);
       outcomes.push(outcome);
       options.onDevice?.(outcome);
     }
   };
   await Promise.all(Array.from({ length: Math.min(options.concurrency, options.deviceIds.length) }, worker));
-  const totalMs = performance.now() - started;
+  const totalMs = performance.now() - runStarted;
   return { totalMs, outcomes, count: (verdict) => outcomes.filter((o) => o.verdict === verdict).length };
 }
 

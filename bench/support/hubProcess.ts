@@ -5,7 +5,10 @@ import { Client as DeviceClient } from 'azure-iot-device';
 import { Mqtt } from 'azure-iot-device-mqtt';
 import { Registry } from 'azure-iothub';
 import { deviceConnectionString, type HubConnectionInfo } from '../../local/hub/connectionInfo';
+import { createSas } from '../../local/hub/authentication/sharedAccessSignature';
+import type { ThrottlingStats } from '../../local/hub/throttling/HubThrottles';
 import { installIotHubHostPort } from '../../local/preload/iothubHostPort';
+import { hubHttpsRequest } from './hubHttpsRequest';
 import { PartProcess } from './partProcess';
 
 /** `fleetwave hub` in its own process (free ports, temp data dir), as benchmarks drive it. */
@@ -31,6 +34,18 @@ export class HubProcess {
   restart(): Promise<this> {
     const { https, mqtt, eventHubs } = this.info;
     return this.launch({ https: https.port, mqtt: mqtt.port, amqp: eventHubs.port });
+  }
+
+  /** What the hub's throttles decided since it started (GET /fleetwave/throttling); null when it does not throttle. */
+  async throttlingStats(): Promise<ThrottlingStats | null> {
+    const { hostName, https, caCertPath, serviceConnectionString } = this.info;
+    const key = /SharedAccessKey=([^;]+)/.exec(serviceConnectionString)![1];
+    const keyName = /SharedAccessKeyName=([^;]+)/.exec(serviceConnectionString)![1];
+    const authorization = createSas(hostName, Buffer.from(key, 'base64'), keyName, 3600);
+    const res = await hubHttpsRequest({ ...https, ca: readFileSync(caCertPath) }, 'GET', '/fleetwave/throttling?api-version=2021-04-12', { authorization });
+    if (res.status !== 200) throw new Error(`GET /fleetwave/throttling: HTTP ${res.status} ${res.body}`);
+    const body = JSON.parse(res.body) as ThrottlingStats | { throttling: null };
+    return 'operations' in body ? body : null;
   }
 
   /** A registered device's connection string. */
@@ -86,14 +101,17 @@ export function rssMiB(pid: number): number {
   return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
 }
 
-export function parseArgs(defaults: Record<string, number>): Record<string, number> {
-  const result = { ...defaults };
+/** `--name value` flags over defaults; a flag whose default is a number must be given a number. */
+export function parseArgs<T extends Record<string, number | string>>(defaults: T): T {
+  const result: Record<string, number | string> = { ...defaults };
   for (let i = 2; i < process.argv.length; i += 2) {
     const name = process.argv[i].replace(/^--/, '');
     if (!(name in defaults)) throw new Error(`unknown flag --${name}; known: ${Object.keys(defaults).map((k) => `--${k}`).join(' ')}`);
-    result[name] = Number(process.argv[i + 1]);
+    const value = process.argv[i + 1] ?? '';
+    if (typeof defaults[name] === 'number' && (value.trim() === '' || !Number.isFinite(Number(value)))) throw new Error(`--${name} takes a number, got '${value}'`);
+    result[name] = typeof defaults[name] === 'number' ? Number(value) : value;
   }
-  return result;
+  return result as T;
 }
 
 export function machine(): string {

@@ -13,7 +13,7 @@ import {
 import { DownloadError, downloadImage } from '../download/downloadImage';
 import type { Installer } from '../install/Installer';
 import { DEFAULT_RECONNECT_BACKOFF, HubConnection, type ReconnectBackoff } from './HubConnection';
-import { ReportedPropertiesWriter } from './ReportedPropertiesWriter';
+import { DEFAULT_REPORT_RETRY_BACKOFF, ReportedPropertiesWriter } from './ReportedPropertiesWriter';
 import { validateFirmwareUpdateRequest } from './requestValidation';
 import { isBusy, transition, type MachineEvent } from './stateMachine';
 import { StateStore, toReport, type AgentState, type UpdateState } from './stateStore';
@@ -38,6 +38,8 @@ export interface AgentOptions {
   downloadIdleTimeoutMs?: number;
   /** Waits between reconnect attempts (exponential with jitter, for as long as the agent runs). */
   reconnectBackoff?: ReconnectBackoff;
+  /** Waits between sends of a reported patch the hub refused (exponential with jitter, reset by a success). */
+  reportRetryBackoff?: ReconnectBackoff;
   /**
    * How long a request to the hub (connect, twin read, a reported patch) may go unanswered before
    * the connection is replaced. Default 30 s.
@@ -82,6 +84,7 @@ export class FirmwareUpdateAgent {
     });
     this.reported = new ReportedPropertiesWriter({
       answerTimeoutMs: hubRequestTimeoutMs,
+      retryBackoff: options.reportRetryBackoff ?? DEFAULT_REPORT_RETRY_BACKOFF,
       onError: (error) => this.log(`reporting failed, will retry: ${error.message}`),
       onStalled: () => this.connection.reconnect(`a reported patch had no answer within ${hubRequestTimeoutMs} ms`),
     });

@@ -1,11 +1,15 @@
 import type { Twin } from 'azure-iot-device';
 import type { FirmwareReportedProperties } from '../../contracts/firmwareUpdate';
+import { backoffDelay, type ReconnectBackoff } from './HubConnection';
 
 interface QueuedPatch {
   patch: FirmwareReportedProperties;
   /** Progress-only patches may be replaced by a newer one before they are sent. */
   replaceable: boolean;
 }
+
+/** A throttled hub (429) refuses patches for as long as a fleet keeps it over its twin-update rate. */
+export const DEFAULT_REPORT_RETRY_BACKOFF: ReconnectBackoff = { initialMs: 1000, maxMs: 30_000 };
 
 export interface ReportedPropertiesWriterOptions {
   /** A send failed; it is retried. */
@@ -17,17 +21,19 @@ export interface ReportedPropertiesWriterOptions {
    */
   onStalled(): void;
   answerTimeoutMs: number;
-  /** Wait before sending a failed patch again. */
-  retryMs?: number;
+  /** Waits before sending a failed patch again: doubling per failure in a row, with jitter; a success starts over. */
+  retryBackoff: ReconnectBackoff;
 }
 
 /**
  * Sends reported-property patches one at a time, in order, so the hub sees every step of the
  * state machine. Only progress updates are coalesced, and a patch equal to the one written just
  * before is dropped: the twin already says it (only the device writes its reported properties),
- * and each patch costs the hub a twin-change event. A failed send is retried; a patch left
- * unanswered when the connection changed, or for longer than the answer deadline, is sent again
- * on the next connection (sending it twice is harmless: the same patch twice is the same twin).
+ * and each patch costs the hub a twin-change event. A failed send is retried after a backoff
+ * with jitter (a throttled hub refuses patches until the fleet's rate drops, and a fleet must
+ * not retry in lockstep), the patches behind it waiting their turn; a patch left unanswered
+ * when the connection changed, or for longer than the answer deadline, is sent again on the
+ * next connection (sending it twice is harmless: the same patch twice is the same twin).
  */
 export class ReportedPropertiesWriter {
   private readonly queue: QueuedPatch[] = [];
@@ -37,6 +43,8 @@ export class ReportedPropertiesWriter {
   private generation = 0;
   private idleWaiters: (() => void)[] = [];
   private retryTimer: NodeJS.Timeout | undefined;
+  /** Sends failed since the last success. */
+  private failures = 0;
   private answerTimer: NodeJS.Timeout | undefined;
   /** The last patch written, as JSON. */
   private last: string | undefined;
@@ -104,9 +112,10 @@ export class ReportedPropertiesWriter {
       if (error) {
         this.options.onError(error);
         clearTimeout(this.retryTimer);
-        this.retryTimer = setTimeout(() => this.pump(), this.options.retryMs ?? 1000);
+        this.retryTimer = setTimeout(() => this.pump(), backoffDelay(this.options.retryBackoff, this.failures++));
         return;
       }
+      this.failures = 0;
       this.queue.shift();
       if (this.queue.length > 0) return this.pump();
       for (const resolve of this.idleWaiters.splice(0)) resolve();

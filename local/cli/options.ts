@@ -1,4 +1,5 @@
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
+import { HUB_TIERS, parseHubScale, type HubScale, type HubTier } from '../../contracts/iotHubQuotas';
 
 /** commander parser for port flags: 0-65535, with a message naming the flag's problem. */
 export function parsePort(value: string): number {
@@ -34,4 +35,40 @@ export function parseJsonObject(value: string): Record<string, unknown> {
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new InvalidArgumentError('must be a JSON object.');
   return parsed as Record<string, unknown>;
+}
+
+/** `--tier` and `--units` of the commands that start the IoT Hub emulator. */
+export interface HubScaleFlags {
+  tier?: HubTier;
+  units?: string;
+}
+
+export function tierOption(): Option {
+  const description = `enforce the operation throttles of an IoT Hub of this tier: ${HUB_TIERS.join(', ')} (default: no throttling)`;
+  return new Option('--tier <tier>', description).argParser(parseTier);
+}
+
+export function unitsOption(): Option {
+  return new Option('--units <n>', 'units of that tier (default 1)');
+}
+
+function parseTier(value: string): HubTier {
+  try {
+    return parseHubScale(value).tier;
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+}
+
+/** The hub scale to throttle as; undefined without --tier. The unit count is checked against the tier's maximum. */
+export function hubScaleOf({ tier, units }: HubScaleFlags): HubScale | undefined {
+  if (tier === undefined) {
+    if (units !== undefined) throw new Error("option '--units <n>' needs --tier: units are units of a tier");
+    return undefined;
+  }
+  try {
+    return parseHubScale(tier, units ?? 1);
+  } catch (error) {
+    throw new Error(`option '--units <n>': ${(error as Error).message}`);
+  }
 }

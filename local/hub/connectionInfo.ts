@@ -1,3 +1,4 @@
+import type { HubScale } from '../../contracts/iotHubQuotas';
 import type { SharedAccessPolicy } from './authentication/accessPolicies';
 
 /** How clients reach a running hub; also written to <data dir>/connection.json. */
@@ -11,6 +12,8 @@ export interface HubConnectionInfo {
   mqtt: { host: string; port: number };
   /** The built-in Event Hub-compatible endpoint (AMQP, plain TCP as the Event Hubs emulator). */
   eventHubs: { connectionString: string; host: string; port: number; entityPath: string; partitionCount: number };
+  /** The IoT Hub tier and units whose operation throttles the emulator enforces; null when it throttles nothing. */
+  throttling: HubScale | null;
 }
 
 export function hostNameFor(host: string, httpsPort: number): string {

@@ -16,6 +16,7 @@ import { DirectMethodInvoker } from './methods/DirectMethodInvoker';
 import { SqliteHubStore } from './persistence/SqliteHubStore';
 import { DeviceRegistry } from './registry/DeviceRegistry';
 import { ServiceEndpoint } from './service/ServiceEndpoint';
+import { HubThrottles, type ThrottlingOptions, type ThrottlingStats } from './throttling/HubThrottles';
 import { ensureCertificates } from './tls/certificates';
 
 export interface HubOptions {
@@ -41,6 +42,11 @@ export interface HubOptions {
   routes?: readonly Route[];
   /** How long the built-in endpoint keeps events. Default 1 day. */
   retentionMs?: number;
+  /**
+   * Enforce the operation throttles of an IoT Hub of this tier and unit count (contracts/iotHubQuotas),
+   * with IoT Hub's traffic shaping. Default: none, and no metering at all.
+   */
+  throttling?: ThrottlingOptions;
 }
 
 export interface RunningHub extends HubConnectionInfo {
@@ -49,11 +55,15 @@ export interface RunningHub extends HubConnectionInfo {
   policies: SharedAccessPolicy[];
   /** Device-to-cloud messages, for routing. */
   onTelemetry(listener: (message: TelemetryMessage) => void): void;
+  /** What the throttles decided since start (as GET /fleetwave/throttling answers); null when not throttled. */
+  throttlingStats(): ThrottlingStats | null;
   close(): Promise<void>;
 }
 
 /** Starts the IoT Hub emulator: registry + twins in SQLite, HTTPS service and MQTT device endpoints. */
 export async function startHub(options: HubOptions): Promise<RunningHub> {
+  // Checked before anything is written or opened.
+  const throttles = options.throttling ? new HubThrottles(options.throttling) : null;
   const host = options.host ?? 'localhost';
   const bindAddress = options.bindAddress ?? '127.0.0.1';
   const certificates = await ensureCertificates(join(options.dataDir, 'tls'), host);
@@ -89,13 +99,14 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   const serviceAuth = new ServiceAuthenticator(() => identity.hostName, policies);
 
   const methods = new DirectMethodInvoker();
+  const tlsOptions = { cert: certificates.serverCert, key: certificates.serverKey };
   const device = new DeviceEndpoint(
-    { registry, methods, onTelemetry: (message) => telemetryListeners.forEach((listener) => listener(message)) },
+    { registry, methods, throttles, onTelemetry: (message) => telemetryListeners.forEach((listener) => listener(message)) },
     deviceAuth,
-    { cert: certificates.serverCert, key: certificates.serverKey },
+    tlsOptions,
   );
   methods.attach(device);
-  const service = new ServiceEndpoint({ registry, methods }, serviceAuth, { cert: certificates.serverCert, key: certificates.serverKey });
+  const service = new ServiceEndpoint({ registry, methods, throttles }, serviceAuth, tlsOptions);
   const eventHubs = new EventHubEndpoint({
     entityPath: hubName,
     consumerGroups: options.consumerGroups ?? [],
@@ -140,6 +151,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
       entityPath: hubName,
       partitionCount,
     },
+    throttling: throttles && { ...throttles.scale },
   };
   // Written atomically, and removed on close: its presence means "a hub is running here".
   const connectionFile = join(options.dataDir, 'connection.json');
@@ -152,7 +164,9 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     router,
     policies,
     onTelemetry: (listener) => telemetryListeners.push(listener),
+    throttlingStats: () => throttles?.stats() ?? null,
     async close() {
+      throttles?.close();
       methods.close();
       await Promise.allSettled([device.close(), service.close(), eventHubs.close()]);
       router.removeAllListeners();

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { FleetSimulator } from '../../device/fleet/FleetSimulator';
 import { FirmwareServer } from '../firmware/FirmwareServer';
 import { makeFirmwareImage, type FirmwareManifest } from '../firmware/makeFirmwareImage';
-import { startHub, type RunningHub } from '../hub/startHub';
+import { startHub, type HubOptions, type RunningHub } from '../hub/startHub';
 import type { HubConnectionInfo } from '../hub/connectionInfo';
 import { installIotHubHostPort } from '../preload/iothubHostPort';
 import { FLEETWAVE_CLI } from './fleetwaveCli';
@@ -22,6 +22,10 @@ export interface LocalStackOptions {
   seed: string;
   /** How long a simulated install takes. Default 0. */
   installMs?: number;
+  /** The IoT Hub throttles the emulator enforces (the app and the fleet meet them as on Azure). Default: none. */
+  throttling?: HubOptions['throttling'];
+  /** App settings for the dev host over those that wire it to the hub (e.g. FLEETWAVE_HUB_TIER '' to run the app unpaced). */
+  appSettings?: Record<string, string>;
   log: (message: string) => void;
 }
 
@@ -57,6 +61,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
         mqttPort: options.ports.mqtt,
         amqpPort: options.ports.amqp,
         consumerGroups: [APP_CONSUMER_GROUP],
+        throttling: options.throttling,
       }),
     );
     stops.push(() => hub.close());
@@ -127,7 +132,7 @@ async function startHost(options: LocalStackOptions, dataDir: string, hub: Runni
   const endpointFile = join(dataDir, 'endpoint.json');
   rmSync(endpointFile, { force: true });
   const child = spawn(process.execPath, [FLEETWAVE_CLI, 'host', '--app', resolve(options.appDir), '--port', String(options.ports.host), '--data-dir', dataDir], {
-    env: { ...process.env, ...appSettings(hub) },
+    env: { ...process.env, ...appSettings(hub), ...options.appSettings },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -154,6 +159,8 @@ export function appSettings(hub: HubConnectionInfo): Record<string, string> {
     IOTHUB_EVENTS_NAME: hub.eventHubs.entityPath,
     IOTHUB_EVENTS_CONSUMER_GROUP: APP_CONSUMER_GROUP,
     FLEETWAVE_HUB_CA: hub.caCertPath,
+    // A throttled emulator is sized like that tier of IoT Hub: the app paces its rollouts to it.
+    ...(hub.throttling ? { FLEETWAVE_HUB_TIER: hub.throttling.tier, FLEETWAVE_HUB_UNITS: String(hub.throttling.units) } : {}),
   };
 }
 

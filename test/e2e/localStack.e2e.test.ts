@@ -3,9 +3,11 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startLocalStack, type RunningLocalStack } from '../../local/stack/startLocalStack';
+type RunningLocalStackOptions = Parameters<typeof startLocalStack>[0];
 import { RolloutApiClient, type RolloutView } from '../../local/cli/rollouts/RolloutApiClient';
 import { watchRollout } from '../../local/cli/rollouts/watchRollout';
 import { eventually } from '../support/hubFixture';
+import type { ThrottledOperation } from '../../contracts/iotHubQuotas';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 
@@ -25,7 +27,13 @@ async function freePorts(count: number): Promise<number[]> {
   return ports;
 }
 
-async function stack(devices: number, faults: { failDownload?: number; failApply?: number; seed?: string; installMs?: number } = {}): Promise<RunningLocalStack> {
+type StackFaults = { failDownload?: number; failApply?: number; seed?: string; installMs?: number };
+
+async function stack(
+  devices: number,
+  faults: StackFaults = {},
+  hub: Pick<RunningLocalStackOptions, 'throttling' | 'appSettings'> = {},
+): Promise<RunningLocalStack> {
   const [https, mqtt, amqp, firmware, host] = await freePorts(5);
   const dataDir = mkdtempSync(join(tmpdir(), 'fleetwave-e2e-'));
   const running = await startLocalStack({
@@ -38,6 +46,7 @@ async function stack(devices: number, faults: { failDownload?: number; failApply
     offline: 0,
     seed: faults.seed ?? 'e2e',
     installMs: faults.installMs ?? 0,
+    ...hub,
     log: () => undefined,
   });
   const close = running.close;
@@ -73,6 +82,50 @@ describe('end to end on the local stack', () => {
       expect(status).toMatch(/completed/);
       expect(status).toMatch(/30 targeted: .*30 succeeded/);
       expect(await cli('devices', id, '--state', 'succeeded', '--all')).toContain('sim-30');
+    } finally {
+      await s.close();
+    }
+  });
+
+  test("on an emulated S1 hub the app paces its rollout to the hub's throttles: every device updated, none of its calls or reports refused", async () => {
+    const s = await stack(60, {}, { throttling: { tier: 'S1', units: 1 } });
+    try {
+      const before = s.hub.throttlingStats()!;
+      const api = new RolloutApiClient(s.apiUrl);
+      const { id } = await api.start(spec(s, { waves: [{ name: 'all', percent: 100 }] }));
+      const final = await watchRollout(api, id, { quiet: true });
+      expect(final.totals).toMatchObject({ targeted: 60, succeeded: 60, failed: 0, timedOut: 0 });
+      const after = s.hub.throttlingStats()!;
+      const rejected = (op: ThrottledOperation) => after.operations[op].rejected - before.operations[op].rejected;
+      const passed = (op: ThrottledOperation) => after.operations[op].passed + after.operations[op].shaped - before.operations[op].passed - before.operations[op].shaped;
+      // Paced at 50 twin updates/s ÷ 6 per device: the hub never had to refuse the app's calls or the devices' reports.
+      expect([rejected('directMethods'), rejected('twinUpdates'), rejected('twinReads')]).toEqual([0, 0, 0]);
+      expect(passed('directMethods')).toBeGreaterThanOrEqual(60);
+      expect(passed('twinUpdates')).toBeGreaterThanOrEqual(60 * 5);
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('an app that does not know the tier runs into the throttles and rides through them: no device failed, no report lost', async () => {
+    // No queue in the hub's shaping: every request over the burst is refused with 429.
+    const s = await stack(60, {}, { throttling: { tier: 'S1', units: 1, shapingSeconds: 0 }, appSettings: { FLEETWAVE_HUB_TIER: '', FLEETWAVE_HUB_UNITS: '' } });
+    try {
+      const before = s.hub.throttlingStats()!;
+      const api = new RolloutApiClient(s.apiUrl);
+      const { id } = await api.start(spec(s, { waves: [{ name: 'all', percent: 100 }], maxConcurrency: 60 }));
+      const final = await watchRollout(api, id, { quiet: true });
+      expect(final.totals).toMatchObject({ targeted: 60, succeeded: 60, failed: 0, timedOut: 0 });
+      const after = s.hub.throttlingStats()!;
+      expect(after.operations.twinUpdates.rejected - before.operations.twinUpdates.rejected).toBeGreaterThan(0);
+      for (const record of s.hub.registry.list()) {
+        const reported = record.twin.reported.properties as { firmware?: { currentFwVersion?: string }; iothubDM?: { firmwareUpdate?: { status?: string } } };
+        expect([record.identity.deviceId, reported.firmware?.currentFwVersion, reported.iothubDM?.firmwareUpdate?.status]).toEqual([
+          record.identity.deviceId,
+          '2.0.0',
+          'applyComplete',
+        ]);
+      }
     } finally {
       await s.close();
     }

@@ -48,6 +48,8 @@ describe('fleetwave hub (CLI)', () => {
       new RegExp(`^Endpoint=sb://127\\.0\\.0\\.1:${info.eventHubs.port}/;SharedAccessKeyName=service;SharedAccessKey=[^;]+;EntityPath=fleetwave-hub;UseDevelopmentEmulator=true$`),
     );
     expect(output).toContain(info.eventHubs.connectionString);
+    expect(info.throttling).toBeNull();
+    expect(output).toContain('IoT Hub throttling: off');
   });
 
   test('the printed Event Hub-compatible connection string works with the unmodified consumer', async () => {
@@ -107,6 +109,53 @@ describe('fleetwave hub (CLI)', () => {
     hub.kill('SIGINT');
     const code = await new Promise((r) => hub.once('exit', r));
     expect(code).toBe(0);
+    expect(existsSync(join(dataDir, 'connection.json'))).toBe(false);
+  });
+});
+
+describe('fleetwave hub --tier / --units (CLI)', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'fleetwave-cli-tier-'));
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  const failure = (args: string[]) => run(process.execPath, [CLI, ...args]).then(
+    () => ({ code: 0, stderr: '' }),
+    (e: { code: number; stderr: string }) => e,
+  );
+
+  test('throttles like a hub of that tier and unit count, and says so at start and in connection.json', async () => {
+    const args = ['hub', '--data-dir', dataDir, '--https-port', '0', '--mqtt-port', '0', '--amqp-port', '0', '--tier', 's2', '--units', '3'];
+    const hub = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    hub.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    hub.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    try {
+      const info = await eventually(() => JSON.parse(readFileSync(join(dataDir, 'connection.json'), 'utf8')) as HubConnectionInfo, 20000, 50);
+      expect(info.throttling).toEqual({ tier: 'S2', units: 3 });
+      const banner = 'IoT Hub throttling: S2 × 3 units (twin updates 50/s, twin reads 100/s, direct methods 1440 KB/s, new device connections 360/s, ';
+      await eventually(() => expect(output).toContain(banner));
+    } finally {
+      hub.kill('SIGINT');
+      await new Promise((r) => hub.once('exit', r));
+    }
+  });
+
+  test('bad values are refused naming the option, before anything starts', async () => {
+    expect(await failure(['hub', '--data-dir', dataDir, '--tier', 'S9'])).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining("option '--tier <tier>' argument 'S9' is invalid. unknown IoT Hub tier 'S9': expected one of F1, S1, S2, S3"),
+    });
+    expect(await failure(['hub', '--data-dir', dataDir, '--tier', 'S3', '--units', '11'])).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining("option '--units <n>': IoT Hub units must be a whole number from 1 to 10 for tier S3, got '11'"),
+    });
+    expect(await failure(['hub', '--data-dir', dataDir, '--units', '2'])).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining("option '--units <n>' needs --tier"),
+    });
+    expect(await failure(['up', '--data-dir', dataDir, '--units', '2'])).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining("option '--units <n>' needs --tier"),
+    });
     expect(existsSync(join(dataDir, 'connection.json'))).toBe(false);
   });
 });

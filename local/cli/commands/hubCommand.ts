@@ -6,8 +6,9 @@ import { deviceConnectionString, type HubConnectionInfo } from '../../hub/connec
 import { DEFAULT_HUB_DATA_DIR, readConnectionInfo } from '../runningHub';
 import { parseRoutes, type Route } from '../../hub/eventhubs/routing/routes';
 import { startHub } from '../../hub/startHub';
+import { describeThrottling } from '../../hub/throttling/describeThrottling';
 import { installIotHubHostPort } from '../../preload/iothubHostPort';
-import { parseJsonObject, parsePort, parsePositiveInt } from '../options';
+import { hubScaleOf, parseJsonObject, parsePort, parsePositiveInt, tierOption, unitsOption, type HubScaleFlags } from '../options';
 import { onShutdown } from '../shutdown';
 
 const BULK_LIMIT = 100;
@@ -26,6 +27,8 @@ export function registerHubCommand(program: Command): void {
     .option('--consumer-group <name>', 'an extra consumer group (repeatable; $Default always exists)', collect, [])
     .option('--routes <sources>', 'message sources routed to the built-in endpoint: DeviceMessages,TwinChangeEvents (empty for none)', parseRoutesOption)
     .option('--retention-hours <hours>', 'how long the built-in endpoint keeps events', parsePositiveInt, 24)
+    .addOption(tierOption())
+    .addOption(unitsOption())
     .enablePositionalOptions()
     .action(async (opts: HubFlags) => {
       const running = await startHub({
@@ -39,6 +42,7 @@ export function registerHubCommand(program: Command): void {
         consumerGroups: opts.consumerGroup,
         retentionMs: opts.retentionHours * 3600 * 1000,
         ...(opts.routes ? { routes: opts.routes } : {}),
+        throttling: hubScaleOf(opts),
       });
       printBanner(running, resolve(opts.dataDir));
       onShutdown(() => {
@@ -76,7 +80,7 @@ export function registerHubCommand(program: Command): void {
     });
 }
 
-interface HubFlags {
+interface HubFlags extends HubScaleFlags {
   dataDir: string;
   host: string;
   bind: string;
@@ -109,6 +113,7 @@ function printBanner(info: HubConnectionInfo, dataDir: string): void {
   Event Hub-compatible     amqp://${info.eventHubs.host}:${info.eventHubs.port}   (name ${info.eventHubs.entityPath}, ${info.eventHubs.partitionCount} partitions)
   CA certificate           ${info.caCertPath}
   Data dir                 ${dataDir}   (connection.json has all of this)
+  ${describeThrottling(info.throttling)}
 
   Service connection string:
     ${info.serviceConnectionString}

@@ -3,12 +3,13 @@ import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import pc from 'picocolors';
 import { startLocalStack, type RunningLocalStack } from '../../stack/startLocalStack';
-import { parsePort, parsePositiveInt, parseProbability } from '../options';
+import { describeThrottling } from '../../hub/throttling/describeThrottling';
+import { hubScaleOf, parsePort, parsePositiveInt, parseProbability, tierOption, unitsOption, type HubScaleFlags } from '../options';
 import { RolloutApiClient, type RolloutView } from '../rollouts/RolloutApiClient';
 import { printFinal, watchRollout } from '../rollouts/watchRollout';
 import { onShutdown } from '../shutdown';
 
-interface UpFlags {
+interface UpFlags extends HubScaleFlags {
   devices: number;
   demo: boolean;
   dataDir: string;
@@ -68,10 +69,13 @@ function stackOptions(command: Command): Command {
     .option('--host-port <port>', 'Functions dev host (HTTP API)', parsePort, 7071)
     .option('--fail-download <p>', 'simulated download failure probability', parseProbability, 0.02)
     .option('--fail-apply <p>', 'simulated install failure probability', parseProbability, 0.02)
-    .option('--seed <seed>', 'same seed, same simulated faults', 'fleetwave');
+    .option('--seed <seed>', 'same seed, same simulated faults', 'fleetwave')
+    .addOption(tierOption())
+    .addOption(unitsOption());
 }
 
 async function start(flags: UpFlags): Promise<RunningLocalStack> {
+  const throttling = hubScaleOf(flags); // checked before anything starts or is removed
   const dataDir = resolve(flags.dataDir);
   if (!flags.keepData) rmSync(dataDir, { recursive: true, force: true });
   const started = Date.now();
@@ -84,9 +88,11 @@ async function start(flags: UpFlags): Promise<RunningLocalStack> {
     failApply: flags.failApply,
     offline: 0,
     seed: flags.seed,
+    throttling,
     log: (message) => console.log(pc.dim(`  ${message}`)),
   });
   console.log(`Local stack up in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
+  console.log(describeThrottling(stack.hub.throttling));
   return stack;
 }
 

@@ -6,9 +6,10 @@ import type { DeviceRegistry } from '../registry/DeviceRegistry';
  * MQTT 3.1.1 §3.2.2.3 CONNACK return codes IoT Hub uses: 5 for every credential it does not accept
  * (a token that is malformed, expired, for another resource or wrongly signed; an unknown or
  * disabled device), as device SDK logs against the real service show; 4 only for a user name
- * that is not of IoT Hub's form.
+ * that is not of IoT Hub's form; 3 for a connection over the hub's new-connection throttle.
  */
 export const enum ConnectRefusal {
+  ServerUnavailable = 3,
   BadUsernameOrPassword = 4,
   NotAuthorized = 5,
 }

@@ -1,13 +1,14 @@
 import Aedes, { type AuthenticateError, type Client, type Subscription } from 'aedes';
 import tls from 'node:tls';
-import type { DeviceAuthenticator } from '../authentication/DeviceAuthenticator';
+import { ConnectRefusal, type DeviceAuthenticator } from '../authentication/DeviceAuthenticator';
 import { guardFrameSizes } from '../frameSizeGuard';
 import { listen } from '../listen';
 import type { MethodChannel } from '../methods/DirectMethodInvoker';
-import type { DeviceServices } from './deviceContext';
-import { dispatch } from './handlers';
+import type { HubThrottles } from '../throttling/HubThrottles';
+import type { DevicePublish, DeviceServices } from './deviceContext';
+import { dispatch, operationOf, refuseThrottled } from './handlers';
 import { readMqttPacketSize } from './mqttPacketSizeReader';
-import { isSubscribable, parseDeviceTopic, replyTopics, SUBSCRIBABLE } from './topics';
+import { isSubscribable, parseDeviceTopic, replyTopics, SUBSCRIBABLE, type DeviceTopic } from './topics';
 
 /** MQTT 3.1.1 §3.9.3: SUBACK return code 0x80 = failure. */
 const SUBSCRIPTION_REFUSED = null;
@@ -27,6 +28,8 @@ export class DeviceEndpoint implements MethodChannel {
   /** Topic filters per device session (kept across reconnects unless the device connects clean). */
   private readonly sessions = new Map<string, Set<string>>();
   private readonly deviceOf = new WeakMap<Client, string>();
+  /** On a throttled hub: per connection, the handling of its last publish that had to wait. */
+  private readonly heldBack = new WeakMap<Client, Promise<void>>();
 
   constructor(
     private readonly services: DeviceServices,
@@ -36,13 +39,21 @@ export class DeviceEndpoint implements MethodChannel {
     this.broker = new Aedes({
       authenticate: (client, username, password, done) => {
         const result = authenticator.authenticate(client.id, username, password);
-        if ('refusal' in result) {
-          const error = new Error(`Connection refused: ${result.reason}`) as AuthenticateError;
-          error.returnCode = result.refusal as number;
-          return done(error, false);
+        if ('refusal' in result) return done(refusal(result.refusal, result.reason), false);
+        const accept = () => {
+          this.deviceOf.set(client, result.deviceId);
+          done(null, true);
+        };
+        // Metered once authenticated: a connection the hub refuses costs nothing.
+        const { throttles } = services;
+        if (!throttles) return accept();
+        const admission = throttles.admit('deviceConnections');
+        if (admission.outcome === 'passed') return accept();
+        if (admission.outcome === 'rejected') {
+          return done(refusal(ConnectRefusal.ServerUnavailable, throttles.rejection('deviceConnections', 'nested').message), false);
         }
-        this.deviceOf.set(client, result.deviceId);
-        done(null, true);
+        // Shaped: the CONNACK waits (aedes holds the client's packets meanwhile), unless the hub closes first.
+        void throttles.wait(admission.delayMs).then(accept, () => undefined);
       },
       authorizeSubscribe: (client, subscription, done) => {
         const deviceId = this.deviceOf.get(client);
@@ -56,15 +67,14 @@ export class DeviceEndpoint implements MethodChannel {
         if (!client || !deviceId || !topic) return done(new Error(`Devices may not publish to ${packet.topic}`));
         packet.retain = false;
         this.services.registry.touch(deviceId);
-        dispatch(
-          {
-            deviceId,
-            payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload),
-            reply: (replyTopic, payload) => publishQoS0(client, replyTopic, payload),
-            services: this.services,
-          },
-          topic,
-        );
+        const publish: DevicePublish = {
+          deviceId,
+          payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload),
+          reply: (replyTopic, payload) => publishQoS0(client, replyTopic, payload),
+          services: this.services,
+        };
+        if (this.services.throttles) this.serveThrottled(client, this.services.throttles, publish, topic);
+        else dispatch(publish, topic);
         done(null);
       },
     });
@@ -123,6 +133,28 @@ export class DeviceEndpoint implements MethodChannel {
     return true;
   }
 
+  /**
+   * A publish on a throttled hub: handled now, after its shaping delay, or answered with 429. The
+   * client's packet pipeline is never held (aedes has its `done` at once), and a connection's
+   * publishes are handled in the order it sent them: those behind a delayed one wait for it.
+   */
+  private serveThrottled(client: Client, throttles: HubThrottles, publish: DevicePublish, topic: DeviceTopic): void {
+    const operation = operationOf(topic);
+    let handle = () => dispatch(publish, topic);
+    let delayMs = 0;
+    if (operation) {
+      const admission = throttles.admit(operation);
+      if (admission.outcome === 'rejected') handle = () => refuseThrottled(publish, topic, throttles.rejection(operation, 'nested'));
+      else delayMs = admission.delayMs;
+    }
+    const before = this.heldBack.get(client);
+    if (!before && delayMs === 0) return handle();
+    const held = handleLater(client, throttles, before, Date.now() + delayMs, handle).finally(() => {
+      if (this.heldBack.get(client) === held) this.heldBack.delete(client);
+    });
+    this.heldBack.set(client, held);
+  }
+
   private onConnected(client: Client): void {
     const deviceId = this.deviceOf.get(client);
     if (!deviceId) return;
@@ -149,6 +181,35 @@ export class DeviceEndpoint implements MethodChannel {
     this.sessions.set(deviceId, session);
     for (const { topic } of subscriptions) session.add(topic);
     if (this.isListening(deviceId)) this.services.methods.onListening(deviceId);
+  }
+}
+
+function refusal(returnCode: ConnectRefusal, reason: string): AuthenticateError {
+  const error = new Error(`Connection refused: ${reason}`) as AuthenticateError;
+  error.returnCode = returnCode as number;
+  return error;
+}
+
+/** Runs `handle` at `dueAt` (wall clock, ms), but not before the publish the connection sent earlier was handled. */
+async function handleLater(
+  client: Client,
+  throttles: HubThrottles,
+  before: Promise<void> | undefined,
+  dueAt: number,
+  handle: () => void,
+): Promise<void> {
+  await before;
+  try {
+    await throttles.wait(Math.max(0, dueAt - Date.now()));
+  } catch {
+    return; // the hub closed meanwhile
+  }
+  // A device that went away meanwhile sends what is unanswered again on its next connection.
+  if (client.closed) return;
+  try {
+    handle();
+  } catch (error) {
+    console.error(`fleetwave hub: a publish held back by the throttles failed: ${(error as Error).message}`);
   }
 }
 

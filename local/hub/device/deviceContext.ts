@@ -1,5 +1,6 @@
 import type { DirectMethodInvoker } from '../methods/DirectMethodInvoker';
 import type { DeviceRegistry } from '../registry/DeviceRegistry';
+import type { HubThrottles } from '../throttling/HubThrottles';
 import type { DeviceTopic } from './topics';
 
 /** A device-to-cloud message from a device as it appears on the wire. */
@@ -14,6 +15,8 @@ export interface TelemetryMessage {
 export interface DeviceServices {
   registry: DeviceRegistry;
   methods: DirectMethodInvoker;
+  /** The hub's operation throttles; null when the emulator throttles nothing. */
+  throttles: HubThrottles | null;
   onTelemetry(message: TelemetryMessage): void;
 }
 

@@ -61,6 +61,17 @@ export const IotHubErrorFactory = {
   tooManyDevices(count: number, max: number): IotHubError {
     return new IotHubError(400, 413002, 'TooManyDevices', `Too many devices in one bulk operation: ${count} (at most ${max}).`, 'legacy');
   },
+  /** Over one of the hub's operation throttles for longer than its traffic shaping queues requests. */
+  throttled(operation: string, hub: string, limit: string, style: ErrorBodyStyle): IotHubError {
+    return new IotHubError(
+      429,
+      429001,
+      'ThrottlingException',
+      `Throttled: ${operation} on this IoT Hub (${hub}) are limited to ${limit}, and the queue of waiting requests is full. ` +
+        'Retry with backoff.',
+      style,
+    );
+  },
   serverError(message: string, style: ErrorBodyStyle = 'legacy'): IotHubError {
     return new IotHubError(500, 500001, 'ServerError', message, style);
   },

@@ -8,6 +8,7 @@ import { IotHubErrorFactory } from '../errors/IotHubErrorFactory';
 import { deviceRoutes } from './handlers/devicesHandler';
 import { methodRoutes } from './handlers/methodsHandler';
 import { queryRoutes } from './handlers/queryHandler';
+import { throttlingRoutes } from './handlers/throttlingHandler';
 import { twinRoutes } from './handlers/twinsHandler';
 import type { HubServices, Route, ServiceResponse } from './serviceContext';
 
@@ -20,7 +21,7 @@ interface CompiledRoute extends Route {
   names: string[];
 }
 
-const ROUTES: CompiledRoute[] = [...queryRoutes, ...deviceRoutes, ...methodRoutes, ...twinRoutes].map(compile);
+const ROUTES: CompiledRoute[] = [...queryRoutes, ...deviceRoutes, ...methodRoutes, ...twinRoutes, ...throttlingRoutes].map(compile);
 
 function compile(route: Route): CompiledRoute {
   const names: string[] = [];
@@ -82,7 +83,11 @@ export class ServiceEndpoint {
       if (!API_VERSION.test(url.searchParams.get('api-version') ?? '')) throw IotHubErrorFactory.invalidProtocolVersion(style);
       this.authenticator.authenticate(req.headers.authorization, route.anyOf, style);
       const body = await readJsonBody(req, style);
-      const response = await route.handle({ params, query: url.searchParams, headers: req.headers, body, services: this.services });
+      const request = { params, query: url.searchParams, headers: req.headers, body, services: this.services };
+      // Metered once authenticated: a request the hub does not accept costs nothing.
+      const { throttles } = this.services;
+      if (throttles && route.operation) await throttles.take(route.operation, route.meteredBytes?.(request) ?? 0, style);
+      const response = await route.handle(request);
       // A change is answered only once it is stored.
       await this.services.registry.committed();
       send(res, response);

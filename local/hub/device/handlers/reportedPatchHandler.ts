@@ -1,17 +1,14 @@
-import { IotHubError } from '../../errors/IotHubError';
 import { IotHubErrorFactory } from '../../errors/IotHubErrorFactory';
 import type { DeviceTopicHandler } from '../deviceContext';
 import { replyTopics } from '../topics';
+import { replyTwinError } from './twinErrorReply';
 
 /**
  * `$iothub/twin/PATCH/properties/reported/?$rid=` → `$iothub/twin/res/204/?$rid=&$version=`, or the
- * error status with IoT Hub's error body (the SDK fails the request when the body has errorCode).
+ * error status with IoT Hub's error body.
  */
 export const reportedPatchHandler: DeviceTopicHandler<'reportedPatch'> = ({ deviceId, payload, reply, services }, { requestId }) => {
-  const fail = (error: unknown) => {
-    const hubError = error instanceof IotHubError ? error : IotHubErrorFactory.serverError(String((error as Error)?.message ?? error), 'nested');
-    reply(replyTopics.twinResponse(hubError.status, requestId), JSON.stringify(hubError.deviceBody()));
-  };
+  const fail = (error: unknown) => replyTwinError(reply, requestId, error);
   try {
     let patch: unknown;
     try {

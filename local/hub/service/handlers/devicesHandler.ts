@@ -22,6 +22,7 @@ export const deviceRoutes: Route[] = [
     path: '/devices/{id}',
     anyOf: ['RegistryWrite'],
     style: 'legacy',
+    operation: 'identityRegistry',
     handle({ params, headers, body, services }) {
       const input = parseDeviceInput(body);
       if (input.deviceId !== params.id) {
@@ -38,6 +39,7 @@ export const deviceRoutes: Route[] = [
     path: '/devices/{id}',
     anyOf: ['RegistryRead'],
     style: 'legacy',
+    operation: 'identityRegistry',
     handle({ params, services }) {
       assertValidDeviceId(params.id);
       return { status: 200, body: deviceView(services.registry.require(params.id)) };
@@ -48,6 +50,7 @@ export const deviceRoutes: Route[] = [
     path: '/devices/{id}',
     anyOf: ['RegistryWrite'],
     style: 'legacy',
+    operation: 'identityRegistry',
     handle({ params, headers, services }) {
       services.registry.delete(params.id, headers['if-match']);
       return { status: 204 };
@@ -58,6 +61,7 @@ export const deviceRoutes: Route[] = [
     path: '/devices',
     anyOf: ['RegistryRead'],
     style: 'legacy',
+    operation: 'identityRegistry',
     handle({ query, services }) {
       const requested = query.get('top');
       const top = requested === null ? MAX_LIST : Number(requested);
@@ -77,6 +81,7 @@ export const deviceRoutes: Route[] = [
     path: '/devices',
     anyOf: ['RegistryWrite'],
     style: 'legacy',
+    operation: 'identityRegistry',
     handle({ body, services }) {
       if (!Array.isArray(body)) throw IotHubErrorFactory.argumentInvalid('The bulk registry request body must be an array of devices.');
       if (body.length === 0) throw IotHubErrorFactory.argumentInvalid('The bulk registry request contains no devices.');

@@ -17,6 +17,8 @@ export const methodRoutes: Route[] = [
     path: '/twins/{id}/methods',
     anyOf: ['ServiceConnect'],
     style: 'nested',
+    operation: 'directMethods',
+    meteredBytes: ({ body }) => Buffer.byteLength(JSON.stringify((body as { payload?: unknown } | undefined)?.payload ?? null)),
     async handle({ params, body, services }) {
       const parsed = invocationSchema.safeParse(body);
       if (!parsed.success) {

@@ -18,6 +18,8 @@ export const queryRoutes: Route[] = [
     path: '/devices/query',
     anyOf: ['ServiceConnect', 'RegistryRead'],
     style: 'legacy',
+    // One per page: IoT Hub meters each request of a paged query.
+    operation: 'queries',
     handle({ headers, body, services }) {
       const text = (body as { query?: unknown } | undefined)?.query;
       if (typeof text !== 'string' || text.trim() === '') {

@@ -10,6 +10,7 @@ export const twinRoutes: Route[] = [
     path: '/twins/{id}',
     anyOf: ['ServiceConnect', 'RegistryRead'],
     style: 'nested',
+    operation: 'twinReads',
     handle({ params, services }) {
       return { status: 200, body: twinView(services.registry.require(params.id, 'nested')) };
     },
@@ -19,6 +20,7 @@ export const twinRoutes: Route[] = [
     path: '/twins/{id}',
     anyOf: ['ServiceConnect', 'RegistryWrite'],
     style: 'nested',
+    operation: 'twinUpdates',
     handle({ params, headers, body, services }) {
       const record = services.registry.updateTwin(params.id, writableParts(body), headers['if-match']);
       return { status: 200, body: twinView(record) };
@@ -29,6 +31,7 @@ export const twinRoutes: Route[] = [
     path: '/twins/{id}',
     anyOf: ['ServiceConnect', 'RegistryWrite'],
     style: 'nested',
+    operation: 'twinUpdates',
     handle({ params, headers, body, services }) {
       const record = services.registry.replaceTwin(params.id, writableParts(body), headers['if-match']);
       return { status: 200, body: twinView(record) };

@@ -1,0 +1,148 @@
+import { join } from 'node:path';
+import { AgentFixture } from '../support/agentFixture';
+import { FirmwareFixture, firmwareRequest } from '../support/firmwareFixture';
+import { HubFixture, eventually } from '../support/hubFixture';
+import { ManualClock } from '../support/manualClock';
+import { connackOf, registerWithKnownKey, spendConnections, spendTwinUpdates, throttlingStats } from '../support/throttling';
+
+const STEPS = ['waiting', 'downloading', 'downloadComplete', 'applying', 'applyComplete'];
+
+/**
+ * Device agents on an S1 hub without a shaping queue whose clock the test holds: with a budget
+ * spent, the hub refuses that operation (CONNACK 3, or 429 on the twin response topic) until the
+ * test moves the clock on.
+ */
+describe('the device agent on a throttled hub', () => {
+  const clock = new ManualClock();
+  const fx = new HubFixture({ throttling: { tier: 'S1', units: 1, shapingSeconds: 0, clock } });
+  const fw = new FirmwareFixture(join(fx.dataDir, 'tls'));
+  const agents = new AgentFixture(fx);
+  const backoffs = { reconnectBackoff: { initialMs: 100, maxMs: 400 }, reportRetryBackoff: { initialMs: 50, maxMs: 200 } };
+  let image: ReturnType<FirmwareFixture['image']>;
+
+  beforeAll(async () => {
+    await fx.start();
+    await fw.start();
+    agents.watch();
+    image = fw.image('2.0.0', 128 * 1024);
+  });
+  afterAll(async () => {
+    await agents.stop();
+    await fw.stop();
+    await fx.stop();
+  });
+  // A minute of the hub's time: every budget is full again.
+  beforeEach(() => clock.advance(60_000));
+
+  const invoke = (deviceId: string, rolloutId: string) => {
+    const payload = firmwareRequest(image, rolloutId);
+    return fx.service.invokeDeviceMethod(deviceId, { methodName: 'firmwareUpdate', payload, responseTimeoutInSeconds: 10 });
+  };
+  const refusedConnects = (log: string[]) =>
+    log.filter((line) => /^could not connect to the hub \(.*Server unavailable.*\); trying again$/.test(line));
+
+  async function expectUpdated(deviceId: string, rolloutId: string): Promise<void> {
+    expect(agents.statuses.get(deviceId)).toEqual(STEPS);
+    const reports = agents.reports.get(deviceId)!.filter((status) => status !== 'downloading');
+    expect(reports).toEqual(['waiting', 'downloadComplete', 'applying', 'applyComplete']);
+    const twin = await fx.twin(deviceId);
+    expect(twin.connectionState).toBe('Connected');
+    expect(twin.properties.reported.firmware.currentFwVersion).toBe('2.0.0');
+    expect(twin.properties.reported.iothubDM.firmwareUpdate).toMatchObject({ status: 'applyComplete', rolloutId });
+  }
+
+  test('a CONNECT refused with CONNACK 3 at start is tried again after the reconnect backoff until the hub has room', async () => {
+    await spendConnections(fx, 'start-drain');
+    const refusedBefore = (await throttlingStats(fx)).operations.deviceConnections.rejected;
+    const log: string[] = [];
+    const starting = agents.agent('throttled-start', { ...backoffs, log: (line) => log.push(line) });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // Waits of 100-200 ms, then 200-400 ms: 4 to 9 attempts in 1.5 s, each one CONNECT the hub refused.
+    const refusals = refusedConnects(log).length;
+    expect(refusals).toBeGreaterThanOrEqual(4);
+    expect(refusals).toBeLessThanOrEqual(9);
+    expect((await throttlingStats(fx)).operations.deviceConnections.rejected - refusedBefore).toBe(refusals);
+    clock.advance(1000);
+    const { agent } = await starting;
+    expect((await fx.twin('throttled-start')).connectionState).toBe('Connected');
+    expect(agent.currentFwVersion).toBe('1.0.0');
+  });
+
+  test('the reconnect after the reboot, refused with CONNACK 3, goes through the backoff and the update completes', async () => {
+    const log: string[] = [];
+    const options = { ...backoffs, simulated: { installMs: 3000 }, log: (line: string) => log.push(line) };
+    const { agent } = await agents.agent('throttled-reboot', options);
+    await invoke('throttled-reboot', 'r-reboot');
+    await eventually(() => expect(agent.update?.status).toBe('applying'), 5000);
+    await spendConnections(fx, 'reboot-drain'); // before the install ends and the device reboots
+    await eventually(() => expect(refusedConnects(log).length).toBeGreaterThanOrEqual(2), 6000);
+    const refusals = refusedConnects(log).length;
+    clock.advance(1000);
+    await agent.settled();
+    await expectUpdated('throttled-reboot', 'r-reboot');
+    expect(refusedConnects(log).length).toBeLessThanOrEqual(refusals + 1);
+  }, 15_000);
+
+  test('every step reaches the twin, in order, while the hub refuses most twin updates', async () => {
+    const log: string[] = [];
+    const { agent } = await agents.agent('throttled-reports', { ...backoffs, log: (line) => log.push(line) });
+    await agent.settled();
+    // Spend the twin-update budget, then let the hub through one twin update every 300 ms.
+    await spendTwinUpdates(fx, 'throttled-reports');
+    const refusedBefore = (await throttlingStats(fx)).operations.twinUpdates.rejected;
+    const ticker = setInterval(() => clock.advance(20), 300);
+    try {
+      await invoke('throttled-reports', 'r-reports');
+      await agent.settled();
+    } finally {
+      clearInterval(ticker);
+    }
+    await expectUpdated('throttled-reports', 'r-reports');
+    const refused = log.filter((line) =>
+      line.startsWith('reporting failed, will retry: Throttled: twin updates on this IoT Hub (S1 × 1 unit)'),
+    );
+    expect(refused.length).toBeGreaterThan(0);
+    expect((await throttlingStats(fx)).operations.twinUpdates.rejected - refusedBefore).toBe(refused.length);
+  }, 15_000);
+});
+
+describe('the device agent on a hub that holds CONNECTs in its shaping queue', () => {
+  const clock = new ManualClock();
+  const fx = new HubFixture({ throttling: { tier: 'S1', units: 1, clock } });
+  const agents = new AgentFixture(fx);
+  beforeAll(() => fx.start());
+  afterAll(async () => {
+    await agents.stop();
+    await fx.stop();
+  });
+  beforeEach(() => clock.advance(60_000));
+
+  /** 150 connections in one instant of the hub's stopped clock: 100 pass, 50 are shaped, and the next waits 510 ms. */
+  async function queueConnections(prefix: string): Promise<void> {
+    const ids = await registerWithKnownKey(fx, prefix, 150);
+    expect(new Set(await Promise.all(ids.map((id) => connackOf(fx, id))))).toEqual(new Set([0]));
+  }
+
+  test('a late CONNACK is a slow connect, not a failure', async () => {
+    await queueConnections('late');
+    const log: string[] = [];
+    const started = Date.now();
+    await agents.agent('late-connack', { log: (line) => log.push(line) });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(450);
+    expect(log.filter((line) => line.startsWith('could not connect'))).toEqual([]);
+  });
+
+  test('a CONNACK later than the request timeout abandons the attempt, and the next comes after the backoff', async () => {
+    await queueConnections('later');
+    const log: string[] = [];
+    const reconnectBackoff = { initialMs: 1000, maxMs: 1000 };
+    const options = { hubRequestTimeoutMs: 300, reconnectBackoff, log: (line: string) => log.push(line) };
+    const starting = agents.agent('later-connack', options);
+    const abandoned = (line: string) => line === 'could not connect to the hub (opening the connection took longer than 300 ms); trying again';
+    await eventually(() => expect(log.filter(abandoned)).toHaveLength(1), 5000);
+    clock.advance(60_000); // the queue has drained by the next attempt
+    await starting;
+    expect(log.filter((line) => line.startsWith('could not connect'))).toHaveLength(1);
+    expect((await fx.twin('later-connack')).connectionState).toBe('Connected');
+  });
+});
