@@ -239,8 +239,9 @@ function reportQuota(ours: OursResult, script: BaselineRun | undefined): void {
     // Devices still polled at the cap, and those never started.
     const unfinished = script.devices - done - failed;
     const capped = unfinished > 0 ? ` (capped at ${args['script-minutes']} min: ${unfinished} not finished)` : '';
+    const verdicts = (['failed', 'timedOut', 'invokeFailed'] as const).filter((v) => script.count(v) > 0).map((v) => `${v} ${script.count(v)}`);
     console.log(
-      `| tutorial script, ${CONCURRENCY} at a time | ${seconds(script.ms)}${capped} | ${((100 * script.ms) / 1000 / floor.seconds).toFixed(0)} % | ${done} | ${failed} | ${counts(script.throttles, 'rejected')} | ${counts(script.throttles, 'shaped')} | ${cpu(script.parts)} |`,
+      `| tutorial script, ${CONCURRENCY} at a time | ${seconds(script.ms)}${capped} | ${((100 * script.ms) / 1000 / floor.seconds).toFixed(0)} % | ${done} | ${failed}${verdicts.length > 0 ? ` (${verdicts.join(', ')})` : ''} | ${counts(script.throttles, 'rejected')} | ${counts(script.throttles, 'shaped')} | ${cpu(script.parts)} |`,
     );
   }
   console.log(`\nrollout ${ours.rolloutId}: fleetwave took ${((ours.ms / 1000 / floor.seconds) * 100).toFixed(0)} % of the quota floor`);

@@ -72,7 +72,8 @@ export async function runTutorialBaseline(options: BaselineOptions): Promise<Bas
       const verdict = report?.rolloutId === options.request.rolloutId ? TERMINAL[report.status] : undefined;
       if (verdict !== undefined) return done(verdict, polls);
     }
-    return done('timedOut', Math.floor(deviceTimeoutMs / pollIntervalMs));
+    // At the run's cap a device still polled is unfinished, not timed out (a throttled script may not have seen it at all).
+    return done(capped() ? 'unfinished' : 'timedOut', Math.floor(deviceTimeoutMs / pollIntervalMs));
   };
 
   let next = 0;
