@@ -84,7 +84,7 @@ export interface ParseRolloutSpecOptions {
 export const BODY_FIELD = '(body)';
 
 /**
- * Bounds, with the reason for each that is not the issue's own:
+ * Bounds, and why where it is not obvious:
  * - firmwareUri 2048: the classic URL limit of proxies and CDNs; a SAS token fits easily.
  * - methodSeconds 5..300, integer: IoT Hub's own range for responseTimeoutInSeconds.
  * - offlineRetryMinutes ≤ 7 days: a device offline longer than a week is not coming back for this rollout.
