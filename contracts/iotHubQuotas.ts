@@ -17,7 +17,14 @@ export interface HubScale {
 /** Units a hub of each tier may have (the Free tier has exactly one). */
 export const MAX_UNITS: Record<HubTier, number> = { F1: 1, S1: 200, S2: 200, S3: 10 };
 
-export const THROTTLED_OPERATIONS = ['identityRegistry', 'deviceConnections', 'directMethods', 'queries', 'twinReads', 'twinUpdates'] as const;
+export const THROTTLED_OPERATIONS = [
+  'identityRegistry',
+  'deviceConnections',
+  'directMethods',
+  'queries',
+  'twinReads',
+  'twinUpdates',
+] as const;
 /** The throttles a firmware rollout meets (device-to-cloud telemetry, jobs, file upload … are not metered here). */
 export type ThrottledOperation = (typeof THROTTLED_OPERATIONS)[number];
 
@@ -88,7 +95,8 @@ export function deviceUpdatesPerSecond(scale: HubScale): number {
 /** Parses a tier name and unit count (app settings, CLI options); throws an error naming what is wrong. */
 export function parseHubScale(tier: string, units: string | number = 1): HubScale {
   const name = tier.trim().toUpperCase();
-  if (!(HUB_TIERS as readonly string[]).includes(name)) throw new Error(`unknown IoT Hub tier '${tier}': expected one of ${HUB_TIERS.join(', ')}`);
+  if (!(HUB_TIERS as readonly string[]).includes(name))
+    throw new Error(`unknown IoT Hub tier '${tier}': expected one of ${HUB_TIERS.join(', ')}`);
   const count = typeof units === 'number' ? units : Number(units.trim());
   const max = MAX_UNITS[name as HubTier];
   if (!Number.isInteger(count) || count < 1 || count > max) {

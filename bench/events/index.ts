@@ -33,7 +33,8 @@ async function main(): Promise<void> {
     const waiters = new Map<string, () => void>();
     const rawWaiters = new Map<string, () => void>();
     const raw = await rawEventHubReceiver(hub.info, (message) => {
-      const tag = (JSON.parse((message.body as { content: Buffer }).content.toString()) as { properties?: { reported?: Tagged } }).properties?.reported?.bench;
+      const tag = (JSON.parse((message.body as { content: Buffer }).content.toString()) as { properties?: { reported?: Tagged } })
+        .properties?.reported?.bench;
       if (tag) rawWaiters.get(`${tag.run}/${tag.n}`)?.();
     });
     let received = 0;
@@ -68,7 +69,10 @@ async function main(): Promise<void> {
       const arrivedRaw = arrival(rawWaiters, key);
       const start = process.hrtime.bigint();
       const elapsed = () => Number(process.hrtime.bigint() - start) / 1e6;
-      inFlight.push(arrived.then(() => void latencies.push(elapsed())), arrivedRaw.then(() => void rawLatencies.push(elapsed())));
+      inFlight.push(
+        arrived.then(() => void latencies.push(elapsed())),
+        arrivedRaw.then(() => void rawLatencies.push(elapsed())),
+      );
       void report(twins[n % twins.length], { run: 'lat', n });
       await new Promise((resolve) => setTimeout(resolve, gapMs));
     }
@@ -103,8 +107,12 @@ async function main(): Promise<void> {
     console.log(
       `reported patch → twin-change event on an AMQP receiver link, ${args.devices} devices, ${args.rate}/s, n=${rawLatency.n}: p50 ${ms(rawLatency.p50)}, p99 ${ms(rawLatency.p99)} (target p50 < 10 ms)`,
     );
-    console.log(`reported patch → EventHubConsumerClient processEvents (SDK batches for 20 ms), n=${latency.n}: p50 ${ms(latency.p50)}, p99 ${ms(latency.p99)}`);
-    console.log(`sustained: ${total} events in ${seconds.toFixed(2)} s = ${Math.round(total / seconds)} events/s end to end (target >= 5000/s)`);
+    console.log(
+      `reported patch → EventHubConsumerClient processEvents (SDK batches for 20 ms), n=${latency.n}: p50 ${ms(latency.p50)}, p99 ${ms(latency.p99)}`,
+    );
+    console.log(
+      `sustained: ${total} events in ${seconds.toFixed(2)} s = ${Math.round(total / seconds)} events/s end to end (target >= 5000/s)`,
+    );
     console.log(`hub RSS after the run: ${rssMiB(hub.pid)} MiB`);
     await subscription.close();
     await Promise.all(clients.map((c) => c.close()));

@@ -51,7 +51,9 @@ async function main(): Promise<number> {
 
     const wrong = tables.flatMap((t) => t.rows.filter((r) => !r.ok).map((r) => `${t.title}: ${r.input}`));
     const total = tables.reduce((n, t) => n + t.rows.length, 0);
-    console.log(`${total - wrong.length} of ${total} answers as expected${wrong.length > 0 ? `; not as expected:\n  ${wrong.join('\n  ')}` : ''}`);
+    console.log(
+      `${total - wrong.length} of ${total} answers as expected${wrong.length > 0 ? `; not as expected:\n  ${wrong.join('\n  ')}` : ''}`,
+    );
     return wrong.length === 0 ? 0 : 1;
   } finally {
     await host?.stop();

@@ -70,18 +70,32 @@ async function main(): Promise<void> {
       hostPort = Number(new URL(url).port);
     },
     fleet: async () => {
-      const flags = ['--count', String(DEVICES), '--tags', JSON.stringify(TAG), '--install-ms', String(args['install-ms']), '--reboot-ms', String(args['reboot-ms'])];
-      fleet = new PartProcess('fleet', ['fleet', ...flags, '--data-dir', hub.dataDir, '--state-dir', join(work, 'fleet')], { logFile: fleetLog });
+      const flags = [
+        '--count',
+        String(DEVICES),
+        '--tags',
+        JSON.stringify(TAG),
+        '--install-ms',
+        String(args['install-ms']),
+        '--reboot-ms',
+        String(args['reboot-ms']),
+      ];
+      fleet = new PartProcess('fleet', ['fleet', ...flags, '--data-dir', hub.dataDir, '--state-dir', join(work, 'fleet')], {
+        logFile: fleetLog,
+      });
       await fleet.start((output) => (/simulated devices connected/.test(output) ? true : undefined), 300_000);
     },
   };
   let host: PartProcess | undefined;
   let fleet: PartProcess | undefined;
-  const processOf = (part: Part): { signal(signal: NodeJS.Signals): Promise<void> } => (part === 'hub' ? hub : part === 'host' ? host! : fleet!);
+  const processOf = (part: Part): { signal(signal: NodeJS.Signals): Promise<void> } =>
+    part === 'hub' ? hub : part === 'host' ? host! : fleet!;
 
   try {
     console.log(`machine: ${machine()}`);
-    console.log(`${DEVICES} devices, install ${args['install-ms']} ms, reboot ${args['reboot-ms']} ms, parts down ${args['down-ms']} ms after SIGKILL\n`);
+    console.log(
+      `${DEVICES} devices, install ${args['install-ms']} ms, reboot ${args['reboot-ms']} ms, parts down ${args['down-ms']} ms after SIGKILL\n`,
+    );
     await parts.fleet();
     await parts.host();
     const api = new RolloutApiClient(`http://127.0.0.1:${hostPort}/api`);
@@ -116,7 +130,9 @@ async function main(): Promise<void> {
     const failures = results.filter((r) => r.final.state !== 'completed' || r.final.totals.succeeded !== DEVICES);
     const twice = results.flatMap((r) => devicesNotUpdatedOnce(updates, r.rolloutId));
     if (failures.length > 0 || twice.length > 0) {
-      throw new Error(`not every rollout completed on every device exactly once: ${JSON.stringify({ failures: failures.map((f) => f.name), twice: twice.slice(0, 10) })}`);
+      throw new Error(
+        `not every rollout completed on every device exactly once: ${JSON.stringify({ failures: failures.map((f) => f.name), twice: twice.slice(0, 10) })}`,
+      );
     }
   } finally {
     await fleet?.stop();
@@ -134,7 +150,8 @@ async function waitFor(api: RolloutApiClient, id: string, done: (view: RolloutVi
     // The host may be down or starting: the API not answering is part of the run.
     const view = await api.get(id).catch(() => undefined);
     if (view && done(view)) return view;
-    if (Date.now() > deadline) throw new Error(`rollout ${id} did not get there within ${ROLLOUT_TIMEOUT_MS / 60_000} min: ${JSON.stringify(view)}`);
+    if (Date.now() > deadline)
+      throw new Error(`rollout ${id} did not get there within ${ROLLOUT_TIMEOUT_MS / 60_000} min: ${JSON.stringify(view)}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

@@ -36,12 +36,14 @@ async function main(): Promise<void> {
     await first.result.stop();
 
     const second = await timed(() => new FleetSimulator(options).start());
-    const perDevice = (bytes: number) => `${((bytes / DEVICES) / 1024).toFixed(0)} KiB`;
+    const perDevice = (bytes: number) => `${(bytes / DEVICES / 1024).toFixed(0)} KiB`;
 
     console.log(`machine: ${machine()}`);
     console.log(`start ${DEVICES} agents, registering them too: ${(first.ms / 1000).toFixed(2)} s`);
     console.log(`start ${DEVICES} agents, already registered (connect + reconcile): ${(second.ms / 1000).toFixed(2)} s`);
-    console.log(`memory per simulated device: RSS ${perDevice(after.rss - before.rss)}, V8 heap ${perDevice(after.heapUsed - before.heapUsed)}`);
+    console.log(
+      `memory per simulated device: RSS ${perDevice(after.rss - before.rss)}, V8 heap ${perDevice(after.heapUsed - before.heapUsed)}`,
+    );
     await second.result.stop();
   } finally {
     await hub.stop();

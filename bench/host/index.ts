@@ -35,9 +35,13 @@ class HostUnderTest {
 
   async start(): Promise<this> {
     const nodeArgs = process.env.FLEETWAVE_BENCH_HOST_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-    this.child = spawn(process.execPath, [...nodeArgs, join(__dirname, 'hostMain.js'), 'host', '--app', APP, '--data-dir', this.dataDir, '--port', '0'], {
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
+    this.child = spawn(
+      process.execPath,
+      [...nodeArgs, join(__dirname, 'hostMain.js'), 'host', '--app', APP, '--data-dir', this.dataDir, '--port', '0'],
+      {
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
+    );
     const file = join(this.dataDir, 'endpoint.json');
     for (let waited = 0; !existsSync(file); waited += 25) {
       if (this.child.exitCode !== null) throw new Error(`the host exited with code ${this.child.exitCode}`);
@@ -96,10 +100,14 @@ async function fanOutFanIn(host: HostUnderTest): Promise<void> {
     if (status.output !== args.fanout) throw new Error(`fan-out returned ${JSON.stringify(status.output)}`);
     // Round 0 warms the host up (JIT, caches) and is not counted.
     if (round > 0) rates.push((args.fanout / elapsed) * 1000);
-    console.log(`  fan-out/fan-in of ${args.fanout}${round === 0 ? ' (warm-up)' : ''}: ${ms(elapsed)} → ${((args.fanout / elapsed) * 1000).toFixed(0)} activities/s`);
+    console.log(
+      `  fan-out/fan-in of ${args.fanout}${round === 0 ? ' (warm-up)' : ''}: ${ms(elapsed)} → ${((args.fanout / elapsed) * 1000).toFixed(0)} activities/s`,
+    );
   }
   const sorted = [...rates].sort((a, b) => a - b);
-  console.log(`fan-out/fan-in of ${args.fanout} trivial activities: median ${sorted[Math.floor(sorted.length / 2)].toFixed(0)} activities/s, best ${sorted[sorted.length - 1].toFixed(0)} (target ≥ 1000)`);
+  console.log(
+    `fan-out/fan-in of ${args.fanout} trivial activities: median ${sorted[Math.floor(sorted.length / 2)].toFixed(0)} activities/s, best ${sorted[sorted.length - 1].toFixed(0)} (target ≥ 1000)`,
+  );
 }
 
 async function episodes(host: HostUnderTest): Promise<void> {
@@ -108,7 +116,9 @@ async function episodes(host: HostUnderTest): Promise<void> {
   await Promise.all(ids.map((id) => host.waitUntil(id, completed, 20)));
   const elapsed = performance.now() - started;
   const total = args.instances * (args.steps + 1);
-  console.log(`orchestration episodes: ${args.instances} instances × ${args.steps + 1} episodes in ${ms(elapsed)} → ${((total / elapsed) * 1000).toFixed(0)} episodes/s (with ${args.instances * args.steps} activities)`);
+  console.log(
+    `orchestration episodes: ${args.instances} instances × ${args.steps + 1} episodes in ${ms(elapsed)} → ${((total / elapsed) * 1000).toFixed(0)} episodes/s (with ${args.instances * args.steps} activities)`,
+  );
 }
 
 async function raiseToResume(host: HostUnderTest): Promise<void> {
@@ -123,7 +133,9 @@ async function raiseToResume(host: HostUnderTest): Promise<void> {
     samples.push(status.customStatus!.resumedAt! - raisedAt);
   }
   const s = summarize(samples);
-  console.log(`raiseEvent → orchestrator resumed (${s.n} events, one at a time): p50 ${ms(s.p50)}, p99 ${ms(s.p99)}, max ${ms(s.max)} (target p50 < 20 ms)`);
+  console.log(
+    `raiseEvent → orchestrator resumed (${s.n} events, one at a time): p50 ${ms(s.p50)}, p99 ${ms(s.p99)}, max ${ms(s.max)} (target p50 < 20 ms)`,
+  );
 }
 
 async function main(): Promise<void> {

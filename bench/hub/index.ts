@@ -27,14 +27,19 @@ async function main(): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 200));
     const methodSamples: number[] = [];
     for (let i = 0; i < SAMPLES; i++) {
-      methodSamples.push((await timed(() => service.invokeDeviceMethod(ids[0], { methodName: 'ping', payload: i, responseTimeoutInSeconds: 10 }))).ms);
+      methodSamples.push(
+        (await timed(() => service.invokeDeviceMethod(ids[0], { methodName: 'ping', payload: i, responseTimeoutInSeconds: 10 }))).ms,
+      );
     }
 
     const twin: Twin = await clients[1].getTwin();
     const reportSamples: number[] = [];
     for (let i = 0; i < SAMPLES; i++) {
       const { ms: took } = await timed(
-        () => new Promise<void>((resolve, reject) => twin.properties.reported.update({ counter: i }, (err?: Error) => (err ? reject(err) : resolve()))),
+        () =>
+          new Promise<void>((resolve, reject) =>
+            twin.properties.reported.update({ counter: i }, (err?: Error) => (err ? reject(err) : resolve())),
+          ),
       );
       reportSamples.push(took);
     }
@@ -44,7 +49,9 @@ async function main(): Promise<void> {
     console.log(`machine: ${machine()}`);
     console.log(`connect ${DEVICES} device clients (batches of ${BATCH}): ${(connect.ms / 1000).toFixed(2)} s (target < 5 s)`);
     console.log(`hub RSS with ${DEVICES} devices connected: ${hubRss} MiB`);
-    console.log(`direct method round trip (azure-iothub → device → back), n=${method.n}: p50 ${ms(method.p50)}, p99 ${ms(method.p99)} (target p50 < 2 ms)`);
+    console.log(
+      `direct method round trip (azure-iothub → device → back), n=${method.n}: p50 ${ms(method.p50)}, p99 ${ms(method.p99)} (target p50 < 2 ms)`,
+    );
     console.log(`reported patch acknowledgement, n=${report.n}: p50 ${ms(report.p50)}, p99 ${ms(report.p99)} (target p50 < 2 ms)`);
     await Promise.all(clients.map((c) => c.close()));
   } finally {

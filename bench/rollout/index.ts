@@ -47,7 +47,17 @@ import { OPERATIONS_PER_DEVICE_UPDATE, THROTTLED_OPERATIONS, operationLimit, par
 import type { ThrottledOperation } from '../../contracts/iotHubQuotas';
 import type { ThrottlingStats } from '../../local/hub/throttling/HubThrottles';
 
-const args = parseArgs({ devices: 1000, concurrency: 50, sequential: 1000, baseline: 1, 'image-kib': 16, keep: 0, tier: '', units: 1, 'script-minutes': 5 });
+const args = parseArgs({
+  devices: 1000,
+  concurrency: 50,
+  sequential: 1000,
+  baseline: 1,
+  'image-kib': 16,
+  keep: 0,
+  tier: '',
+  units: 1,
+  'script-minutes': 5,
+});
 /** The emulated hub's tier, or null for an unthrottled hub. */
 const SCALE = args.tier === '' ? null : parseHubScale(args.tier, args.units);
 const DEVICES = args.devices;
@@ -97,7 +107,11 @@ async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'fleetwave-bench-rollout-'));
   // The simulated devices' own storage is not what is measured: on a RAM disk where there is one.
   const fleetRoot = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : work, 'fleetwave-bench-fleet-'));
-  const hub = await new HubProcess().start(['--consumer-group', APP_CONSUMER_GROUP, ...(SCALE ? ['--tier', SCALE.tier, '--units', String(SCALE.units)] : [])]);
+  const hub = await new HubProcess().start([
+    '--consumer-group',
+    APP_CONSUMER_GROUP,
+    ...(SCALE ? ['--tier', SCALE.tier, '--units', String(SCALE.units)] : []),
+  ]);
   const throttleStats = (): Promise<ThrottlingStats | null> => hub.throttlingStats();
   const image = makeFirmwareImage({ version: '2.0.0', size: args['image-kib'] * 1024, outDir: join(work, 'firmware') });
   const server = await new FirmwareServer({ dir: join(work, 'firmware'), tlsDir: join(hub.dataDir, 'tls'), port: 0 }).start();
@@ -105,7 +119,11 @@ async function main(): Promise<void> {
   const running: PartProcess[] = [];
   /** A fresh fleet on firmware 1.0.0 for each run, so every run starts from the same state. */
   const startFleet = async (run: string): Promise<PartProcess> => {
-    const fleet = new PartProcess('fleet', ['fleet', '--count', String(DEVICES), '--tags', JSON.stringify(TAG), '--data-dir', hub.dataDir, '--state-dir', join(fleetRoot, run)], { logFile: join(work, `fleet-${run}.log`) });
+    const fleet = new PartProcess(
+      'fleet',
+      ['fleet', '--count', String(DEVICES), '--tags', JSON.stringify(TAG), '--data-dir', hub.dataDir, '--state-dir', join(fleetRoot, run)],
+      { logFile: join(work, `fleet-${run}.log`) },
+    );
     running.push(fleet);
     await fleet.start((output) => (/simulated devices connected/.test(output) ? true : undefined), 600_000);
 
@@ -117,14 +135,23 @@ async function main(): Promise<void> {
 
   try {
     console.log(`machine: ${machine()}`);
-    console.log(`${DEVICES} devices, concurrency ${CONCURRENCY}, image ${args['image-kib']} KiB, instant install; parts in their own processes`);
-    console.log(SCALE ? `IoT Hub throttles of ${SCALE.tier} × ${SCALE.units} unit(s); the app paces itself to them (FLEETWAVE_HUB_TIER)\n` : 'IoT Hub not throttled\n');
+    console.log(
+      `${DEVICES} devices, concurrency ${CONCURRENCY}, image ${args['image-kib']} KiB, instant install; parts in their own processes`,
+    );
+    console.log(
+      SCALE
+        ? `IoT Hub throttles of ${SCALE.tier} × ${SCALE.units} unit(s); the app paces itself to them (FLEETWAVE_HUB_TIER)\n`
+        : 'IoT Hub not throttled\n',
+    );
 
     // ---- ours ------------------------------------------------------------------------------------
     const fleet = await startFleet('ours');
     const hostDir = join(work, 'host');
     mkdirSync(hostDir);
-    const host = new PartProcess('host', ['host', '--app', APP_DIR, '--port', '0', '--data-dir', hostDir], { env: appSettings(hub.info), logFile: join(work, 'host.log') });
+    const host = new PartProcess('host', ['host', '--app', APP_DIR, '--port', '0', '--data-dir', hostDir], {
+      env: appSettings(hub.info),
+      logFile: join(work, 'host.log'),
+    });
     running.push(host);
     const hostUrl = await host.start((output) => /Functions host is running at (\S+)/.exec(output)?.[1]);
     const api = new RolloutApiClient(`${hostUrl}/api`);
@@ -141,7 +168,8 @@ async function main(): Promise<void> {
         maxConcurrency: CONCURRENCY,
       });
       const final = await waitUntilFinished(api, id);
-      if (final.totals.succeeded !== DEVICES) throw new Error(`ours: ${final.totals.succeeded} of ${DEVICES} succeeded (${JSON.stringify(final.totals)})`);
+      if (final.totals.succeeded !== DEVICES)
+        throw new Error(`ours: ${final.totals.succeeded} of ${DEVICES} succeeded (${JSON.stringify(final.totals)})`);
       return { id, final };
     });
     const result: OursResult = {
@@ -159,14 +187,21 @@ async function main(): Promise<void> {
     // ---- the tutorial's script -------------------------------------------------------------------
     const baseline = async (run: string, deviceIds: string[], concurrency: number): Promise<BaselineRun> => {
       const baselineFleet = await startFleet(run);
-      const request: FirmwareUpdateRequest = { rolloutId: `baseline-${run}`, fwVersion: firmware.version, fwPackageUri: firmware.uri, sha256: firmware.sha256, size: firmware.size };
+      const request: FirmwareUpdateRequest = {
+        rolloutId: `baseline-${run}`,
+        fwVersion: firmware.version,
+        fwPackageUri: firmware.uri,
+        sha256: firmware.sha256,
+        size: firmware.size,
+      };
       const capMs = SCALE ? args['script-minutes'] * 60_000 : undefined;
       const { ms, parts, value, throttles } = await measured({ hub: hub.pid, fleet: baselineFleet.pid }, throttleStats, () =>
         runTutorialBaseline({ serviceConnectionString: hub.info.serviceConnectionString, deviceIds, concurrency, request, capMs }),
       );
       await stopAll();
       // Capped on a throttled hub, it is reported with how far it got; otherwise every device must succeed.
-      if (capMs === undefined && value.count('succeeded') !== deviceIds.length) throw new Error(`baseline ${run}: ${value.count('succeeded')} of ${deviceIds.length} succeeded`);
+      if (capMs === undefined && value.count('succeeded') !== deviceIds.length)
+        throw new Error(`baseline ${run}: ${value.count('succeeded')} of ${deviceIds.length} succeeded`);
       return { ms, devices: deviceIds.length, parts, count: value.count, throttles };
     };
     const concurrent = args.baseline ? await baseline('concurrent', DEVICE_IDS, CONCURRENCY) : undefined;
@@ -196,7 +231,12 @@ async function measured<T>(
   const ms = performance.now() - started;
   const after = usageOf(pids);
   const statsAfter = await stats();
-  const parts = Object.fromEntries(Object.keys(pids).map((name) => [name, { peakRssMiB: after[name].peakRssMiB, cpuSeconds: after[name].cpuSeconds - before[name].cpuSeconds }]));
+  const parts = Object.fromEntries(
+    Object.keys(pids).map((name) => [
+      name,
+      { peakRssMiB: after[name].peakRssMiB, cpuSeconds: after[name].cpuSeconds - before[name].cpuSeconds },
+    ]),
+  );
   const throttles =
     statsBefore && statsAfter
       ? (Object.fromEntries(
@@ -222,13 +262,26 @@ function reportQuota(ours: OursResult, script: BaselineRun | undefined): void {
   });
   const floor = floors.reduce((a, b) => (b.seconds > a.seconds ? b : a));
   const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-  console.log(`quota floor for ${DEVICES} devices on ${scale.tier} × ${scale.units}: ${floor.seconds.toFixed(1)} s (${floor.op}: ${floor.count} per device at ${+floor.perSecond.toFixed(2)}/s)`);
-  console.log(`  per operation: ${floors.map((f) => `${f.op} ${f.count}/device at ${+f.perSecond.toFixed(2)}/s → ${f.seconds.toFixed(1)} s`).join('; ')}`);
+  console.log(
+    `quota floor for ${DEVICES} devices on ${scale.tier} × ${scale.units}: ${floor.seconds.toFixed(1)} s (${floor.op}: ${floor.count} per device at ${+floor.perSecond.toFixed(2)}/s)`,
+  );
+  console.log(
+    `  per operation: ${floors.map((f) => `${f.op} ${f.count}/device at ${+f.perSecond.toFixed(2)}/s → ${f.seconds.toFixed(1)} s`).join('; ')}`,
+  );
   const counts = (t: ThrottleCounts | null, key: 'shaped' | 'rejected') =>
-    t === null ? '' : THROTTLED_OPERATIONS.filter((op) => t[op][key] > 0).map((op) => `${op} ${t[op][key]}`).join(', ') || '0';
-  console.log('| run | total | share of the quota floor | devices succeeded | failed or timed out | 429s (rejected by the hub) | shaped (delayed by the hub) | CPU during the run |');
+    t === null
+      ? ''
+      : THROTTLED_OPERATIONS.filter((op) => t[op][key] > 0)
+          .map((op) => `${op} ${t[op][key]}`)
+          .join(', ') || '0';
+  console.log(
+    '| run | total | share of the quota floor | devices succeeded | failed or timed out | 429s (rejected by the hub) | shaped (delayed by the hub) | CPU during the run |',
+  );
   console.log('|---|---|---|---|---|---|---|---|');
-  const cpu = (parts: Record<string, PartFigures>) => Object.entries(parts).map(([name, part]) => `${name} ${part.cpuSeconds.toFixed(1)} s`).join(', ');
+  const cpu = (parts: Record<string, PartFigures>) =>
+    Object.entries(parts)
+      .map(([name, part]) => `${name} ${part.cpuSeconds.toFixed(1)} s`)
+      .join(', ');
   const { totals } = ours.final;
   console.log(
     `| fleetwave (this app) | ${seconds(ours.ms)} | ${((100 * ours.ms) / 1000 / floor.seconds).toFixed(0)} % | ${totals.succeeded} | ${totals.failed + totals.timedOut} | ${counts(ours.throttles, 'rejected')} | ${counts(ours.throttles, 'shaped')} | ${cpu(ours.parts)} |`,
@@ -239,7 +292,9 @@ function reportQuota(ours: OursResult, script: BaselineRun | undefined): void {
     // Devices still polled at the cap, and those never started.
     const unfinished = script.devices - done - failed;
     const capped = unfinished > 0 ? ` (capped at ${args['script-minutes']} min: ${unfinished} not finished)` : '';
-    const verdicts = (['failed', 'timedOut', 'invokeFailed'] as const).filter((v) => script.count(v) > 0).map((v) => `${v} ${script.count(v)}`);
+    const verdicts = (['failed', 'timedOut', 'invokeFailed'] as const)
+      .filter((v) => script.count(v) > 0)
+      .map((v) => `${v} ${script.count(v)}`);
     console.log(
       `| tutorial script, ${CONCURRENCY} at a time | ${seconds(script.ms)}${capped} | ${((100 * script.ms) / 1000 / floor.seconds).toFixed(0)} % | ${done} | ${failed}${verdicts.length > 0 ? ` (${verdicts.join(', ')})` : ''} | ${counts(script.throttles, 'rejected')} | ${counts(script.throttles, 'shaped')} | ${cpu(script.parts)} |`,
     );
@@ -251,26 +306,50 @@ function reportQuota(ours: OursResult, script: BaselineRun | undefined): void {
 function report(ours: OursResult, concurrent: BaselineRun | undefined, sequential: BaselineRun | undefined): void {
   const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
   const rate = (ms: number) => `${(DEVICES / (ms / 1000)).toFixed(1)}`;
-  const cpu = (parts: Record<string, PartFigures>) => Object.entries(parts).map(([name, part]) => `${name} ${part.cpuSeconds.toFixed(1)} s`).join(', ');
-  const rss = (parts: Record<string, PartFigures>) => Object.entries(parts).map(([name, part]) => `${name} ${part.peakRssMiB}`).join(', ');
+  const cpu = (parts: Record<string, PartFigures>) =>
+    Object.entries(parts)
+      .map(([name, part]) => `${name} ${part.cpuSeconds.toFixed(1)} s`)
+      .join(', ');
+  const rss = (parts: Record<string, PartFigures>) =>
+    Object.entries(parts)
+      .map(([name, part]) => `${name} ${part.peakRssMiB}`)
+      .join(', ');
   const { latency } = ours;
   const rows: string[][] = [['fleetwave (this app)', seconds(ours.ms), rate(ours.ms), cpu(ours.parts), rss(ours.parts)]];
-  if (concurrent) rows.push([`tutorial script, ${CONCURRENCY} at a time`, seconds(concurrent.ms), rate(concurrent.ms), cpu(concurrent.parts), rss(concurrent.parts)]);
+  if (concurrent)
+    rows.push([
+      `tutorial script, ${CONCURRENCY} at a time`,
+      seconds(concurrent.ms),
+      rate(concurrent.ms),
+      cpu(concurrent.parts),
+      rss(concurrent.parts),
+    ]);
   const sequentialMs = sequential && (sequential.ms / sequential.devices) * DEVICES;
   if (sequential && sequentialMs) {
     const sampled = sequential.devices < DEVICES ? ` (${sequential.devices} devices in ${seconds(sequential.ms)}, extrapolated)` : '';
-    rows.push([`tutorial script, one at a time`, `${seconds(sequentialMs)}${sampled}`, rate(sequentialMs), cpu(sequential.parts), rss(sequential.parts)]);
+    rows.push([
+      `tutorial script, one at a time`,
+      `${seconds(sequentialMs)}${sampled}`,
+      rate(sequentialMs),
+      cpu(sequential.parts),
+      rss(sequential.parts),
+    ]);
   }
   console.log('| run | total | devices/s | CPU during the run | peak RSS (MiB) |');
   console.log('|---|---|---|---|---|');
   for (const row of rows) console.log(`| ${row.join(' | ')} |`);
   console.log(`\nrollout ${ours.rolloutId}`);
   const line = (what: string, l: LatencySummary) =>
-    console.log(`${what}: p50 ${l.p50} ms, p99 ${l.p99} ms, max ${l.max} ms over ${l.n} reports (slowest: ${l.slowest.map((r) => `${r.deviceId} ${r.status} ${r.ms} ms`).join(', ')})`);
+    console.log(
+      `${what}: p50 ${l.p50} ms, p99 ${l.p99} ms, max ${l.max} ms over ${l.n} reports (slowest: ${l.slowest.map((r) => `${r.deviceId} ${r.status} ${r.ms} ms`).join(', ')})`,
+    );
   line('status report (enqueued by IoT Hub) → orchestration resumed', latency.fromHub);
   line("status report (device's own timestamp) → orchestration resumed", latency.fromDevice);
   console.log(`disk after the rollout: hub store ${ours.diskMiB.hub.toFixed(1)} MiB, task hub ${ours.diskMiB.taskHub.toFixed(1)} MiB`);
-  if (concurrent && sequentialMs) console.log(`fleetwave is ${(sequentialMs / ours.ms).toFixed(1)}x faster than one at a time, ${(concurrent.ms / ours.ms).toFixed(2)}x faster than ${CONCURRENCY} at a time`);
+  if (concurrent && sequentialMs)
+    console.log(
+      `fleetwave is ${(sequentialMs / ours.ms).toFixed(1)}x faster than one at a time, ${(concurrent.ms / ours.ms).toFixed(2)}x faster than ${CONCURRENCY} at a time`,
+    );
   reportWork(ours);
 }
 
@@ -361,14 +440,19 @@ function latencySummary(samples: ReportLatency[]): LatencySummary {
  * (`fromHub`), and minus the device's own timestamp for the status (`fromDevice`, which also
  * counts the time the report waited inside the simulated device process).
  */
-async function reportToResumeLatencies(api: RolloutApiClient, rolloutId: string): Promise<{ fromHub: LatencySummary; fromDevice: LatencySummary }> {
+async function reportToResumeLatencies(
+  api: RolloutApiClient,
+  rolloutId: string,
+): Promise<{ fromHub: LatencySummary; fromDevice: LatencySummary }> {
   const fromHub: ReportLatency[] = [];
   const fromDevice: ReportLatency[] = [];
   let next = 0;
   const worker = async () => {
     while (next < DEVICE_IDS.length) {
       const deviceId = DEVICE_IDS[next++];
-      const device = (await api.device(rolloutId, deviceId)) as { timeline: { time: string; status?: string; deviceTime?: string; hubTime?: string }[] };
+      const device = (await api.device(rolloutId, deviceId)) as {
+        timeline: { time: string; status?: string; deviceTime?: string; hubTime?: string }[];
+      };
       for (const entry of device.timeline) {
         if (entry.hubTime === undefined) continue;
         const status = entry.status ?? '';

@@ -61,7 +61,11 @@ export async function runTutorialBaseline(options: BaselineOptions): Promise<Bas
     const started = performance.now();
     const done = (verdict: DeviceVerdict, polls: number): DeviceOutcome => ({ deviceId, verdict, ms: performance.now() - started, polls });
     try {
-      await client.invokeDeviceMethod(deviceId, { methodName: FIRMWARE_UPDATE_METHOD, payload: options.request, responseTimeoutInSeconds: 30 });
+      await client.invokeDeviceMethod(deviceId, {
+        methodName: FIRMWARE_UPDATE_METHOD,
+        payload: options.request,
+        responseTimeoutInSeconds: 30,
+      });
     } catch {
       return done('invokeFailed', 0);
     }

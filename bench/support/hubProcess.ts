@@ -42,7 +42,9 @@ export class HubProcess {
     const key = /SharedAccessKey=([^;]+)/.exec(serviceConnectionString)![1];
     const keyName = /SharedAccessKeyName=([^;]+)/.exec(serviceConnectionString)![1];
     const authorization = createSas(hostName, Buffer.from(key, 'base64'), keyName, 3600);
-    const res = await hubHttpsRequest({ ...https, ca: readFileSync(caCertPath) }, 'GET', '/fleetwave/throttling?api-version=2021-04-12', { authorization });
+    const res = await hubHttpsRequest({ ...https, ca: readFileSync(caCertPath) }, 'GET', '/fleetwave/throttling?api-version=2021-04-12', {
+      authorization,
+    });
     if (res.status !== 200) throw new Error(`GET /fleetwave/throttling: HTTP ${res.status} ${res.body}`);
     const body = JSON.parse(res.body) as ThrottlingStats | { throttling: null };
     return 'operations' in body ? body : null;
@@ -106,9 +108,15 @@ export function parseArgs<T extends Record<string, number | string>>(defaults: T
   const result: Record<string, number | string> = { ...defaults };
   for (let i = 2; i < process.argv.length; i += 2) {
     const name = process.argv[i].replace(/^--/, '');
-    if (!(name in defaults)) throw new Error(`unknown flag --${name}; known: ${Object.keys(defaults).map((k) => `--${k}`).join(' ')}`);
+    if (!(name in defaults))
+      throw new Error(
+        `unknown flag --${name}; known: ${Object.keys(defaults)
+          .map((k) => `--${k}`)
+          .join(' ')}`,
+      );
     const value = process.argv[i + 1] ?? '';
-    if (typeof defaults[name] === 'number' && (value.trim() === '' || !Number.isFinite(Number(value)))) throw new Error(`--${name} takes a number, got '${value}'`);
+    if (typeof defaults[name] === 'number' && (value.trim() === '' || !Number.isFinite(Number(value))))
+      throw new Error(`--${name} takes a number, got '${value}'`);
     result[name] = typeof defaults[name] === 'number' ? Number(value) : value;
   }
   return result as T;

@@ -2,7 +2,7 @@
 
 export function mqttPacket(typeAndFlags: number, body: Buffer): Buffer {
   const length: number[] = [];
-  for (let n = body.length; ; ) {
+  for (let n = body.length; ;) {
     const byte = n % 128;
     n = Math.floor(n / 128);
     length.push(n > 0 ? byte | 0x80 : byte);
@@ -18,4 +18,7 @@ export function mqttString(text: string): Buffer {
 
 /** CONNECT, protocol level 4, flags: user name, password, clean session; keep-alive 60 s. */
 export const mqttConnect = (clientId: string, username: string, password: string): Buffer =>
-  mqttPacket(0x10, Buffer.concat([mqttString('MQTT'), Buffer.from([4, 0xc2, 0, 60]), mqttString(clientId), mqttString(username), mqttString(password)]));
+  mqttPacket(
+    0x10,
+    Buffer.concat([mqttString('MQTT'), Buffer.from([4, 0xc2, 0, 60]), mqttString(clientId), mqttString(username), mqttString(password)]),
+  );

@@ -15,7 +15,15 @@ const TWO_CHAR_PUNCTUATION = new Set(['!=', '<>', '<=', '>=']);
 const ONE_CHAR_PUNCTUATION = new Set(['(', ')', '[', ']', ',', '.', '*', '+', '-', '/', '%', '=', '<', '>']);
 // Escapes IoT Hub documents (\' \" \\ \uXXXX) plus JSON's, since twin values are JSON strings.
 const SIMPLE_ESCAPES: ReadonlyMap<string, string> = new Map([
-  ["'", "'"], ['"', '"'], ['\\', '\\'], ['/', '/'], ['b', '\b'], ['f', '\f'], ['n', '\n'], ['r', '\r'], ['t', '\t'],
+  ["'", "'"],
+  ['"', '"'],
+  ['\\', '\\'],
+  ['/', '/'],
+  ['b', '\b'],
+  ['f', '\f'],
+  ['n', '\n'],
+  ['r', '\r'],
+  ['t', '\t'],
 ]);
 
 /**
@@ -119,7 +127,5 @@ function describeCharacter(text: string, position: number): string {
   const codePoint = text.codePointAt(position) ?? 0;
   const char = String.fromCodePoint(codePoint);
   // Control and invisible characters are unreadable when quoted; name them instead.
-  return /^[\p{L}\p{N}\p{P}\p{S}]$/u.test(char)
-    ? `'${char}'`
-    : `U+${codePoint.toString(16).toUpperCase().padStart(4, '0')}`;
+  return /^[\p{L}\p{N}\p{P}\p{S}]$/u.test(char) ? `'${char}'` : `U+${codePoint.toString(16).toUpperCase().padStart(4, '0')}`;
 }

@@ -49,7 +49,13 @@ export function parseCondition(text: string): Expr {
 const RESERVED = new Set(['SELECT', 'TOP', 'FROM', 'WHERE', 'GROUP', 'BY', 'AS', 'AND', 'OR', 'NOT', 'IN', 'NIN', 'TRUE', 'FALSE', 'NULL']);
 const AGGREGATES = new Set(['COUNT', 'SUM', 'AVG', 'MIN', 'MAX']);
 const COMPARISONS: ReadonlyMap<string, ComparisonOperator> = new Map([
-  ['=', '='], ['!=', '!='], ['<>', '!='], ['<', '<'], ['<=', '<='], ['>', '>'], ['>=', '>='],
+  ['=', '='],
+  ['!=', '!='],
+  ['<>', '!='],
+  ['<', '<'],
+  ['<=', '<='],
+  ['>', '>'],
+  ['>=', '>='],
 ]);
 /** Bounds recursion (parser, compiler and evaluator alike) so hostile input cannot overflow the stack. */
 const MAX_NESTING = 100;
@@ -138,9 +144,7 @@ class Parser {
     return parsed.map(({ column, alias, position }) => {
       const name =
         alias ??
-        (column.kind === 'value' && column.expr.kind === 'path'
-          ? column.expr.segments[column.expr.segments.length - 1]
-          : `$${++unnamed}`);
+        (column.kind === 'value' && column.expr.kind === 'path' ? column.expr.segments[column.expr.segments.length - 1] : `$${++unnamed}`);
       if (seen.has(name)) throw this.error(position, `duplicate output name '${name}'; rename one of the columns with AS`);
       seen.add(name);
       return { ...column, name, position };

@@ -142,7 +142,10 @@ export class FirmwareUpdateAgent {
   private decide(payload: unknown): { status: number; body: FirmwareUpdateResponse } {
     const validation = validateFirmwareUpdateRequest(payload, { allowInsecureDownloads: this.options.allowInsecureDownloads ?? false });
     if (!validation.ok) {
-      return { status: METHOD_STATUS.badRequest, body: { status: 'invalid', field: validation.field, message: `${validation.field} ${validation.message}` } };
+      return {
+        status: METHOD_STATUS.badRequest,
+        body: { status: 'invalid', field: validation.field, message: `${validation.field} ${validation.message}` },
+      };
     }
     const request = validation.request;
     const current = this.state.update;
@@ -152,7 +155,11 @@ export class FirmwareUpdateAgent {
     if (current && isBusy(current.status)) {
       return {
         status: METHOD_STATUS.conflict,
-        body: { status: 'busy', rolloutId: current.request.rolloutId, message: `Update ${current.request.rolloutId} is ${current.status}.` },
+        body: {
+          status: 'busy',
+          rolloutId: current.request.rolloutId,
+          message: `Update ${current.request.rolloutId} is ${current.status}.`,
+        },
       };
     }
     const now = new Date().toISOString();
@@ -226,7 +233,10 @@ export class FirmwareUpdateAgent {
         idleTimeoutMs: this.options.downloadIdleTimeoutMs,
         onProgress: (bytes, total) => this.progress(bytes, total),
       });
-      this.move(update, 'downloadSucceeded', { times: { ...update.times, downloadCompleteTime: new Date().toISOString() }, progress: undefined });
+      this.move(update, 'downloadSucceeded', {
+        times: { ...update.times, downloadCompleteTime: new Date().toISOString() },
+        progress: undefined,
+      });
     } catch (error) {
       const failure = error instanceof DownloadError ? error : new DownloadError('network', String((error as Error)?.message ?? error));
       this.fail(update, 'downloadFailed', { code: failure.code, message: failure.message });
@@ -284,7 +294,11 @@ export class FirmwareUpdateAgent {
   /** Persist first, then report: the state file is the truth the twin mirrors. */
   private commit(update: UpdateState): void {
     const { progress, applyStep, ...rest } = update;
-    const clean: UpdateState = { ...rest, ...(progress === undefined ? {} : { progress }), ...(applyStep === undefined ? {} : { applyStep }) };
+    const clean: UpdateState = {
+      ...rest,
+      ...(progress === undefined ? {} : { progress }),
+      ...(applyStep === undefined ? {} : { applyStep }),
+    };
     const previous = this.state.update;
     this.state = { ...this.state, update: clean };
     this.store.save(this.state);

@@ -105,10 +105,13 @@ export class HubConnection {
 
   private retryLater(): void {
     if (!this.wanted || this.attempting || this.retryTimer) return;
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = undefined;
-      this.retryNow();
-    }, backoffDelay(this.options.backoff, this.failures));
+    this.retryTimer = setTimeout(
+      () => {
+        this.retryTimer = undefined;
+        this.retryNow();
+      },
+      backoffDelay(this.options.backoff, this.failures),
+    );
   }
 
   private retryNow(): void {

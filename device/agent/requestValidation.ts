@@ -13,7 +13,9 @@ export function validateFirmwareUpdateRequest(payload: unknown, options: { allow
     rolloutId: z.string().min(1, 'must be a non-empty string').max(128, 'must be at most 128 characters'),
     fwVersion: z.string().min(1, 'must be a non-empty string').max(64, 'must be at most 64 characters'),
     fwPackageUri: z.string().refine((uri) => isAllowedUri(uri, options.allowInsecureDownloads), {
-      message: options.allowInsecureDownloads ? 'must be an http:// or https:// URL' : 'must be an https:// URL (insecure downloads are not allowed on this device)',
+      message: options.allowInsecureDownloads
+        ? 'must be an http:// or https:// URL'
+        : 'must be an https:// URL (insecure downloads are not allowed on this device)',
     }),
     sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hexadecimal digits'),
     size: z.number().int('must be a whole number of bytes').positive('must be greater than 0').max(Number.MAX_SAFE_INTEGER),
@@ -26,7 +28,8 @@ export function validateFirmwareUpdateRequest(payload: unknown, options: { allow
   if (parsed.success) return { ok: true, request: { ...parsed.data, sha256: parsed.data.sha256.toLowerCase() } };
   const issue = parsed.error.issues[0];
   const field = issue.path.map(String).join('.') || 'payload';
-  const message = issue.code === 'invalid_type' && (payload as Record<string, unknown>)[field] === undefined ? 'is required' : issue.message;
+  const message =
+    issue.code === 'invalid_type' && (payload as Record<string, unknown>)[field] === undefined ? 'is required' : issue.message;
   return { ok: false, field, message };
 }
 

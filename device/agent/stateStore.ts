@@ -1,7 +1,12 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
-import type { FirmwareUpdateError, FirmwareUpdateReport, FirmwareUpdateRequest, FirmwareUpdateStatus } from '../../contracts/firmwareUpdate';
+import type {
+  FirmwareUpdateError,
+  FirmwareUpdateReport,
+  FirmwareUpdateRequest,
+  FirmwareUpdateStatus,
+} from '../../contracts/firmwareUpdate';
 
 /** The running update, as persisted: enough to resume or fail it correctly after a crash. */
 export interface UpdateState {
@@ -54,7 +59,9 @@ export class StateStore {
     try {
       return JSON.parse(text) as AgentState;
     } catch (error) {
-      throw new Error(`The agent state in ${join(this.dir, STATE_FILE)} is not valid JSON (${(error as Error).message}); move it away to start afresh.`);
+      throw new Error(
+        `The agent state in ${join(this.dir, STATE_FILE)} is not valid JSON (${(error as Error).message}); move it away to start afresh.`,
+      );
     }
   }
 

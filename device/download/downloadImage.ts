@@ -48,7 +48,8 @@ export async function downloadImage(options: DownloadOptions): Promise<void> {
       return;
     } catch (error) {
       const failure = asDownloadError(error);
-      const transient = failure.code === 'network' || failure.code === 'timeout' || (failure.code === 'httpError' && /HTTP 5\d\d/.test(failure.message));
+      const transient =
+        failure.code === 'network' || failure.code === 'timeout' || (failure.code === 'httpError' && /HTTP 5\d\d/.test(failure.message));
       if (!transient || attempt >= attempts || options.signal?.aborted) throw failure;
       await delay(500 * 2 ** (attempt - 1), options.signal);
     }
@@ -139,7 +140,11 @@ function get(options: DownloadOptions, from: number, watch: { timedOut: boolean 
     const url = new URL(options.uri);
     const headers: Record<string, string> = from > 0 ? { range: `bytes=${from}-` } : {};
     const client = url.protocol === 'https:' ? https : http;
-    const request = client.get(url, { headers, ...(url.protocol === 'https:' && options.agent ? { agent: options.agent } : {}), signal: options.signal }, resolve);
+    const request = client.get(
+      url,
+      { headers, ...(url.protocol === 'https:' && options.agent ? { agent: options.agent } : {}), signal: options.signal },
+      resolve,
+    );
     request.setTimeout(options.idleTimeoutMs ?? 30_000, () => {
       watch.timedOut = true;
       request.destroy(timeoutError(options));

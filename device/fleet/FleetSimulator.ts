@@ -87,9 +87,17 @@ export class FleetSimulator {
         allowInsecureDownloads: this.options.allowInsecureDownloads ?? false,
         rebootMs: this.options.rebootMs ?? 0,
         fsyncState: false,
-        installer: new SimulatedInstaller({ dir: stateDir, installMs: this.options.installMs ?? 0, random, fsync: false, ...applyFailures(this.options.failApply ?? 0) }),
+        installer: new SimulatedInstaller({
+          dir: stateDir,
+          installMs: this.options.installMs ?? 0,
+          random,
+          fsync: false,
+          ...applyFailures(this.options.failApply ?? 0),
+        }),
         simulatedDownloadFailure: () =>
-          random() < (this.options.failDownload ?? 0) ? new DownloadError('network', 'Simulated network failure during the download.') : undefined,
+          random() < (this.options.failDownload ?? 0)
+            ? new DownloadError('network', 'Simulated network failure during the download.')
+            : undefined,
         log: (message) => this.options.log?.(`${deviceId}: ${message}`),
       });
       this.devices.push({ deviceId, agent, offline });
@@ -118,7 +126,8 @@ export class FleetSimulator {
       const what = `registering devices ${chunk[0]} to ${chunk[chunk.length - 1]}`;
       const { responseBody } = await retryThrottled(what, () => this.registry.addDevices(devices));
       const unexpected = responseBody.errors.filter((e) => String(e.errorCode) !== 'DeviceAlreadyExists');
-      if (unexpected.length > 0) throw new Error(`Could not register ${unexpected.map((e) => `${e.deviceId} (${e.errorStatus})`).join(', ')}`);
+      if (unexpected.length > 0)
+        throw new Error(`Could not register ${unexpected.map((e) => `${e.deviceId} (${e.errorStatus})`).join(', ')}`);
       // The devices that existed before (e.g. a re-run on the same hub) keep their keys.
       const existed = new Set(responseBody.errors.map((e) => e.deviceId));
       for (const { deviceId, authentication } of devices) {
@@ -133,7 +142,8 @@ export class FleetSimulator {
     await inBatches(existing, async (id) => {
       const key = listedKeys.has(id)
         ? listedKeys.get(id)
-        : (await retryThrottled(`reading the key of device ${id}`, () => this.registry.get(id))).responseBody.authentication?.symmetricKey?.primaryKey;
+        : (await retryThrottled(`reading the key of device ${id}`, () => this.registry.get(id))).responseBody.authentication?.symmetricKey
+            ?.primaryKey;
       if (!key) throw new Error(`Device ${id} has no symmetric key; the simulator needs SAS devices.`);
       keys.set(id, key);
     });

@@ -29,7 +29,9 @@ export class CommandInstaller implements Installer {
       });
       let stderr = '';
       child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
-      child.on('error', (error) => resolve({ ok: false, code: 'installFailed', message: `Could not run the install command: ${error.message}` }));
+      child.on('error', (error) =>
+        resolve({ ok: false, code: 'installFailed', message: `Could not run the install command: ${error.message}` }),
+      );
       child.on('close', (code, signal) => {
         if (code === 0) return resolve({ ok: true, rebootRequired: false });
         const how = signal ? `was stopped by ${signal}` : `exited with code ${code}`;

@@ -55,11 +55,19 @@ export class SimulatedInstaller implements Installer {
     if (!slots.pending) return { ok: false, code: 'bootFailed', message: 'No new slot was pending after the reboot.' };
     if (this.random() < (this.options.failBoot ?? 0)) {
       this.save({ active: slots.active });
-      return { ok: false, code: 'bootFailed', message: `Simulated: slot ${slots.pending} did not boot; the bootloader fell back to slot ${slots.active}.` };
+      return {
+        ok: false,
+        code: 'bootFailed',
+        message: `Simulated: slot ${slots.pending} did not boot; the bootloader fell back to slot ${slots.active}.`,
+      };
     }
     if (this.random() < (this.options.failHealthCheck ?? 0)) {
       this.save({ active: slots.active });
-      return { ok: false, code: 'rolledBack', message: `Simulated: the health check failed on slot ${slots.pending}; rolled back to slot ${slots.active}.` };
+      return {
+        ok: false,
+        code: 'rolledBack',
+        message: `Simulated: the health check failed on slot ${slots.pending}; rolled back to slot ${slots.active}.`,
+      };
     }
     this.save({ active: slots.pending });
     return { ok: true };

@@ -16,13 +16,15 @@ export function parsePositiveInt(value: string): number {
 
 export function parseMilliseconds(value: string): number {
   const n = Number(value);
-  if (value.trim() === '' || !Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`'${value}' is not a whole number of milliseconds (0 or more).`);
+  if (value.trim() === '' || !Number.isInteger(n) || n < 0)
+    throw new InvalidArgumentError(`'${value}' is not a whole number of milliseconds (0 or more).`);
   return n;
 }
 
 export function parseProbability(value: string): number {
   const p = Number(value);
-  if (value.trim() === '' || !Number.isFinite(p) || p < 0 || p > 1) throw new InvalidArgumentError(`'${value}' is not a probability between 0 and 1.`);
+  if (value.trim() === '' || !Number.isFinite(p) || p < 0 || p > 1)
+    throw new InvalidArgumentError(`'${value}' is not a probability between 0 and 1.`);
   return p;
 }
 

@@ -20,9 +20,12 @@ const VERSION = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
  */
 export function makeFirmwareImage(options: { version: string; size: number; outDir: string }): FirmwareManifest {
   if (!VERSION.test(options.version)) {
-    throw new Error(`Version '${options.version}' must be 1-64 characters of letters, digits and . _ + - (starting with a letter or digit).`);
+    throw new Error(
+      `Version '${options.version}' must be 1-64 characters of letters, digits and . _ + - (starting with a letter or digit).`,
+    );
   }
-  if (!Number.isSafeInteger(options.size) || options.size <= 0) throw new Error(`Size must be a positive whole number of bytes, not ${options.size}.`);
+  if (!Number.isSafeInteger(options.size) || options.size <= 0)
+    throw new Error(`Size must be a positive whole number of bytes, not ${options.size}.`);
   mkdirSync(options.outDir, { recursive: true });
   const file = `firmware-${options.version}.bin`;
   const hash = createHash('sha256');
@@ -30,7 +33,7 @@ export function makeFirmwareImage(options: { version: string; size: number; outD
   try {
     let block = createHash('sha256').update(`fleetwave firmware ${options.version}`).digest();
     const chunk = Buffer.alloc(64 * 1024);
-    for (let written = 0; written < options.size; ) {
+    for (let written = 0; written < options.size;) {
       let filled = 0;
       while (filled < chunk.length) {
         block.copy(chunk, filled);

@@ -67,9 +67,11 @@ export async function startFunctionHost(options: FunctionHostOptions): Promise<R
   const core = installFunctionsCore();
   const registrations = new AppRegistrations(logger);
   core.listener = registrations;
-  const cleanup: (() => Promise<void> | void)[] = [() => {
-    if (core.listener === registrations) core.listener = undefined;
-  }];
+  const cleanup: (() => Promise<void> | void)[] = [
+    () => {
+      if (core.listener === registrations) core.listener = undefined;
+    },
+  ];
   const closeAll = async () => {
     for (const step of cleanup.reverse()) await step();
   };
@@ -79,7 +81,10 @@ export async function startFunctionHost(options: FunctionHostOptions): Promise<R
     // streaming on, it answers with the URI of its own HTTP proxy.
     const capabilities = (await core.programmingModel?.getCapabilities?.({})) ?? {};
 
-    const functions = selectFunctions([...registrations.functions.values()].map((registration) => toHostFunction(registration)), config);
+    const functions = selectFunctions(
+      [...registrations.functions.values()].map((registration) => toHostFunction(registration)),
+      config,
+    );
     const runnable = functions.filter((fn) => fn.problems.length === 0);
     const invoker = new FunctionInvoker(() => core.programmingModel, registrations.hooks, logger);
 
@@ -140,7 +145,10 @@ function selectFunctions(functions: HostFunction[], config: HostConfig): HostFun
 }
 
 /** DATA_DIR/endpoint.json, written atomically, removed on close: its presence means "a host runs here". */
-function writeEndpointFile(dataDir: string, endpoint: { port: number; baseUrl: string; pid: number; functions: FunctionSummary[] }): string {
+function writeEndpointFile(
+  dataDir: string,
+  endpoint: { port: number; baseUrl: string; pid: number; functions: FunctionSummary[] },
+): string {
   const file = join(dataDir, 'endpoint.json');
   writeFileSync(`${file}.tmp`, `${JSON.stringify(endpoint, null, 2)}\n`);
   renameSync(`${file}.tmp`, file);

@@ -90,9 +90,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   };
   registry.on('twinChanged', (change) => route(() => router.routeTwinChange(change)));
 
-  const telemetryListeners: ((message: TelemetryMessage) => void)[] = [
-    (message) => route(() => router.routeTelemetry(message)),
-  ];
+  const telemetryListeners: ((message: TelemetryMessage) => void)[] = [(message) => route(() => router.routeTelemetry(message))];
   // The host name is only known once the HTTPS port is; authenticators read it at request time.
   const identity = { hostName: '' };
   const deviceAuth = new DeviceAuthenticator(() => identity.hostName, registry, policies);
@@ -180,7 +178,9 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
 
 function portError(error: unknown): Error {
   const e = error as NodeJS.ErrnoException & { port?: number; address?: string };
-  if (e.code === 'EADDRINUSE') return new Error(`Port ${e.port} on ${e.address} is already in use; pick another with --https-port / --mqtt-port.`);
-  if (e.code === 'EACCES') return new Error(`Not allowed to listen on port ${e.port} (ports below 1024 need privileges); pick a port above 1023.`);
+  if (e.code === 'EADDRINUSE')
+    return new Error(`Port ${e.port} on ${e.address} is already in use; pick another with --https-port / --mqtt-port.`);
+  if (e.code === 'EACCES')
+    return new Error(`Not allowed to listen on port ${e.port} (ports below 1024 need privileges); pick a port above 1023.`);
   return e instanceof Error ? e : new Error(String(e));
 }

@@ -47,7 +47,12 @@ export const APP_CONSUMER_GROUP = 'fleetwave';
  * its settings pointed at the emulator. Each part stops cleanly, in reverse order, on close().
  */
 export async function startLocalStack(options: LocalStackOptions): Promise<RunningLocalStack> {
-  const dirs = { hub: join(options.dataDir, 'hub'), host: join(options.dataDir, 'host'), fleet: join(options.dataDir, 'fleet'), firmware: join(options.dataDir, 'firmware') };
+  const dirs = {
+    hub: join(options.dataDir, 'hub'),
+    host: join(options.dataDir, 'host'),
+    fleet: join(options.dataDir, 'fleet'),
+    firmware: join(options.dataDir, 'firmware'),
+  };
   const stops: (() => Promise<unknown>)[] = [];
   const close = async () => {
     for (const stop of stops.reverse()) await stop().catch((error: unknown) => options.log(`while stopping: ${(error as Error).message}`));
@@ -71,7 +76,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
     options.log('making demo firmware 2.0.0 and serving it…');
     mkdirSync(dirs.firmware, { recursive: true });
     const manifest = makeFirmwareImage({ version: '2.0.0', size: 512 * 1024, outDir: dirs.firmware });
-    const server = await startPart('firmware server', () => new FirmwareServer({ dir: dirs.firmware, tlsDir: join(dirs.hub, 'tls'), port: options.ports.firmware }).start());
+    const server = await startPart('firmware server', () =>
+      new FirmwareServer({ dir: dirs.firmware, tlsDir: join(dirs.hub, 'tls'), port: options.ports.firmware }).start(),
+    );
     stops.push(() => server.close());
 
     options.log(`starting the Functions dev host with the app in ${options.appDir}…`);
@@ -131,10 +138,14 @@ async function startPart<T>(name: string, start: () => Promise<T>): Promise<T> {
 async function startHost(options: LocalStackOptions, dataDir: string, hub: RunningHub): Promise<{ child: ChildProcess; baseUrl: string }> {
   const endpointFile = join(dataDir, 'endpoint.json');
   rmSync(endpointFile, { force: true });
-  const child = spawn(process.execPath, [FLEETWAVE_CLI, 'host', '--app', resolve(options.appDir), '--port', String(options.ports.host), '--data-dir', dataDir], {
-    env: { ...process.env, ...appSettings(hub), ...options.appSettings },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [FLEETWAVE_CLI, 'host', '--app', resolve(options.appDir), '--port', String(options.ports.host), '--data-dir', dataDir],
+    {
+      env: { ...process.env, ...appSettings(hub), ...options.appSettings },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   const collect = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000));
   child.stdout!.on('data', collect);

@@ -26,13 +26,20 @@ describe('the device agent on the real device SDK against the local hub', () => 
   const request = (rolloutId: string, overrides: Partial<FirmwareUpdateRequest> = {}) => firmwareRequest(image, rolloutId, overrides);
 
   async function invoke(deviceId: string, payload: unknown): Promise<{ status: number; payload: Record<string, unknown> }> {
-    const { result } = await fx.service.invokeDeviceMethod(deviceId, { methodName: 'firmwareUpdate', payload, responseTimeoutInSeconds: 10 });
+    const { result } = await fx.service.invokeDeviceMethod(deviceId, {
+      methodName: 'firmwareUpdate',
+      payload,
+      responseTimeoutInSeconds: 10,
+    });
     return result as { status: number; payload: Record<string, unknown> };
   }
 
   async function reported(deviceId: string) {
     const twin = await fx.twin(deviceId);
-    return twin.properties.reported as { firmware?: { currentFwVersion?: string }; iothubDM?: { firmwareUpdate?: Record<string, unknown> | null } };
+    return twin.properties.reported as {
+      firmware?: { currentFwVersion?: string };
+      iothubDM?: { firmwareUpdate?: Record<string, unknown> | null };
+    };
   }
 
   test('the happy path reports exactly waiting → downloading → downloadComplete → applying → applyComplete', async () => {
@@ -69,7 +76,10 @@ describe('the device agent on the real device SDK against the local hub', () => 
     await agent.settled();
     expect(agents.statuses.get('agent-hash')).toEqual(['waiting', 'downloading', 'downloadFailed']);
     const twin = await reported('agent-hash');
-    expect(twin.iothubDM?.firmwareUpdate).toMatchObject({ status: 'downloadFailed', error: { code: 'hashMismatch', message: expect.any(String) } });
+    expect(twin.iothubDM?.firmwareUpdate).toMatchObject({
+      status: 'downloadFailed',
+      error: { code: 'hashMismatch', message: expect.any(String) },
+    });
     expect(twin.firmware?.currentFwVersion).toBe('1.0.0');
     expect(installer.activeSlot()).toBe('a');
     expect(existsSync(join(stateDir, 'slots', 'b.img'))).toBe(false);
@@ -100,12 +110,15 @@ describe('the device agent on the real device SDK against the local hub', () => 
     beforeAll(() => agents.agent('agent-bad'));
 
     test.each([
-    [{ ...{} }, 'rolloutId'],
-    [{ rolloutId: 'x', fwVersion: '2.0.0', fwPackageUri: 'http://insecure/fw.bin', sha256: 'a'.repeat(64), size: 1 }, 'fwPackageUri'],
-    [{ rolloutId: 'x', fwVersion: '2.0.0', fwPackageUri: 'https://h/fw.bin', sha256: 'nothex', size: 1 }, 'sha256'],
-    [{ rolloutId: 'x', fwVersion: '2.0.0', fwPackageUri: 'https://h/fw.bin', sha256: 'a'.repeat(64), size: 0 }, 'size'],
-    [{ rolloutId: 'x', fwPackageUri: 'https://h/fw.bin', sha256: 'a'.repeat(64), size: 1 }, 'fwVersion'],
-    [{ rolloutId: 'x', fwVersion: '2.0.0', fwPackageUri: 'https://h/fw.bin', sha256: 'a'.repeat(64), size: 1, tracker: 'x/b1' }, 'tracker'],
+      [{ ...{} }, 'rolloutId'],
+      [{ rolloutId: 'x', fwVersion: '2.0.0', fwPackageUri: 'http://insecure/fw.bin', sha256: 'a'.repeat(64), size: 1 }, 'fwPackageUri'],
+      [{ rolloutId: 'x', fwVersion: '2.0.0', fwPackageUri: 'https://h/fw.bin', sha256: 'nothex', size: 1 }, 'sha256'],
+      [{ rolloutId: 'x', fwVersion: '2.0.0', fwPackageUri: 'https://h/fw.bin', sha256: 'a'.repeat(64), size: 0 }, 'size'],
+      [{ rolloutId: 'x', fwPackageUri: 'https://h/fw.bin', sha256: 'a'.repeat(64), size: 1 }, 'fwVersion'],
+      [
+        { rolloutId: 'x', fwVersion: '2.0.0', fwPackageUri: 'https://h/fw.bin', sha256: 'a'.repeat(64), size: 1, tracker: 'x/b1' },
+        'tracker',
+      ],
     ])('%j → 400 naming %s', async (payload, field) => {
       const answer = await invoke('agent-bad', payload);
       expect(answer.status).toBe(400);
@@ -149,7 +162,11 @@ describe('the device agent on the real device SDK against the local hub', () => 
     expect(first.payload.status).toBe('accepted');
     const again = await invoke('agent-busy', request('r-busy', { fwPackageUri: slow.url }));
     expect(again.status).toBe(200);
-    expect(again.payload).toMatchObject({ status: 'current', rolloutId: 'r-busy', state: { status: expect.stringMatching(/waiting|downloading/) } });
+    expect(again.payload).toMatchObject({
+      status: 'current',
+      rolloutId: 'r-busy',
+      state: { status: expect.stringMatching(/waiting|downloading/) },
+    });
     const other = await invoke('agent-busy', request('r-other'));
     expect(other).toEqual({ status: 409, payload: { status: 'busy', rolloutId: 'r-busy', message: expect.stringContaining('r-busy') } });
     await agent.settled();
@@ -172,12 +189,17 @@ describe('the device agent on the real device SDK against the local hub', () => 
   test("the tutorial's service-side flow: invoke firmwareUpdate, then poll the twin until applyComplete", async () => {
     await agents.agent('agent-tutorial');
     await fx.service.invokeDeviceMethod('agent-tutorial', { methodName: 'firmwareUpdate', payload: request('r-tutorial') });
-    const status = await eventually(async () => {
-      const { responseBody } = await fx.registry.getTwin('agent-tutorial');
-      const fwUpdate = (responseBody.properties.reported as { iothubDM?: { firmwareUpdate?: { status: string } } }).iothubDM?.firmwareUpdate;
-      expect(fwUpdate?.status).toBe('applyComplete');
-      return fwUpdate!.status;
-    }, 15000, 1000);
+    const status = await eventually(
+      async () => {
+        const { responseBody } = await fx.registry.getTwin('agent-tutorial');
+        const fwUpdate = (responseBody.properties.reported as { iothubDM?: { firmwareUpdate?: { status: string } } }).iothubDM
+          ?.firmwareUpdate;
+        expect(fwUpdate?.status).toBe('applyComplete');
+        return fwUpdate!.status;
+      },
+      15000,
+      1000,
+    );
     expect(status).toBe('applyComplete');
   });
 });

@@ -61,7 +61,11 @@ describe('device agents when the hub crashes mid-update', () => {
   }
 
   /** `image` served slowly: `sliceKib` every `pauseMs`. */
-  async function slowly(image: ReturnType<FirmwareFixture['image']>, sliceKib: number, pauseMs: number): Promise<ReturnType<FirmwareFixture['image']>> {
+  async function slowly(
+    image: ReturnType<FirmwareFixture['image']>,
+    sliceKib: number,
+    pauseMs: number,
+  ): Promise<ReturnType<FirmwareFixture['image']>> {
     const server = await fw.slowServer(readFileSync(join(fw.dir, image.file)), { sliceBytes: sliceKib * 1024, pauseMs });
     slowServers.push(server);
     return { ...image, uri: server.url };
@@ -84,7 +88,11 @@ describe('device agents when the hub crashes mid-update', () => {
       async () => {
         for (const deviceId of deviceIds) {
           const twin = await reported(deviceId);
-          expect({ deviceId, connection: twin.connectionState, firmware: twin.properties.reported.iothubDM?.firmwareUpdate?.status }).toEqual({
+          expect({
+            deviceId,
+            connection: twin.connectionState,
+            firmware: twin.properties.reported.iothubDM?.firmwareUpdate?.status,
+          }).toEqual({
             deviceId,
             connection: 'Connected',
             firmware: 'applyComplete',
@@ -142,12 +150,17 @@ describe('device agents when the hub crashes mid-update', () => {
     // The next rollout is accepted everywhere (nobody answers 409 busy), and a crash in its first
     // phases (waiting, downloading) is ridden through too.
     const next = await slowly(fw.image('3.0.0', 256 * 1024), 16, 60);
-    for (const deviceId of agents.keys()) expect(await invoke(deviceId, firmwareRequest(next, 'r2'))).toEqual({ status: 'accepted', rolloutId: 'r2' });
+    for (const deviceId of agents.keys())
+      expect(await invoke(deviceId, firmwareRequest(next, 'r2'))).toEqual({ status: 'accepted', rolloutId: 'r2' });
     await hub.signal('SIGKILL');
     await new Promise((resolve) => setTimeout(resolve, 500));
     await hub.restart();
     await expectApplied([...agents.keys()], 'r2', '3.0.0', 30_000);
-    for (const [deviceId, log] of logs) expect({ deviceId, reconnected: log.some((line) => line.startsWith('could not connect') || line.startsWith('disconnected')) }).toEqual({ deviceId, reconnected: true });
+    for (const [deviceId, log] of logs)
+      expect({
+        deviceId,
+        reconnected: log.some((line) => line.startsWith('could not connect') || line.startsWith('disconnected')),
+      }).toEqual({ deviceId, reconnected: true });
   }, 120_000);
 
   test('a hub that hangs: an unanswered report gets the connection replaced, and the update finishes', async () => {

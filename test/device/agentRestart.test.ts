@@ -26,9 +26,13 @@ describe('`fleetwave device` killed mid-download and started again', () => {
   });
 
   function runAgent(connectionString: string, stateDir: string): Promise<ChildProcess> {
-    const child = spawn(process.execPath, [CLI, 'device', '--connection-string', connectionString, '--state-dir', stateDir, '--ca', fx.hub.caCertPath], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      [CLI, 'device', '--connection-string', connectionString, '--state-dir', stateDir, '--ca', fx.hub.caCertPath],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     children.push(child);
     return new Promise((ready, fail) => {
       let output = '';
@@ -49,7 +53,11 @@ describe('`fleetwave device` killed mid-download and started again', () => {
     const first = await runAgent(connectionString, stateDir);
     const tracker = 'r-kill:w0:b0';
     const payload = { rolloutId: 'r-kill', fwVersion: '3.0.0', fwPackageUri: slow.url, sha256: image.sha256, size: image.size, tracker };
-    const { result } = await fx.service.invokeDeviceMethod('agent-kill', { methodName: 'firmwareUpdate', payload, responseTimeoutInSeconds: 10 });
+    const { result } = await fx.service.invokeDeviceMethod('agent-kill', {
+      methodName: 'firmwareUpdate',
+      payload,
+      responseTimeoutInSeconds: 10,
+    });
     expect(result.payload).toEqual({ status: 'accepted', rolloutId: 'r-kill' });
     const partial = await eventually(() => {
       const [file] = readdirSync(join(stateDir, 'downloads'));
@@ -62,11 +70,15 @@ describe('`fleetwave device` killed mid-download and started again', () => {
     expect(partial).toBeLessThan(image.size);
 
     await runAgent(connectionString, stateDir);
-    await eventually(async () => {
-      const twin = await fx.twin('agent-kill');
-      expect(twin.properties.reported.iothubDM?.firmwareUpdate?.status).toBe('applyComplete');
-      expect(twin.properties.reported.firmware?.currentFwVersion).toBe('3.0.0');
-    }, 20000, 200);
+    await eventually(
+      async () => {
+        const twin = await fx.twin('agent-kill');
+        expect(twin.properties.reported.iothubDM?.firmwareUpdate?.status).toBe('applyComplete');
+        expect(twin.properties.reported.firmware?.currentFwVersion).toBe('3.0.0');
+      },
+      20000,
+      200,
+    );
     await slow.close();
     expect(slow.ranges[0]).toBeUndefined();
     expect(slow.ranges.slice(1)).toContainEqual(expect.stringMatching(/^bytes=[1-9]\d*-$/));

@@ -66,7 +66,9 @@ describe('the device agent on a throttled hub', () => {
     await eventually(() => expect(refusedAt.length).toBeGreaterThanOrEqual(4), 6000);
     // After the n-th refusal in a row the agent waits at least half of min(100 ms × 2^n, 400 ms): no tight loop.
     const gaps = refusedAt.slice(1).map((at, i) => at - refusedAt[i]);
-    gaps.forEach((gap, i) => expect({ i, gap, atLeast: gap >= Math.min(100 * 2 ** (i + 1), 400) / 2 - 2 }).toMatchObject({ atLeast: true }));
+    gaps.forEach((gap, i) =>
+      expect({ i, gap, atLeast: gap >= Math.min(100 * 2 ** (i + 1), 400) / 2 - 2 }).toMatchObject({ atLeast: true }),
+    );
     clock.advance(1000);
     const { agent } = await starting;
     // Each refusal the agent saw was one CONNECT the hub refused.
@@ -148,7 +150,8 @@ describe('the device agent on a hub that holds CONNECTs in its shaping queue', (
     const reconnectBackoff = { initialMs: 1000, maxMs: 1000 };
     const options = { hubRequestTimeoutMs: 300, reconnectBackoff, log: (line: string) => log.push(line) };
     const starting = agents.agent('later-connack', options);
-    const abandoned = (line: string) => line === 'could not connect to the hub (opening the connection took longer than 300 ms); trying again';
+    const abandoned = (line: string) =>
+      line === 'could not connect to the hub (opening the connection took longer than 300 ms); trying again';
     await eventually(() => expect(log.filter(abandoned)).toHaveLength(1), 5000);
     clock.advance(60_000); // the queue has drained by the next attempt
     await starting;

@@ -34,7 +34,12 @@ describe('fleetwave firmware and fleet commands', () => {
     const out = mkdtempSync(join(tmpdir(), 'fleetwave-cli-fw-'));
     const { stdout } = await run(process.execPath, [CLI, 'firmware', 'make', '--version', '2.1.0', '--size', '5000', '--out', out]);
     const manifest = JSON.parse(stdout) as { version: string; sha256: string; size: number; file: string };
-    expect(manifest).toMatchObject({ version: '2.1.0', size: 5000, file: 'firmware-2.1.0.bin', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(manifest).toMatchObject({
+      version: '2.1.0',
+      size: 5000,
+      file: 'firmware-2.1.0.bin',
+      sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
     expect(JSON.parse(readFileSync(join(out, 'firmware-2.1.0.json'), 'utf8'))).toEqual(manifest);
 
     const tlsDir = join(fx.dataDir, 'tls');
@@ -54,7 +59,20 @@ describe('fleetwave firmware and fleet commands', () => {
   });
 
   test('fleet connects simulated devices to a running hub', async () => {
-    const fleet = await startCli(['fleet', '--count', '5', '--prefix', 'cli-sim-', '--data-dir', fx.dataDir, '--state-dir', mkdtempSync(join(tmpdir(), 'fleetwave-cli-fleet-'))], 'simulated devices connected');
+    const fleet = await startCli(
+      [
+        'fleet',
+        '--count',
+        '5',
+        '--prefix',
+        'cli-sim-',
+        '--data-dir',
+        fx.dataDir,
+        '--state-dir',
+        mkdtempSync(join(tmpdir(), 'fleetwave-cli-fleet-')),
+      ],
+      'simulated devices connected',
+    );
     children.push(fleet.child);
     expect(fleet.output()).toMatch(/5 simulated devices connected/);
     await eventually(async () => {

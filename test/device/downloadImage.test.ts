@@ -21,7 +21,14 @@ describe('streaming image download with verification and resume', () => {
     const image = fw.image('1.2.3', 300 * 1024);
     const path = target();
     const progress: number[] = [];
-    await downloadImage({ uri: image.uri, size: image.size, sha256: image.sha256, path, agent: fw.agent(), onProgress: (bytes) => progress.push(bytes) });
+    await downloadImage({
+      uri: image.uri,
+      size: image.size,
+      sha256: image.sha256,
+      path,
+      agent: fw.agent(),
+      onProgress: (bytes) => progress.push(bytes),
+    });
     expect(createHash('sha256').update(readFileSync(path)).digest('hex')).toBe(image.sha256);
     expect(progress[progress.length - 1]).toBe(image.size);
   });
@@ -45,8 +52,12 @@ describe('streaming image download with verification and resume', () => {
 
   test('a wrong size is sizeMismatch', async () => {
     const image = fw.image('1.2.5');
-    expect((await failure({ uri: image.uri, size: image.size - 1, sha256: image.sha256, path: target(), agent: fw.agent() })).code).toBe('sizeMismatch');
-    expect((await failure({ uri: image.uri, size: image.size + 1, sha256: image.sha256, path: target(), agent: fw.agent() })).code).toBe('sizeMismatch');
+    expect((await failure({ uri: image.uri, size: image.size - 1, sha256: image.sha256, path: target(), agent: fw.agent() })).code).toBe(
+      'sizeMismatch',
+    );
+    expect((await failure({ uri: image.uri, size: image.size + 1, sha256: image.sha256, path: target(), agent: fw.agent() })).code).toBe(
+      'sizeMismatch',
+    );
   });
 
   test('a 404 is httpError, not retried', async () => {
@@ -57,7 +68,14 @@ describe('streaming image download with verification and resume', () => {
 
   test('a refused connection is network', async () => {
     const port = await freePort();
-    const error = await failure({ uri: `https://localhost:${port}/x.bin`, size: 10, sha256: 'a'.repeat(64), path: target(), agent: fw.agent(), attempts: 1 });
+    const error = await failure({
+      uri: `https://localhost:${port}/x.bin`,
+      size: 10,
+      sha256: 'a'.repeat(64),
+      path: target(),
+      agent: fw.agent(),
+      attempts: 1,
+    });
     expect(error.code).toBe('network');
   });
 
@@ -82,7 +100,13 @@ describe('streaming image download with verification and resume', () => {
     const slow = await fw.slowServer(bytes, { sliceBytes: 10_000, pauseMs: 1 });
     const path = target();
     writeFileSync(path, bytes.subarray(0, 40_000));
-    await downloadImage({ uri: slow.url, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'), path, agent: fw.agent() });
+    await downloadImage({
+      uri: slow.url,
+      size: bytes.length,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      path,
+      agent: fw.agent(),
+    });
     await slow.close();
     expect(slow.ranges).toEqual(['bytes=40000-']);
     expect(readFileSync(path).equals(bytes)).toBe(true);
@@ -93,7 +117,13 @@ describe('streaming image download with verification and resume', () => {
     const slow = await fw.slowServer(bytes, { sliceBytes: 10_000, pauseMs: 1 });
     const path = target();
     writeFileSync(path, Buffer.alloc(20_000, 0xff));
-    const error = await failure({ uri: slow.url, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'), path, agent: fw.agent() });
+    const error = await failure({
+      uri: slow.url,
+      size: bytes.length,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      path,
+      agent: fw.agent(),
+    });
     await slow.close();
     expect(error.code).toBe('hashMismatch');
     expect(existsSync(path)).toBe(false);

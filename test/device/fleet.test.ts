@@ -38,21 +38,32 @@ describe('the fleet simulator', () => {
     for (let i = 0; i < fleet.devices.length; i += 50) {
       await Promise.all(
         fleet.devices.slice(i, i + 50).map(async ({ deviceId }) => {
-          const { result } = await fx.service.invokeDeviceMethod(deviceId, { methodName: 'firmwareUpdate', payload: { rolloutId: 'r-fleet', ...payload } });
+          const { result } = await fx.service.invokeDeviceMethod(deviceId, {
+            methodName: 'firmwareUpdate',
+            payload: { rolloutId: 'r-fleet', ...payload },
+          });
           expect(result.status).toBe(200);
         }),
       );
     }
-    await eventually(() => {
-      const versions = fleet.devices.map((d) => d.agent!.currentFwVersion);
-      expect(versions.filter((v) => v === '2.0.0')).toHaveLength(500);
-    }, 60000, 250);
+    await eventually(
+      () => {
+        const versions = fleet.devices.map((d) => d.agent!.currentFwVersion);
+        expect(versions.filter((v) => v === '2.0.0')).toHaveLength(500);
+      },
+      60000,
+      250,
+    );
     await Promise.all(fleet.devices.map((d) => d.agent!.settled()));
     const updated = fx.hub.registry.list();
     let reportedComplete = 0;
     for (const record of updated) {
-      const reported = record.twin.reported.properties as { iothubDM?: { firmwareUpdate?: { status?: string } }; firmware?: { currentFwVersion?: string } };
-      if (reported.iothubDM?.firmwareUpdate?.status === 'applyComplete' && reported.firmware?.currentFwVersion === '2.0.0') reportedComplete++;
+      const reported = record.twin.reported.properties as {
+        iothubDM?: { firmwareUpdate?: { status?: string } };
+        firmware?: { currentFwVersion?: string };
+      };
+      if (reported.iothubDM?.firmwareUpdate?.status === 'applyComplete' && reported.firmware?.currentFwVersion === '2.0.0')
+        reportedComplete++;
     }
     expect(reportedComplete).toBe(500);
   }, 180_000);

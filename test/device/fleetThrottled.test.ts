@@ -34,9 +34,17 @@ type Tags = (index: number) => Record<string, unknown>;
 async function expectConnectedAndTagged(fx: HubFixture, fleet: FleetSimulator, tags: Tags): Promise<void> {
   expect(fleet.devices.filter((d) => d.agent)).toHaveLength(fleet.devices.length);
   const records = () => fleet.devices.map((d) => fx.hub.registry.require(d.deviceId));
-  await eventually(() => {
-    expect(records().filter((r) => r.identity.connectionState !== 'Connected').map((r) => r.identity.deviceId)).toEqual([]);
-  }, 10_000, 100);
+  await eventually(
+    () => {
+      expect(
+        records()
+          .filter((r) => r.identity.connectionState !== 'Connected')
+          .map((r) => r.identity.deviceId),
+      ).toEqual([]);
+    },
+    10_000,
+    100,
+  );
   expect(records().map((r) => r.twin.tags)).toEqual(fleet.devices.map((_, i) => tags(i)));
 }
 

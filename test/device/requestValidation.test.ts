@@ -10,7 +10,10 @@ const good = {
 
 describe('firmwareUpdate payload validation', () => {
   test('a good payload passes, with the hash in lower case', () => {
-    expect(validateFirmwareUpdateRequest(good, { allowInsecureDownloads: false })).toEqual({ ok: true, request: { ...good, sha256: 'a'.repeat(64) } });
+    expect(validateFirmwareUpdateRequest(good, { allowInsecureDownloads: false })).toEqual({
+      ok: true,
+      request: { ...good, sha256: 'a'.repeat(64) },
+    });
   });
 
   test('a tracker is optional and kept as sent; without one the request has none', () => {

@@ -3,7 +3,16 @@ import { FIRMWARE_UPDATE_STATUSES } from '../../contracts/firmwareUpdate';
 import { IllegalTransitionError, TRANSITIONS, transition, type MachineEvent, type MachineState } from '../../device/agent/stateMachine';
 
 const STATES: MachineState[] = ['idle', ...FIRMWARE_UPDATE_STATUSES];
-const EVENTS: MachineEvent[] = ['accept', 'alreadyInstalled', 'startDownload', 'downloadSucceeded', 'downloadFailed', 'startApply', 'applySucceeded', 'applyFailed'];
+const EVENTS: MachineEvent[] = [
+  'accept',
+  'alreadyInstalled',
+  'startDownload',
+  'downloadSucceeded',
+  'downloadFailed',
+  'startApply',
+  'applySucceeded',
+  'applyFailed',
+];
 
 /** The legal moves, written out independently of the table under test. */
 const LEGAL = new Set([

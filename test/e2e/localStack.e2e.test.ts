@@ -20,7 +20,13 @@ const APP_DIR = resolve(__dirname, '../..');
 
 async function freePorts(count: number): Promise<number[]> {
   const servers = await Promise.all(
-    Array.from({ length: count }, () => new Promise<net.Server>((done) => { const s = net.createServer().listen(0, '127.0.0.1', () => done(s)); })),
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<net.Server>((done) => {
+          const s = net.createServer().listen(0, '127.0.0.1', () => done(s));
+        }),
+    ),
   );
   const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
   await Promise.all(servers.map((s) => new Promise((done) => s.close(done))));
@@ -50,12 +56,22 @@ async function stack(
     log: () => undefined,
   });
   const close = running.close;
-  return { ...running, close: async () => { await close(); rmSync(dataDir, { recursive: true, force: true }); } };
+  return {
+    ...running,
+    close: async () => {
+      await close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
 }
 
 function spec(s: RunningLocalStack, extra: Record<string, unknown> = {}) {
   const { image } = s.firmware;
-  return { firmware: { version: image.version, uri: image.uri, sha256: image.sha256, size: image.size }, target: { query: "tags.fleet = 'demo'" }, ...extra };
+  return {
+    firmware: { version: image.version, uri: image.uri, sha256: image.sha256, size: image.size },
+    target: { query: "tags.fleet = 'demo'" },
+    ...extra,
+  };
 }
 
 describe('end to end on the local stack', () => {
@@ -65,11 +81,21 @@ describe('end to end on the local stack', () => {
     const s = await stack(30);
     try {
       const api = new RolloutApiClient(s.apiUrl);
-      const { id } = await api.start(spec(s, { waves: [{ name: 'canary', percent: 20 }, { name: 'rest', percent: 100 }] }));
+      const { id } = await api.start(
+        spec(s, {
+          waves: [
+            { name: 'canary', percent: 20 },
+            { name: 'rest', percent: 100 },
+          ],
+        }),
+      );
       const final = await watchRollout(api, id, { quiet: true });
       expect(final.state).toBe('completed');
       expect(final.totals).toMatchObject({ targeted: 30, succeeded: 30, failed: 0, timedOut: 0 });
-      expect(final.waves.map((w) => [w.name, w.targeted])).toEqual([['canary', 6], ['rest', 24]]);
+      expect(final.waves.map((w) => [w.name, w.targeted])).toEqual([
+        ['canary', 6],
+        ['rest', 24],
+      ]);
       for (const record of s.hub.registry.list()) {
         const reported = record.twin.reported.properties as { firmware?: { currentFwVersion?: string } };
         expect([record.identity.deviceId, reported.firmware?.currentFwVersion]).toEqual([record.identity.deviceId, '2.0.0']);
@@ -97,7 +123,8 @@ describe('end to end on the local stack', () => {
       expect(final.totals).toMatchObject({ targeted: 60, succeeded: 60, failed: 0, timedOut: 0 });
       const after = s.hub.throttlingStats()!;
       const rejected = (op: ThrottledOperation) => after.operations[op].rejected - before.operations[op].rejected;
-      const passed = (op: ThrottledOperation) => after.operations[op].passed + after.operations[op].shaped - before.operations[op].passed - before.operations[op].shaped;
+      const passed = (op: ThrottledOperation) =>
+        after.operations[op].passed + after.operations[op].shaped - before.operations[op].passed - before.operations[op].shaped;
       // Paced at 50 twin updates/s ÷ 6 per device: the hub never had to refuse the app's calls or the devices' reports.
       expect([rejected('directMethods'), rejected('twinUpdates'), rejected('twinReads')]).toEqual([0, 0, 0]);
       expect(passed('directMethods')).toBeGreaterThanOrEqual(60);
@@ -109,7 +136,11 @@ describe('end to end on the local stack', () => {
 
   test('an app that does not know the tier runs into the throttles and rides through them: no device failed, no report lost', async () => {
     // No queue in the hub's shaping: every request over the burst is refused with 429.
-    const s = await stack(60, {}, { throttling: { tier: 'S1', units: 1, shapingSeconds: 0 }, appSettings: { FLEETWAVE_HUB_TIER: '', FLEETWAVE_HUB_UNITS: '' } });
+    const s = await stack(
+      60,
+      {},
+      { throttling: { tier: 'S1', units: 1, shapingSeconds: 0 }, appSettings: { FLEETWAVE_HUB_TIER: '', FLEETWAVE_HUB_UNITS: '' } },
+    );
     try {
       const before = s.hub.throttlingStats()!;
       const api = new RolloutApiClient(s.apiUrl);
@@ -119,7 +150,10 @@ describe('end to end on the local stack', () => {
       const after = s.hub.throttlingStats()!;
       expect(after.operations.twinUpdates.rejected - before.operations.twinUpdates.rejected).toBeGreaterThan(0);
       for (const record of s.hub.registry.list()) {
-        const reported = record.twin.reported.properties as { firmware?: { currentFwVersion?: string }; iothubDM?: { firmwareUpdate?: { status?: string } } };
+        const reported = record.twin.reported.properties as {
+          firmware?: { currentFwVersion?: string };
+          iothubDM?: { firmwareUpdate?: { status?: string } };
+        };
         expect([record.identity.deviceId, reported.firmware?.currentFwVersion, reported.iothubDM?.firmwareUpdate?.status]).toEqual([
           record.identity.deviceId,
           '2.0.0',
@@ -137,21 +171,31 @@ describe('end to end on the local stack', () => {
     try {
       const api = new RolloutApiClient(s.apiUrl);
       const { id } = await api.start(spec(s, { failureThreshold: { percent: 10, minDevices: 3, action: 'pause' }, maxConcurrency: 4 }));
-      const paused = await eventually(async () => {
-        const view = await api.get(id);
-        expect(view.state).toBe('paused');
-        return view;
-      }, 120_000, 500);
+      const paused = await eventually(
+        async () => {
+          const view = await api.get(id);
+          expect(view.state).toBe('paused');
+          return view;
+        },
+        120_000,
+        500,
+      );
       const finishedWhenPaused = paused.totals.succeeded + paused.totals.failed + paused.totals.timedOut;
       await api.act(id, 'resume');
-      await eventually(async () => {
-        const view = await api.get(id);
-        expect(view.totals.succeeded + view.totals.failed + view.totals.timedOut).toBeGreaterThan(finishedWhenPaused);
-      }, 120_000, 500);
+      await eventually(
+        async () => {
+          const view = await api.get(id);
+          expect(view.totals.succeeded + view.totals.failed + view.totals.timedOut).toBeGreaterThan(finishedWhenPaused);
+        },
+        120_000,
+        500,
+      );
       await api.act(id, 'cancel');
       const final: RolloutView = await watchRollout(api, id, { quiet: true });
       expect(final.state).toBe('canceled');
-      expect(final.totals.canceled + final.totals.succeeded + final.totals.failed + final.totals.timedOut + final.totals.skipped).toBe(final.totals.targeted);
+      expect(final.totals.canceled + final.totals.succeeded + final.totals.failed + final.totals.timedOut + final.totals.skipped).toBe(
+        final.totals.targeted,
+      );
     } finally {
       await s.close();
     }
@@ -162,8 +206,8 @@ describe('end to end on the local stack', () => {
     // Every status each device reports, seen at the hub.
     const reports = new Map<string, string[]>();
     s.hub.registry.on('twinChanged', (change) => {
-      const status = (change.body as { properties?: { reported?: { iothubDM?: { firmwareUpdate?: { status?: string } } } } }).properties?.reported?.iothubDM
-        ?.firmwareUpdate?.status;
+      const status = (change.body as { properties?: { reported?: { iothubDM?: { firmwareUpdate?: { status?: string } } } } }).properties
+        ?.reported?.iothubDM?.firmwareUpdate?.status;
       if (status) reports.set(change.deviceId, [...(reports.get(change.deviceId) ?? []), status]);
     });
     try {

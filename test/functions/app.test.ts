@@ -21,7 +21,8 @@ describe('the function app', () => {
     if (!fn) throw new Error(`${name} is not registered`);
     return fn;
   };
-  const hasDurableClient = (fn: RecordedFunction): boolean => Object.values(fn.bindings).some((binding) => binding.type === 'durableClient' && binding.direction === 'in');
+  const hasDurableClient = (fn: RecordedFunction): boolean =>
+    Object.values(fn.bindings).some((binding) => binding.type === 'durableClient' && binding.direction === 'in');
 
   test('registers every function once, by kind', () => {
     const kinds = Object.fromEntries(registrations.map((fn) => [fn.name, triggerOf(fn).type]));
@@ -49,7 +50,12 @@ describe('the function app', () => {
       twinChanges: 'eventHubTrigger',
     });
     expect(registrations).toHaveLength(21);
-    expect(registrations.filter((fn) => triggerOf(fn).type === 'activityTrigger').map((fn) => fn.name).sort()).toEqual([...ACTIVITY_NAMES].sort());
+    expect(
+      registrations
+        .filter((fn) => triggerOf(fn).type === 'activityTrigger')
+        .map((fn) => fn.name)
+        .sort(),
+    ).toEqual([...ACTIVITY_NAMES].sort());
   });
 
   test('the HTTP API: routes under the host route prefix, function keys required, a Durable client each', () => {
@@ -96,7 +102,10 @@ describe('the function app', () => {
   test('a registered orchestrator runs when the host invokes it with a history', async () => {
     const { InvocationContext } = await import('@azure/functions');
     type Action = { functionName?: string; input?: unknown };
-    const handler = byName('rolloutBatch').handler as (trigger: unknown, context: unknown) => Promise<{ isDone: boolean; actions: Action[][] }>;
+    const handler = byName('rolloutBatch').handler as (
+      trigger: unknown,
+      context: unknown,
+    ) => Promise<{ isDone: boolean; actions: Action[][] }>;
     const now = '2025-01-01T00:00:00.000Z';
     const lines: string[] = [];
     const firmware = { version: '2', uri: 'https://x/y', sha256: 'a'.repeat(64), size: 1 };

@@ -22,7 +22,8 @@ describe('host.json', () => {
   });
 
   test('Event Hubs clientRetryOptions: mode, delays and try timeout as .NET time spans, checked', () => {
-    const retry = (clientRetryOptions: Record<string, unknown>) => parseHostJson({ extensions: { eventHubs: { clientRetryOptions } } }).eventHubs.clientRetry;
+    const retry = (clientRetryOptions: Record<string, unknown>) =>
+      parseHostJson({ extensions: { eventHubs: { clientRetryOptions } } }).eventHubs.clientRetry;
     expect(retry({ Mode: 'Fixed', delay: '00:00:02', maxDelay: '00:00:30', maxRetries: 5, tryTimeout: '00:00:10' })).toEqual({
       mode: 'fixed',
       delayMs: 2000,
@@ -36,12 +37,18 @@ describe('host.json', () => {
     expect(() => retry({ maxRetries: -1 })).toThrow(/clientretryoptions\.maxretries/);
   });
 
-  test("Event Hubs batching: minEventBatchSize and maxWaitTime (a .NET time span), checked against each other", () => {
+  test('Event Hubs batching: minEventBatchSize and maxWaitTime (a .NET time span), checked against each other', () => {
     const batching = (eventHubs: Record<string, unknown>) => parseHostJson({ extensions: { eventHubs } }).eventHubs;
-    expect(batching({ maxEventBatchSize: 100, minEventBatchSize: 50, maxWaitTime: '00:00:00.100' })).toMatchObject({ minEventBatchSize: 50, maxWaitMs: 100 });
+    expect(batching({ maxEventBatchSize: 100, minEventBatchSize: 50, maxWaitTime: '00:00:00.100' })).toMatchObject({
+      minEventBatchSize: 50,
+      maxWaitMs: 100,
+    });
     expect(batching({ maxWaitTime: '1.02:03:04.5' }).maxWaitMs).toBe(((26 * 60 + 3) * 60 + 4) * 1000 + 500);
-    expect(() => batching({ maxEventBatchSize: 10, minEventBatchSize: 11 })).toThrow(/minEventBatchSize \(11\) must not exceed maxEventBatchSize \(10\)/);
-    for (const bad of ['100ms', '00:00:60', '00:00:00', '']) expect(() => batching({ maxWaitTime: bad })).toThrow(/maxWaitTime must be a positive time span/);
+    expect(() => batching({ maxEventBatchSize: 10, minEventBatchSize: 11 })).toThrow(
+      /minEventBatchSize \(11\) must not exceed maxEventBatchSize \(10\)/,
+    );
+    for (const bad of ['100ms', '00:00:60', '00:00:00', ''])
+      expect(() => batching({ maxWaitTime: bad })).toThrow(/maxWaitTime must be a positive time span/);
   });
 
   test('keys are read case-insensitively; an empty route prefix and extension v4 batch size work', () => {
@@ -55,7 +62,11 @@ describe('host.json', () => {
       functions: ['a', 'b'],
     });
     expect(config.routePrefix).toBe('');
-    expect(config.durableTask).toMatchObject({ hubName: 'Fleet', maxConcurrentActivityFunctions: 3, maxConcurrentOrchestratorFunctions: 2 });
+    expect(config.durableTask).toMatchObject({
+      hubName: 'Fleet',
+      maxConcurrentActivityFunctions: 3,
+      maxConcurrentOrchestratorFunctions: 2,
+    });
     expect(config.eventHubs).toMatchObject({ maxEventBatchSize: 7, initialOffset: { type: 'fromEnd' } });
     expect(config.logLevel).toBe('Warning');
     expect(config.functionAllowList).toEqual(['a', 'b']);
@@ -75,7 +86,10 @@ describe('local.settings.json and app settings', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   test('Values go into the environment unless the environment already has them', () => {
-    writeFileSync(join(dir, 'local.settings.json'), JSON.stringify({ IsEncrypted: false, Values: { A: 'from-file', B: 2, C: 'same' }, Host: { LocalHttpPort: 7072 } }));
+    writeFileSync(
+      join(dir, 'local.settings.json'),
+      JSON.stringify({ IsEncrypted: false, Values: { A: 'from-file', B: 2, C: 'same' }, Host: { LocalHttpPort: 7072 } }),
+    );
     const settings = readLocalSettings(dir);
     expect(settings).toEqual({ values: { A: 'from-file', B: '2', C: 'same' }, localHttpPort: 7072 });
     const env: NodeJS.ProcessEnv = { A: 'from-env', C: 'same' };
@@ -93,14 +107,18 @@ describe('local.settings.json and app settings', () => {
     const env = { HUB: 'telemetry', GROUP: '$Default' };
     expect(resolveSettingReferences('%HUB%-x-%GROUP%', env)).toBe('telemetry-x-$Default');
     expect(resolveSettingReferences('100%% sure', env)).toBe('100% sure');
-    expect(resolveBinding({ type: 'eventHubTrigger', direction: 'in', name: '%HUB%', eventHubName: '%HUB%', connection: 'CONN' }, env)).toEqual({
+    expect(
+      resolveBinding({ type: 'eventHubTrigger', direction: 'in', name: '%HUB%', eventHubName: '%HUB%', connection: 'CONN' }, env),
+    ).toEqual({
       type: 'eventHubTrigger',
       direction: 'in',
       name: '%HUB%',
       eventHubName: 'telemetry',
       connection: 'CONN',
     });
-    expect(() => resolveBinding({ type: 'timerTrigger', direction: 'in', schedule: '%NOPE%' }, env)).toThrow(/property 'schedule': '%NOPE%' does not resolve/);
+    expect(() => resolveBinding({ type: 'timerTrigger', direction: 'in', schedule: '%NOPE%' }, env)).toThrow(
+      /property 'schedule': '%NOPE%' does not resolve/,
+    );
     expect(connectionSetting('CONN', { CONN: 'Endpoint=sb://x' })).toBe('Endpoint=sb://x');
     expect(() => connectionSetting('CONN', {})).toThrow(/connection setting 'CONN' is not defined/);
   });

@@ -60,7 +60,10 @@ describe('crash safety: kill -9 the host, start it again, every orchestration ca
     expect(raised.status).toBe(202);
     await restart();
     const done = await df.waitFor(id, undefined, 20000);
-    expect(done).toMatchObject({ runtimeStatus: 'Completed', output: { approvedBy: { by: 'ann' }, waitedAtLeastMs: true, after: 1000000 } });
+    expect(done).toMatchObject({
+      runtimeStatus: 'Completed',
+      output: { approvedBy: { by: 'ann' }, waitedAtLeastMs: true, after: 1000000 },
+    });
   });
 
   test('an orchestration awaiting an external event and a timer: kill -9 while both wait, then the timer fires and the event comes after the restart', async () => {

@@ -13,14 +13,24 @@ describe('Durable Functions (test/host/apps/durable-app, real durable-functions 
 
   test('activity sequence; check-status URLs point at this host; history through the client', async () => {
     const started = await df.start('hello');
-    expect(started.statusQueryGetUri).toBe(`${host.endpoint.baseUrl}/runtime/webhooks/durabletask/instances/${started.id}?taskHub=FleetwaveTestHub&connection=Storage`);
+    expect(started.statusQueryGetUri).toBe(
+      `${host.endpoint.baseUrl}/runtime/webhooks/durabletask/instances/${started.id}?taskHub=FleetwaveTestHub&connection=Storage`,
+    );
     expect(started.location).toBe(started.statusQueryGetUri);
     expect(started.sendEventPostUri).toContain(`/instances/${started.id}/raiseEvent/{eventName}?taskHub=FleetwaveTestHub`);
     const done = await df.waitFor(started.id);
     expect(done).toMatchObject({ name: 'hello', runtimeStatus: 'Completed', output: ['Hello Tokyo!', 'Hello Seattle!', 'Hello London!'] });
-    const viaClient = (await df.client('status', started.id, { history: 'true' }, { method: 'GET' })).body as InstanceStatus & { history: Record<string, unknown>[] };
+    const viaClient = (await df.client('status', started.id, { history: 'true' }, { method: 'GET' })).body as InstanceStatus & {
+      history: Record<string, unknown>[];
+    };
     expect(viaClient.runtimeStatus).toBe('Completed');
-    expect(viaClient.history.map((e) => e.EventType)).toEqual(['ExecutionStarted', 'TaskCompleted', 'TaskCompleted', 'TaskCompleted', 'ExecutionCompleted']);
+    expect(viaClient.history.map((e) => e.EventType)).toEqual([
+      'ExecutionStarted',
+      'TaskCompleted',
+      'TaskCompleted',
+      'TaskCompleted',
+      'ExecutionCompleted',
+    ]);
     expect(viaClient.history[1]).toMatchObject({ FunctionName: 'sayHello', Result: 'Hello Tokyo!' });
     expect(existsSync(join(host.dataDir, 'durable', 'FleetwaveTestHub.sqlite'))).toBe(true);
   });
@@ -53,7 +63,12 @@ describe('Durable Functions (test/host/apps/durable-app, real durable-functions 
     const exhausted = await df.run('withRetry', { key: 'r2', failures: 5, attempts: 3 });
     expect(exhausted.output).toEqual({ failedWith: 'Error: flaky failure 3 for r2', name: 'TaskFailedError' });
     const parallel = await df.run('retryInParallel', 'rp');
-    expect(parallel.output).toEqual({ a: { key: 'rp-a', attempts: 3 }, doubled: 42, b: { key: 'rp-b', attempts: 2 }, after: 'Hello after retries!' });
+    expect(parallel.output).toEqual({
+      a: { key: 'rp-a', attempts: 3 },
+      doubled: 42,
+      b: { key: 'rp-b', attempts: 2 },
+      after: 'Hello after retries!',
+    });
     const history = (await df.status(parallel.instanceId, '?showHistory=true')).body.historyEvents!;
     expect(history.filter((e) => e.EventType === 'TaskFailed')).toHaveLength(3);
     expect(history.filter((e) => e.EventType === 'TimerFired')).toHaveLength(3);
@@ -77,7 +92,12 @@ describe('Durable Functions (test/host/apps/durable-app, real durable-functions 
 
   test('sub-orchestrations: generated and explicit ids, failures, in parallel', async () => {
     const done = await df.run('parent', undefined, 'parent-1');
-    const output = done.output as { first: { parent: string; self: string; greeting: string }; second: { self: string }; failure: string; parallel: string[] };
+    const output = done.output as {
+      first: { parent: string; self: string; greeting: string };
+      second: { self: string };
+      failure: string;
+      parallel: string[];
+    };
     expect(output.first).toMatchObject({ greeting: 'Hello one!', parent: 'parent-1' });
     expect(output.second.self).toBe('parent-1-child-two');
     expect(output.failure).toBe('Error: child failed on purpose (three)');
@@ -101,8 +121,15 @@ describe('Durable Functions (test/host/apps/durable-app, real durable-functions 
 
   test('external events raised before the orchestrator waits are buffered, in order', async () => {
     const { id, sendEventPostUri } = await df.start('bufferedEvents');
-    const raise = (name: string, data: unknown) => fetch(sendEventPostUri.replace('{eventName}', name), { method: 'POST', body: JSON.stringify(data) });
-    for (const [name, data] of [['first', 1], ['second', 2], ['x', 'x1'], ['x', 'x2']] as const) expect((await raise(name, data)).status).toBe(202);
+    const raise = (name: string, data: unknown) =>
+      fetch(sendEventPostUri.replace('{eventName}', name), { method: 'POST', body: JSON.stringify(data) });
+    for (const [name, data] of [
+      ['first', 1],
+      ['second', 2],
+      ['x', 'x1'],
+      ['x', 'x2'],
+    ] as const)
+      expect((await raise(name, data)).status).toBe(202);
     const done = await df.waitFor(id);
     expect(done.output).toEqual([1, 2, ['x1', 'x2']]);
   });
@@ -144,13 +171,25 @@ describe('Durable Functions (test/host/apps/durable-app, real durable-functions 
     const done = await df.run('entityUser', key);
     expect(done.output).toEqual({ afterAdd: 8, value: 8, failure: true });
     expect((await df.client('readEntity', key, { entity: 'counter' }, { method: 'GET' })).body).toEqual({ exists: true, state: 8 });
-    await eventually(async () => expect((await df.client('readEntity', key, { entity: 'audit' }, { method: 'GET' })).body).toEqual({ exists: true, state: [{ from: key, value: 8 }] }));
+    await eventually(async () =>
+      expect((await df.client('readEntity', key, { entity: 'audit' }, { method: 'GET' })).body).toEqual({
+        exists: true,
+        state: [{ from: key, value: 8 }],
+      }),
+    );
     expect((await df.client('signal', key, { entity: 'counter', op: 'add' }, { body: '10' })).status).toBe(202);
-    await eventually(async () => expect((await df.client('readEntity', key, { entity: 'counter' }, { method: 'GET' })).body).toEqual({ exists: true, state: 18 }));
+    await eventually(async () =>
+      expect((await df.client('readEntity', key, { entity: 'counter' }, { method: 'GET' })).body).toEqual({ exists: true, state: 18 }),
+    );
     expect((await fetch(df.api(`/entities/counter/${key}`))).status).toBe(200);
     await df.client('signal', key, { entity: 'counter', op: 'delete' });
-    await eventually(async () => expect((await df.client('readEntity', key, { entity: 'counter' }, { method: 'GET' })).body).toEqual({ exists: false, state: null }));
-    expect((await df.client('readEntity', 'never-used', { entity: 'counter' }, { method: 'GET' })).body).toEqual({ exists: false, state: null });
+    await eventually(async () =>
+      expect((await df.client('readEntity', key, { entity: 'counter' }, { method: 'GET' })).body).toEqual({ exists: false, state: null }),
+    );
+    expect((await df.client('readEntity', 'never-used', { entity: 'counter' }, { method: 'GET' })).body).toEqual({
+      exists: false,
+      state: null,
+    });
   });
 
   test('newGuid is deterministic across replays', async () => {
@@ -165,14 +204,18 @@ describe('Durable Functions (test/host/apps/durable-app, real durable-functions 
     const from = new Date(Date.now() - 1000).toISOString();
     const ids = [];
     for (let i = 0; i < 5; i++) ids.push((await df.run('hello', ['x'], `query-${i}`)).instanceId);
-    const completed = (await df.client('statusBy', '', { runtimeStatus: 'Completed', from }, { method: 'GET' })).body as { instanceId: string }[];
+    const completed = (await df.client('statusBy', '', { runtimeStatus: 'Completed', from }, { method: 'GET' })).body as {
+      instanceId: string;
+    }[];
     expect(completed.map((s) => s.instanceId)).toEqual(expect.arrayContaining(ids));
     const all = (await df.client('statusAll', '', {}, { method: 'GET' })).body as string[];
     expect(all).toEqual(expect.arrayContaining(ids));
     const seen: string[] = [];
     let token: string | null = null;
     do {
-      const res: Response = await fetch(df.api(`/instances?instanceIdPrefix=query-&top=2`), { headers: token ? { 'x-ms-continuation-token': token } : {} });
+      const res: Response = await fetch(df.api(`/instances?instanceIdPrefix=query-&top=2`), {
+        headers: token ? { 'x-ms-continuation-token': token } : {},
+      });
       const page = (await res.json()) as InstanceStatus[];
       expect(page.length).toBeLessThanOrEqual(2);
       seen.push(...page.map((s) => s.instanceId));
@@ -218,7 +261,7 @@ describe('Durable Functions (test/host/apps/durable-app, real durable-functions 
     expect(await waited.json()).toEqual(['Hello wait!']);
   });
 
-  test('the durableClient binding carries this host\'s task hub and URLs', async () => {
+  test("the durableClient binding carries this host's task hub and URLs", async () => {
     const payload = (await df.client('payload', 'some-id', {}, { method: 'GET' })).body as Record<string, string>;
     const instance = `${host.endpoint.baseUrl}/runtime/webhooks/durabletask/instances/some-id`;
     expect(payload).toMatchObject({

@@ -97,7 +97,11 @@ describe('HTTP triggers (test/host/apps/http-app, real @azure/functions)', () =>
     expect(text.body).toBe('héllo wörld');
     const bytes = [0, 1, 127, 128, 254, 255];
     const binary = (await (
-      await fetch(fx.url('/v1/echo/binary'), { method: 'POST', body: Buffer.from(bytes), headers: { 'content-type': 'application/octet-stream' } })
+      await fetch(fx.url('/v1/echo/binary'), {
+        method: 'POST',
+        body: Buffer.from(bytes),
+        headers: { 'content-type': 'application/octet-stream' },
+      })
     ).json()) as { body: number[] };
     expect(binary.body).toEqual(bytes);
   });
@@ -129,7 +133,9 @@ describe('HTTP triggers (test/host/apps/http-app, real @azure/functions)', () =>
   test('a throwing function answers 500 and is logged with its error', async () => {
     const res = await fetch(fx.url('/v1/responses/throw'));
     expect(res.status).toBe(500);
-    expect(await fx.waitForOutput(/Executed 'Functions\.responses' \(Failed/)).toMatch(/Executed 'Functions\.responses' \(Failed, Id=[0-9a-f-]+\): kaboom/);
+    expect(await fx.waitForOutput(/Executed 'Functions\.responses' \(Failed/)).toMatch(
+      /Executed 'Functions\.responses' \(Failed, Id=[0-9a-f-]+\): kaboom/,
+    );
   });
 
   test('named HTTP output bindings and hooks (appStart, preInvocation, postInvocation)', async () => {

@@ -25,6 +25,10 @@ describe('Event Hub trigger batching (minEventBatchSize, maxWaitTime, maxEventBa
 
   test('more than maxEventBatchSize events go in several batches, in order', () => {
     const pending = new PendingBatch({ minEventBatchSize: 1, maxEventBatchSize: 4, maxWaitMs: 60_000 });
-    expect(numbers(pending.add(events(0, 10), 0))).toEqual([[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]);
+    expect(numbers(pending.add(events(0, 10), 0))).toEqual([
+      [0, 1, 2, 3],
+      [4, 5, 6, 7],
+      [8, 9],
+    ]);
   });
 });

@@ -21,7 +21,10 @@ describe('route templates (ASP.NET Core syntax, as Functions routes use it)', ()
     expect(t.undecodableParameter('/api/rollout%zz/abc/devices')).toBeUndefined();
     expect(t.undecodableParameter('/api/rollouts/%zz/elsewhere')).toBeUndefined();
     expect(new RouteTemplate('files/{name}.{ext}').undecodableParameter('files/a%20b.%zz')).toEqual({ parameter: 'ext', text: '%zz' });
-    expect(new RouteTemplate('blob/{*path}').undecodableParameter('blob/a/%E0%A4%A/c')).toEqual({ parameter: 'path', text: 'a/%E0%A4%A/c' });
+    expect(new RouteTemplate('blob/{*path}').undecodableParameter('blob/a/%E0%A4%A/c')).toEqual({
+      parameter: 'path',
+      text: 'a/%E0%A4%A/c',
+    });
     // Constraints judge the text as written: `%zz` is no int, so this route does not match at all.
     expect(new RouteTemplate('items/{id:int}').undecodableParameter('items/%zz')).toBeUndefined();
   });

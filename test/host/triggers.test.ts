@@ -32,9 +32,12 @@ function readTrace(dir: string): TraceRecord[] {
 }
 
 function report(client: DeviceClient, patch: Record<string, unknown>): Promise<void> {
-  return client.getTwin().then(
-    (twin) => new Promise<void>((resolve, reject) => twin.properties.reported.update(patch, (err?: Error) => (err ? reject(err) : resolve()))),
-  );
+  return client
+    .getTwin()
+    .then(
+      (twin) =>
+        new Promise<void>((resolve, reject) => twin.properties.reported.update(patch, (err?: Error) => (err ? reject(err) : resolve()))),
+    );
 }
 
 /** The dev host running test/host/apps/triggers-app against `hub`, tracing invocations into `traceDir`. */
@@ -54,7 +57,11 @@ describe('Event Hub triggers on the hub emulator (real EventHubConsumerClient), 
   const traceDir = mkdtempSync(join(tmpdir(), 'fleetwave-triggers-trace-'));
   let host: HostProcess;
   let device: DeviceClient;
-  const batches = () => readTrace(traceDir).filter((r) => r.fn === 'twinChangesBatch') as (TraceRecord & { events: { version: number; properties: { reported: { step?: number } } }[]; metadata: BatchMetadata })[];
+  const batches = () =>
+    readTrace(traceDir).filter((r) => r.fn === 'twinChangesBatch') as (TraceRecord & {
+      events: { version: number; properties: { reported: { step?: number } } }[];
+      metadata: BatchMetadata;
+    })[];
 
   beforeAll(async () => {
     await hub.start();
@@ -78,33 +85,66 @@ describe('Event Hub triggers on the hub emulator (real EventHubConsumerClient), 
 
   test('twin-change events arrive in batches (≤ maxEventBatchSize) with the metadata the Functions host gives', async () => {
     for (let step = 1; step <= 12; step++) await report(device, { step });
-    const received = await eventually(() => {
-      const events = batches().flatMap((b) => b.events);
-      expect(events.filter((e) => e.properties.reported.step !== undefined)).toHaveLength(12);
-      return batches();
-    }, 20000, 50);
+    const received = await eventually(
+      () => {
+        const events = batches().flatMap((b) => b.events);
+        expect(events.filter((e) => e.properties.reported.step !== undefined)).toHaveLength(12);
+        return batches();
+      },
+      20000,
+      50,
+    );
     for (const batch of received) {
       const m = batch.metadata;
       expect(batch.events.length).toBeGreaterThan(0);
       expect(batch.events.length).toBeLessThanOrEqual(5);
-      expect(m.partitionContext).toEqual({ consumerGroup: '$Default', eventHubName: 'fleetwave-hub', fullyQualifiedNamespace: `127.0.0.1:${hub.hub.eventHubs.port}`, partitionId: expect.any(String) });
-      for (const array of [m.sequenceNumberArray, m.offsetArray, m.enqueuedTimeUtcArray, m.propertiesArray, m.systemPropertiesArray, m.partitionKeyArray]) expect(array).toHaveLength(batch.events.length);
+      expect(m.partitionContext).toEqual({
+        consumerGroup: '$Default',
+        eventHubName: 'fleetwave-hub',
+        fullyQualifiedNamespace: `127.0.0.1:${hub.hub.eventHubs.port}`,
+        partitionId: expect.any(String),
+      });
+      for (const array of [
+        m.sequenceNumberArray,
+        m.offsetArray,
+        m.enqueuedTimeUtcArray,
+        m.propertiesArray,
+        m.systemPropertiesArray,
+        m.partitionKeyArray,
+      ])
+        expect(array).toHaveLength(batch.events.length);
       expect(m.sequenceNumberArray.every((n) => typeof n === 'number')).toBe(true);
       expect(m.offsetArray.every((o) => typeof o === 'string')).toBe(true);
       expect(m.enqueuedTimeUtcArray.every((t) => !Number.isNaN(Date.parse(t)))).toBe(true);
-      expect(m.propertiesArray[0]).toMatchObject({ deviceId: 'thermo-1', opType: 'updateTwin', 'iothub-message-schema': 'twinChangeNotification' });
-      expect(m.systemPropertiesArray[0]).toMatchObject({ 'iothub-connection-device-id': 'thermo-1', 'iothub-message-source': 'twinChangeEvents', 'x-opt-sequence-number': m.sequenceNumberArray[0] });
+      expect(m.propertiesArray[0]).toMatchObject({
+        deviceId: 'thermo-1',
+        opType: 'updateTwin',
+        'iothub-message-schema': 'twinChangeNotification',
+      });
+      expect(m.systemPropertiesArray[0]).toMatchObject({
+        'iothub-connection-device-id': 'thermo-1',
+        'iothub-message-source': 'twinChangeEvents',
+        'x-opt-sequence-number': m.sequenceNumberArray[0],
+      });
     }
     const steps = received.flatMap((b) => b.events).map((e) => e.properties.reported.step);
     expect(steps).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
   });
 
   test('cardinality one: one event per invocation, with single-event metadata, after a retry of the failed first attempt', async () => {
-    const singles = await eventually(() => {
-      const records = readTrace(traceDir).filter((r) => r.fn === 'twinChangesOne') as (TraceRecord & { event: { properties: { reported: { step?: number } } }; metadata: Record<string, unknown>; retryCount: number })[];
-      expect(records.filter((r) => r.event.properties.reported.step !== undefined)).toHaveLength(12);
-      return records;
-    }, 20000, 50);
+    const singles = await eventually(
+      () => {
+        const records = readTrace(traceDir).filter((r) => r.fn === 'twinChangesOne') as (TraceRecord & {
+          event: { properties: { reported: { step?: number } } };
+          metadata: Record<string, unknown>;
+          retryCount: number;
+        })[];
+        expect(records.filter((r) => r.event.properties.reported.step !== undefined)).toHaveLength(12);
+        return records;
+      },
+      20000,
+      50,
+    );
     expect(singles[0].retryCount).toBe(1);
     expect(singles[0].metadata).toMatchObject({
       partitionContext: { consumerGroup: 'single', eventHubName: 'fleetwave-hub' },
@@ -118,17 +158,32 @@ describe('Event Hub triggers on the hub emulator (real EventHubConsumerClient), 
 
   test('after kill -9 and a restart, the trigger resumes from its checkpoint: at most the last batch again', async () => {
     const before = batches();
-    const deliveredBefore = new Set(before.flatMap((b) => b.metadata.sequenceNumberArray.map((n) => `${b.metadata.partitionContext.partitionId}/${n}`)));
-    const lastBatch = new Set(before.slice(-1).flatMap((b) => b.metadata.sequenceNumberArray.map((n) => `${b.metadata.partitionContext.partitionId}/${n}`)));
+    const deliveredBefore = new Set(
+      before.flatMap((b) => b.metadata.sequenceNumberArray.map((n) => `${b.metadata.partitionContext.partitionId}/${n}`)),
+    );
+    const lastBatch = new Set(
+      before.slice(-1).flatMap((b) => b.metadata.sequenceNumberArray.map((n) => `${b.metadata.partitionContext.partitionId}/${n}`)),
+    );
     await host.crash();
     for (let step = 13; step <= 15; step++) await report(device, { step });
     await host.start();
-    const after = await eventually(() => {
-      const fresh = batches().slice(before.length);
-      expect(fresh.flatMap((b) => b.events).map((e) => e.properties.reported.step).filter((s) => s !== undefined && s >= 13)).toEqual([13, 14, 15]);
-      return fresh;
-    }, 20000, 50);
-    const again = after.flatMap((b) => b.metadata.sequenceNumberArray.map((n) => `${b.metadata.partitionContext.partitionId}/${n}`)).filter((key) => deliveredBefore.has(key));
+    const after = await eventually(
+      () => {
+        const fresh = batches().slice(before.length);
+        expect(
+          fresh
+            .flatMap((b) => b.events)
+            .map((e) => e.properties.reported.step)
+            .filter((s) => s !== undefined && s >= 13),
+        ).toEqual([13, 14, 15]);
+        return fresh;
+      },
+      20000,
+      50,
+    );
+    const again = after
+      .flatMap((b) => b.metadata.sequenceNumberArray.map((n) => `${b.metadata.partitionContext.partitionId}/${n}`))
+      .filter((key) => deliveredBefore.has(key));
     for (const key of again) expect(lastBatch.has(key)).toBe(true);
   });
 
@@ -140,11 +195,18 @@ describe('Event Hub triggers on the hub emulator (real EventHubConsumerClient), 
   });
 
   test('timer triggers fire on their NCRONTAB schedule with the timer object', async () => {
-    const ticks = await eventually(() => {
-      const records = readTrace(traceDir).filter((r) => r.fn === 'everySecond') as (TraceRecord & { timer: { isPastDue: boolean; schedule: unknown }; at: number })[];
-      expect(records.length).toBeGreaterThanOrEqual(2);
-      return records;
-    }, 10000, 50);
+    const ticks = await eventually(
+      () => {
+        const records = readTrace(traceDir).filter((r) => r.fn === 'everySecond') as (TraceRecord & {
+          timer: { isPastDue: boolean; schedule: unknown };
+          at: number;
+        })[];
+        expect(records.length).toBeGreaterThanOrEqual(2);
+        return records;
+      },
+      10000,
+      50,
+    );
     expect(ticks[0].timer).toMatchObject({ isPastDue: false, schedule: { adjustForDST: true } });
     expect(Math.abs((ticks[1].at % 1000) - (ticks[0].at % 1000))).toBeLessThan(400);
   });
@@ -155,11 +217,17 @@ describe('Event Hub triggers on the hub emulator (real EventHubConsumerClient), 
     const count = readTrace(traceDir).filter((r) => r.fn === 'monitored').length;
     await new Promise((resolve) => setTimeout(resolve, 2500));
     await host.start();
-    const next = await eventually(() => {
-      const records = readTrace(traceDir).filter((r) => r.fn === 'monitored') as (TraceRecord & { timer: { isPastDue: boolean; scheduleStatus: { last: string; next: string } | null } })[];
-      expect(records.length).toBeGreaterThan(count);
-      return records[count];
-    }, 10000, 50);
+    const next = await eventually(
+      () => {
+        const records = readTrace(traceDir).filter((r) => r.fn === 'monitored') as (TraceRecord & {
+          timer: { isPastDue: boolean; scheduleStatus: { last: string; next: string } | null };
+        })[];
+        expect(records.length).toBeGreaterThan(count);
+        return records[count];
+      },
+      10000,
+      50,
+    );
     expect(next.timer.isPastDue).toBe(true);
     expect(next.timer.scheduleStatus).toMatchObject({ last: expect.any(String), next: expect.any(String) });
   });

@@ -23,7 +23,11 @@ describe('fleetwave hub (CLI)', () => {
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'fleetwave-cli-'));
-    hub = spawn(process.execPath, [CLI, 'hub', '--data-dir', dataDir, '--https-port', '0', '--mqtt-port', '0', '--amqp-port', '0', '--consumer-group', 'fleetwave'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    hub = spawn(
+      process.execPath,
+      [CLI, 'hub', '--data-dir', dataDir, '--https-port', '0', '--mqtt-port', '0', '--amqp-port', '0', '--consumer-group', 'fleetwave'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     hub.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     hub.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     info = await eventually(() => JSON.parse(readFileSync(join(dataDir, 'connection.json'), 'utf8')) as HubConnectionInfo, 20000, 50);
@@ -40,12 +44,16 @@ describe('fleetwave hub (CLI)', () => {
   test('prints its endpoints and writes connection.json', async () => {
     await eventually(() => expect(output).toContain(info.serviceConnectionString));
     expect(info.hostName).toBe(`localhost:${info.https.port}`);
-    expect(info.serviceConnectionString).toMatch(new RegExp(`^HostName=localhost:${info.https.port};SharedAccessKeyName=iothubowner;SharedAccessKey=`));
+    expect(info.serviceConnectionString).toMatch(
+      new RegExp(`^HostName=localhost:${info.https.port};SharedAccessKeyName=iothubowner;SharedAccessKey=`),
+    );
     expect(existsSync(info.caCertPath)).toBe(true);
     expect(info.mqtt.port).toBeGreaterThan(0);
     expect(info.eventHubs).toMatchObject({ host: '127.0.0.1', entityPath: 'fleetwave-hub', partitionCount: 4 });
     expect(info.eventHubs.connectionString).toMatch(
-      new RegExp(`^Endpoint=sb://127\\.0\\.0\\.1:${info.eventHubs.port}/;SharedAccessKeyName=service;SharedAccessKey=[^;]+;EntityPath=fleetwave-hub;UseDevelopmentEmulator=true$`),
+      new RegExp(
+        `^Endpoint=sb://127\\.0\\.0\\.1:${info.eventHubs.port}/;SharedAccessKeyName=service;SharedAccessKey=[^;]+;EntityPath=fleetwave-hub;UseDevelopmentEmulator=true$`,
+      ),
     );
     expect(output).toContain(info.eventHubs.connectionString);
     expect(info.throttling).toBeNull();
@@ -59,11 +67,27 @@ describe('fleetwave hub (CLI)', () => {
   });
 
   test('device add registers devices with tags and prints connection strings the device SDK accepts', async () => {
-    const { stdout } = await run(process.execPath, [CLI, 'hub', 'device', 'add', 'cli', '--count', '3', '--tags', '{"ring":"canary"}', '--data-dir', dataDir]);
+    const { stdout } = await run(process.execPath, [
+      CLI,
+      'hub',
+      'device',
+      'add',
+      'cli',
+      '--count',
+      '3',
+      '--tags',
+      '{"ring":"canary"}',
+      '--data-dir',
+      dataDir,
+    ]);
     const lines = stdout.trim().split('\n');
     expect(lines).toHaveLength(3);
     lines.forEach((line, i) =>
-      expect(line).toMatch(new RegExp(`^HostName=${info.hostName};DeviceId=cli-${i + 1};SharedAccessKey=[^;]+;GatewayHostName=127\\.0\\.0\\.1:${info.mqtt.port}$`)),
+      expect(line).toMatch(
+        new RegExp(
+          `^HostName=${info.hostName};DeviceId=cli-${i + 1};SharedAccessKey=[^;]+;GatewayHostName=127\\.0\\.0\\.1:${info.mqtt.port}$`,
+        ),
+      ),
     );
     const client = DeviceClient.fromConnectionString(lines[0], Mqtt);
     await client.setOptions({ ca: info.caCertPath });
@@ -87,20 +111,26 @@ describe('fleetwave hub (CLI)', () => {
   });
 
   test('an unknown route source is refused naming the valid ones', async () => {
-    const failure = await run(process.execPath, [CLI, 'hub', '--routes', 'Telemetry,Nope', '--data-dir', dataDir]).catch((e: { stderr: string; code: number }) => e);
+    const failure = await run(process.execPath, [CLI, 'hub', '--routes', 'Telemetry,Nope', '--data-dir', dataDir]).catch(
+      (e: { stderr: string; code: number }) => e,
+    );
     expect(failure).toMatchObject({ code: 1 });
     expect((failure as { stderr: string }).stderr).toMatch(/--routes.*Nope/s);
   });
 
   test('bad flags are refused with a message naming the flag', async () => {
-    const failure = await run(process.execPath, [CLI, 'hub', 'device', 'add', 'x', '--tags', '[1]', '--data-dir', dataDir]).catch((e: { stderr: string; code: number }) => e);
+    const failure = await run(process.execPath, [CLI, 'hub', 'device', 'add', 'x', '--tags', '[1]', '--data-dir', dataDir]).catch(
+      (e: { stderr: string; code: number }) => e,
+    );
     expect(failure).toMatchObject({ code: 1 });
     expect((failure as { stderr: string }).stderr).toContain("option '--tags <json>' argument '[1]' is invalid. must be a JSON object.");
   });
 
   test('device add without a running hub says so', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'fleetwave-cli-empty-'));
-    const failure = await run(process.execPath, [CLI, 'hub', 'device', 'add', 'x', '--data-dir', empty]).catch((e: { stderr: string }) => e);
+    const failure = await run(process.execPath, [CLI, 'hub', 'device', 'add', 'x', '--data-dir', empty]).catch(
+      (e: { stderr: string }) => e,
+    );
     expect((failure as { stderr: string }).stderr).toContain('No running hub found');
     rmSync(empty, { recursive: true, force: true });
   });
@@ -117,21 +147,41 @@ describe('fleetwave hub --tier / --units (CLI)', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'fleetwave-cli-tier-'));
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-  const failure = (args: string[]) => run(process.execPath, [CLI, ...args]).then(
-    () => ({ code: 0, stderr: '' }),
-    (e: { code: number; stderr: string }) => e,
-  );
+  const failure = (args: string[]) =>
+    run(process.execPath, [CLI, ...args]).then(
+      () => ({ code: 0, stderr: '' }),
+      (e: { code: number; stderr: string }) => e,
+    );
 
   test('throttles like a hub of that tier and unit count, and says so at start and in connection.json', async () => {
-    const args = ['hub', '--data-dir', dataDir, '--https-port', '0', '--mqtt-port', '0', '--amqp-port', '0', '--tier', 's2', '--units', '3'];
+    const args = [
+      'hub',
+      '--data-dir',
+      dataDir,
+      '--https-port',
+      '0',
+      '--mqtt-port',
+      '0',
+      '--amqp-port',
+      '0',
+      '--tier',
+      's2',
+      '--units',
+      '3',
+    ];
     const hub = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     hub.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     hub.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     try {
-      const info = await eventually(() => JSON.parse(readFileSync(join(dataDir, 'connection.json'), 'utf8')) as HubConnectionInfo, 20000, 50);
+      const info = await eventually(
+        () => JSON.parse(readFileSync(join(dataDir, 'connection.json'), 'utf8')) as HubConnectionInfo,
+        20000,
+        50,
+      );
       expect(info.throttling).toEqual({ tier: 'S2', units: 3 });
-      const banner = 'IoT Hub throttling: S2 × 3 units (twin updates 50/s, twin reads 100/s, direct methods 1440 KB/s, new device connections 360/s, ';
+      const banner =
+        'IoT Hub throttling: S2 × 3 units (twin updates 50/s, twin reads 100/s, direct methods 1440 KB/s, new device connections 360/s, ';
       await eventually(() => expect(output).toContain(banner));
     } finally {
       hub.kill('SIGINT');
@@ -142,7 +192,9 @@ describe('fleetwave hub --tier / --units (CLI)', () => {
   test('bad values are refused naming the option, before anything starts', async () => {
     expect(await failure(['hub', '--data-dir', dataDir, '--tier', 'S9'])).toMatchObject({
       code: 1,
-      stderr: expect.stringContaining("option '--tier <tier>' argument 'S9' is invalid. unknown IoT Hub tier 'S9': expected one of F1, S1, S2, S3"),
+      stderr: expect.stringContaining(
+        "option '--tier <tier>' argument 'S9' is invalid. unknown IoT Hub tier 'S9': expected one of F1, S1, S2, S3",
+      ),
     });
     expect(await failure(['hub', '--data-dir', dataDir, '--tier', 'S3', '--units', '11'])).toMatchObject({
       code: 1,

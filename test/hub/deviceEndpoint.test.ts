@@ -52,11 +52,13 @@ describe('MQTT device endpoint with the unmodified device SDK', () => {
 
   test('a wrong key is refused at CONNACK', async () => {
     const good = await fx.addDevice('mqtt-wrong-key');
-    const client = await fx.deviceClient(good.replace(/SharedAccessKey=[^;]+/, `SharedAccessKey=${Buffer.alloc(32, 7).toString('base64')}`));
+    const client = await fx.deviceClient(
+      good.replace(/SharedAccessKey=[^;]+/, `SharedAccessKey=${Buffer.alloc(32, 7).toString('base64')}`),
+    );
     await expect(client.open()).rejects.toMatchObject({ name: 'UnauthorizedError' });
   });
 
-  test('CONNACK says 5 (not authorized) for every credential refused, 4 only for a user name not of IoT Hub\'s form', async () => {
+  test("CONNACK says 5 (not authorized) for every credential refused, 4 only for a user name not of IoT Hub's form", async () => {
     const cs = await fx.addDevice('mqtt-connack');
     const key = Buffer.from(/SharedAccessKey=([^;]+)/.exec(cs)![1], 'base64');
     const { hostName } = fx.hub;
@@ -101,10 +103,18 @@ describe('MQTT device endpoint with the unmodified device SDK', () => {
     client.onDeviceMethod('ping', (_req, res) => res.send(200, 'pong', () => undefined));
     await client.getTwin();
     socketOf(client).destroy();
-    await eventually(async () => {
-      const { result } = await fx.service.invokeDeviceMethod('mqtt-drop', { methodName: 'ping', payload: null, responseTimeoutInSeconds: 5 });
-      expect(result.payload).toBe('pong');
-    }, 15000, 200);
+    await eventually(
+      async () => {
+        const { result } = await fx.service.invokeDeviceMethod('mqtt-drop', {
+          methodName: 'ping',
+          payload: null,
+          responseTimeoutInSeconds: 5,
+        });
+        expect(result.payload).toBe('pong');
+      },
+      15000,
+      200,
+    );
     const twin = await client.getTwin();
     await new Promise<void>((resolve, reject) =>
       twin.properties.reported.update({ afterDrop: true }, (err?: Error) => (err ? reject(err) : resolve())),
@@ -115,9 +125,12 @@ describe('MQTT device endpoint with the unmodified device SDK', () => {
   test('garbage on the MQTT socket closes that connection only', async () => {
     const client = await fx.connectDevice('mqtt-survivor');
     await new Promise<void>((resolve) => {
-      const socket = tls.connect({ host: fx.hub.mqtt.host, port: fx.hub.mqtt.port, ca: readFileSync(fx.hub.caCertPath), servername: 'localhost' }, () => {
-        socket.write(Buffer.from([0xff, 0xff, 0xff, 0xff, 0x01, 0x02, 0x03]));
-      });
+      const socket = tls.connect(
+        { host: fx.hub.mqtt.host, port: fx.hub.mqtt.port, ca: readFileSync(fx.hub.caCertPath), servername: 'localhost' },
+        () => {
+          socket.write(Buffer.from([0xff, 0xff, 0xff, 0xff, 0x01, 0x02, 0x03]));
+        },
+      );
       socket.on('close', () => resolve());
       socket.on('error', () => undefined);
     });
@@ -188,12 +201,14 @@ describe('hub restart', () => {
     const client = await fx.deviceClient(cs);
     await client.open();
     const twin = await client.getTwin();
-    await new Promise<void>((resolve, reject) => twin.properties.reported.update({ fw: '1.0.0' }, (err?: Error) => (err ? reject(err) : resolve())));
-    const before = (await fx.twin('persist-1'));
+    await new Promise<void>((resolve, reject) =>
+      twin.properties.reported.update({ fw: '1.0.0' }, (err?: Error) => (err ? reject(err) : resolve())),
+    );
+    const before = await fx.twin('persist-1');
 
     await fx.restart();
 
-    const after = (await fx.twin('persist-1'));
+    const after = await fx.twin('persist-1');
     expect(after.tags).toEqual({ ring: 'canary' });
     expect(after.properties.reported.fw).toBe('1.0.0');
     expect(after.version).toBe(before.version);

@@ -14,9 +14,12 @@ import { HubFixture, eventually } from '../support/hubFixture';
 import { amqpFrameHeader as frameHeader, PROMPT_CLOSE, streamOversizeFrame } from '../../bench/support/oversizeFrame';
 
 function report(client: DeviceClient, patch: Record<string, unknown>): Promise<void> {
-  return client.getTwin().then(
-    (twin) => new Promise<void>((resolve, reject) => twin.properties.reported.update(patch, (err?: Error) => (err ? reject(err) : resolve()))),
-  );
+  return client
+    .getTwin()
+    .then(
+      (twin) =>
+        new Promise<void>((resolve, reject) => twin.properties.reported.update(patch, (err?: Error) => (err ? reject(err) : resolve()))),
+    );
 }
 
 type Received = ReceivedEventData & { partitionId: string };
@@ -91,7 +94,8 @@ class Collector {
       processError: async (error: Error) => void this.errors.push(error),
     };
     const options = { startPosition: this.startPosition, maxWaitTimeInSeconds: 0.2 };
-    this.subscription = partitionId === undefined ? this.consumer.subscribe(handlers, options) : this.consumer.subscribe(partitionId, handlers, options);
+    this.subscription =
+      partitionId === undefined ? this.consumer.subscribe(handlers, options) : this.consumer.subscribe(partitionId, handlers, options);
     return this;
   }
 
@@ -205,7 +209,9 @@ describe('the built-in Event Hub-compatible endpoint with the unmodified EventHu
       return found;
     });
     await all.stop();
-    expect(events.map((e) => (e.body as { properties: { reported: { step: number } } }).properties.reported.step)).toEqual([...Array(20).keys()]);
+    expect(events.map((e) => (e.body as { properties: { reported: { step: number } } }).properties.reported.step)).toEqual([
+      ...Array(20).keys(),
+    ]);
     expect(new Set(events.map((e) => e.partitionId)).size).toBe(1);
     const sequenceNumbers = events.map((e) => e.sequenceNumber);
     expect([...sequenceNumbers].sort((a, b) => a - b)).toEqual(sequenceNumbers);
@@ -262,10 +268,18 @@ describe('the built-in Event Hub-compatible endpoint with the unmodified EventHu
   test('a higher ownerLevel takes the partition from a lower one', async () => {
     const handlers = (errors: Error[]) => ({ processEvents: async () => undefined, processError: async (e: Error) => void errors.push(e) });
     const lowErrors: Error[] = [];
-    const low = consumer().subscribe('3', handlers(lowErrors), { ownerLevel: 1, startPosition: latestEventPosition, maxWaitTimeInSeconds: 0.2 });
+    const low = consumer().subscribe('3', handlers(lowErrors), {
+      ownerLevel: 1,
+      startPosition: latestEventPosition,
+      maxWaitTimeInSeconds: 0.2,
+    });
     await new Promise((r) => setTimeout(r, 500));
     const highErrors: Error[] = [];
-    const high = consumer().subscribe('3', handlers(highErrors), { ownerLevel: 2, startPosition: latestEventPosition, maxWaitTimeInSeconds: 0.2 });
+    const high = consumer().subscribe('3', handlers(highErrors), {
+      ownerLevel: 2,
+      startPosition: latestEventPosition,
+      maxWaitTimeInSeconds: 0.2,
+    });
     await eventually(() => expect(lowErrors.map((e) => (e as { code?: string }).code)).toContain('ReceiverDisconnectedError'), 10000);
     await Promise.all([low.close(), high.close()]);
     expect(highErrors).toEqual([]);
@@ -309,7 +323,11 @@ describe('the built-in Event Hub-compatible endpoint with the unmodified EventHu
       connection.close();
     });
 
-    function detachError(connection: AmqpConnection, address: string, filter: string | undefined): Promise<{ condition: string; description: string }> {
+    function detachError(
+      connection: AmqpConnection,
+      address: string,
+      filter: string | undefined,
+    ): Promise<{ condition: string; description: string }> {
       return new Promise((resolve) => {
         const source: Record<string, unknown> = { address };
         if (filter) source.filter = { 'apache.org:selector-filter:string': amqpTypes.wrap_described(filter, 0x468c00000004) };
@@ -356,14 +374,15 @@ describe('the built-in Event Hub-compatible endpoint with the unmodified EventHu
 
     test('garbage on the socket ends that connection only', async () => {
       await new Promise<void>((resolve) => {
-        const socket = net.connect(fx.hub.eventHubs.port, fx.hub.eventHubs.host, () => socket.write(Buffer.from('AMQP\x09\x09\x09\x09garbage-garbage')));
+        const socket = net.connect(fx.hub.eventHubs.port, fx.hub.eventHubs.host, () =>
+          socket.write(Buffer.from('AMQP\x09\x09\x09\x09garbage-garbage')),
+        );
         socket.on('close', () => resolve());
         socket.on('error', () => undefined);
       });
       await expect(consumer().getPartitionIds()).resolves.toHaveLength(4);
     });
   });
-
 });
 
 function errorsOf(collector: Collector): string[] {
@@ -420,9 +439,14 @@ describe('credit-based flow on a partition receiver', () => {
     const connection = await openAmqp(fx);
     expect(await putToken(connection, createSas(audienceOf(fx), serviceKeyOf(fx), 'service', 3600), audienceOf(fx))).toBe(202);
     const steps: number[] = [];
-    const receiver = connection.open_receiver({ source: { address: `${fx.hub.hubName}/ConsumerGroups/$Default/Partitions/0` }, credit_window: 0 });
+    const receiver = connection.open_receiver({
+      source: { address: `${fx.hub.hubName}/ConsumerGroups/$Default/Partitions/0` },
+      credit_window: 0,
+    });
     receiver.on('message', (ctx) => {
-      const body = JSON.parse((ctx.message!.body as { content: Buffer }).content.toString()) as { properties: { reported: { credit: number } } };
+      const body = JSON.parse((ctx.message!.body as { content: Buffer }).content.toString()) as {
+        properties: { reported: { credit: number } };
+      };
       steps.push(body.properties.reported.credit);
     });
     await new Promise((resolve) => receiver.once('receiver_open', resolve));

@@ -93,7 +93,12 @@ describe('exactly-once delivery on healthy links of the built-in endpoint', () =
 
   test(`${ROUNDS} rounds of ${PATCHES} reported patches in a row per device: five subscriptions get each event once`, async () => {
     const reporters = await Promise.all(DEVICES.map(async (id) => reporter(await fx.connectDevice(id))));
-    const subscriptions = [['$Default', 2], ['$Default', 10], ['second', 3], ['second', 5]] as const;
+    const subscriptions = [
+      ['$Default', 2],
+      ['$Default', 10],
+      ['second', 3],
+      ['second', 5],
+    ] as const;
     const rounds = subscriptions.map(([group, batch]) => new Tally(`${group}, maxBatchSize ${batch}`, consumer(group), batch));
     tallies.push(...rounds);
 
@@ -103,15 +108,21 @@ describe('exactly-once delivery on healthy links of the built-in endpoint', () =
         rounds.push(new Tally('second, maxBatchSize 4, joined halfway', consumer('second'), 4));
         tallies.push(rounds[rounds.length - 1]);
       }
-      await Promise.all(reporters.map(async (send) => {
-        for (let step = 0; step < PATCHES; step++) await send({ round, step });
-      }));
+      await Promise.all(
+        reporters.map(async (send) => {
+          for (let step = 0; step < PATCHES; step++) await send({ round, step });
+        }),
+      );
       const expected = DEVICES.flatMap((id) => labels(id, round, PATCHES));
-      await eventually(() => {
-        for (const tally of rounds) {
-          expect({ tally: tally.name, missing: tally.missing(expected) }).toEqual({ tally: tally.name, missing: [] });
-        }
-      }, 10000, 10);
+      await eventually(
+        () => {
+          for (const tally of rounds) {
+            expect({ tally: tally.name, missing: tally.missing(expected) }).toEqual({ tally: tally.name, missing: [] });
+          }
+        },
+        10000,
+        10,
+      );
       for (const tally of rounds) {
         expect({ tally: tally.name, round, duplicates: tally.duplicates() }).toEqual({ tally: tally.name, round, duplicates: [] });
       }

@@ -70,7 +70,10 @@ describe('twin queries through Registry.createQuery', () => {
   });
 
   test('COUNT with GROUP BY', async () => {
-    const { items } = await allPages("SELECT tags.ring AS ring, COUNT() AS n FROM devices WHERE STARTS_WITH(deviceId, 'q-') GROUP BY tags.ring", 100);
+    const { items } = await allPages(
+      "SELECT tags.ring AS ring, COUNT() AS n FROM devices WHERE STARTS_WITH(deviceId, 'q-') GROUP BY tags.ring",
+      100,
+    );
     expect(items).toEqual(
       expect.arrayContaining([
         { ring: 'canary', n: 15 },

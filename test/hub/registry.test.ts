@@ -64,7 +64,10 @@ describe('hub registry over HTTPS with the unmodified azure-iothub Registry', ()
     expect(updated.responseBody.isSuccessful).toBe(true);
     expect((await fx.registry.get('bulk-1')).responseBody.status).toBe('disabled');
 
-    const removed = await fx.registry.removeDevices(ids.map((deviceId) => ({ deviceId })), true);
+    const removed = await fx.registry.removeDevices(
+      ids.map((deviceId) => ({ deviceId })),
+      true,
+    );
     expect(removed.responseBody.isSuccessful).toBe(true);
     const { responseBody: list } = await fx.registry.list();
     expect(list.filter((d) => d.deviceId.startsWith('bulk-')).map((d) => d.deviceId)).toEqual(['bulk-new']);
@@ -81,8 +84,13 @@ describe('hub registry over HTTPS with the unmodified azure-iothub Registry', ()
   });
 
   test('a wrong key is refused with 401', async () => {
-    const wrongKey = fx.hub.serviceConnectionString.replace(/SharedAccessKey=[^;]+/, `SharedAccessKey=${Buffer.alloc(32, 9).toString('base64')}`);
-    const error = await Registry.fromConnectionString(wrongKey).list().catch((e: unknown) => e);
+    const wrongKey = fx.hub.serviceConnectionString.replace(
+      /SharedAccessKey=[^;]+/,
+      `SharedAccessKey=${Buffer.alloc(32, 9).toString('base64')}`,
+    );
+    const error = await Registry.fromConnectionString(wrongKey)
+      .list()
+      .catch((e: unknown) => e);
     expect(httpFailure(error)).toMatchObject({ status: 401, name: 'UnauthorizedError' });
     expect(String(httpFailure(error).body.Message)).toMatch(/^ErrorCode:IotHubUnauthorized;/);
   });
@@ -93,12 +101,16 @@ describe('hub registry over HTTPS with the unmodified azure-iothub Registry', ()
       Registry.fromConnectionString(`HostName=${fx.hub.hostName};SharedAccessKeyName=${name};SharedAccessKey=${policy(name).primaryKey}`);
 
     await expect(asPolicy('registryRead').list()).resolves.toBeDefined();
-    const denied = await asPolicy('registryRead').create({ deviceId: 'perm-1' }).catch((e: unknown) => e);
+    const denied = await asPolicy('registryRead')
+      .create({ deviceId: 'perm-1' })
+      .catch((e: unknown) => e);
     expect(httpFailure(denied)).toMatchObject({ status: 401 });
     expect(String(httpFailure(denied).body.Message)).toMatch(/^ErrorCode:IotHubUnauthorizedAccess;/);
 
     await expect(asPolicy('registryReadWrite').create({ deviceId: 'perm-1' })).resolves.toBeDefined();
-    const serviceCannotRead = await asPolicy('service').get('perm-1').catch((e: unknown) => e);
+    const serviceCannotRead = await asPolicy('service')
+      .get('perm-1')
+      .catch((e: unknown) => e);
     expect(httpFailure(serviceCannotRead).status).toBe(401);
     await expect(asPolicy('service').getTwin('perm-1')).resolves.toBeDefined();
   });

@@ -63,7 +63,10 @@ export function amqpEdge(hub: HubProcess): Edge<WireAnswer> {
     input,
     expected,
     send: async () => {
-      const error = (await run().then(() => undefined, (e: unknown) => e)) as { code?: string; message: string } | undefined;
+      const error = (await run().then(
+        () => undefined,
+        (e: unknown) => e,
+      )) as { code?: string; message: string } | undefined;
       return { replies: [error ? `SDK error ${error.code}: ${error.message}` : 'SDK call succeeded'] };
     },
     expect: (a) => a.replies[0].startsWith(`SDK error ${code}:`),
@@ -120,7 +123,10 @@ export function amqpEdge(hub: HubProcess): Edge<WireAnswer> {
         const connection = await open();
         return (connection as unknown as { socket: net.Socket }).socket;
       }),
-      tokenCase(`a token for \`${endpoint}/${entityPrefix}\` (a string prefix of the entity \`${entityPath}\`, not a segment)`, prefixToken),
+      tokenCase(
+        `a token for \`${endpoint}/${entityPrefix}\` (a string prefix of the entity \`${entityPath}\`, not a segment)`,
+        prefixToken,
+      ),
       tokenCase('an expired token (se 60 s ago)', () => createSas(audience, key, keyName, -60)),
       tokenCase('a token signed with a wrong key', () => createSas(audience, Buffer.from('not-the-key'), keyName, 3600)),
       tokenCase('`SharedAccessSignature garbage`', () => 'SharedAccessSignature garbage'),
@@ -184,7 +190,7 @@ export function amqpEdge(hub: HubProcess): Edge<WireAnswer> {
         Buffer.concat([AMQP_PROTOCOL_HEADER, frameHeader(72, 0), Buffer.alloc(64, 0xee)]),
       ),
       {
-        input: 'after all of the above: EventHubConsumerClient.getPartitionIds() with the hub\'s connection string',
+        input: "after all of the above: EventHubConsumerClient.getPartitionIds() with the hub's connection string",
         expected: `the ${hub.info.eventHubs.partitionCount} partition ids`,
         send: async () => {
           const client = consumer('$Default');

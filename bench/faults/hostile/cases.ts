@@ -34,7 +34,8 @@ export async function runEdge<A>(edge: Edge<A>): Promise<Row[]> {
     const hang = new Promise<'hang'>((resolve) => (timer = setTimeout(() => resolve('hang'), CASE_TIMEOUT_MS)));
     try {
       const answer = await Promise.race([c.send(), hang]);
-      if (answer === 'hang') rows.push({ input: c.input, answer: `no answer within ${CASE_TIMEOUT_MS / 1000} s`, ok: false, expected: c.expected });
+      if (answer === 'hang')
+        rows.push({ input: c.input, answer: `no answer within ${CASE_TIMEOUT_MS / 1000} s`, ok: false, expected: c.expected });
       else rows.push({ input: c.input, answer: edge.describe(answer), ok: c.expect(answer), expected: c.expected });
     } catch (error) {
       rows.push({ input: c.input, answer: `the case failed: ${(error as Error).message}`, ok: false, expected: c.expected });

@@ -54,7 +54,9 @@ export function isIotHubError(answer: HttpAnswer, status: number, names: string[
     return legacy && (detail.message === undefined || detail.message.test(json.Message));
   }
   const inner = parseJson(json.Message);
-  return isRecord(inner) && inner.errorCode === detail.errorCode && (detail.message === undefined || detail.message.test(String(inner.message)));
+  return (
+    isRecord(inner) && inner.errorCode === detail.errorCode && (detail.message === undefined || detail.message.test(String(inner.message)))
+  );
 }
 
 function parseJson(text: string): unknown {

@@ -50,9 +50,17 @@ export async function hubHttpsEdge(hub: HubProcess): Promise<Edge<HttpAnswer>> {
     send: () => request('GET', `/devices?${API}`, authorization()),
     expect: (a) => isIotHubError(a, 401, UNAUTHORIZED),
   });
-  const argumentInvalid = (input: string, method: string, path: string, body: string | undefined, detail: IotHubErrorDetail): Case<HttpAnswer> => ({
+  const argumentInvalid = (
+    input: string,
+    method: string,
+    path: string,
+    body: string | undefined,
+    detail: IotHubErrorDetail,
+  ): Case<HttpAnswer> => ({
     input: `${method} ${path} ${input}`,
-    expected: ['400 ArgumentInvalid', detail.errorCode && `(${detail.errorCode})`, detail.message && `matching /${detail.message.source}/`].filter(Boolean).join(' '),
+    expected: ['400 ArgumentInvalid', detail.errorCode && `(${detail.errorCode})`, detail.message && `matching /${detail.message.source}/`]
+      .filter(Boolean)
+      .join(' '),
     send: () => request(method, `${path}?${API}`, owner(), body),
     expect: (a) => isIotHubError(a, 400, ['ArgumentInvalid'], detail),
   });
@@ -75,7 +83,9 @@ export async function hubHttpsEdge(hub: HubProcess): Promise<Edge<HttpAnswer>> {
       unauthorized('a token signed with a wrong key', () => createSas(hostName, randomBytes(32), policy, 3600)),
       unauthorized('an unknown policy (skn=nobody)', () => createSas(hostName, key, 'nobody', 3600)),
       unauthorized('a token for another hub (other.azure-devices.net)', () => createSas('other.azure-devices.net', key, policy, 3600)),
-      unauthorized(`a token for \`${prefixOfHost}\` (a string prefix of the host, not the host)`, () => createSas(prefixOfHost, key, policy, 3600)),
+      unauthorized(`a token for \`${prefixOfHost}\` (a string prefix of the host, not the host)`, () =>
+        createSas(prefixOfHost, key, policy, 3600),
+      ),
       unauthorized(`a token for \`${hostAsPrefix}\` (the host is a string prefix of it)`, () => createSas(hostAsPrefix, key, policy, 3600)),
       unauthorized('a token whose signature is for another sr', () => {
         const se = Math.floor(Date.now() / 1000) + 3600;
@@ -92,9 +102,18 @@ export async function hubHttpsEdge(hub: HubProcess): Promise<Edge<HttpAnswer>> {
         send: () => sdk(() => Registry.fromConnectionString(wrongKey).list()),
         expect: (a) => isIotHubError(a, 401, UNAUTHORIZED) && a.sdkError === 'UnauthorizedError',
       },
-      argumentInvalid('malformed JSON `{"tags": `', 'PATCH', `/twins/${DEVICE}`, '{"tags": ', { errorCode: 400004, message: /not valid JSON/ }),
+      argumentInvalid('malformed JSON `{"tags": `', 'PATCH', `/twins/${DEVICE}`, '{"tags": ', {
+        errorCode: 400004,
+        message: /not valid JSON/,
+      }),
       argumentInvalid('tags.a: arrays nested 5,000 deep', 'PATCH', `/twins/${DEVICE}`, `{"tags":{"a":${nestedArrays(5000)}}}`, TOO_DEEP),
-      argumentInvalid('desired.a: arrays nested 5,000 deep', 'PATCH', `/twins/${DEVICE}`, `{"properties":{"desired":{"a":${nestedArrays(5000)}}}}`, TOO_DEEP),
+      argumentInvalid(
+        'desired.a: arrays nested 5,000 deep',
+        'PATCH',
+        `/twins/${DEVICE}`,
+        `{"properties":{"desired":{"a":${nestedArrays(5000)}}}}`,
+        TOO_DEEP,
+      ),
       {
         input: 'azure-iothub Registry.updateTwin, tags.a arrays nested 3,000 deep (as deep as JSON.stringify goes safely)',
         expected: '400 (400004) and the SDK throws ArgumentError',
@@ -107,7 +126,10 @@ export async function hubHttpsEdge(hub: HubProcess): Promise<Edge<HttpAnswer>> {
       badQuery('SELECT * FROM devices WHERE tags.a = \u2018x\u2019'),
       badQuery(`SELECT * FROM devices WHERE ${'('.repeat(5000)}tags.a = 1${')'.repeat(5000)}`),
       argumentInvalid('(bad percent-encoding)', 'GET', '/devices/%E0%A4%A', undefined, { message: /not correctly URL-encoded/ }),
-      argumentInvalid('(bad percent-encoding)', 'GET', '/twins/abc%zz', undefined, { errorCode: 400004, message: /not correctly URL-encoded/ }),
+      argumentInvalid('(bad percent-encoding)', 'GET', '/twins/abc%zz', undefined, {
+        errorCode: 400004,
+        message: /not correctly URL-encoded/,
+      }),
       {
         input: 'GET /devices without api-version',
         expected: '400 InvalidProtocolVersion',
@@ -117,7 +139,13 @@ export async function hubHttpsEdge(hub: HubProcess): Promise<Edge<HttpAnswer>> {
       {
         input: 'PUT /devices/hostile-huge with a 2 MB body (limit 1 MB)',
         expected: '413 MessageTooLarge',
-        send: () => request('PUT', `/devices/hostile-huge?${API}`, owner(), JSON.stringify({ deviceId: 'hostile-huge', pad: 'x'.repeat(2 * 2 ** 20) })),
+        send: () =>
+          request(
+            'PUT',
+            `/devices/hostile-huge?${API}`,
+            owner(),
+            JSON.stringify({ deviceId: 'hostile-huge', pad: 'x'.repeat(2 * 2 ** 20) }),
+          ),
         expect: (a) => a.status === 413 && a.headers['iothub-errorcode'] === 'MessageTooLarge',
       },
       {
@@ -125,9 +153,12 @@ export async function hubHttpsEdge(hub: HubProcess): Promise<Edge<HttpAnswer>> {
         expected: `200: ${DEVICE} without tags and without desired.a, no hostile-huge`,
         send: () => request('POST', `/devices/query?${API}`, owner(), JSON.stringify({ query: AFTER_QUERY })),
         expect: (a) => {
-          const twins = a.status === 200 ? (JSON.parse(a.body) as { deviceId: string; tags?: object; desired?: Record<string, unknown> }[]) : [];
+          const twins =
+            a.status === 200 ? (JSON.parse(a.body) as { deviceId: string; tags?: object; desired?: Record<string, unknown> }[]) : [];
           const [twin] = twins;
-          return twins.length === 1 && twin.deviceId === DEVICE && Object.keys(twin.tags ?? {}).length === 0 && twin.desired?.a === undefined;
+          return (
+            twins.length === 1 && twin.deviceId === DEVICE && Object.keys(twin.tags ?? {}).length === 0 && twin.desired?.a === undefined
+          );
         },
       },
     ],

@@ -140,7 +140,11 @@ export async function mqttEdge(hub: HubProcess): Promise<Edge<WireAnswer>> {
   const openTcp = () => tcpConnect(hub.info.mqtt.host, hub.info.mqtt.port);
 
   /** Raw CONNECT with the given fields: the CONNACK and the close that must follow a refusal. */
-  const refused = (input: string, fields: { clientId?: string; username?: string; password?: string }, codes: number[]): Case<WireAnswer> => ({
+  const refused = (
+    input: string,
+    fields: { clientId?: string; username?: string; password?: string },
+    codes: number[],
+  ): Case<WireAnswer> => ({
     input: `CONNECT ${input}`,
     expected: `CONNACK ${codes.join(' or ')}, then the connection closed`,
     send: async () => {
@@ -197,10 +201,16 @@ export async function mqttEdge(hub: HubProcess): Promise<Edge<WireAnswer>> {
         input: 'azure-iot-device Client.open() with a wrong key',
         expected: 'open() rejects with UnauthorizedError',
         send: async () => {
-          const cs = (await hub.connectionString(DEVICE)).replace(/SharedAccessKey=[^;]+/, `SharedAccessKey=${WRONG_KEY.toString('base64')}`);
+          const cs = (await hub.connectionString(DEVICE)).replace(
+            /SharedAccessKey=[^;]+/,
+            `SharedAccessKey=${WRONG_KEY.toString('base64')}`,
+          );
           const client = DeviceClient.fromConnectionString(cs, Mqtt);
           await client.setOptions({ ca: readFileSync(hub.info.caCertPath, 'utf8') });
-          const error = await client.open().then(() => undefined, (e: Error) => e);
+          const error = await client.open().then(
+            () => undefined,
+            (e: Error) => e,
+          );
           await client.close();
           return { replies: [error ? `open() rejected: ${error.name}: ${error.message}` : 'open() succeeded'] };
         },
@@ -279,7 +289,9 @@ async function deepReport(client: DeviceClient): Promise<WireAnswer> {
     const deep = await report(twin, { a: JSON.parse(`${'['.repeat(3000)}${']'.repeat(3000)}`) as unknown });
     const next = await report(twin, { afterDeep: true });
     const deepOutcome = deep ? `report rejected: ${deep.message}` : 'report accepted';
-    return { replies: [deepOutcome, responses[0] ?? 'no twin response', next ? `next report failed: ${next.message}` : 'next report accepted'] };
+    return {
+      replies: [deepOutcome, responses[0] ?? 'no twin response', next ? `next report failed: ${next.message}` : 'next report accepted'],
+    };
   } finally {
     await client.close();
   }

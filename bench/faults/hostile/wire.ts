@@ -20,7 +20,8 @@ export const closed = (answer: WireAnswer, withinMs = Infinity): boolean =>
 export function describeWire(answer: WireAnswer): string {
   const replies = answer.replies.length > 0 ? answer.replies.join('; ') : 'nothing sent back';
   const { closedAfterMs, written } = answer;
-  const close = closedAfterMs === undefined ? '' : closedAfterMs === null ? '; connection left open' : `; connection closed after ${closedAfterMs} ms`;
+  const close =
+    closedAfterMs === undefined ? '' : closedAfterMs === null ? '; connection left open' : `; connection closed after ${closedAfterMs} ms`;
   const taken = written === undefined ? '' : `, ${(written / 2 ** 20).toFixed(1)} MiB of the body accepted by the socket before that`;
   return `${replies}${close}${taken}`;
 }

@@ -34,7 +34,10 @@ export interface DeviceInvokeOutcome {
 export const INVOKE_PARALLELISM = 25;
 
 export async function invokeFirmwareUpdate(input: InvokeFirmwareUpdateInput, context: InvocationContext): Promise<DeviceInvokeOutcome[]> {
-  return mapBounded(input.deviceIds, INVOKE_PARALLELISM, async (deviceId) => ({ deviceId, outcome: await invokeOne(deviceId, input, context) }));
+  return mapBounded(input.deviceIds, INVOKE_PARALLELISM, async (deviceId) => ({
+    deviceId,
+    outcome: await invokeOne(deviceId, input, context),
+  }));
 }
 
 async function invokeOne(deviceId: string, input: InvokeFirmwareUpdateInput, context: InvocationContext): Promise<InvokeOutcome> {
@@ -76,7 +79,11 @@ export function methodOutcome(status: unknown, payload: unknown, rolloutId: stri
     return { kind: 'invalid', field: text(body.field, '(payload)'), message: text(body.message, 'the device rejected the request') };
   }
   if (status === METHOD_STATUS.conflict) {
-    return { kind: 'busy', rolloutId: typeof body.rolloutId === 'string' ? body.rolloutId : null, message: text(body.message, 'the device is busy') };
+    return {
+      kind: 'busy',
+      rolloutId: typeof body.rolloutId === 'string' ? body.rolloutId : null,
+      message: text(body.message, 'the device is busy'),
+    };
   }
   const shown = JSON.stringify(payload ?? null).slice(0, 300);
   return {
@@ -92,7 +99,8 @@ export function failureOutcome(failure: HubFailure): InvokeOutcome {
   const message = describeFailure(failure);
   if (isThrottled(failure)) return { kind: 'throttled', message };
   if (failure.errorCode === 404103) return { kind: 'offline', message };
-  if (failure.errorCode === 404001 || failure.name === 'DeviceNotFoundError') return { kind: 'error', code: 'deviceNotFound', message, retryable: false };
+  if (failure.errorCode === 404001 || failure.name === 'DeviceNotFoundError')
+    return { kind: 'error', code: 'deviceNotFound', message, retryable: false };
   if (isRejectedRequest(failure)) return { kind: 'error', code: 'hubRejected', message, retryable: false };
   switch (failure.status) {
     case 404:

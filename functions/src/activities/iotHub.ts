@@ -57,7 +57,8 @@ export function hubFailure(error: unknown): HubFailure {
     response?: { statusCode?: unknown };
     responseBody?: unknown;
   };
-  const status = typeof e.response?.statusCode === 'number' ? e.response.statusCode : typeof e.statusCode === 'number' ? e.statusCode : null;
+  const status =
+    typeof e.response?.statusCode === 'number' ? e.response.statusCode : typeof e.statusCode === 'number' ? e.statusCode : null;
   const body = typeof e.responseBody === 'string' ? e.responseBody : '';
   const code = /errorCode\\*"?\s*:\s*(\d{6})/i.exec(body)?.[1];
   return {

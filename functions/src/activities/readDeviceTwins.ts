@@ -36,7 +36,10 @@ export interface DeviceTwinRead {
 export const TWIN_READ_PARALLELISM = 25;
 
 export async function readDeviceTwins(input: ReadDeviceTwinsInput, context: InvocationContext): Promise<DeviceTwinRead[]> {
-  return mapBounded(input.deviceIds, TWIN_READ_PARALLELISM, async (deviceId) => ({ deviceId, read: await readOne(deviceId, input.rolloutId, context) }));
+  return mapBounded(input.deviceIds, TWIN_READ_PARALLELISM, async (deviceId) => ({
+    deviceId,
+    read: await readOne(deviceId, input.rolloutId, context),
+  }));
 }
 
 async function readOne(deviceId: string, rolloutId: string | undefined, context: InvocationContext): Promise<TwinRead> {
@@ -59,7 +62,9 @@ async function readOne(deviceId: string, rolloutId: string | undefined, context:
     rolloutId,
     deviceId,
     found: true,
-    ...(parsed.ok ? { twinVersion: parsed.value.twinVersion, status: parsed.value.firmwareUpdate?.status ?? null } : { problem: parsed.problem }),
+    ...(parsed.ok
+      ? { twinVersion: parsed.value.twinVersion, status: parsed.value.firmwareUpdate?.status ?? null }
+      : { problem: parsed.problem }),
   });
   return parsed.ok ? { found: true, report: parsed.value } : { found: true, report: null, problem: parsed.problem };
 }

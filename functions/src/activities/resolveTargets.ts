@@ -154,12 +154,15 @@ async function readQuery(sql: string, rows: VersionRow[], pacer: QueryPacer): Pr
           await sleep(pacer.throttledWait(streak));
           continue;
         }
-        throw isRejectedRequest(failure) ? new QueryRejected(`IoT Hub rejected the twin query ${reason}`) : new Error(`the twin query failed ${reason}`);
+        throw isRejectedRequest(failure)
+          ? new QueryRejected(`IoT Hub rejected the twin query ${reason}`)
+          : new Error(`the twin query failed ${reason}`);
       }
     }
     pages += 1;
     if (Array.isArray(page)) rows.push(...(page as VersionRow[]));
-    if (query.hasMoreResults && query.continuationToken === previous) throw new Error(`the twin query returned the same continuation twice: ${sql.slice(0, 200)}`);
+    if (query.hasMoreResults && query.continuationToken === previous)
+      throw new Error(`the twin query returned the same continuation twice: ${sql.slice(0, 200)}`);
     previous = query.continuationToken;
   } while (query.hasMoreResults);
   return pages;

@@ -23,7 +23,11 @@ function isRow(value: unknown): value is DeviceRow {
 }
 
 function isUpdate(value: unknown): value is DeviceUpdate {
-  return isRow(value) && Array.isArray((value as Partial<DeviceUpdate>).timeline) && typeof (value as Partial<DeviceUpdate>).timelineDropped === 'number';
+  return (
+    isRow(value) &&
+    Array.isArray((value as Partial<DeviceUpdate>).timeline) &&
+    typeof (value as Partial<DeviceUpdate>).timelineDropped === 'number'
+  );
 }
 
 function isGroup(value: unknown): value is EntityOperations['deviceShard']['addRows']['groups'][number] {
@@ -36,14 +40,16 @@ export const deviceShardEntity = entityHandler<DeviceShardState>(emptyShard, {
     if (!isObject(input) || !Array.isArray(input.groups) || typeof input.at !== 'string') return {};
     const at = input.at;
     const rows = input.groups.filter(isGroup).flatMap((group) =>
-      group.deviceIds.filter((id): id is string => typeof id === 'string').map((deviceId): DeviceRow => ({
-        deviceId,
-        wave: group.wave,
-        state: group.wave === null ? 'skipped' : 'pending',
-        status: null,
-        error: null,
-        updatedAt: at,
-      })),
+      group.deviceIds
+        .filter((id): id is string => typeof id === 'string')
+        .map((deviceId): DeviceRow => ({
+          deviceId,
+          wave: group.wave,
+          state: group.wave === null ? 'skipped' : 'pending',
+          status: null,
+          error: null,
+          updatedAt: at,
+        })),
     );
     return { state: addRows(state, rows) };
   },

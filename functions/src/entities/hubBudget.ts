@@ -14,7 +14,8 @@ const isRate = (value: unknown): value is number => typeof value === 'number' &&
 
 export const hubBudgetEntity = entityHandler<HubBudgetState | null>(() => null, {
   reserve: (state, input) => {
-    if (!isObject(input) || !isCount(input.want) || !isCount(input.at) || !isRate(input.ceiling)) return { result: { granted: 0, retryAt: null } };
+    if (!isObject(input) || !isCount(input.want) || !isCount(input.at) || !isRate(input.ceiling))
+      return { result: { granted: 0, retryAt: null } };
     const outcome = reserve(state, input as unknown as BudgetRequest);
     return { state: outcome.state, result: outcome.grant };
   },

@@ -13,7 +13,8 @@ import { entityHandler, isObject } from './entityState';
 export const rolloutControlEntity = entityHandler<RolloutControlState>(initialControlState, {
   get: (state) => ({ result: state }),
   command: (state, input) => {
-    if (!isObject(input) || !(CONTROL_OPERATIONS as readonly unknown[]).includes(input.operation) || typeof input.at !== 'string') return {};
+    if (!isObject(input) || !(CONTROL_OPERATIONS as readonly unknown[]).includes(input.operation) || typeof input.at !== 'string')
+      return {};
     const command = input as unknown as EntityOperations['rolloutControl']['command'];
     return { state: applyCommand(state, command.operation as ControlOperation, command.at) };
   },
@@ -21,7 +22,13 @@ export const rolloutControlEntity = entityHandler<RolloutControlState>(initialCo
     if (!isObject(input) || !(ROLLOUT_STATES as readonly unknown[]).includes(input.phase) || typeof input.at !== 'string') return {};
     const report = input as unknown as EntityOperations['rolloutControl']['phase'];
     const wave = typeof report.wave === 'number' ? report.wave : null;
-    return { state: reportPhase(state, { phase: report.phase as RolloutState, wave, ...(report.pausedBy === 'threshold' ? { pausedBy: 'threshold' } : {}) }, report.at) };
+    return {
+      state: reportPhase(
+        state,
+        { phase: report.phase as RolloutState, wave, ...(report.pausedBy === 'threshold' ? { pausedBy: 'threshold' } : {}) },
+        report.at,
+      ),
+    };
   },
 });
 

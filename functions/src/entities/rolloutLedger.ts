@@ -29,7 +29,8 @@ export const rolloutLedgerEntity = entityHandler<Ledger>(() => null, {
     return { state: setWaveState(state, op.index, op.state, op.at) };
   },
   waveFinal: (state, input) => {
-    if (state === null || !isObject(input) || typeof input.index !== 'number' || !isWaveState(input.state) || !isObject(input.totals)) return {};
+    if (state === null || !isObject(input) || typeof input.index !== 'number' || !isWaveState(input.state) || !isObject(input.totals))
+      return {};
     const op = input as Ops['waveFinal'];
     return { state: finishWave(state, op.index, op.state, op.totals, op.at) };
   },

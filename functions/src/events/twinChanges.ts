@@ -30,7 +30,15 @@ import type { DurableClient } from 'durable-functions';
 import { logEvent } from '../logging';
 import { EVENT } from '../orchestrators/names';
 import type { TwinReportEvent, TwinReportsEvent } from '../orchestrators/names';
-import { eventReportOf, isProgressOnly, isValidDeviceId, isValidRolloutId, parseBatchInstanceId, reportedRolloutId, twinReportOf } from '../rollout';
+import {
+  eventReportOf,
+  isProgressOnly,
+  isValidDeviceId,
+  isValidRolloutId,
+  parseBatchInstanceId,
+  reportedRolloutId,
+  twinReportOf,
+} from '../rollout';
 import { mapBounded } from '../mapBounded';
 import { IOTHUB_EVENTS_CONNECTION, IOTHUB_EVENTS_CONSUMER_GROUP, IOTHUB_EVENTS_NAME } from '../settings';
 
@@ -51,9 +59,12 @@ export function classifyEvent(body: unknown, systemProperties: unknown, properti
     return { kind: 'ignored', reason: `not a twin change (${String(source ?? application['iothub-message-schema'] ?? 'unknown source')})` };
   }
   const deviceId = system['iothub-connection-device-id'] ?? application.deviceId;
-  if (typeof deviceId !== 'string' || !isValidDeviceId(deviceId)) return { kind: 'malformed', problem: 'no valid device id in the event properties' };
-  if (system['iothub-connection-module-id'] !== undefined || application.moduleId !== undefined) return { kind: 'ignored', reason: 'a module twin', deviceId };
-  if (application.opType !== undefined && application.opType !== 'updateTwin') return { kind: 'ignored', reason: `opType ${String(application.opType)}`, deviceId };
+  if (typeof deviceId !== 'string' || !isValidDeviceId(deviceId))
+    return { kind: 'malformed', problem: 'no valid device id in the event properties' };
+  if (system['iothub-connection-module-id'] !== undefined || application.moduleId !== undefined)
+    return { kind: 'ignored', reason: 'a module twin', deviceId };
+  if (application.opType !== undefined && application.opType !== 'updateTwin')
+    return { kind: 'ignored', reason: `opType ${String(application.opType)}`, deviceId };
 
   const decoded = decodeBody(body);
   if (!decoded.ok) return { kind: 'malformed', problem: decoded.problem, deviceId };
@@ -61,7 +72,8 @@ export function classifyEvent(body: unknown, systemProperties: unknown, properti
   if (reported === undefined) return { kind: 'ignored', reason: 'no reported properties in the patch', deviceId };
   const rolloutId = reportedRolloutId(reported);
   if (rolloutId === null) return { kind: 'ignored', reason: 'no firmware update with a rolloutId in the patch', deviceId };
-  if (!isValidRolloutId(rolloutId)) return { kind: 'malformed', problem: `rolloutId ${JSON.stringify(rolloutId)} is not one this app issues`, deviceId };
+  if (!isValidRolloutId(rolloutId))
+    return { kind: 'malformed', problem: `rolloutId ${JSON.stringify(rolloutId)} is not one this app issues`, deviceId };
   const parsed = twinReportOf(reported);
   if (!parsed.ok) return { kind: 'malformed', problem: parsed.problem, deviceId };
   const update = parsed.value.firmwareUpdate;
@@ -125,7 +137,8 @@ export async function twinChanges(messages: unknown, context: InvocationContext)
   }
 
   logEvent(context, summary.failed > 0 ? 'error' : 'info', 'twinChange.batch', { ...summary });
-  if (summary.failed > 0) throw new Error(`${summary.failed} of ${summary.events} twin-change events could not be raised; the batch is retried`);
+  if (summary.failed > 0)
+    throw new Error(`${summary.failed} of ${summary.events} twin-change events could not be raised; the batch is retried`);
   return summary;
 }
 
@@ -162,12 +175,21 @@ function decodeBody(body: unknown): { ok: true; value: unknown } | { ok: false; 
       return { ok: false, problem: 'the body is not JSON' };
     }
   }
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? { ok: true, value } : { ok: false, problem: 'the body is not a JSON object' };
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? { ok: true, value }
+    : { ok: false, problem: 'the body is not a JSON object' };
 }
 
 function enqueuedTimeOf(fromHost: unknown, fromHub: unknown): string | undefined {
   for (const candidate of [fromHost, fromHub]) {
-    const time = candidate instanceof Date ? candidate.getTime() : typeof candidate === 'number' ? candidate : typeof candidate === 'string' ? Date.parse(candidate) : NaN;
+    const time =
+      candidate instanceof Date
+        ? candidate.getTime()
+        : typeof candidate === 'number'
+          ? candidate
+          : typeof candidate === 'string'
+            ? Date.parse(candidate)
+            : NaN;
     if (Number.isFinite(time)) return new Date(time).toISOString();
   }
   return undefined;

@@ -85,7 +85,14 @@ export interface RolloutLinks {
 
 export function rolloutLinks(request: HttpRequest, rolloutId: string): RolloutLinks {
   const status = `${rolloutsBase(request)}/${encodeURIComponent(rolloutId)}`;
-  return { status, devices: `${status}/devices`, pause: `${status}/pause`, resume: `${status}/resume`, approve: `${status}/approve`, cancel: `${status}/cancel` };
+  return {
+    status,
+    devices: `${status}/devices`,
+    pause: `${status}/pause`,
+    resume: `${status}/resume`,
+    approve: `${status}/approve`,
+    cancel: `${status}/cancel`,
+  };
 }
 
 export function deviceLink(request: HttpRequest, rolloutId: string, deviceId: string): string {
@@ -104,7 +111,8 @@ export function pageSize(request: HttpRequest, name: string, fallback: number, m
   const raw = request.query.get(name);
   if (raw === null || raw === '') return fallback;
   const value = Number(raw);
-  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value) || value < 1 || value > max) return { field: name, message: `must be an integer from 1 to ${max}` };
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value) || value < 1 || value > max)
+    return { field: name, message: `must be an integer from 1 to ${max}` };
   return value;
 }
 

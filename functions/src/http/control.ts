@@ -33,7 +33,11 @@ export function controlHandler(operation: ControlOperation) {
     }
     const problem = controlProblem(state, operation);
     if (problem !== null) {
-      return failure(409, 'conflict', `Cannot ${operation} rollout ${id.id}: ${problem}.`, { id: id.id, state: displayState(state), phase: state.phase });
+      return failure(409, 'conflict', `Cannot ${operation} rollout ${id.id}: ${problem}.`, {
+        id: id.id,
+        state: displayState(state),
+        phase: state.phase,
+      });
     }
     const at = new Date().toISOString();
     const command: EntityOperations['rolloutControl']['command'] = { operation, at };
@@ -43,7 +47,11 @@ export function controlHandler(operation: ControlOperation) {
       await client.raiseEvent(id.id, EVENT.control, wakeUp);
     } catch (error) {
       // The command is recorded; a rollout that cannot be woken reads it at its next decision.
-      logEvent(context, 'warn', 'http.wakeUpFailed', { rolloutId: id.id, operation, error: error instanceof Error ? error.message : String(error) });
+      logEvent(context, 'warn', 'http.wakeUpFailed', {
+        rolloutId: id.id,
+        operation,
+        error: error instanceof Error ? error.message : String(error),
+      });
     }
     logEvent(context, 'info', 'http.rolloutCommand', { rolloutId: id.id, operation, wave: state.wave ?? undefined });
     const links = rolloutLinks(request, id.id);
@@ -51,6 +59,11 @@ export function controlHandler(operation: ControlOperation) {
   };
 }
 
-const NAMES: Record<ControlOperation, string> = { pause: 'pauseRollout', resume: 'resumeRollout', approve: 'approveRollout', cancel: 'cancelRollout' };
+const NAMES: Record<ControlOperation, string> = {
+  pause: 'pauseRollout',
+  resume: 'resumeRollout',
+  approve: 'approveRollout',
+  cancel: 'cancelRollout',
+};
 
 for (const operation of CONTROL_OPERATIONS) apiRoute(NAMES[operation], `rollouts/{id}/${operation}`, ['POST'], controlHandler(operation));

@@ -18,7 +18,18 @@ import { statusOrNull } from '../durableClient';
 import { ledgerEntity, shardEntity } from '../entities/contracts';
 import { DEVICE_ID_RULE, DEVICE_ROLLOUT_STATES, effectiveRow, isValidDeviceId, isWaveFinal, rowOf, shardOf } from '../rollout';
 import type { DeviceRecord, DeviceRolloutState, DeviceRow, DeviceShardState, RolloutLedgerState, SpecProblem } from '../rollout';
-import { apiRoute, decodeToken, deviceLink, encodeToken, isRecord, json, notFound, pageSize, rolloutIdOf, validationFailed } from './common';
+import {
+  apiRoute,
+  decodeToken,
+  deviceLink,
+  encodeToken,
+  isRecord,
+  json,
+  notFound,
+  pageSize,
+  rolloutIdOf,
+  validationFailed,
+} from './common';
 import { readEntity } from './rollouts';
 
 export const DEFAULT_DEVICE_PAGE = 100;
@@ -32,7 +43,13 @@ interface DevicesCursor {
 }
 
 function isCursor(value: unknown): value is DevicesCursor {
-  return isRecord(value) && Number.isSafeInteger(value.shard) && Number.isSafeInteger(value.row) && (value.shard as number) >= 0 && (value.row as number) >= 0;
+  return (
+    isRecord(value) &&
+    Number.isSafeInteger(value.shard) &&
+    Number.isSafeInteger(value.row) &&
+    (value.shard as number) >= 0 &&
+    (value.row as number) >= 0
+  );
 }
 
 function isDeviceState(value: string): value is DeviceRolloutState {
@@ -44,7 +61,8 @@ export async function listRolloutDevices(request: HttpRequest, context: Invocati
   if (!id.ok) return id.response;
   const problems: SpecProblem[] = [];
   const stateParam = request.query.get('state');
-  if (stateParam !== null && stateParam !== '' && !isDeviceState(stateParam)) problems.push({ field: 'state', message: `must be one of ${DEVICE_ROLLOUT_STATES.join(', ')}` });
+  if (stateParam !== null && stateParam !== '' && !isDeviceState(stateParam))
+    problems.push({ field: 'state', message: `must be one of ${DEVICE_ROLLOUT_STATES.join(', ')}` });
   const top = pageSize(request, 'top', DEFAULT_DEVICE_PAGE, MAX_DEVICE_PAGE);
   if (typeof top !== 'number') problems.push(top);
   const token = request.query.get('continuationToken');
@@ -68,7 +86,8 @@ export async function listRolloutDevices(request: HttpRequest, context: Invocati
     read += 1;
     for (; row < rows.length && items.length < top; row += 1) {
       const effective = effectiveRow(rowOf(rows[row]), (wave) => isWaveFinal(ledger, wave));
-      if (filter === null || effective.state === filter) items.push({ ...effective, links: { self: deviceLink(request, id.id, effective.deviceId) } });
+      if (filter === null || effective.state === filter)
+        items.push({ ...effective, links: { self: deviceLink(request, id.id, effective.deviceId) } });
     }
     if (row >= rows.length) {
       shard += 1;
@@ -100,7 +119,11 @@ export async function getRolloutDevice(request: HttpRequest, context: Invocation
   const record = effectiveRow(found, (wave) => isWaveFinal(ledger, wave));
   if (record.timeline.length > 0 || record.timelineDropped > 0) return json(200, { rolloutId: id.id, ...record } satisfies DeviceView);
   const detail =
-    record.state === 'skipped' ? 'already on the version when the rollout resolved its targets' : record.state === 'canceled' ? 'not started: the rollout stopped before its turn' : 'planned';
+    record.state === 'skipped'
+      ? 'already on the version when the rollout resolved its targets'
+      : record.state === 'canceled'
+        ? 'not started: the rollout stopped before its turn'
+        : 'planned';
   const view: DeviceView = { rolloutId: id.id, ...record, timeline: [{ time: record.updatedAt, state: record.state, detail }] };
   return json(200, view);
 }

@@ -34,9 +34,30 @@ import {
   totalsOf,
   waveStatus,
 } from '../rollout';
-import type { CatalogCursor, CatalogEntry, HubPace, RolloutCatalogState, RolloutControlState, RolloutLedgerState, RolloutSpec, RolloutStatus } from '../rollout';
+import type {
+  CatalogCursor,
+  CatalogEntry,
+  HubPace,
+  RolloutCatalogState,
+  RolloutControlState,
+  RolloutLedgerState,
+  RolloutSpec,
+  RolloutStatus,
+} from '../rollout';
 import { ALLOW_INSECURE_FIRMWARE_URI, InvalidSettingError, flagSetting, hubScaleSetting } from '../settings';
-import { apiRoute, decodeToken, encodeToken, failure, isRecord, json, notFound, pageSize, rolloutIdOf, rolloutLinks, validationFailed } from './common';
+import {
+  apiRoute,
+  decodeToken,
+  encodeToken,
+  failure,
+  isRecord,
+  json,
+  notFound,
+  pageSize,
+  rolloutIdOf,
+  rolloutLinks,
+  validationFailed,
+} from './common';
 import type { RolloutLinks } from './common';
 
 export function specHash(spec: RolloutSpec): string {
@@ -52,7 +73,9 @@ export async function createRollout(request: HttpRequest, context: InvocationCon
   try {
     body = JSON.parse(text);
   } catch (error) {
-    return validationFailed([{ field: BODY_FIELD, message: `must be valid JSON (${error instanceof Error ? error.message : String(error)})` }]);
+    return validationFailed([
+      { field: BODY_FIELD, message: `must be valid JSON (${error instanceof Error ? error.message : String(error)})` },
+    ]);
   }
   const parsed = parseRolloutSpec(body, { allowInsecureFirmwareUri: flagSetting(ALLOW_INSECURE_FIRMWARE_URI) });
   if (!parsed.ok) {
@@ -94,7 +117,12 @@ function sameOrConflict(request: HttpRequest, rolloutId: string, hash: string, e
   const existingHash = isRecord(existingInput) ? existingInput.specHash : undefined;
   const links = rolloutLinks(request, rolloutId);
   if (existingHash === hash) return json(200, { id: rolloutId, created: false, links }, { location: links.status });
-  return failure(409, 'conflict', `Rollout ${rolloutId} exists with a different spec; use another rolloutId or repeat the original request.`, { id: rolloutId, links });
+  return failure(
+    409,
+    'conflict',
+    `Rollout ${rolloutId} exists with a different spec; use another rolloutId or repeat the original request.`,
+    { id: rolloutId, links },
+  );
 }
 
 // ---- GET /api/rollouts ------------------------------------------------------------------------
@@ -123,7 +151,10 @@ export async function listRollouts(request: HttpRequest, context: InvocationCont
   const top = pageSize(request, 'top', DEFAULT_CATALOG_PAGE, MAX_CATALOG_PAGE);
   const token = request.query.get('continuationToken');
   const cursor = token === null || token === '' ? undefined : decodeToken(token, isCursor);
-  const problems = [...(typeof top === 'number' ? [] : [top]), ...(cursor === null ? [{ field: 'continuationToken', message: 'is not a token this API issued' }] : [])];
+  const problems = [
+    ...(typeof top === 'number' ? [] : [top]),
+    ...(cursor === null ? [{ field: 'continuationToken', message: 'is not a token this API issued' }] : []),
+  ];
   if (problems.length > 0 || typeof top !== 'number' || cursor === null) return validationFailed(problems);
 
   const client = df.getClient(context);
@@ -133,7 +164,9 @@ export async function listRollouts(request: HttpRequest, context: InvocationCont
   const items: (RolloutView | ReturnType<typeof catalogView>)[] = [];
   for (let i = 0; i < page.items.length; i += LIST_READ_CONCURRENCY) {
     const slice = page.items.slice(i, i + LIST_READ_CONCURRENCY);
-    items.push(...(await Promise.all(slice.map(async (entry) => (await loadRollout(client, request, entry.id)) ?? catalogView(request, entry)))));
+    items.push(
+      ...(await Promise.all(slice.map(async (entry) => (await loadRollout(client, request, entry.id)) ?? catalogView(request, entry)))),
+    );
   }
   return json(200, { items, continuationToken: page.next === null ? null : encodeToken(page.next) });
 }
@@ -168,9 +201,17 @@ export async function getRollout(request: HttpRequest, context: InvocationContex
  * on their way when the control entity already shows the final state).
  */
 export async function loadRollout(client: DurableClient, request: HttpRequest, rolloutId: string): Promise<RolloutView | null> {
-  const [ledger, controlState] = await Promise.all([readEntity<RolloutLedgerState>(client, ledgerEntity(rolloutId)), readEntity<RolloutControlState>(client, controlEntity(rolloutId))]);
+  const [ledger, controlState] = await Promise.all([
+    readEntity<RolloutLedgerState>(client, ledgerEntity(rolloutId)),
+    readEntity<RolloutControlState>(client, controlEntity(rolloutId)),
+  ]);
   const control = controlState ?? initialControlState();
-  const controlView = { command: control.command, pauseReason: control.pauseReason, approvedThrough: control.approvedThrough, log: control.log };
+  const controlView = {
+    command: control.command,
+    pauseReason: control.pauseReason,
+    approvedThrough: control.approvedThrough,
+    log: control.log,
+  };
   const links = rolloutLinks(request, rolloutId);
   const finished = isFinalRolloutState(control.phase);
   if (ledger !== null && !finished) {
@@ -194,10 +235,17 @@ export async function loadRollout(client: DurableClient, request: HttpRequest, r
   }
   if (ledger !== null) {
     // The control entity shows the end a moment before the output is readable.
-    return { ...ledgerStatus(ledger, displayState(control), control.updatedAt ?? undefined), phase: control.phase, control: controlView, links };
+    return {
+      ...ledgerStatus(ledger, displayState(control), control.updatedAt ?? undefined),
+      phase: control.phase,
+      control: controlView,
+      links,
+    };
   }
   const broken = instance.runtimeStatus === 'Failed' || instance.runtimeStatus === 'Terminated';
-  const waves = (input?.spec.waves ?? []).map((wave, index) => waveStatus({ index, name: wave.name, percent: wave.percent }, broken ? 'aborted' : 'pending', totalsOf()));
+  const waves = (input?.spec.waves ?? []).map((wave, index) =>
+    waveStatus({ index, name: wave.name, percent: wave.percent }, broken ? 'aborted' : 'pending', totalsOf()),
+  );
   const status = rolloutStatus({ id: rolloutId, state: broken ? 'aborted' : displayState(control), firmware, createdAt, updatedAt, waves });
   return {
     ...status,

@@ -157,7 +157,9 @@ export function* batchOrchestrator(context: OrchestrationContext): Step<BatchRes
   const clock = (): number => context.df.currentUtcDateTime.getTime();
 
   // Reports raised as the last execution ended may have been dropped with it: resync if a device stays quiet.
-  const running = new Map<string, TrackedDevice>((carry?.running ?? []).map((device) => [device.tracking.deviceId, afterSwitch(device, now(context))]));
+  const running = new Map<string, TrackedDevice>(
+    (carry?.running ?? []).map((device) => [device.tracking.deviceId, afterSwitch(device, now(context))]),
+  );
   let next = carry?.next ?? 0;
   let totals = carry?.totals ?? totalsOf();
   let stop = carry?.stop ?? null;
@@ -178,14 +180,25 @@ export function* batchOrchestrator(context: OrchestrationContext): Step<BatchRes
     const current = running.get(deviceId);
     if (current === device) return;
     if (current !== undefined && current.tracking.state !== state) {
-      log(context, 'info', 'device.state', { ...fields, deviceId, from: current.tracking.state, to: state, status: device.tracking.status });
+      log(context, 'info', 'device.state', {
+        ...fields,
+        deviceId,
+        from: current.tracking.state,
+        to: state,
+        status: device.tracking.status,
+      });
     }
     if (isSettled(device)) {
       running.delete(deviceId);
       changed.delete(deviceId);
       finishedNews.push(device.tracking);
       totals = addTotals(totals, totalsOf({ [state]: 1 }));
-      log(context, state === 'succeeded' ? 'info' : 'warn', 'device.finished', { ...fields, deviceId, state, error: device.tracking.error?.code ?? null });
+      log(context, state === 'succeeded' ? 'info' : 'warn', 'device.finished', {
+        ...fields,
+        deviceId,
+        state,
+        error: device.tracking.error?.code ?? null,
+      });
       return;
     }
     running.set(deviceId, device);
@@ -306,7 +319,9 @@ export function* batchOrchestrator(context: OrchestrationContext): Step<BatchRes
 
   /** The twins of devices to catch up and of devices past their deadline; those still past it time out. */
   function* readTwins(): Step<void> {
-    const ids = [...running.values()].filter((device) => needsTwinRead(device, timeouts, clock())).map((device) => device.tracking.deviceId);
+    const ids = [...running.values()]
+      .filter((device) => needsTwinRead(device, timeouts, clock()))
+      .map((device) => device.tracking.deviceId);
     if (ids.length === 0) return;
     const reads = yield* tryActivity(context, 'readDeviceTwins', { deviceIds: ids, rolloutId });
     if (!reads.ok) log(context, 'warn', 'batch.twinReadFailed', { ...fields, devices: ids.length, error: reads.error });
@@ -406,7 +421,11 @@ export function* batchOrchestrator(context: OrchestrationContext): Step<BatchRes
     // a timer that fires is billed, and while reports flow an execution ends before this one would.
     if (hasNews()) earliest = Math.min(earliest, publishedAt + QUIET_PUBLISH_SECONDS * 1000);
     if (earliest === Infinity) earliest = after(context, timeouts.methodSeconds).getTime();
-    yield context.df.Task.any([...inbox.openWaits(OPEN_WAITS), context.df.createTimer(new Date(Math.max(earliest, clock()))), ...unwaited.splice(0)]);
+    yield context.df.Task.any([
+      ...inbox.openWaits(OPEN_WAITS),
+      context.df.createTimer(new Date(Math.max(earliest, clock()))),
+      ...unwaited.splice(0),
+    ]);
     steps += 1;
     received();
   }

@@ -23,7 +23,11 @@ import { logEvent } from '../logging';
 /** A piece of orchestrator code that yields durable tasks and returns T. */
 export type Step<T> = Generator<Task, T, unknown>;
 
-export function* callActivity<N extends ActivityName>(context: OrchestrationContext, name: N, input: ActivityInput<N>): Step<ActivityResult<N>> {
+export function* callActivity<N extends ActivityName>(
+  context: OrchestrationContext,
+  name: N,
+  input: ActivityInput<N>,
+): Step<ActivityResult<N>> {
   return (yield context.df.callActivity(name, input)) as ActivityResult<N>;
 }
 

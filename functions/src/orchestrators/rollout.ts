@@ -104,7 +104,9 @@ export function* rolloutOrchestrator(context: OrchestrationContext): Step<Rollou
   const catalog = catalogEntity();
   const inbox = new EventInbox<ControlEvent>(context.df, EVENT.control);
 
-  let waves: WaveStatus[] = spec.waves.map((wave, index) => waveStatus({ index, name: wave.name, percent: wave.percent }, 'pending', totalsOf()));
+  let waves: WaveStatus[] = spec.waves.map((wave, index) =>
+    waveStatus({ index, name: wave.name, percent: wave.percent }, 'pending', totalsOf()),
+  );
   let outside = totalsOf();
   let phase: RolloutCustomStatus['phase'] = 'resolvingTargets';
   let state: RolloutState = 'running';
@@ -179,9 +181,21 @@ export function* rolloutOrchestrator(context: OrchestrationContext): Step<Rollou
   }
 
   function* run(): Step<Ending> {
-    signalEntity(context, catalog, 'register', { id: rolloutId, createdAt: input.createdAt, firmwareVersion: spec.firmware.version, state, updatedAt: now(context) });
+    signalEntity(context, catalog, 'register', {
+      id: rolloutId,
+      createdAt: input.createdAt,
+      firmwareVersion: spec.firmware.version,
+      state,
+      updatedAt: now(context),
+    });
     status();
-    const resolved = yield* activityWithRetry(context, 'resolveTargets', { rolloutId, target: spec.target, fwVersion: spec.firmware.version }, RESOLVE_ATTEMPTS, RESOLVE_FIRST_RETRY_SECONDS);
+    const resolved = yield* activityWithRetry(
+      context,
+      'resolveTargets',
+      { rolloutId, target: spec.target, fwVersion: spec.firmware.version },
+      RESOLVE_ATTEMPTS,
+      RESOLVE_FIRST_RETRY_SECONDS,
+    );
     const outcome = resolved.ok ? resolved.value : { rejected: resolved.error };
     if ('rejected' in outcome) {
       error = `resolving the targets failed: ${outcome.rejected}`;
@@ -204,7 +218,13 @@ export function* rolloutOrchestrator(context: OrchestrationContext): Step<Rollou
       at: now(context),
     });
     publishRows(plan, skipped, shardCount);
-    log(context, 'info', 'rollout.planned', { rolloutId, targets: targets.length, skipped: skipped.length, waves: plan.map((wave) => wave.deviceIds.length), shardCount });
+    log(context, 'info', 'rollout.planned', {
+      rolloutId,
+      targets: targets.length,
+      skipped: skipped.length,
+      waves: plan.map((wave) => wave.deviceIds.length),
+      shardCount,
+    });
 
     const nonEmpty = plan.filter((wave) => wave.deviceIds.length > 0).map((wave) => wave.index);
     for (const planned of plan) {
@@ -224,7 +244,9 @@ export function* rolloutOrchestrator(context: OrchestrationContext): Step<Rollou
         if (spec.approval === 'manual') {
           enter('awaitingApproval', 'awaitingApproval', index);
           setWave(index, 'awaitingApproval');
-          const approved = yield* waitForControl((c) => (c.command === 'cancel' ? 'cancel' : c.approvedThrough >= index ? 'approved' : undefined));
+          const approved = yield* waitForControl((c) =>
+            c.command === 'cancel' ? 'cancel' : c.approvedThrough >= index ? 'approved' : undefined,
+          );
           if (approved === 'cancel') return 'canceled';
           log(context, 'info', 'rollout.approved', { rolloutId, wave: index });
         }
@@ -262,7 +284,14 @@ export function* rolloutOrchestrator(context: OrchestrationContext): Step<Rollou
         deviceIds: remaining,
         nextBatch,
         totals: totalsOf(),
-        settings: { firmware: spec.firmware, timeouts: spec.deviceTimeouts, failureThreshold: spec.failureThreshold, maxConcurrency: spec.maxConcurrency, shardCount, pace: input.pace ?? null },
+        settings: {
+          firmware: spec.firmware,
+          timeouts: spec.deviceTimeouts,
+          failureThreshold: spec.failureThreshold,
+          maxConcurrency: spec.maxConcurrency,
+          shardCount,
+          pace: input.pace ?? null,
+        },
       };
       let result: WaveResult;
       try {
@@ -339,7 +368,12 @@ export function* rolloutOrchestrator(context: OrchestrationContext): Step<Rollou
   const totals = addTotals(...waves, outside);
   const final = finalState(ending, totals);
   enter(final, final, currentWave);
-  log(context, final === 'completed' ? 'info' : 'warn', 'rollout.finished', { rolloutId, state: final, ...totals, ...(error === undefined ? {} : { error }) });
+  log(context, final === 'completed' ? 'info' : 'warn', 'rollout.finished', {
+    rolloutId,
+    state: final,
+    ...totals,
+    ...(error === undefined ? {} : { error }),
+  });
   return { rolloutId, state: final, totals, waves, ...(error === undefined ? {} : { error }) };
 }
 

@@ -17,7 +17,15 @@
 import * as df from 'durable-functions';
 import type { OrchestrationContext } from 'durable-functions';
 import { controlEntity } from '../entities/contracts';
-import { MAX_BATCHES_PER_WAVE_EPISODE, MAX_BATCH_DEVICES, addTotals, batchInstanceId, evaluateThreshold, thresholdCounts, totalsOf } from '../rollout';
+import {
+  MAX_BATCHES_PER_WAVE_EPISODE,
+  MAX_BATCH_DEVICES,
+  addTotals,
+  batchInstanceId,
+  evaluateThreshold,
+  thresholdCounts,
+  totalsOf,
+} from '../rollout';
 import type { DeviceTimeouts, FailureThreshold, FirmwareSpec, HubPace, RolloutControlState, Totals } from '../rollout';
 import type { BatchInput, BatchResult, BatchStop } from './batch';
 import { callEntity, callSubOrchestrator, log } from './durable';
@@ -122,10 +130,20 @@ export function* waveOrchestrator(context: OrchestrationContext): Step<WaveResul
     status(nextBatch);
     let result: BatchResult;
     try {
-      result = yield* callSubOrchestrator<BatchResult>(context, ORCHESTRATION.batch, batchInput, batchInstanceId(rolloutId, wave, nextBatch));
+      result = yield* callSubOrchestrator<BatchResult>(
+        context,
+        ORCHESTRATION.batch,
+        batchInput,
+        batchInstanceId(rolloutId, wave, nextBatch),
+      );
     } catch (error) {
       // The batch orchestration itself failed (a bug, not a verdict): its devices count as failed.
-      log(context, 'error', 'wave.batchFailed', { rolloutId, wave, batch: nextBatch, error: error instanceof Error ? error.message : String(error) });
+      log(context, 'error', 'wave.batchFailed', {
+        rolloutId,
+        wave,
+        batch: nextBatch,
+        error: error instanceof Error ? error.message : String(error),
+      });
       result = { totals: totalsOf({ failed: deviceIds.length }), remaining: [], stop: null };
     }
     nextBatch += 1;
@@ -135,13 +153,26 @@ export function* waveOrchestrator(context: OrchestrationContext): Step<WaveResul
       next = 0;
     }
     stop = result.stop;
-    if (stop !== null) log(context, stop.startsWith('threshold') ? 'warn' : 'info', 'wave.stopping', { rolloutId, wave, reason: stop, ...thresholdCounts(totals) });
+    if (stop !== null)
+      log(context, stop.startsWith('threshold') ? 'warn' : 'info', 'wave.stopping', {
+        rolloutId,
+        wave,
+        reason: stop,
+        ...thresholdCounts(totals),
+      });
   }
   status(null);
 
   const remaining = queue.slice(next);
   const result: WaveResult = { outcome: stop ?? 'completed', totals, remaining, nextBatch };
-  log(context, 'info', 'wave.finished', { rolloutId, wave, attempt: input.attempt, outcome: result.outcome, remaining: remaining.length, ...totals });
+  log(context, 'info', 'wave.finished', {
+    rolloutId,
+    wave,
+    attempt: input.attempt,
+    outcome: result.outcome,
+    remaining: remaining.length,
+    ...totals,
+  });
   return result;
 }
 

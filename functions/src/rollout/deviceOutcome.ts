@@ -253,7 +253,11 @@ function judge(
         detail: `applyComplete but running ${currentFwVersion}, not ${target.fwVersion}`,
       };
     case 'downloading':
-      return { state: 'inProgress', error: null, detail: update.progress === undefined ? 'downloading' : `downloading (${update.progress} %)` };
+      return {
+        state: 'inProgress',
+        error: null,
+        detail: update.progress === undefined ? 'downloading' : `downloading (${update.progress} %)`,
+      };
     case 'waiting':
       return { state: 'inProgress', error: null, detail: 'waiting to download' };
     case 'downloadComplete':

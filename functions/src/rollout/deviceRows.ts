@@ -116,7 +116,14 @@ export function updateOf(tracking: DeviceTracking, wave: number): DeviceUpdate {
 
 /** The listing's view of a record. */
 export function rowOf(record: DeviceRecord): DeviceRow {
-  return { deviceId: record.deviceId, wave: record.wave, state: record.state, status: record.status, error: record.error, updatedAt: record.updatedAt };
+  return {
+    deviceId: record.deviceId,
+    wave: record.wave,
+    state: record.state,
+    status: record.status,
+    error: record.error,
+    updatedAt: record.updatedAt,
+  };
 }
 
 /**

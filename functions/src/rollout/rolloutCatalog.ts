@@ -50,7 +50,11 @@ export function compareNewestFirst(a: CatalogCursor, b: CatalogCursor): number {
   return compareCodeUnits(a.id, b.id);
 }
 
-export function catalogPage(catalog: RolloutCatalogState, top: number, after?: CatalogCursor): { items: CatalogEntry[]; next: CatalogCursor | null } {
+export function catalogPage(
+  catalog: RolloutCatalogState,
+  top: number,
+  after?: CatalogCursor,
+): { items: CatalogEntry[]; next: CatalogCursor | null } {
   const sorted = [...catalog.entries].sort(compareNewestFirst);
   const start = after === undefined ? 0 : sorted.findIndex((entry) => compareNewestFirst(entry, after) > 0);
   const items = start < 0 ? [] : sorted.slice(start, start + top);

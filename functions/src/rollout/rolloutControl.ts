@@ -74,13 +74,33 @@ export function applyCommand(state: RolloutControlState, operation: ControlOpera
   if (controlProblem(state, operation) !== null) return state;
   switch (operation) {
     case 'pause':
-      return logged({ ...state, command: 'pause', pauseReason: 'operator', generation: state.generation + 1, updatedAt: at }, at, operation, 'paused by the operator');
+      return logged(
+        { ...state, command: 'pause', pauseReason: 'operator', generation: state.generation + 1, updatedAt: at },
+        at,
+        operation,
+        'paused by the operator',
+      );
     case 'resume':
-      return logged({ ...state, command: 'run', pauseReason: null, generation: state.generation + 1, updatedAt: at }, at, operation, 'resumed by the operator');
+      return logged(
+        { ...state, command: 'run', pauseReason: null, generation: state.generation + 1, updatedAt: at },
+        at,
+        operation,
+        'resumed by the operator',
+      );
     case 'approve':
-      return logged({ ...state, approvedThrough: state.wave ?? state.approvedThrough, updatedAt: at }, at, operation, `wave ${state.wave} approved`);
+      return logged(
+        { ...state, approvedThrough: state.wave ?? state.approvedThrough, updatedAt: at },
+        at,
+        operation,
+        `wave ${state.wave} approved`,
+      );
     case 'cancel':
-      return logged({ ...state, command: 'cancel', pauseReason: null, generation: state.generation + 1, updatedAt: at }, at, operation, 'canceled by the operator');
+      return logged(
+        { ...state, command: 'cancel', pauseReason: null, generation: state.generation + 1, updatedAt: at },
+        at,
+        operation,
+        'canceled by the operator',
+      );
   }
 }
 
@@ -96,7 +116,12 @@ export function reportPhase(state: RolloutControlState, report: PhaseReport, at:
   if (isFinalRolloutState(state.phase)) return state;
   const next: RolloutControlState = { ...state, phase: report.phase, wave: report.wave, updatedAt: at };
   if (report.pausedBy === 'threshold' && state.command === 'run') {
-    return logged({ ...next, command: 'pause', pauseReason: 'threshold', generation: state.generation + 1 }, at, 'thresholdPause', 'paused by the failure threshold');
+    return logged(
+      { ...next, command: 'pause', pauseReason: 'threshold', generation: state.generation + 1 },
+      at,
+      'thresholdPause',
+      'paused by the failure threshold',
+    );
   }
   return next;
 }

@@ -211,7 +211,8 @@ function firmwareUriProblem(uri: string, allowInsecure: boolean): string | undef
     return `must be ${schemes}`;
   }
   // Devices echo the URI in their reported properties, where every twin reader would see a password.
-  if (parsed.username !== '' || parsed.password !== '') return 'must not carry credentials (user:password@); use a token in the query string';
+  if (parsed.username !== '' || parsed.password !== '')
+    return 'must not carry credentials (user:password@); use a token in the query string';
   return undefined;
 }
 
@@ -348,19 +349,17 @@ function buildRequestSchema(allowInsecure: boolean) {
     approval: oneOf(APPROVAL_MODES).default(DEFAULT_APPROVAL),
     soakSeconds: integer(SPEC_LIMITS.soakSeconds.min, SPEC_LIMITS.soakSeconds.max).default(DEFAULT_SOAK_SECONDS),
     deviceTimeouts: deviceTimeoutsSchema.default(defaultDeviceTimeouts),
-  }).transform(
-    (request): RolloutSpec => ({
-      ...(request.rolloutId === undefined ? {} : { rolloutId: request.rolloutId }),
-      firmware: request.firmware,
-      target: request.target.query !== undefined ? { query: request.target.query } : { deviceIds: request.target.deviceIds ?? [] },
-      waves: request.waves,
-      maxConcurrency: request.maxConcurrency,
-      failureThreshold: request.failureThreshold,
-      approval: request.approval,
-      soakSeconds: request.soakSeconds,
-      deviceTimeouts: request.deviceTimeouts,
-    }),
-  );
+  }).transform((request): RolloutSpec => ({
+    ...(request.rolloutId === undefined ? {} : { rolloutId: request.rolloutId }),
+    firmware: request.firmware,
+    target: request.target.query !== undefined ? { query: request.target.query } : { deviceIds: request.target.deviceIds ?? [] },
+    waves: request.waves,
+    maxConcurrency: request.maxConcurrency,
+    failureThreshold: request.failureThreshold,
+    approval: request.approval,
+    soakSeconds: request.soakSeconds,
+    deviceTimeouts: request.deviceTimeouts,
+  }));
 }
 
 const requestSchemas = { secure: buildRequestSchema(false), insecure: buildRequestSchema(true) };

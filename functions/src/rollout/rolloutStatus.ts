@@ -6,7 +6,15 @@
 import type { DeviceRolloutState } from './deviceOutcome';
 import type { FirmwareSpec } from './rolloutSpec';
 
-export const ROLLOUT_STATES = ['running', 'paused', 'awaitingApproval', 'completed', 'completedWithFailures', 'aborted', 'canceled'] as const;
+export const ROLLOUT_STATES = [
+  'running',
+  'paused',
+  'awaitingApproval',
+  'completed',
+  'completedWithFailures',
+  'aborted',
+  'canceled',
+] as const;
 export type RolloutState = (typeof ROLLOUT_STATES)[number];
 export type FinalRolloutState = Extract<RolloutState, 'completed' | 'completedWithFailures' | 'aborted' | 'canceled'>;
 
@@ -120,7 +128,15 @@ export function rolloutStatus(input: {
 }): RolloutStatus {
   const waves = input.waves.map((wave) => ({ ...wave }));
   const totals = addTotals(...waves, input.outsideWaves ?? totalsOf());
-  return { id: input.id, state: input.state, firmware: input.firmware, createdAt: input.createdAt, updatedAt: input.updatedAt, totals, waves };
+  return {
+    id: input.id,
+    state: input.state,
+    firmware: input.firmware,
+    createdAt: input.createdAt,
+    updatedAt: input.updatedAt,
+    totals,
+    waves,
+  };
 }
 
 function sum(parts: readonly Totals[], key: keyof Totals): number {

@@ -130,7 +130,9 @@ export function applyInvokeOutcome(
     }
     case 'error':
       if (!outcome.retryable) {
-        return settled(settle(tracking, 'failed', now, `${outcome.code}: ${outcome.message}`, { code: outcome.code, message: outcome.message }));
+        return settled(
+          settle(tracking, 'failed', now, `${outcome.code}: ${outcome.message}`, { code: outcome.code, message: outcome.message }),
+        );
       }
       break;
     case 'busy':
@@ -141,7 +143,11 @@ export function applyInvokeOutcome(
   const delay = retryDelaySeconds(attempts);
   const kind = outcome.kind === 'error' ? outcome.code : outcome.kind;
   const reason =
-    outcome.kind === 'busy' ? `the device is busy (${outcome.message})` : outcome.kind === 'offline' ? 'the device is offline' : `${outcome.code}: ${outcome.message}`;
+    outcome.kind === 'busy'
+      ? `the device is busy (${outcome.message})`
+      : outcome.kind === 'offline'
+        ? 'the device is offline'
+        : `${outcome.code}: ${outcome.message}`;
   const retryAt = Date.parse(now) + delay * 1000;
   if (retryAt > Date.parse(invoke.startedAt) + timeouts.offlineRetryMinutes * 60_000) {
     const message = `${reason}; gave up after ${attempts} attempts over ${timeouts.offlineRetryMinutes} minutes`;
@@ -162,7 +168,9 @@ function throttledRetry(device: TrackedDevice, invoke: InvokeState, now: string)
   const throttles = (invoke.throttles ?? 0) + 1;
   const delayMs = Math.min(THROTTLED_RETRY_MAX_SECONDS, THROTTLED_RETRY_FIRST_SECONDS * 2 ** (throttles - 1)) * 1000;
   const noted =
-    invoke.lastKind === 'throttled' ? device.tracking : recordNote(device.tracking, now, "the hub's throttle refused the call (429); trying again shortly");
+    invoke.lastKind === 'throttled'
+      ? device.tracking
+      : recordNote(device.tracking, now, "the hub's throttle refused the call (429); trying again shortly");
   return {
     ...device,
     tracking: noted,
@@ -185,7 +193,12 @@ export function cancelBeforeStart(device: TrackedDevice, now: string): TrackedDe
  * Twin reports (events or a twin read), in $version order. A report can overtake the method's
  * answer or arrive while a retry waits: the device is working on the update, so it is followed.
  */
-export function applyReports(device: TrackedDevice, reports: readonly TwinReport[], target: { rolloutId: string; fwVersion: string }, now: string): TrackedDevice {
+export function applyReports(
+  device: TrackedDevice,
+  reports: readonly TwinReport[],
+  target: { rolloutId: string; fwVersion: string },
+  now: string,
+): TrackedDevice {
   let tracking = device.tracking;
   for (const report of [...reports].sort((a, b) => a.twinVersion - b.twinVersion)) tracking = applyReport(tracking, report, target, now);
   if (tracking === device.tracking) return device;

@@ -17,7 +17,13 @@ import { isValidDeviceId } from './identifiers';
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; problem: string };
 
-const TIME_FIELDS = ['startedWaitingTime', 'startedDownloadingTime', 'downloadCompleteTime', 'startedApplyingImage', 'lastFirmwareUpdate'] as const;
+const TIME_FIELDS = [
+  'startedWaitingTime',
+  'startedDownloadingTime',
+  'downloadCompleteTime',
+  'startedApplyingImage',
+  'lastFirmwareUpdate',
+] as const;
 type TimeField = (typeof TIME_FIELDS)[number];
 
 /** Which of the report's times the device set when it entered each status (failures keep the earlier ones). */
@@ -54,8 +60,10 @@ export function parseFirmwareUpdateReport(value: unknown): ParseResult<FirmwareU
   if (typeof status !== 'string' || !(FIRMWARE_UPDATE_STATUSES as readonly string[]).includes(status)) {
     return { ok: false, problem: `iothubDM.firmwareUpdate.status must be one of ${FIRMWARE_UPDATE_STATUSES.join(', ')}` };
   }
-  if (typeof rolloutId !== 'string' || rolloutId === '') return { ok: false, problem: 'iothubDM.firmwareUpdate.rolloutId must be a non-empty string' };
-  if (typeof fwVersion !== 'string' || fwVersion === '') return { ok: false, problem: 'iothubDM.firmwareUpdate.fwVersion must be a non-empty string' };
+  if (typeof rolloutId !== 'string' || rolloutId === '')
+    return { ok: false, problem: 'iothubDM.firmwareUpdate.rolloutId must be a non-empty string' };
+  if (typeof fwVersion !== 'string' || fwVersion === '')
+    return { ok: false, problem: 'iothubDM.firmwareUpdate.fwVersion must be a non-empty string' };
   if (tracker !== undefined && tracker !== null && (typeof tracker !== 'string' || !TRACKER_PATTERN.test(tracker))) {
     return { ok: false, problem: 'iothubDM.firmwareUpdate.tracker must be a tracker key as the rollout sent it' };
   }

@@ -22,7 +22,10 @@ export function registerDeviceCommand(program: Command): void {
   program
     .command('device')
     .description('Run the firmware update agent for one device (what a real Linux device runs).')
-    .requiredOption('--connection-string <cs>', 'the device connection string (HostName=…;DeviceId=…;SharedAccessKey=…[;GatewayHostName=…])')
+    .requiredOption(
+      '--connection-string <cs>',
+      'the device connection string (HostName=…;DeviceId=…;SharedAccessKey=…[;GatewayHostName=…])',
+    )
     .requiredOption('--state-dir <dir>', 'where the agent keeps its state and downloads (survives restarts)')
     .option('--ca <file>', 'PEM of an extra CA to trust for the hub and image downloads (the local stack: DATA_DIR/tls/ca.pem)')
     .option('--installer <kind>', 'how images are installed: simulated | command', parseInstaller, 'simulated')

@@ -29,7 +29,13 @@ export function registerFirmwareCommand(program: Command): void {
     .option('--bind <address>', 'address to listen on', '127.0.0.1')
     .option('--tls-dir <dir>', 'where the local CA lives', `${DEFAULT_HUB_DATA_DIR}/tls`)
     .action(async (dir: string, flags: { port: number; host: string; bind: string; tlsDir: string }) => {
-      const server = await new FirmwareServer({ dir: resolve(dir), tlsDir: resolve(flags.tlsDir), host: flags.host, bindAddress: flags.bind, port: flags.port }).start();
+      const server = await new FirmwareServer({
+        dir: resolve(dir),
+        tlsDir: resolve(flags.tlsDir),
+        host: flags.host,
+        bindAddress: flags.bind,
+        port: flags.port,
+      }).start();
       console.log(`Serving ${resolve(dir)} at ${server.url('')} (CA: ${resolve(flags.tlsDir, 'ca.pem')}); Ctrl-C to stop.`);
       onShutdown(() => server.close());
     });

@@ -25,7 +25,11 @@ export function registerHubCommand(program: Command): void {
     .option('--amqp-port <port>', 'Event Hub-compatible endpoint (AMQP) port', parsePort, 5672)
     .option('--partitions <n>', 'partitions of the Event Hub-compatible endpoint (fixed once events exist)', parsePositiveInt, 4)
     .option('--consumer-group <name>', 'an extra consumer group (repeatable; $Default always exists)', collect, [])
-    .option('--routes <sources>', 'message sources routed to the built-in endpoint: DeviceMessages,TwinChangeEvents (empty for none)', parseRoutesOption)
+    .option(
+      '--routes <sources>',
+      'message sources routed to the built-in endpoint: DeviceMessages,TwinChangeEvents (empty for none)',
+      parseRoutesOption,
+    )
     .option('--retention-hours <hours>', 'how long the built-in endpoint keeps events', parsePositiveInt, 24)
     .addOption(tierOption())
     .addOption(unitsOption())

@@ -51,7 +51,7 @@ export function registerRolloutCommand(program: Command): void {
     .option('--version <version>', 'firmware version (if no manifest)')
     .option('--sha256 <hex>', 'image SHA-256 (if no manifest)')
     .option('--size <bytes>', 'image size (if no manifest)', parsePositiveInt)
-    .option('--query <where>', "target devices by a twin query condition, e.g. \"tags.ring = 'canary'\"")
+    .option('--query <where>', 'target devices by a twin query condition, e.g. "tags.ring = \'canary\'"')
     .option('--devices <ids>', 'target devices by id, comma-separated', (value) => value.split(',').filter(Boolean))
     .option('--waves <percents>', 'cumulative wave percents, e.g. 10,50,100', parsePercents)
     .option('--max-concurrency <n>', 'devices updating at once', parsePositiveInt)
@@ -129,7 +129,9 @@ async function follow(client: RolloutApiClient, id: string): Promise<void> {
 
 function specFrom(flags: StartFlags): Record<string, unknown> {
   const spec: Record<string, unknown> = flags.spec ? (JSON.parse(readFileSync(flags.spec, 'utf8')) as Record<string, unknown>) : {};
-  const manifest = flags.manifest ? (JSON.parse(readFileSync(flags.manifest, 'utf8')) as { version: string; sha256: string; size: number }) : undefined;
+  const manifest = flags.manifest
+    ? (JSON.parse(readFileSync(flags.manifest, 'utf8')) as { version: string; sha256: string; size: number })
+    : undefined;
   const firmware = { ...(spec.firmware as Record<string, unknown> | undefined) };
   if (manifest) Object.assign(firmware, { version: manifest.version, sha256: manifest.sha256, size: manifest.size });
   if (flags.version) firmware.version = flags.version;
@@ -156,7 +158,8 @@ function specFrom(flags: StartFlags): Record<string, unknown> {
 
 function parsePercents(value: string): number[] {
   const percents = value.split(',').map(Number);
-  if (percents.some((p) => !Number.isFinite(p))) throw new InvalidArgumentError(`'${value}' must be comma-separated numbers, e.g. 10,50,100.`);
+  if (percents.some((p) => !Number.isFinite(p)))
+    throw new InvalidArgumentError(`'${value}' must be comma-separated numbers, e.g. 10,50,100.`);
   return percents;
 }
 

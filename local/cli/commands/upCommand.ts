@@ -32,7 +32,9 @@ export function registerUpCommands(program: Command): void {
   stackOptions(
     program
       .command('up')
-      .description('Run the whole system locally — IoT Hub emulator, Functions dev host with the app, a simulated fleet — and a demo rollout; stays up until Ctrl-C.')
+      .description(
+        'Run the whole system locally — IoT Hub emulator, Functions dev host with the app, a simulated fleet — and a demo rollout; stays up until Ctrl-C.',
+      )
       .option('--no-demo', 'start everything but no demo rollout'),
   ).action(async (flags: UpFlags) => {
     const stack = await start(flags);

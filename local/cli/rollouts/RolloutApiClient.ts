@@ -98,7 +98,9 @@ export class RolloutApiClient {
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
     } catch (error) {
-      throw new Error(`Cannot reach the rollout API at ${url}: ${((error as Error).cause as Error | undefined)?.message ?? (error as Error).message}`);
+      throw new Error(
+        `Cannot reach the rollout API at ${url}: ${((error as Error).cause as Error | undefined)?.message ?? (error as Error).message}`,
+      );
     }
     const text = await response.text();
     let parsed: unknown = text;
@@ -115,7 +117,8 @@ export class RolloutApiClient {
 function describe(body: unknown): string {
   if (body && typeof body === 'object') {
     const { error, message, problems } = body as { error?: unknown; message?: unknown; problems?: { field: string; message: string }[] };
-    if (Array.isArray(problems)) return `${String(message ?? error ?? 'invalid request')}\n${problems.map((p) => `  ${p.field}: ${p.message}`).join('\n')}`;
+    if (Array.isArray(problems))
+      return `${String(message ?? error ?? 'invalid request')}\n${problems.map((p) => `  ${p.field}: ${p.message}`).join('\n')}`;
     if (message || error) return String(message ?? error);
   }
   return typeof body === 'string' ? body : JSON.stringify(body);

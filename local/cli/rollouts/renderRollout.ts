@@ -38,20 +38,30 @@ export function rolloutSummary(rollout: RolloutView): string {
 export function rolloutTable(rollouts: RolloutView[]): string {
   const rows = table(['id', 'state', 'firmware', 'targeted', 'succeeded', 'failed', 'created']);
   for (const r of rollouts) {
-    rows.push([r.id, colorState(r.state), r.firmware.version, r.totals.targeted, r.totals.succeeded, r.totals.failed + r.totals.timedOut, r.createdAt]);
+    rows.push([
+      r.id,
+      colorState(r.state),
+      r.firmware.version,
+      r.totals.targeted,
+      r.totals.succeeded,
+      r.totals.failed + r.totals.timedOut,
+      r.createdAt,
+    ]);
   }
   return rows.toString();
 }
 
 export function waveTable(waves: WaveView[]): string {
   const rows = table(['wave', 'state', 'targeted', 'succeeded', 'failed', 'timed out', 'in progress']);
-  for (const w of waves) rows.push([w.name, colorState(w.state), w.targeted, w.succeeded ?? 0, w.failed ?? 0, w.timedOut ?? 0, w.inProgress ?? 0]);
+  for (const w of waves)
+    rows.push([w.name, colorState(w.state), w.targeted, w.succeeded ?? 0, w.failed ?? 0, w.timedOut ?? 0, w.inProgress ?? 0]);
   return rows.toString();
 }
 
 export function deviceTable(devices: DeviceView[]): string {
   const rows = table(['device', 'state', 'error']);
-  for (const d of devices) rows.push([d.deviceId, d.state, d.error ? `${d.error.code}${d.error.message ? `: ${d.error.message}` : ''}` : '']);
+  for (const d of devices)
+    rows.push([d.deviceId, d.state, d.error ? `${d.error.code}${d.error.message ? `: ${d.error.message}` : ''}` : '']);
   return rows.toString();
 }
 

@@ -2,7 +2,11 @@ import { rolloutSummary, RolloutProgress } from './renderRollout';
 import { FINAL_ROLLOUT_STATES, type RolloutApiClient, type RolloutView } from './RolloutApiClient';
 
 /** Polls a rollout once a second, drawing per-wave progress bars, until it reaches a final state. */
-export async function watchRollout(api: RolloutApiClient, id: string, options: { intervalMs?: number; quiet?: boolean } = {}): Promise<RolloutView> {
+export async function watchRollout(
+  api: RolloutApiClient,
+  id: string,
+  options: { intervalMs?: number; quiet?: boolean } = {},
+): Promise<RolloutView> {
   const progress = options.quiet ? undefined : new RolloutProgress();
   try {
     for (;;) {

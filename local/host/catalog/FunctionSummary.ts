@@ -20,7 +20,8 @@ export function summarize(fn: HostFunction, routePrefix: string, baseUrl: string
   if (fn.triggerKind === 'http') {
     summary.route = HttpRouter.templateOf(fn, routePrefix);
     summary.url = `${baseUrl}/${summary.route}`;
-    if (Array.isArray(fn.trigger.methods) && fn.trigger.methods.length > 0) summary.methods = fn.trigger.methods.map((m) => String(m).toUpperCase());
+    if (Array.isArray(fn.trigger.methods) && fn.trigger.methods.length > 0)
+      summary.methods = fn.trigger.methods.map((m) => String(m).toUpperCase());
   }
   return summary;
 }
@@ -33,6 +34,8 @@ export function formatFunctionList(summaries: FunctionSummary[]): string {
     const what = summary.url ? `[${(summary.methods ?? ['ALL']).join(',')}] ${summary.url}` : summary.trigger;
     lines.push(`\t${summary.name}: ${what}${summary.runs ? '' : '   (not running)'}`, '');
   }
-  const problems = summaries.flatMap((s) => s.problems.map((problem) => `The function '${s.name}' will not run: ${problem.replace(/\.$/, '')}.`));
+  const problems = summaries.flatMap((s) =>
+    s.problems.map((problem) => `The function '${s.name}' will not run: ${problem.replace(/\.$/, '')}.`),
+  );
   return [...lines, ...problems].join('\n');
 }

@@ -11,9 +11,11 @@ export function triggerProblems(fn: HostFunction, env: NodeJS.ProcessEnv = proce
   const trigger = fn.trigger;
   try {
     if (fn.triggerKind === 'eventHub') {
-      if (typeof trigger.connection !== 'string' || trigger.connection === '') throw new Error("the trigger has no 'connection' setting name");
+      if (typeof trigger.connection !== 'string' || trigger.connection === '')
+        throw new Error("the trigger has no 'connection' setting name");
       const connection = parseEventHubConnection(connectionSetting(trigger.connection, env));
-      if (!connection.entityPath && !trigger.eventHubName) throw new Error('no event hub name: set eventHubName, or EntityPath in the connection string');
+      if (!connection.entityPath && !trigger.eventHubName)
+        throw new Error('no event hub name: set eventHubName, or EntityPath in the connection string');
     } else if (fn.triggerKind === 'timer') {
       parseTimerSchedule(String(trigger.schedule ?? ''), scheduleTimeZone(env));
     }

@@ -32,19 +32,20 @@ export const LOG_LEVELS = ['Trace', 'Debug', 'Information', 'Warning', 'Error', 
 export type LogLevelName = (typeof LOG_LEVELS)[number];
 
 const positiveInt = z.coerce.number().int().positive();
-const logLevel = z
-  .string()
-  .transform((value, ctx) => {
-    const match = LOG_LEVELS.find((level) => level.toLowerCase() === value.toLowerCase());
-    if (!match) ctx.addIssue({ code: 'custom', message: `must be one of ${LOG_LEVELS.join(', ')}` });
-    return match ?? 'Information';
-  });
+const logLevel = z.string().transform((value, ctx) => {
+  const match = LOG_LEVELS.find((level) => level.toLowerCase() === value.toLowerCase());
+  if (!match) ctx.addIssue({ code: 'custom', message: `must be one of ${LOG_LEVELS.join(', ')}` });
+  return match ?? 'Information';
+});
 
 // Keys are lower-cased before parsing: the Functions host reads host.json case-insensitively.
 const hostJsonSchema = z.object({
   version: z.string().optional(),
   functions: z.array(z.string()).optional(),
-  logging: z.object({ loglevel: z.object({ default: logLevel.optional() }).loose().optional() }).loose().optional(),
+  logging: z
+    .object({ loglevel: z.object({ default: logLevel.optional() }).loose().optional() })
+    .loose()
+    .optional(),
   extensions: z
     .object({
       http: z.object({ routeprefix: z.string().optional() }).loose().optional(),
@@ -64,10 +65,7 @@ const hostJsonSchema = z.object({
           maxwaittime: z.string().optional(),
           // Extension v4 spelling.
           eventprocessoroptions: z.object({ maxbatchsize: positiveInt.optional() }).loose().optional(),
-          initialoffsetoptions: z
-            .object({ type: z.string().optional(), enqueuedtimeutc: z.string().optional() })
-            .loose()
-            .optional(),
+          initialoffsetoptions: z.object({ type: z.string().optional(), enqueuedtimeutc: z.string().optional() }).loose().optional(),
           clientretryoptions: z
             .object({
               mode: z.string().optional(),
@@ -131,11 +129,15 @@ function eventHubBatching(options: EventHubsJson | undefined, source: string): H
   const maxEventBatchSize = options?.maxeventbatchsize ?? options?.eventprocessoroptions?.maxbatchsize ?? 100;
   const minEventBatchSize = options?.mineventbatchsize ?? 1;
   if (minEventBatchSize > maxEventBatchSize) {
-    throw new Error(`${source}: extensions.eventHubs.minEventBatchSize (${minEventBatchSize}) must not exceed maxEventBatchSize (${maxEventBatchSize}).`);
+    throw new Error(
+      `${source}: extensions.eventHubs.minEventBatchSize (${minEventBatchSize}) must not exceed maxEventBatchSize (${maxEventBatchSize}).`,
+    );
   }
   const maxWaitMs = options?.maxwaittime === undefined ? 60_000 : timeSpanMs(options.maxwaittime);
   if (maxWaitMs === undefined || maxWaitMs <= 0) {
-    throw new Error(`${source}: extensions.eventHubs.maxWaitTime must be a positive time span like "00:00:01" or "00:00:00.250", not ${JSON.stringify(options?.maxwaittime)}.`);
+    throw new Error(
+      `${source}: extensions.eventHubs.maxWaitTime must be a positive time span like "00:00:01" or "00:00:00.250", not ${JSON.stringify(options?.maxwaittime)}.`,
+    );
   }
   return {
     maxEventBatchSize,
@@ -152,11 +154,17 @@ function eventHubBatching(options: EventHubsJson | undefined, source: string): H
  */
 function clientRetry(options: EventHubsJson['clientretryoptions'], source: string): HostConfig['eventHubs']['clientRetry'] {
   const mode = (options?.mode ?? 'exponential').toLowerCase();
-  if (mode !== 'exponential' && mode !== 'fixed') throw new Error(`${source}: extensions.eventHubs.clientRetryOptions.mode must be exponential or fixed, not ${JSON.stringify(options?.mode)}.`);
+  if (mode !== 'exponential' && mode !== 'fixed')
+    throw new Error(
+      `${source}: extensions.eventHubs.clientRetryOptions.mode must be exponential or fixed, not ${JSON.stringify(options?.mode)}.`,
+    );
   const span = (name: 'tryTimeout' | 'delay' | 'maxDelay', text: string | undefined, fallbackMs: number): number => {
     if (text === undefined) return fallbackMs;
     const ms = timeSpanMs(text);
-    if (ms === undefined || ms <= 0) throw new Error(`${source}: extensions.eventHubs.clientRetryOptions.${name} must be a positive time span like "00:00:00.800", not ${JSON.stringify(text)}.`);
+    if (ms === undefined || ms <= 0)
+      throw new Error(
+        `${source}: extensions.eventHubs.clientRetryOptions.${name} must be a positive time span like "00:00:00.800", not ${JSON.stringify(text)}.`,
+      );
     return ms;
   };
   return {
@@ -173,10 +181,17 @@ function timeSpanMs(text: string): number | undefined {
   const match = /^(?:(\d+)\.)?(\d{1,2}):([0-5]\d):([0-5]\d)(?:\.(\d{1,7}))?$/.exec(text.trim());
   if (!match) return undefined;
   const [, days = '0', hours, minutes, seconds, fraction = '0'] = match;
-  return ((Number(days) * 24 + Number(hours)) * 60 + Number(minutes)) * 60_000 + Number(seconds) * 1000 + Math.round(Number(`0.${fraction}`) * 1000);
+  return (
+    ((Number(days) * 24 + Number(hours)) * 60 + Number(minutes)) * 60_000 +
+    Number(seconds) * 1000 +
+    Math.round(Number(`0.${fraction}`) * 1000)
+  );
 }
 
-function initialOffset(options: { type?: string; enqueuedtimeutc?: string } | undefined, source: string): HostConfig['eventHubs']['initialOffset'] {
+function initialOffset(
+  options: { type?: string; enqueuedtimeutc?: string } | undefined,
+  source: string,
+): HostConfig['eventHubs']['initialOffset'] {
   switch (options?.type?.toLowerCase() ?? 'fromstart') {
     case 'fromstart':
       return { type: 'fromStart' };
@@ -184,7 +199,8 @@ function initialOffset(options: { type?: string; enqueuedtimeutc?: string } | un
       return { type: 'fromEnd' };
     case 'fromenqueuedtime': {
       const time = new Date(options?.enqueuedtimeutc ?? '');
-      if (Number.isNaN(time.getTime())) throw new Error(`${source}: extensions.eventHubs.initialOffsetOptions.enqueuedTimeUtc must be a date.`);
+      if (Number.isNaN(time.getTime()))
+        throw new Error(`${source}: extensions.eventHubs.initialOffsetOptions.enqueuedTimeUtc must be a date.`);
       return { type: 'fromEnqueuedTime', enqueuedTimeUtc: time };
     }
     default:

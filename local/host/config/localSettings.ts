@@ -2,12 +2,17 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 
-const localSettingsSchema = z.object({
-  IsEncrypted: z.boolean().optional(),
-  Values: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
-  Host: z.object({ LocalHttpPort: z.coerce.number().int().min(0).max(65535).optional() }).loose().optional(),
-  ConnectionStrings: z.record(z.string(), z.string()).optional(),
-}).loose();
+const localSettingsSchema = z
+  .object({
+    IsEncrypted: z.boolean().optional(),
+    Values: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+    Host: z
+      .object({ LocalHttpPort: z.coerce.number().int().min(0).max(65535).optional() })
+      .loose()
+      .optional(),
+    ConnectionStrings: z.record(z.string(), z.string()).optional(),
+  })
+  .loose();
 
 export interface LocalSettings {
   values: Record<string, string>;

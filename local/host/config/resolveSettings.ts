@@ -30,6 +30,7 @@ export function resolveBinding(binding: RegisteredBinding, env: NodeJS.ProcessEn
 /** The value of the app setting a binding's `connection` names (connections are names, not %refs%). */
 export function connectionSetting(name: string, env: NodeJS.ProcessEnv = process.env): string {
   const direct = env[name] ?? env[`CUSTOMCONNSTR_${name}`] ?? env[`ConnectionStrings:${name}`];
-  if (direct === undefined || direct === '') throw new Error(`the connection setting '${name}' is not defined (app setting or environment variable).`);
+  if (direct === undefined || direct === '')
+    throw new Error(`the connection setting '${name}' is not defined (app setting or environment variable).`);
   return direct;
 }

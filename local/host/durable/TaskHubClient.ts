@@ -125,9 +125,16 @@ export class TaskHubClient {
   /** Queues a one-way operation for an entity (which exists once an operation sets its state). */
   async signalEntity(name: string, key: string, operation: string, input: string | null): Promise<void> {
     assertValidId(key, 'entity key');
-    if (!this.functions.entity(name)) throw new ClientError(400, `The function '${name}' doesn't exist, is disabled, or is not an entity function.`);
+    if (!this.functions.entity(name))
+      throw new ClientError(400, `The function '${name}' doesn't exist, is disabled, or is not an entity function.`);
     const entityId = entityInstanceId(name, key);
-    const request: EntityRequest = { id: randomUUID(), op: operation, signal: true, ...(input !== null ? { input } : {}), timestamp: new Date().toISOString() };
+    const request: EntityRequest = {
+      id: randomUUID(),
+      op: operation,
+      signal: true,
+      ...(input !== null ? { input } : {}),
+      timestamp: new Date().toISOString(),
+    };
     const message: InboxMessage = { kind: 'entityOperation', request };
     await this.engine.deliver({ instanceId: entityId, executionId: null, visibleAt: Date.now(), body: JSON.stringify(message) });
   }
@@ -149,7 +156,10 @@ export class TaskHubClient {
 
 function assertValidId(id: string, what: string): void {
   if (id.length === 0 || id.length > 256 || INVALID_ID.test(id)) {
-    throw new ClientError(400, `The ${what} '${id}' is not valid: it must be 1-256 characters without '/', '\\\\', '#', '?' or control characters.`);
+    throw new ClientError(
+      400,
+      `The ${what} '${id}' is not valid: it must be 1-256 characters without '/', '\\\\', '#', '?' or control characters.`,
+    );
   }
 }
 

@@ -31,7 +31,9 @@ export class TriggerListeners {
     private readonly logger: HostLogger,
   ) {
     this.state = new TriggerStateStore(join(dataDir, 'triggers.sqlite'));
-    this.eventHubs = functions.filter((fn) => fn.triggerKind === 'eventHub').map((fn) => new EventHubListener(fn, config.eventHubs, this.state, invoker, logger));
+    this.eventHubs = functions
+      .filter((fn) => fn.triggerKind === 'eventHub')
+      .map((fn) => new EventHubListener(fn, config.eventHubs, this.state, invoker, logger));
     this.timers = functions.filter((fn) => fn.triggerKind === 'timer').map((fn) => new TimerListener(fn, this.state, invoker, logger));
   }
 

@@ -4,7 +4,10 @@ import Database from 'better-sqlite3';
 const SCHEMA_VERSION = 1;
 
 /** The schema, created in one go on a new file. */
-const SCHEMA: Schema = { what: 'The trigger state', version: SCHEMA_VERSION, sql: `
+const SCHEMA: Schema = {
+  what: 'The trigger state',
+  version: SCHEMA_VERSION,
+  sql: `
       CREATE TABLE checkpoints (
         function_name TEXT NOT NULL,
         namespace TEXT NOT NULL,
@@ -17,7 +20,8 @@ const SCHEMA: Schema = { what: 'The trigger state', version: SCHEMA_VERSION, sql
         PRIMARY KEY (function_name, namespace, event_hub, consumer_group, partition_id)
       );
       CREATE TABLE timer_status (function_name TEXT PRIMARY KEY, status TEXT NOT NULL)
-` };
+`,
+};
 
 export interface EventHubCheckpoint {
   sequenceNumber: number;
@@ -59,7 +63,16 @@ export class TriggerStateStore {
   }
 
   saveCheckpoint(key: CheckpointKey, checkpoint: EventHubCheckpoint): void {
-    this.statements.putCheckpoint.run(key.functionName, key.namespace, key.eventHub, key.consumerGroup, key.partitionId, checkpoint.sequenceNumber, checkpoint.offset, Date.now());
+    this.statements.putCheckpoint.run(
+      key.functionName,
+      key.namespace,
+      key.eventHub,
+      key.consumerGroup,
+      key.partitionId,
+      checkpoint.sequenceNumber,
+      checkpoint.offset,
+      Date.now(),
+    );
   }
 
   scheduleStatus(functionName: string): ScheduleStatus | undefined {

@@ -7,7 +7,12 @@ import { messageOf, type FunctionInvoker, type InvocationInput } from '../worker
  * Event Hub and timer triggers: fixed delay or exponential backoff, retryContext on each retry.
  * Resolves true when an attempt succeeded, false when every attempt failed.
  */
-export async function invokeWithRetry(invoker: FunctionInvoker, fn: HostFunction, input: InvocationInput, isStopping: () => boolean): Promise<boolean> {
+export async function invokeWithRetry(
+  invoker: FunctionInvoker,
+  fn: HostFunction,
+  input: InvocationInput,
+  isStopping: () => boolean,
+): Promise<boolean> {
   const policy = fn.retryOptions;
   const maxRetries = policy?.maxRetryCount ?? 0;
   for (let retry = 0; ; retry++) {

@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { HostFunction } from '../catalog/HostFunction';
 import type { HostLogger } from '../HostLogger';
-import type { CoreInvocationContext, ProgrammingModel, RpcInvocationResponse, RpcParameterBinding, RpcRetryContext, RpcTypedData } from './coreTypes';
+import type {
+  CoreInvocationContext,
+  ProgrammingModel,
+  RpcInvocationResponse,
+  RpcParameterBinding,
+  RpcRetryContext,
+  RpcTypedData,
+} from './coreTypes';
 import type { HookRegistry } from './HookRegistry';
 
 export interface InvocationInput {
@@ -56,7 +63,10 @@ export class FunctionInvoker {
     const invocationId = input.invocationId ?? randomUUID();
     const started = process.hrtime.bigint();
     const verbose = this.logger.enabled('Information');
-    if (verbose) this.logger.info(`Executing 'Functions.${fn.name}' (Reason='${input.reason ?? 'This function was programmatically called via the host APIs.'}', Id=${invocationId})`);
+    if (verbose)
+      this.logger.info(
+        `Executing 'Functions.${fn.name}' (Reason='${input.reason ?? 'This function was programmatically called via the host APIs.'}', Id=${invocationId})`,
+      );
     const core: CoreInvocationContext = {
       invocationId,
       request: {
@@ -81,7 +91,12 @@ export class FunctionInvoker {
       let inputs = args.inputs;
       if (this.hooks.has('preInvocation')) {
         core.state = 'preInvocationHooks';
-        const pre: Record<string, unknown> & { hookData: Record<string, unknown> } = { hookData, invocationContext: args.context, inputs, functionCallback: callback };
+        const pre: Record<string, unknown> & { hookData: Record<string, unknown> } = {
+          hookData,
+          invocationContext: args.context,
+          inputs,
+          functionCallback: callback,
+        };
         await this.hooks.run('preInvocation', pre);
         inputs = pre.inputs as unknown[];
         callback = pre.functionCallback as typeof callback;
@@ -96,7 +111,13 @@ export class FunctionInvoker {
       }
       if (this.hooks.has('postInvocation')) {
         core.state = 'postInvocationHooks';
-        const post: Record<string, unknown> & { hookData: Record<string, unknown> } = { hookData, invocationContext: args.context, inputs, result, error };
+        const post: Record<string, unknown> & { hookData: Record<string, unknown> } = {
+          hookData,
+          invocationContext: args.context,
+          inputs,
+          result,
+          error,
+        };
         await this.hooks.run('postInvocation', post);
         result = post.result;
         error = post.error;

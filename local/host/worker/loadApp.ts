@@ -14,7 +14,8 @@ const importModule = new Function('specifier', 'return import(specifier)') as (s
 /** The entry files of an app: package.json `main`, a path or a glob, relative to the app dir. */
 export function entryPoints(appDir: string): string[] {
   const pkg = readPackageJson(appDir);
-  if (!pkg.main) throw new Error(`${join(appDir, 'package.json')} has no "main": set it to the file (or glob) that registers the functions.`);
+  if (!pkg.main)
+    throw new Error(`${join(appDir, 'package.json')} has no "main": set it to the file (or glob) that registers the functions.`);
   const files = globSync(pkg.main, { cwd: appDir, absolute: true, onlyFiles: true }).sort();
   if (files.length === 0) throw new Error(`Found zero files matching the supplied pattern "${pkg.main}" (package.json main) in ${appDir}.`);
   return files;

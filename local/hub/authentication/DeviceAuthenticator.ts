@@ -47,18 +47,24 @@ export class DeviceAuthenticator {
     }
     if (isExpired(token)) return refuse(ConnectRefusal.NotAuthorized, 'token expired');
     const keys = this.keysFor(record.identity.authentication, token.skn);
-    if (keys.length === 0) return refuse(ConnectRefusal.NotAuthorized, `no key can sign for device ${deviceId}${token.skn ? ` with policy ${token.skn}` : ''}`);
+    if (keys.length === 0)
+      return refuse(ConnectRefusal.NotAuthorized, `no key can sign for device ${deviceId}${token.skn ? ` with policy ${token.skn}` : ''}`);
     if (!keys.some((key) => isSignedWith(token, key))) return refuse(ConnectRefusal.NotAuthorized, 'signature mismatch');
     return { deviceId };
   }
 
-  private keysFor(auth: { type: string; symmetricKey: { primaryKey: string | null; secondaryKey: string | null } }, skn: string | undefined): Buffer[] {
+  private keysFor(
+    auth: { type: string; symmetricKey: { primaryKey: string | null; secondaryKey: string | null } },
+    skn: string | undefined,
+  ): Buffer[] {
     if (skn) {
       const policy = this.policies.find((p) => p.keyName === skn);
       return policy && grants(policy, 'DeviceConnect') ? [policy.primaryKey, policy.secondaryKey].map((k) => Buffer.from(k, 'base64')) : [];
     }
     if (auth.type !== 'sas') return [];
-    return [auth.symmetricKey.primaryKey, auth.symmetricKey.secondaryKey].filter((k): k is string => !!k).map((k) => Buffer.from(k, 'base64'));
+    return [auth.symmetricKey.primaryKey, auth.symmetricKey.secondaryKey]
+      .filter((k): k is string => !!k)
+      .map((k) => Buffer.from(k, 'base64'));
   }
 }
 

@@ -26,7 +26,8 @@ export class EventHubAuthenticator {
     const keys = this.keys.get(token.skn);
     if (!keys) return { ok: false, reason: `Shared access policy '${token.skn}' does not exist or does not grant ServiceConnect.` };
     if (isExpired(token, nowMs)) return { ok: false, reason: `The token expired at ${new Date(token.se * 1000).toISOString()}.` };
-    if (!keys.some((key) => isSignedWith(token, key))) return { ok: false, reason: `The token signature does not match policy '${token.skn}'.` };
+    if (!keys.some((key) => isSignedWith(token, key)))
+      return { ok: false, reason: `The token signature does not match policy '${token.skn}'.` };
     return { ok: true, token };
   }
 }

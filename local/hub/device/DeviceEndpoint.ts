@@ -112,7 +112,6 @@ export class DeviceEndpoint implements MethodChannel {
     return listen(this.server, host, port);
   }
 
-
   async close(): Promise<void> {
     await new Promise<void>((resolve) => this.broker.close(() => resolve()));
     await new Promise<void>((resolve) => this.server.close(() => resolve()));

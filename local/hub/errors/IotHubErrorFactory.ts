@@ -19,7 +19,13 @@ export const IotHubErrorFactory = {
     return new IotHubError(400, 400004, 'ArgumentInvalid', `The request body is not valid JSON: ${detail}`, style);
   },
   deviceDefinedMultipleTimes(deviceId: string): IotHubError {
-    return new IotHubError(400, 400011, 'DeviceDefinedMultipleTimes', `Device ${deviceId} is defined more than once in the request.`, 'legacy');
+    return new IotHubError(
+      400,
+      400011,
+      'DeviceDefinedMultipleTimes',
+      `Device ${deviceId} is defined more than once in the request.`,
+      'legacy',
+    );
   },
   unauthorized(message: string, style: ErrorBodyStyle = 'legacy'): IotHubError {
     return new IotHubError(401, 401003, 'IotHubUnauthorized', message, style);
@@ -43,7 +49,13 @@ export const IotHubErrorFactory = {
     });
   },
   deviceConnectionClosedRemotely(deviceId: string): IotHubError {
-    return new IotHubError(404, 404104, 'DeviceConnectionClosedRemotely', `Device ${deviceId} disconnected before answering the method.`, 'nested');
+    return new IotHubError(
+      404,
+      404104,
+      'DeviceConnectionClosedRemotely',
+      `Device ${deviceId} disconnected before answering the method.`,
+      'nested',
+    );
   },
   deviceAlreadyExists(deviceId: string): IotHubError {
     return new IotHubError(409, 409001, 'DeviceAlreadyExists', `A device with ID '${deviceId}' is already registered.`, 'legacy');
@@ -56,7 +68,13 @@ export const IotHubErrorFactory = {
   },
   /** A twin section over its size limit (tags 8 KB, desired/reported 32 KB). */
   twinSectionTooLarge(sectionLabel: string, limitBytes: number, style: ErrorBodyStyle = 'nested'): IotHubError {
-    return new IotHubError(403, 403100, 'DeviceModelMaxPropertiesExceeded', `'${sectionLabel}' size should be less than ${limitBytes} bytes.`, style);
+    return new IotHubError(
+      403,
+      403100,
+      'DeviceModelMaxPropertiesExceeded',
+      `'${sectionLabel}' size should be less than ${limitBytes} bytes.`,
+      style,
+    );
   },
   tooManyDevices(count: number, max: number): IotHubError {
     return new IotHubError(400, 413002, 'TooManyDevices', `Too many devices in one bulk operation: ${count} (at most ${max}).`, 'legacy');

@@ -86,7 +86,8 @@ export class DirectMethodInvoker {
   }
 
   close(): void {
-    for (const requestId of [...this.pending.keys()]) this.settle(requestId)?.reject(IotHubErrorFactory.serverError('The hub is shutting down.', 'nested'));
+    for (const requestId of [...this.pending.keys()])
+      this.settle(requestId)?.reject(IotHubErrorFactory.serverError('The hub is shutting down.', 'nested'));
     for (const waiters of this.waitingForDevice.values()) for (const wake of waiters) wake();
     this.waitingForDevice.clear();
   }

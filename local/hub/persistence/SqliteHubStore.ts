@@ -8,14 +8,18 @@ import type { HubStore } from './HubStore';
 const SCHEMA_VERSION = 1;
 
 /** The schema, created in one go on a new file. */
-const SCHEMA: Schema = { what: 'The hub data', version: SCHEMA_VERSION, sql: `
+const SCHEMA: Schema = {
+  what: 'The hub data',
+  version: SCHEMA_VERSION,
+  sql: `
       CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS devices (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
         device_id TEXT NOT NULL UNIQUE,
         record TEXT NOT NULL
       )
-` };
+`,
+};
 
 /** HubStore on SQLite (WAL, synchronous=NORMAL: a crash may lose the last commits, never corrupt). */
 export class SqliteHubStore implements HubStore {

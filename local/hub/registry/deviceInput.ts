@@ -15,9 +15,7 @@ export function assertValidDeviceId(deviceId: unknown, style: ErrorBodyStyle = '
   }
 }
 
-const base64Key = z
-  .string()
-  .refine((key) => key === '' || isKeyOfValidLength(key), 'must be base64 of 16 to 64 bytes');
+const base64Key = z.string().refine((key) => key === '' || isKeyOfValidLength(key), 'must be base64 of 16 to 64 bytes');
 
 function isKeyOfValidLength(key: string): boolean {
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(key)) return false;
@@ -35,12 +33,8 @@ const deviceInputSchema = z.object({
   authentication: z
     .object({
       type: z.enum(['sas', 'selfSigned', 'certificateAuthority', 'none']).optional(),
-      symmetricKey: z
-        .object({ primaryKey: base64Key.nullish(), secondaryKey: base64Key.nullish() })
-        .nullish(),
-      x509Thumbprint: z
-        .object({ primaryThumbprint: z.string().nullish(), secondaryThumbprint: z.string().nullish() })
-        .nullish(),
+      symmetricKey: z.object({ primaryKey: base64Key.nullish(), secondaryKey: base64Key.nullish() }).nullish(),
+      x509Thumbprint: z.object({ primaryThumbprint: z.string().nullish(), secondaryThumbprint: z.string().nullish() }).nullish(),
     })
     .nullish(),
   capabilities: z.object({ iotEdge: z.boolean().optional() }).nullish(),

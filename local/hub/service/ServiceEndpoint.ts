@@ -65,7 +65,6 @@ export class ServiceEndpoint {
     return listen(this.server, host, port);
   }
 
-
   close(): Promise<void> {
     return new Promise((resolve) => {
       this.server.close(() => resolve());
@@ -92,7 +91,8 @@ export class ServiceEndpoint {
       await this.services.registry.committed();
       send(res, response);
     } catch (error) {
-      const hubError = error instanceof IotHubError ? error : IotHubErrorFactory.serverError(String((error as Error)?.message ?? error), style);
+      const hubError =
+        error instanceof IotHubError ? error : IotHubErrorFactory.serverError(String((error as Error)?.message ?? error), style);
       send(res, {
         status: hubError.status,
         body: hubError.httpBody(),
@@ -133,7 +133,8 @@ function readJsonBody(req: IncomingMessage, style: ErrorBodyStyle): Promise<unkn
     });
     req.on('error', reject);
     req.on('end', () => {
-      if (size > MAX_BODY_BYTES) return reject(IotHubErrorFactory.messageTooLarge(`The request body is larger than ${MAX_BODY_BYTES} bytes.`, style));
+      if (size > MAX_BODY_BYTES)
+        return reject(IotHubErrorFactory.messageTooLarge(`The request body is larger than ${MAX_BODY_BYTES} bytes.`, style));
       const text = Buffer.concat(chunks).toString('utf8');
       if (text.trim() === '') return resolve(undefined);
       try {

@@ -4,7 +4,15 @@ import { cloneJson, JsonObject } from './json';
 import { measureSection, SECTION_LABEL, TWIN_LIMITS, TwinSectionName } from './limits';
 import { mergeSection, mergeTags, MetadataStamp } from './mergePatch';
 import { TwinPropertiesSection, TwinState } from './twinState';
-import { desiredPatchForDevice, DeviceSection, RenderedSection, renderPatchMetadata, serviceTwinSections, ServiceTwinSections, twinEtag } from './twinViews';
+import {
+  desiredPatchForDevice,
+  DeviceSection,
+  RenderedSection,
+  renderPatchMetadata,
+  serviceTwinSections,
+  ServiceTwinSections,
+  twinEtag,
+} from './twinViews';
 import { validatePatch } from './validatePatch';
 
 /** Patches for one operation, by section. Which sections a caller may write is the caller's rule. */

@@ -52,7 +52,10 @@ function validateValue(key: string, value: unknown, level: number, inArray: bool
       return validateNumber(key, value, style);
     case 'string':
       if (utf8Length(value) > TWIN_LIMITS.maxStringValueBytes) {
-        throw invalid(`Property or Tag value should be maximum ${TWIN_LIMITS.maxStringValueBytes} bytes. Error in Property/Tag ${value}`, style);
+        throw invalid(
+          `Property or Tag value should be maximum ${TWIN_LIMITS.maxStringValueBytes} bytes. Error in Property/Tag ${value}`,
+          style,
+        );
       }
       return value;
   }
@@ -69,7 +72,10 @@ function validateValue(key: string, value: unknown, level: number, inArray: bool
 
 function validateNumber(key: string, value: number, style: ErrorBodyStyle): number {
   if (!Number.isFinite(value)) {
-    throw invalid(`Property ${key} has a value of unsupported type. Valid types are number, string, boolean, null, object and array`, style);
+    throw invalid(
+      `Property ${key} has a value of unsupported type. Valid types are number, string, boolean, null, object and array`,
+      style,
+    );
   }
   // JSON.parse erases the integer/float distinction .NET keeps; any integral value is range-checked.
   if (Number.isInteger(value) && (value < TWIN_LIMITS.minInteger || value > TWIN_LIMITS.maxInteger)) {

@@ -22,7 +22,8 @@ const fw = new FirmwareFixture(join(fx.dataDir, 'tls'));
 const agents = new AgentFixture(fx);
 let image: ReturnType<FirmwareFixture['image']>;
 const lines: string[] = [];
-const context = (): InvocationContext => new InvocationContext({ functionName: 'activity', logHandler: (_level, ...args) => lines.push(args.map(String).join(' ')) });
+const context = (): InvocationContext =>
+  new InvocationContext({ functionName: 'activity', logHandler: (_level, ...args) => lines.push(args.map(String).join(' ')) });
 
 const BULK = QUERY_PAGE_SIZE + 205;
 
@@ -33,7 +34,10 @@ beforeAll(async () => {
   image = fw.image('2.0.0', 64 * 1024);
   process.env[IOTHUB_CONNECTION_STRING] = fx.hub.serviceConnectionString;
   for (let start = 0; start < BULK; start += 100) {
-    const devices = Array.from({ length: Math.min(100, BULK - start) }, (_, i) => ({ deviceId: `bulk-${String(start + i).padStart(5, '0')}`, status: 'enabled' as const }));
+    const devices = Array.from({ length: Math.min(100, BULK - start) }, (_, i) => ({
+      deviceId: `bulk-${String(start + i).padStart(5, '0')}`,
+      status: 'enabled' as const,
+    }));
     const { responseBody } = await fx.registry.addDevices(devices);
     expect(responseBody.isSuccessful).toBe(true);
   }
@@ -69,15 +73,22 @@ describe('activities on the local IoT Hub', () => {
   });
 
   test('resolveTargets with device ids: looked up in chunks; unknown ids stay targets', async () => {
-    const deviceIds = ['act-current', 'act-old', 'bulk-00007', 'no-such-device', ...Array.from({ length: 150 }, (_, i) => `bulk-${String(i + 100).padStart(5, '0')}`)];
+    const deviceIds = [
+      'act-current',
+      'act-old',
+      'bulk-00007',
+      'no-such-device',
+      ...Array.from({ length: 150 }, (_, i) => `bulk-${String(i + 100).padStart(5, '0')}`),
+    ];
     const result = await resolved({ rolloutId: 'r-ids', target: { deviceIds }, fwVersion: '2.0.0' });
     expect(result.skipped).toEqual(['act-current']);
     expect(result.targets).toEqual(deviceIds.filter((id) => id !== 'act-current'));
   });
 
-  test('a query IoT Hub rejects (400) is a result, not a failure to retry: it names the query and the hub\'s reason', async () => {
+  test("a query IoT Hub rejects (400) is a result, not a failure to retry: it names the query and the hub's reason", async () => {
     const result = await resolveTargets({ rolloutId: 'r-bad', target: { query: 'tags.x = = 1' }, fwVersion: '2.0.0' }, context());
-    const rejected = /^IoT Hub rejected the twin query \(HTTP 400\b.*expected an expression but found '='.*: SELECT deviceId, .* WHERE \(tags\.x = = 1\)$/s;
+    const rejected =
+      /^IoT Hub rejected the twin query \(HTTP 400\b.*expected an expression but found '='.*: SELECT deviceId, .* WHERE \(tags\.x = = 1\)$/s;
     expect(result).toEqual({ rejected: expect.stringMatching(rejected) });
   });
 
@@ -93,19 +104,29 @@ describe('activities on the local IoT Hub', () => {
     const { agent } = await agents.agent('act-agent');
     const call = (r: FirmwareUpdateRequest) => invokeOne('act-agent', r, 10);
     expect(await call(request('r-1', { fwPackageUri: slow.url }))).toEqual({ kind: 'accepted' });
-    expect(await call(request('r-1', { fwPackageUri: slow.url }))).toMatchObject({ kind: 'current', state: { rolloutId: 'r-1', status: expect.stringMatching(/waiting|downloading/) } });
+    expect(await call(request('r-1', { fwPackageUri: slow.url }))).toMatchObject({
+      kind: 'current',
+      state: { rolloutId: 'r-1', status: expect.stringMatching(/waiting|downloading/) },
+    });
     expect(await call(request('r-2'))).toEqual({ kind: 'busy', rolloutId: 'r-1', message: expect.stringContaining('r-1') });
     await agent.settled();
     await slow.close();
     const { agent: same } = await agents.agent('act-same', { initialFwVersion: '2.0.0' });
     expect(await invokeOne('act-same', request('r-3'), 10)).toEqual({ kind: 'alreadyInstalled', fwVersion: '2.0.0' });
     await same.settled();
-    expect(await call(request('r-4', { sha256: 'not-a-hash' }))).toEqual({ kind: 'invalid', field: 'sha256', message: expect.stringContaining('sha256') });
+    expect(await call(request('r-4', { sha256: 'not-a-hash' }))).toEqual({
+      kind: 'invalid',
+      field: 'sha256',
+      message: expect.stringContaining('sha256'),
+    });
   });
 
   test('invokeFirmwareUpdate: a device not connected is offline (404103), an unknown one deviceNotFound (404001)', async () => {
     await fx.addDevice('act-offline');
-    expect(await invokeOne('act-offline', request('r-5'), 5)).toMatchObject({ kind: 'offline', message: expect.stringContaining('404103') });
+    expect(await invokeOne('act-offline', request('r-5'), 5)).toMatchObject({
+      kind: 'offline',
+      message: expect.stringContaining('404103'),
+    });
     expect(await invokeOne('act-nobody', request('r-5'), 5)).toMatchObject({ kind: 'error', code: 'deviceNotFound', retryable: false });
   });
 
@@ -113,7 +134,10 @@ describe('activities on the local IoT Hub', () => {
     await fx.addDevice('act-many-offline');
     const ids = Array.from({ length: 30 }, (_, i) => `act-many-${i}`);
     const running = await Promise.all(ids.map((id) => agents.agent(id)));
-    const outcomes = await invokeFirmwareUpdate({ deviceIds: [...ids, 'act-many-offline', 'act-many-nobody'], request: request('r-many'), responseTimeoutInSeconds: 5 }, context());
+    const outcomes = await invokeFirmwareUpdate(
+      { deviceIds: [...ids, 'act-many-offline', 'act-many-nobody'], request: request('r-many'), responseTimeoutInSeconds: 5 },
+      context(),
+    );
     expect(outcomes.map((o) => o.deviceId)).toEqual([...ids, 'act-many-offline', 'act-many-nobody']);
     expect(outcomes.slice(0, 30).map((o) => o.outcome)).toEqual(ids.map(() => ({ kind: 'accepted' })));
     expect(outcomes[30].outcome).toMatchObject({ kind: 'offline' });
@@ -145,13 +169,23 @@ describe('activities on the local IoT Hub', () => {
       report: {
         twinVersion: read.$version,
         currentFwVersion: '2.0.0',
-        firmwareUpdate: expect.objectContaining({ status: 'applyComplete', rolloutId: 'r-6', fwVersion: '2.0.0', tracker: 'r-6:w0:b3', error: null }),
+        firmwareUpdate: expect.objectContaining({
+          status: 'applyComplete',
+          rolloutId: 'r-6',
+          fwVersion: '2.0.0',
+          tracker: 'r-6:w0:b3',
+          error: null,
+        }),
       },
     });
     expect(byId.get('act-nobody')).toEqual({ found: false });
     expect(byId.get('act-nobody-2')).toEqual({ found: false });
     expect(byId.get(bare)).toEqual({ found: true, report: { twinVersion: (await fx.twin(bare)).properties.reported.$version } });
-    expect(byId.get('act-read-bad')).toEqual({ found: true, report: null, problem: expect.stringContaining('iothubDM.firmwareUpdate.status must be one of') });
+    expect(byId.get('act-read-bad')).toEqual({
+      found: true,
+      report: null,
+      problem: expect.stringContaining('iothubDM.firmwareUpdate.status must be one of'),
+    });
     for (const id of bulk) expect(byId.get(id)).toEqual({ found: true, report: { twinVersion: expect.any(Number) } });
   });
 

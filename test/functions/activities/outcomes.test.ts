@@ -8,12 +8,24 @@ describe('what a method answer means', () => {
   test.each([
     [200, { status: 'accepted', rolloutId: 'r1' }, { kind: 'accepted' }],
     [200, { status: 'accepted', rolloutId: 'other' }, { kind: 'error', code: 'unexpectedAnswer', retryable: false }],
-    [200, { status: 'current', rolloutId: 'r1', state: { status: 'downloading', rolloutId: 'r1', fwVersion: '2' } }, { kind: 'current', state: expect.objectContaining({ status: 'downloading' }) }],
+    [
+      200,
+      { status: 'current', rolloutId: 'r1', state: { status: 'downloading', rolloutId: 'r1', fwVersion: '2' } },
+      { kind: 'current', state: expect.objectContaining({ status: 'downloading' }) },
+    ],
     [200, { status: 'current', rolloutId: 'r1', state: 'garbage' }, { kind: 'current', state: null }],
     [200, { status: 'alreadyInstalled', rolloutId: 'r1', fwVersion: '2' }, { kind: 'alreadyInstalled', fwVersion: '2' }],
-    [400, { status: 'invalid', field: 'size', message: 'size must be positive' }, { kind: 'invalid', field: 'size', message: 'size must be positive' }],
+    [
+      400,
+      { status: 'invalid', field: 'size', message: 'size must be positive' },
+      { kind: 'invalid', field: 'size', message: 'size must be positive' },
+    ],
     [400, 'not json', { kind: 'invalid', field: '(payload)' }],
-    [409, { status: 'busy', rolloutId: 'r0', message: 'Update r0 is applying.' }, { kind: 'busy', rolloutId: 'r0', message: 'Update r0 is applying.' }],
+    [
+      409,
+      { status: 'busy', rolloutId: 'r0', message: 'Update r0 is applying.' },
+      { kind: 'busy', rolloutId: 'r0', message: 'Update r0 is applying.' },
+    ],
     [500, { oops: true }, { kind: 'error', code: 'unexpectedAnswer', retryable: true }],
   ])('%d %j', (status, payload, outcome) => {
     expect(methodOutcome(status, payload, 'r1')).toMatchObject(outcome);
@@ -22,10 +34,16 @@ describe('what a method answer means', () => {
 
 describe('what a hub failure means', () => {
   const sdkError = (status: number | undefined, body: string, name = 'Error'): unknown =>
-    Object.assign(new Error('Not found'), { name, ...(status === undefined ? {} : { response: { statusCode: status } }), responseBody: body });
+    Object.assign(new Error('Not found'), {
+      name,
+      ...(status === undefined ? {} : { response: { statusCode: status } }),
+      responseBody: body,
+    });
 
   test('the error code is found in IoT Hub nested and plain bodies', () => {
-    expect(hubFailure(sdkError(404, JSON.stringify({ Message: JSON.stringify({ errorCode: 404103, message: 'offline' }) })))).toMatchObject({ status: 404, errorCode: 404103 });
+    expect(hubFailure(sdkError(404, JSON.stringify({ Message: JSON.stringify({ errorCode: 404103, message: 'offline' }) })))).toMatchObject(
+      { status: 404, errorCode: 404103 },
+    );
     expect(hubFailure(sdkError(404, '{"errorCode":404001}'))).toMatchObject({ status: 404, errorCode: 404001 });
     expect(hubFailure(sdkError(undefined, ''))).toMatchObject({ status: null, errorCode: null, message: 'Not found' });
     expect(hubFailure('weird')).toMatchObject({ status: null, name: 'Error', message: 'weird' });

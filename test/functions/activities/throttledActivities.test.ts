@@ -19,7 +19,13 @@ const clock = new ManualClock();
 const fx = new HubFixture({ throttling: { tier: 'S1', units: 1, shapingSeconds: 0, clock } });
 const context = (): InvocationContext => new InvocationContext({ functionName: 'activity', logHandler: () => undefined });
 const ids = (prefix: string, count: number): string[] => Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
-const REQUEST: FirmwareUpdateRequest = { rolloutId: 'r1', fwVersion: '2.0.0', fwPackageUri: 'https://fw.example.com/x.bin', sha256: 'a'.repeat(64), size: 1 };
+const REQUEST: FirmwareUpdateRequest = {
+  rolloutId: 'r1',
+  fwVersion: '2.0.0',
+  fwPackageUri: 'https://fw.example.com/x.bin',
+  sha256: 'a'.repeat(64),
+  size: 1,
+};
 
 beforeAll(async () => {
   await fx.start();

@@ -9,9 +9,10 @@ import { rolloutLedgerEntity } from '../../../functions/src/entities/rolloutLedg
 import { initialControlState } from '../../../functions/src/rollout';
 import type { DeviceRecord, DeviceUpdate } from '../../../functions/src/rollout';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { createEntityFunction } = require('durable-functions/lib/src/util/testingUtils') as {
-  createEntityFunction: (handler: (context: EntityContext<never>) => void) => (trigger: unknown, context: InvocationContext) => Promise<EntityResult>;
+  createEntityFunction: (
+    handler: (context: EntityContext<never>) => void,
+  ) => (trigger: unknown, context: InvocationContext) => Promise<EntityResult>;
 };
 
 interface EntityResult {
@@ -22,15 +23,29 @@ interface EntityResult {
 }
 
 /** One batch of operations, as the Durable extension hands it to the entity function. */
-async function run(handler: (context: EntityContext<never>) => void, name: string, key: string, state: unknown, batch: { name: string; input?: unknown; signal?: boolean }[]): Promise<EntityResult> {
+async function run(
+  handler: (context: EntityContext<never>) => void,
+  name: string,
+  key: string,
+  state: unknown,
+  batch: { name: string; input?: unknown; signal?: boolean }[],
+): Promise<EntityResult> {
   const trigger = {
     self: { name, key },
     exists: state !== undefined,
     state: state === undefined ? undefined : JSON.stringify(state),
-    batch: batch.map((op, i) => ({ id: `op-${i}`, name: op.name, signal: op.signal ?? true, input: op.input === undefined ? undefined : JSON.stringify(op.input) })),
+    batch: batch.map((op, i) => ({
+      id: `op-${i}`,
+      name: op.name,
+      signal: op.signal ?? true,
+      input: op.input === undefined ? undefined : JSON.stringify(op.input),
+    })),
   };
   const lines: string[] = [];
-  const result = await createEntityFunction(handler)(trigger, new InvocationContext({ functionName: name, logHandler: (_l, ...args) => lines.push(args.join(' ')) }));
+  const result = await createEntityFunction(handler)(
+    trigger,
+    new InvocationContext({ functionName: name, logHandler: (_l, ...args) => lines.push(args.join(' ')) }),
+  );
   return Object.assign(result, { lines });
 }
 
@@ -59,7 +74,14 @@ describe('entities as the Durable extension runs them', () => {
     const result = await run(deviceShardEntity, 'deviceshard', 'r1:s3', undefined, [
       {
         name: 'addRows',
-        input: { groups: [{ wave: 0, deviceIds: ['a', 'b', 'c'] }, { wave: null, deviceIds: ['s'] }, { wave: 'x', deviceIds: ['bad'] }], at: '2025-01-01T00:00:00.000Z' },
+        input: {
+          groups: [
+            { wave: 0, deviceIds: ['a', 'b', 'c'] },
+            { wave: null, deviceIds: ['s'] },
+            { wave: 'x', deviceIds: ['bad'] },
+          ],
+          at: '2025-01-01T00:00:00.000Z',
+        },
       },
       {
         name: 'update',
@@ -74,7 +96,10 @@ describe('entities as the Durable extension runs them', () => {
         },
       },
       // News without a change of state: no signal.
-      { name: 'update', input: { updates: [update('a', 'inProgress', 50, { status: 'downloadComplete', phase: 'apply', twinVersion: 5 })] } },
+      {
+        name: 'update',
+        input: { updates: [update('a', 'inProgress', 50, { status: 'downloadComplete', phase: 'apply', twinVersion: 5 })] },
+      },
       // Nothing usable, or the shape of another version: ignored.
       { name: 'update', input: { updates: [{ deviceId: 'c', state: 'succeeded' }] } },
       { name: 'update', input: { row: update('c', 'succeeded', 55) } },
@@ -93,7 +118,11 @@ describe('entities as the Durable extension runs them', () => {
           at: '2025-01-01T00:01:30.000Z',
         },
       ],
-      [{ name: 'rolloutLedger', key: 'r1' }, 'moves', { moves: [{ wave: 0, from: 'inProgress', to: 'succeeded' }], at: '2025-01-01T00:01:59.000Z' }],
+      [
+        { name: 'rolloutLedger', key: 'r1' },
+        'moves',
+        { moves: [{ wave: 0, from: 'inProgress', to: 'succeeded' }], at: '2025-01-01T00:01:59.000Z' },
+      ],
     ]);
     const state = JSON.parse(result.entityState!) as { rows: DeviceRecord[] };
     expect(state.rows.map((r) => [r.deviceId, r.wave, r.state, r.status, r.twinVersion, r.timeline.map((e) => e.detail)])).toEqual([
@@ -116,7 +145,11 @@ describe('entities as the Durable extension runs them', () => {
     ]);
     expect(JSON.parse(result.results[0].result!)).toEqual(initialControlState());
     expect(JSON.parse(result.results[4].result!)).toMatchObject({ command: 'pause', generation: 1 });
-    expect((result as unknown as { lines: string[] }).lines.some((line) => line.includes('entity.unknownOperation') && line.includes('frobnicate'))).toBe(true);
+    expect(
+      (result as unknown as { lines: string[] }).lines.some(
+        (line) => line.includes('entity.unknownOperation') && line.includes('frobnicate'),
+      ),
+    ).toBe(true);
   });
 
   test('the ledger exists only once planned; moves before the plan are ignored', async () => {

@@ -298,11 +298,19 @@ describe('twin-change event handler', () => {
       reason: 'no tracker in the report',
       deviceId: 'a%41',
     });
-    expect(classifyEvent({ properties: { reported: agentPatch('waiting') } }, { 'iothub-message-source': 'twinChangeEvents', 'iothub-connection-device-id': 'd' }, {})).toEqual({
+    expect(
+      classifyEvent(
+        { properties: { reported: agentPatch('waiting') } },
+        { 'iothub-message-source': 'twinChangeEvents', 'iothub-connection-device-id': 'd' },
+        {},
+      ),
+    ).toEqual({
       kind: 'malformed',
       problem: 'properties.reported.$version must be a non-negative integer',
       deviceId: 'd',
     });
-    expect(classifyEvent(null, { 'iothub-message-source': 'deviceLifecycleEvents', 'iothub-connection-device-id': 'd' }, {})).toMatchObject({ kind: 'ignored' });
+    expect(classifyEvent(null, { 'iothub-message-source': 'deviceLifecycleEvents', 'iothub-connection-device-id': 'd' }, {})).toMatchObject(
+      { kind: 'ignored' },
+    );
   });
 });

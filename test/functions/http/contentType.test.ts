@@ -50,7 +50,11 @@ describe('state-changing routes take application/json only', () => {
     ['text/plain (no preflight), empty body', { 'content-type': 'text/plain' }, ''],
     ['text/plain;charset=UTF-8 with a JSON body', { 'content-type': 'text/plain;charset=UTF-8' }, SPEC],
     ['a form', { 'content-type': 'application/x-www-form-urlencoded' }, `spec=${encodeURIComponent(SPEC)}`],
-    ['multipart', { 'content-type': 'multipart/form-data; boundary=x' }, `--x\r\nContent-Disposition: form-data; name="a"\r\n\r\n${SPEC}\r\n--x--`],
+    [
+      'multipart',
+      { 'content-type': 'multipart/form-data; boundary=x' },
+      `--x\r\nContent-Disposition: form-data; name="a"\r\n\r\n${SPEC}\r\n--x--`,
+    ],
     ['no content type', {}, SPEC],
     ['a look-alike', { 'content-type': 'application/jsonp' }, SPEC],
     ['JSON as text', { 'content-type': 'text/json' }, SPEC],

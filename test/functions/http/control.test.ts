@@ -17,14 +17,19 @@ beforeEach(() => {
 });
 
 function command(operation: ControlOperation, id = 'r1'): Promise<HttpResponseInit> {
-  const request = new HttpRequest({ method: 'POST', url: `https://fleet.example.com/api/rollouts/${id}/${operation}?code=KEY`, params: { id } });
+  const request = new HttpRequest({
+    method: 'POST',
+    url: `https://fleet.example.com/api/rollouts/${id}/${operation}?code=KEY`,
+    params: { id },
+  });
   return controlHandler(operation)(request, api.context(`${operation}Rollout`));
 }
 
 const control = (): RolloutControlState | undefined => api.entityState<RolloutControlState>('rolloutControl', 'r1');
 const message = (response: HttpResponseInit): string => (response.jsonBody as { message: string }).message;
 /** What the rollout orchestration reports to the control entity. */
-const phase = (state: string, wave: number | null): Promise<void> => api.signal('rolloutControl', 'r1', 'phase', { phase: state, wave, at: '2025-01-01T00:00:00.000Z' });
+const phase = (state: string, wave: number | null): Promise<void> =>
+  api.signal('rolloutControl', 'r1', 'phase', { phase: state, wave, at: '2025-01-01T00:00:00.000Z' });
 
 describe('POST /api/rollouts/{id}/pause|resume|approve|cancel', () => {
   test('pause: recorded in the control entity, the rollout woken, 202 with Location', async () => {

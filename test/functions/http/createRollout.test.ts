@@ -38,19 +38,59 @@ describe('POST /api/rollouts', () => {
     ['no firmware', { target: VALID.target }, 'firmware', /is required/],
     ['a short sha256', { ...VALID, firmware: { ...FIRMWARE, sha256: 'abc' } }, 'firmware.sha256', /64 hexadecimal digits/],
     ['an http:// firmware uri', { ...VALID, firmware: { ...FIRMWARE, uri: 'http://fw.example.com/x.bin' } }, 'firmware.uri', /https/],
-    ['credentials in the uri', { ...VALID, firmware: { ...FIRMWARE, uri: 'https://u:p@fw.example.com/x.bin' } }, 'firmware.uri', /credentials/],
+    [
+      'credentials in the uri',
+      { ...VALID, firmware: { ...FIRMWARE, uri: 'https://u:p@fw.example.com/x.bin' } },
+      'firmware.uri',
+      /credentials/,
+    ],
     ['a size of 0', { ...VALID, firmware: { ...FIRMWARE, size: 0 } }, 'firmware.size', /integer of at least 1/],
-    ['both query and deviceIds', { ...VALID, target: { query: 'tags.a = 1', deviceIds: ['d1'] } }, 'target', /exactly one of query or deviceIds/],
+    [
+      'both query and deviceIds',
+      { ...VALID, target: { query: 'tags.a = 1', deviceIds: ['d1'] } },
+      'target',
+      /exactly one of query or deviceIds/,
+    ],
     ['a full SELECT as the query', { ...VALID, target: { query: 'SELECT * FROM devices' } }, 'target.query', /only the condition/],
-    ['a query condition with a dangling operator', { ...VALID, target: { query: "tags.model = 'thermo-x' AND tags.ring =" } }, 'target.query', /line 1, column 40: expected an expression/],
-    ['a query condition with an ORDER BY', { ...VALID, target: { query: 'tags.a = 1 ORDER BY deviceId' } }, 'target.query', /line 1, column 12: .*'ORDER'/],
+    [
+      'a query condition with a dangling operator',
+      { ...VALID, target: { query: "tags.model = 'thermo-x' AND tags.ring =" } },
+      'target.query',
+      /line 1, column 40: expected an expression/,
+    ],
+    [
+      'a query condition with an ORDER BY',
+      { ...VALID, target: { query: 'tags.a = 1 ORDER BY deviceId' } },
+      'target.query',
+      /line 1, column 12: .*'ORDER'/,
+    ],
     ['a duplicate device id', { ...VALID, target: { deviceIds: ['d1', 'd1'] } }, 'target.deviceIds[1]', /duplicates target.deviceIds\[0\]/],
     ['a device id with a slash', { ...VALID, target: { deviceIds: ['a/b'] } }, 'target.deviceIds[0]', /1-128 characters/],
-    ['waves not ending at 100', { ...VALID, waves: [{ percent: 10 }, { percent: 50 }] }, 'waves[1].percent', /must be 100 in the last wave/],
-    ['waves going down', { ...VALID, waves: [{ percent: 50 }, { percent: 20 }, { percent: 100 }] }, 'waves[1].percent', /greater than waves\[0\]/],
-    ['a wave percent below the resolution', { ...VALID, waves: [{ percent: 1e-9 }, { percent: 100 }] }, 'waves[0].percent', /resolution of 0\.01/],
+    [
+      'waves not ending at 100',
+      { ...VALID, waves: [{ percent: 10 }, { percent: 50 }] },
+      'waves[1].percent',
+      /must be 100 in the last wave/,
+    ],
+    [
+      'waves going down',
+      { ...VALID, waves: [{ percent: 50 }, { percent: 20 }, { percent: 100 }] },
+      'waves[1].percent',
+      /greater than waves\[0\]/,
+    ],
+    [
+      'a wave percent below the resolution',
+      { ...VALID, waves: [{ percent: 1e-9 }, { percent: 100 }] },
+      'waves[0].percent',
+      /resolution of 0\.01/,
+    ],
     ['maxConcurrency 0', { ...VALID, maxConcurrency: 0 }, 'maxConcurrency', /from 1 to 1000/],
-    ['an unknown failure action', { ...VALID, failureThreshold: { percent: 5, action: 'stop' } }, 'failureThreshold.action', /"pause", "abort"/],
+    [
+      'an unknown failure action',
+      { ...VALID, failureThreshold: { percent: 5, action: 'stop' } },
+      'failureThreshold.action',
+      /"pause", "abort"/,
+    ],
     ['an unknown approval mode', { ...VALID, approval: 'sometimes' }, 'approval', /"auto", "manual"/],
     ['a method timeout of 1 s', { ...VALID, deviceTimeouts: { methodSeconds: 1 } }, 'deviceTimeouts.methodSeconds', /from 5 to 300/],
     ['a negative soak', { ...VALID, soakSeconds: -1 }, 'soakSeconds', /from 0 to 86400/],
@@ -58,19 +98,31 @@ describe('POST /api/rollouts', () => {
     ['a rollout id with a colon', { ...VALID, rolloutId: 'a:b' }, 'rolloutId', /A-Z a-z 0-9/],
   ];
 
-  test.each(BAD.map(([name, body, field, message]) => ({ name, body, field, message })))('$name → 400 naming $field', async ({ body, field, message }) => {
-    const response = await post(body, typeof body === 'string' ? body : undefined);
-    expect(response.status).toBe(400);
-    const problems = problemsOf(response);
-    expect(problems.error).toBe('validationFailed');
-    expect(problems.problems).toContainEqual({ field, message: expect.stringMatching(message) });
-    expect(api.instances.size).toBe(0);
-  });
+  test.each(BAD.map(([name, body, field, message]) => ({ name, body, field, message })))(
+    '$name → 400 naming $field',
+    async ({ body, field, message }) => {
+      const response = await post(body, typeof body === 'string' ? body : undefined);
+      expect(response.status).toBe(400);
+      const problems = problemsOf(response);
+      expect(problems.error).toBe('validationFailed');
+      expect(problems.problems).toContainEqual({ field, message: expect.stringMatching(message) });
+      expect(api.instances.size).toBe(0);
+    },
+  );
 
   test('every problem of a request is listed at once', async () => {
-    const response = await post({ firmware: { ...FIRMWARE, sha256: 'x', size: -1 }, target: { deviceIds: [] }, waves: [{ percent: 0 }], approval: 'never' });
+    const response = await post({
+      firmware: { ...FIRMWARE, sha256: 'x', size: -1 },
+      target: { deviceIds: [] },
+      waves: [{ percent: 0 }],
+      approval: 'never',
+    });
     expect(response.status).toBe(400);
-    expect(problemsOf(response).problems.map((p) => p.field).sort()).toEqual(['approval', 'firmware.sha256', 'firmware.size', 'target.deviceIds', 'waves[0].percent']);
+    expect(
+      problemsOf(response)
+        .problems.map((p) => p.field)
+        .sort(),
+    ).toEqual(['approval', 'firmware.sha256', 'firmware.size', 'target.deviceIds', 'waves[0].percent']);
     expect(problemsOf(response).message).toBe('The request has 5 problems.');
   });
 
@@ -82,7 +134,14 @@ describe('POST /api/rollouts', () => {
     expect(response.jsonBody).toEqual({
       id: 'fw-2-1',
       created: true,
-      links: { status: base, devices: `${base}/devices`, pause: `${base}/pause`, resume: `${base}/resume`, approve: `${base}/approve`, cancel: `${base}/cancel` },
+      links: {
+        status: base,
+        devices: `${base}/devices`,
+        pause: `${base}/pause`,
+        resume: `${base}/resume`,
+        approve: `${base}/approve`,
+        cancel: `${base}/cancel`,
+      },
     });
     const instance = api.instances.get('fw-2-1')!;
     expect(instance.name).toBe('rollout');
@@ -90,7 +149,13 @@ describe('POST /api/rollouts', () => {
     const parsed = parseRolloutSpec(VALID);
     if (!parsed.ok) throw new Error('fixture invalid');
     // No FLEETWAVE_HUB_TIER: the rollout is not paced.
-    expect(input).toEqual({ rolloutId: 'fw-2-1', spec: parsed.spec, specHash: specHash(parsed.spec), createdAt: expect.any(String), pace: null });
+    expect(input).toEqual({
+      rolloutId: 'fw-2-1',
+      spec: parsed.spec,
+      specHash: specHash(parsed.spec),
+      createdAt: expect.any(String),
+      pace: null,
+    });
     // The function key in the request URL is never echoed in a link.
     expect(JSON.stringify(response.jsonBody)).not.toContain('FUNCTION-KEY');
   });
@@ -106,7 +171,13 @@ describe('POST /api/rollouts', () => {
   test('the same rolloutId with the same spec is the existing rollout (defaults and key order do not matter)', async () => {
     expect((await post(VALID)).status).toBe(202);
     const started = api.requests.filter((r) => r.startsWith('POST orchestrators')).length;
-    const same = { target: VALID.target, rolloutId: 'fw-2-1', firmware: { ...FIRMWARE, sha256: FIRMWARE.sha256.toUpperCase() }, waves: [{ percent: 100 }], approval: 'auto' };
+    const same = {
+      target: VALID.target,
+      rolloutId: 'fw-2-1',
+      firmware: { ...FIRMWARE, sha256: FIRMWARE.sha256.toUpperCase() },
+      waves: [{ percent: 100 }],
+      approval: 'auto',
+    };
     const again = await post(same);
     expect(again.status).toBe(200);
     expect(again.jsonBody).toMatchObject({ id: 'fw-2-1', created: false });
@@ -134,7 +205,8 @@ describe('POST /api/rollouts', () => {
     const parsed = parseRolloutSpec(VALID);
     if (!parsed.ok) throw new Error('fixture invalid');
     // Between this POST's status check and its start, another POST of the same rollout starts it.
-    api.beforeStart = (id) => api.addInstance({ name: 'rollout', instanceId: id, runtimeStatus: 'Pending', input: { specHash: specHash(parsed.spec) } });
+    api.beforeStart = (id) =>
+      api.addInstance({ name: 'rollout', instanceId: id, runtimeStatus: 'Pending', input: { specHash: specHash(parsed.spec) } });
     try {
       const response = await post(VALID);
       expect(response.status).toBe(200);

@@ -23,7 +23,11 @@ import type { DeviceRecord, DeviceRow, DeviceUpdate, LedgerPlan, TrackedDevice }
 import { FIRMWARE, TIMEOUTS, deviceReport, specOf } from '../support/fixtures';
 import { TinyDurableApi } from '../support/tinyDurableApi';
 
-const api = new TinyDurableApi().entity('rolloutControl', rolloutControlEntity).entity('rolloutLedger', rolloutLedgerEntity).entity('deviceShard', deviceShardEntity).entity('rolloutCatalog', rolloutCatalogEntity);
+const api = new TinyDurableApi()
+  .entity('rolloutControl', rolloutControlEntity)
+  .entity('rolloutLedger', rolloutLedgerEntity)
+  .entity('deviceShard', deviceShardEntity)
+  .entity('rolloutCatalog', rolloutCatalogEntity);
 beforeAll(() => api.start());
 afterAll(() => api.stop());
 beforeEach(() => {
@@ -51,13 +55,24 @@ async function planned(rolloutId: string, waves: string[][], skipped: string[] =
     firmware: FIRMWARE,
     createdAt: AT,
     shardCount,
-    waves: waves.map((ids, index) => ({ index, name: index === 0 ? 'canary' : `wave-${index + 1}`, percent: index === waves.length - 1 ? 100 : 10, targeted: ids.length })),
+    waves: waves.map((ids, index) => ({
+      index,
+      name: index === 0 ? 'canary' : `wave-${index + 1}`,
+      percent: index === waves.length - 1 ? 100 : 10,
+      targeted: ids.length,
+    })),
     skipped: skipped.length,
   };
   await api.signal('rolloutLedger', rolloutId, 'plan', { plan, at: AT });
-  const groups: { wave: number | null; deviceIds: string[] }[] = [...waves.map((deviceIds, wave) => ({ wave, deviceIds })), { wave: null, deviceIds: skipped }];
+  const groups: { wave: number | null; deviceIds: string[] }[] = [
+    ...waves.map((deviceIds, wave) => ({ wave, deviceIds })),
+    { wave: null, deviceIds: skipped },
+  ];
   for (let shard = 0; shard < shardCount; shard += 1) {
-    const inShard = groups.map((group) => ({ wave: group.wave, deviceIds: group.deviceIds.filter((id) => shardOf(id, shardCount) === shard) }));
+    const inShard = groups.map((group) => ({
+      wave: group.wave,
+      deviceIds: group.deviceIds.filter((id) => shardOf(id, shardCount) === shard),
+    }));
     await api.signal('deviceShard', `${rolloutId}:s${shard}`, 'addRows', { groups: inShard, at: AT });
   }
   return shardCount;
@@ -72,7 +87,11 @@ async function publish(rolloutId: string, shardCount: number, updates: DeviceUpd
 }
 
 /** A device's row changed (its detail aside). */
-async function deviceChanged(rolloutId: string, shardCount: number, row: Partial<DeviceRow> & { deviceId: string; wave: number }): Promise<void> {
+async function deviceChanged(
+  rolloutId: string,
+  shardCount: number,
+  row: Partial<DeviceRow> & { deviceId: string; wave: number },
+): Promise<void> {
   const full: DeviceRow = { state: 'inProgress', status: null, error: null, updatedAt: '2025-01-01T00:05:00.000Z', ...row };
   const detail = { phase: null, twinVersion: null, currentFwVersion: null, progress: null, timeline: [], timelineDropped: 0 };
   await publish(rolloutId, shardCount, [{ ...full, ...detail }]);
@@ -83,7 +102,11 @@ async function deviceChanged(rolloutId: string, shardCount: number, row: Partial
  * device's tracking as it is now, and only the timeline entries not published yet, which it then forgets.
  */
 async function tracked(rolloutId: string, shardCount: number, wave: number, devices: TrackedDevice[]): Promise<TrackedDevice[]> {
-  await publish(rolloutId, shardCount, devices.map((device) => updateOf(device.tracking, wave)));
+  await publish(
+    rolloutId,
+    shardCount,
+    devices.map((device) => updateOf(device.tracking, wave)),
+  );
   return devices.map((device) => ({ ...device, tracking: { ...device.tracking, timeline: [], timelineDropped: 0 } }));
 }
 
@@ -97,7 +120,12 @@ describe('GET /api/rollouts/{id}', () => {
 
   test('while the targets are being resolved: the waves of the spec, nothing counted yet', async () => {
     const spec = specOf({ waves: [{ name: 'canary', percent: 5 }, { percent: 100 }] });
-    api.addInstance({ name: 'rollout', instanceId: 'r1', input: { rolloutId: 'r1', spec, specHash: 'h', createdAt: AT }, customStatus: { phase: 'resolvingTargets' } });
+    api.addInstance({
+      name: 'rollout',
+      instanceId: 'r1',
+      input: { rolloutId: 'r1', spec, specHash: 'h', createdAt: AT },
+      customStatus: { phase: 'resolvingTargets' },
+    });
     const response = await getRollout(get('rollouts/r1', { id: 'r1' }), api.context());
     expect(response.status).toBe(200);
     expect(body<RolloutView>(response)).toMatchObject({
@@ -107,13 +135,23 @@ describe('GET /api/rollouts/{id}', () => {
       firmware: FIRMWARE,
       createdAt: AT,
       totals: totalsOf(),
-      waves: [{ name: 'canary', state: 'pending', targeted: 0 }, { name: 'wave-2', state: 'pending', targeted: 0 }],
+      waves: [
+        { name: 'canary', state: 'pending', targeted: 0 },
+        { name: 'wave-2', state: 'pending', targeted: 0 },
+      ],
       links: { status: 'https://fleet.example.com/api/rollouts/r1' },
     });
   });
 
   test('live counts: each device state change reaches the totals through its shard and the ledger', async () => {
-    const shards = await planned('r1', [['c1', 'c2'], ['d1', 'd2', 'd3']], ['old']);
+    const shards = await planned(
+      'r1',
+      [
+        ['c1', 'c2'],
+        ['d1', 'd2', 'd3'],
+      ],
+      ['old'],
+    );
     const view = async (): Promise<RolloutView> => body<RolloutView>(await getRollout(get('rollouts/r1', { id: 'r1' }), api.context()));
     expect((await view()).totals).toEqual(totalsOf({ pending: 5, skipped: 1 }));
 
@@ -125,7 +163,13 @@ describe('GET /api/rollouts/{id}', () => {
     // A row update that does not change the state (a new status) moves nothing.
     await deviceChanged('r1', shards, { deviceId: 'c1', wave: 0, state: 'inProgress', status: 'downloading' });
     await deviceChanged('r1', shards, { deviceId: 'c1', wave: 0, state: 'succeeded', status: 'applyComplete' });
-    await deviceChanged('r1', shards, { deviceId: 'c2', wave: 0, state: 'failed', status: 'downloadFailed', error: { code: 'hashMismatch', message: 'x' } });
+    await deviceChanged('r1', shards, {
+      deviceId: 'c2',
+      wave: 0,
+      state: 'failed',
+      status: 'downloadFailed',
+      error: { code: 'hashMismatch', message: 'x' },
+    });
     now = await view();
     expect(now.totals).toEqual(totalsOf({ succeeded: 1, failed: 1, pending: 3, skipped: 1 }));
     expect(now.updatedAt).toBe('2025-01-01T00:05:00.000Z');
@@ -147,7 +191,10 @@ describe('GET /api/rollouts/{id}', () => {
     await api.signal('rolloutControl', 'r1', 'phase', { phase: 'completed', wave: 0, at: AT });
     const instance = api.instances.get('r1')!;
     // The control entity already says completed; the output is not readable yet: the ledger answers.
-    expect(body<RolloutView>(await getRollout(get('rollouts/r1', { id: 'r1' }), api.context()))).toMatchObject({ state: 'completed', totals: totalsOf({ succeeded: 1, pending: 1 }) });
+    expect(body<RolloutView>(await getRollout(get('rollouts/r1', { id: 'r1' }), api.context()))).toMatchObject({
+      state: 'completed',
+      totals: totalsOf({ succeeded: 1, pending: 1 }),
+    });
     instance.runtimeStatus = 'Completed';
     instance.output = {
       rolloutId: 'r1',
@@ -156,7 +203,13 @@ describe('GET /api/rollouts/{id}', () => {
       waves: [{ index: 0, name: 'canary', percent: 100, state: 'completed', ...totalsOf({ succeeded: 2 }) }],
     };
     const view = body<RolloutView>(await getRollout(get('rollouts/r1', { id: 'r1' }), api.context()));
-    expect(view).toMatchObject({ state: 'completed', firmware: FIRMWARE, createdAt: AT, totals: totalsOf({ succeeded: 2, skipped: 1 }), waves: [{ name: 'canary', succeeded: 2 }] });
+    expect(view).toMatchObject({
+      state: 'completed',
+      firmware: FIRMWARE,
+      createdAt: AT,
+      totals: totalsOf({ succeeded: 2, skipped: 1 }),
+      waves: [{ name: 'canary', succeeded: 2 }],
+    });
   });
 
   test('an aborted rollout shows why', async () => {
@@ -164,7 +217,13 @@ describe('GET /api/rollouts/{id}', () => {
     await api.signal('rolloutControl', 'r1', 'phase', { phase: 'aborted', wave: 0, at: AT });
     const instance = api.instances.get('r1')!;
     instance.runtimeStatus = 'Completed';
-    instance.output = { rolloutId: 'r1', state: 'aborted', totals: totalsOf({ failed: 2 }), waves: [], error: 'the failure threshold (5 %, at least 1 devices) was exceeded in wave 0' };
+    instance.output = {
+      rolloutId: 'r1',
+      state: 'aborted',
+      totals: totalsOf({ failed: 2 }),
+      waves: [],
+      error: 'the failure threshold (5 %, at least 1 devices) was exceeded in wave 0',
+    };
     const view = body<RolloutView>(await getRollout(get('rollouts/r1', { id: 'r1' }), api.context()));
     expect(view).toMatchObject({ state: 'aborted', phase: 'aborted', error: expect.stringMatching(/failure threshold/) });
   });
@@ -189,19 +248,33 @@ describe('GET /api/rollouts', () => {
       ['r-new', '2025-03-01T00:00:00.000Z'],
       ['r-mid', '2025-02-01T00:00:00.000Z'],
     ]) {
-      await api.signal('rolloutCatalog', 'all', 'register', { id, createdAt, firmwareVersion: '2.1.0', state: 'running', updatedAt: createdAt });
+      await api.signal('rolloutCatalog', 'all', 'register', {
+        id,
+        createdAt,
+        firmwareVersion: '2.1.0',
+        state: 'running',
+        updatedAt: createdAt,
+      });
     }
     await api.signal('rolloutCatalog', 'all', 'state', { id: 'r-old', state: 'completed', at: '2025-01-02T00:00:00.000Z' });
   });
 
   test('newest first, paged with a continuation token', async () => {
-    const first = body<{ items: { id: string; state: string }[]; continuationToken: string | null }>(await listRollouts(get('rollouts', {}, { top: '2' }), api.context()));
+    const first = body<{ items: { id: string; state: string }[]; continuationToken: string | null }>(
+      await listRollouts(get('rollouts', {}, { top: '2' }), api.context()),
+    );
     expect(first.items.map((item) => item.id)).toEqual(['r-new', 'r-mid']);
     expect(first.continuationToken).toEqual(expect.any(String));
     const second = body<{ items: { id: string; state: string; links: { status: string } }[]; continuationToken: string | null }>(
       await listRollouts(get('rollouts', {}, { top: '2', continuationToken: first.continuationToken! }), api.context()),
     );
-    expect(second.items).toEqual([expect.objectContaining({ id: 'r-old', state: 'completed', links: expect.objectContaining({ status: 'https://fleet.example.com/api/rollouts/r-old' }) })]);
+    expect(second.items).toEqual([
+      expect.objectContaining({
+        id: 'r-old',
+        state: 'completed',
+        links: expect.objectContaining({ status: 'https://fleet.example.com/api/rollouts/r-old' }),
+      }),
+    ]);
     expect(second.continuationToken).toBeNull();
   });
 
@@ -209,7 +282,9 @@ describe('GET /api/rollouts', () => {
     const shards = await planned('r-new', [['a', 'b', 'c']]);
     await deviceChanged('r-new', shards, { deviceId: 'b', wave: 0, state: 'succeeded' });
     const page = body<{ items: RolloutView[] }>(await listRollouts(get('rollouts', {}, { top: '1' }), api.context()));
-    expect(page.items).toEqual([expect.objectContaining({ id: 'r-new', state: 'running', firmware: FIRMWARE, totals: totalsOf({ pending: 2, succeeded: 1 }) })]);
+    expect(page.items).toEqual([
+      expect.objectContaining({ id: 'r-new', state: 'running', firmware: FIRMWARE, totals: totalsOf({ pending: 2, succeeded: 1 }) }),
+    ]);
   });
 
   test('an empty catalog is an empty list', async () => {
@@ -233,7 +308,9 @@ describe('GET /api/rollouts/{id}/devices', () => {
     let pages = 0;
     do {
       const query: Record<string, string> = { top: '4', ...(token === null ? {} : { continuationToken: token }) };
-      const page: { items: DeviceRow[]; continuationToken: string | null } = body(await listRolloutDevices(get('rollouts/r1/devices', { id: 'r1' }, query), api.context()));
+      const page: { items: DeviceRow[]; continuationToken: string | null } = body(
+        await listRolloutDevices(get('rollouts/r1/devices', { id: 'r1' }, query), api.context()),
+      );
       expect(page.items.length).toBeLessThanOrEqual(4);
       seen.push(...page.items.map((item) => item.deviceId));
       token = page.continuationToken;
@@ -243,34 +320,58 @@ describe('GET /api/rollouts/{id}/devices', () => {
   });
 
   test('filtered by state, with errors; devices of a wave that is over without them are canceled', async () => {
-    const shards = await planned('r1', [['a', 'b', 'c'], ['d', 'e']]);
-    await deviceChanged('r1', shards, { deviceId: 'a', wave: 0, state: 'failed', error: { code: 'hashMismatch', message: 'sha256 differs' } });
+    const shards = await planned('r1', [
+      ['a', 'b', 'c'],
+      ['d', 'e'],
+    ]);
+    await deviceChanged('r1', shards, {
+      deviceId: 'a',
+      wave: 0,
+      state: 'failed',
+      error: { code: 'hashMismatch', message: 'sha256 differs' },
+    });
     await deviceChanged('r1', shards, { deviceId: 'b', wave: 0, state: 'succeeded' });
     // Wave 0 was canceled with c never started.
-    await api.signal('rolloutLedger', 'r1', 'waveFinal', { index: 0, state: 'canceled', totals: totalsOf({ failed: 1, succeeded: 1, canceled: 1 }), at: AT });
+    await api.signal('rolloutLedger', 'r1', 'waveFinal', {
+      index: 0,
+      state: 'canceled',
+      totals: totalsOf({ failed: 1, succeeded: 1, canceled: 1 }),
+      at: AT,
+    });
     const list = async (state: string): Promise<DeviceRow[]> => {
       const all: DeviceRow[] = [];
       let token: string | null = null;
       do {
         const query: Record<string, string> = { state, ...(token === null ? {} : { continuationToken: token }) };
-        const page: { items: DeviceRow[]; continuationToken: string | null } = body(await listRolloutDevices(get('rollouts/r1/devices', { id: 'r1' }, query), api.context()));
+        const page: { items: DeviceRow[]; continuationToken: string | null } = body(
+          await listRolloutDevices(get('rollouts/r1/devices', { id: 'r1' }, query), api.context()),
+        );
         all.push(...page.items);
         token = page.continuationToken;
       } while (token !== null);
       return all;
     };
-    expect(await list('failed')).toEqual([expect.objectContaining({ deviceId: 'a', wave: 0, error: { code: 'hashMismatch', message: 'sha256 differs' } })]);
+    expect(await list('failed')).toEqual([
+      expect.objectContaining({ deviceId: 'a', wave: 0, error: { code: 'hashMismatch', message: 'sha256 differs' } }),
+    ]);
     expect((await list('canceled')).map((row) => row.deviceId)).toEqual(['c']);
     expect((await list('pending')).map((row) => row.deviceId).sort()).toEqual(['d', 'e']);
   });
 
   test('bad parameters → 400 naming them; unknown rollout → 404; not planned yet → empty', async () => {
-    const bad = await listRolloutDevices(get('rollouts/r1/devices', { id: 'r1' }, { state: 'done', top: '5000', continuationToken: '%%%' }), api.context());
+    const bad = await listRolloutDevices(
+      get('rollouts/r1/devices', { id: 'r1' }, { state: 'done', top: '5000', continuationToken: '%%%' }),
+      api.context(),
+    );
     expect(bad.status).toBe(400);
     expect(body<{ problems: { field: string }[] }>(bad).problems.map((p) => p.field)).toEqual(['state', 'top', 'continuationToken']);
     expect((await listRolloutDevices(get('rollouts/zz/devices', { id: 'zz' }), api.context())).status).toBe(404);
     api.addInstance({ name: 'rollout', instanceId: 'r2', input: null });
-    expect(body(await listRolloutDevices(get('rollouts/r2/devices', { id: 'r2' }), api.context()))).toEqual({ items: [], continuationToken: null, planned: false });
+    expect(body(await listRolloutDevices(get('rollouts/r2/devices', { id: 'r2' }), api.context()))).toEqual({
+      items: [],
+      continuationToken: null,
+      planned: false,
+    });
   });
 });
 

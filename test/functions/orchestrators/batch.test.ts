@@ -13,8 +13,22 @@ import {
 import type { BatchInput, BatchResult } from '../../../functions/src/orchestrators/batch';
 import { EVENT } from '../../../functions/src/orchestrators/names';
 import type { TwinReportEvent, TwinReportsEvent } from '../../../functions/src/orchestrators/names';
-import { RESYNC_GRACE_SECONDS, TWIN_READ_RETRY_SECONDS, initialControlState, shardCountFor, shardOf, totalsOf } from '../../../functions/src/rollout';
-import type { BudgetGrant, BudgetRequest, DeviceUpdate, InvokeOutcome, RolloutControlState, TimelineEntry } from '../../../functions/src/rollout';
+import {
+  RESYNC_GRACE_SECONDS,
+  TWIN_READ_RETRY_SECONDS,
+  initialControlState,
+  shardCountFor,
+  shardOf,
+  totalsOf,
+} from '../../../functions/src/rollout';
+import type {
+  BudgetGrant,
+  BudgetRequest,
+  DeviceUpdate,
+  InvokeOutcome,
+  RolloutControlState,
+  TimelineEntry,
+} from '../../../functions/src/rollout';
 import type { FirmwareUpdateError, FirmwareUpdateStatus } from '../../../contracts/firmwareUpdate';
 import { FIRMWARE, TIMEOUTS, deviceReport, twinEvent } from '../support/fixtures';
 import { EventType, OrchestrationHarness } from '../support/orchestrationHarness';
@@ -133,7 +147,11 @@ describe('batch orchestration: the tracker of its devices', () => {
     expect(h.customStatus).toMatchObject({ rolloutId: 'r1', wave: 1, batch: 7, devices: 3, started: 3, inProgress: 3, stopReason: null });
     // The answers go to the shards at once; the accept deadline is methodSeconds after the answer.
     expect(updates(h).map((u) => [u.deviceId, u.state, u.phase, u.wave])).toEqual(
-      expect.arrayContaining([['a', 'inProgress', 'accept', 1], ['b#1', 'inProgress', 'accept', 1], ['c', 'inProgress', 'accept', 1]]),
+      expect.arrayContaining([
+        ['a', 'inProgress', 'accept', 1],
+        ['b#1', 'inProgress', 'accept', 1],
+        ['c', 'inProgress', 'accept', 1],
+      ]),
     );
     expect(updates(h)).toHaveLength(3);
     // The wait the call was scheduled in had its timer at the call's bound (methodSeconds + CALL_GRACE_SECONDS).
@@ -176,7 +194,12 @@ describe('batch orchestration: the tracker of its devices', () => {
     await started(h);
     h.advance(1000);
     // Separate events, one after the other: v4, then the older v3, v4 again and v2 are stale or duplicates.
-    for (const [version, status] of [[4, 'downloadComplete'], [3, 'downloading'], [4, 'downloadComplete'], [2, 'waiting']] as const) {
+    for (const [version, status] of [
+      [4, 'downloadComplete'],
+      [3, 'downloading'],
+      [4, 'downloadComplete'],
+      [2, 'waiting'],
+    ] as const) {
       h.raiseEvent(EVENT.twinReport, { reports: [report('a', version, status)] } satisfies TwinReportsEvent);
     }
     await h.step();
@@ -763,25 +786,28 @@ describe('batch orchestration: the tracker of its devices', () => {
     test.each([
       ['pause', 'paused'],
       ['cancel', 'canceled'],
-    ] as const)('an operator %s, read at most every CONTROL_CHECK_SECONDS, stops new starts; those running finish', async (command, stop) => {
-      const h = batch({ deviceIds: ['a', 'b#1', 'c', 'd'], slots: 2 });
-      await started(h);
-      h.advance(1000);
-      await deliver(h, report('a', 2, 'applyComplete', SUCCESS));
-      expect(h.open('callEntity')).toHaveLength(0);
-      expect(invoked(h)).toEqual(['c']);
-      await answer(h);
-      h.advance(CONTROL_CHECK_SECONDS * 1000);
-      await deliver(h, report('b#1', 2, 'applyComplete', SUCCESS));
-      await control(h, { ...RUN, command, generation: 1 });
-      expect(h.open('activity')).toHaveLength(0);
-      expect(h.customStatus).toMatchObject({ stopReason: stop, inProgress: 1 });
-      // The device in progress finishes; its slot stays empty.
-      h.advance(CONTROL_CHECK_SECONDS * 1000);
-      await deliver(h, report('c', 2, 'applyComplete', SUCCESS));
-      expect(h.open('callEntity')).toHaveLength(0);
-      expect(h.output).toEqual({ totals: totalsOf({ succeeded: 3 }), remaining: ['d'], stop } satisfies BatchResult);
-    });
+    ] as const)(
+      'an operator %s, read at most every CONTROL_CHECK_SECONDS, stops new starts; those running finish',
+      async (command, stop) => {
+        const h = batch({ deviceIds: ['a', 'b#1', 'c', 'd'], slots: 2 });
+        await started(h);
+        h.advance(1000);
+        await deliver(h, report('a', 2, 'applyComplete', SUCCESS));
+        expect(h.open('callEntity')).toHaveLength(0);
+        expect(invoked(h)).toEqual(['c']);
+        await answer(h);
+        h.advance(CONTROL_CHECK_SECONDS * 1000);
+        await deliver(h, report('b#1', 2, 'applyComplete', SUCCESS));
+        await control(h, { ...RUN, command, generation: 1 });
+        expect(h.open('activity')).toHaveLength(0);
+        expect(h.customStatus).toMatchObject({ stopReason: stop, inProgress: 1 });
+        // The device in progress finishes; its slot stays empty.
+        h.advance(CONTROL_CHECK_SECONDS * 1000);
+        await deliver(h, report('c', 2, 'applyComplete', SUCCESS));
+        expect(h.open('callEntity')).toHaveLength(0);
+        expect(h.output).toEqual({ totals: totalsOf({ succeeded: 3 }), remaining: ['d'], stop } satisfies BatchResult);
+      },
+    );
   });
 
   describe('publishing to the shards', () => {

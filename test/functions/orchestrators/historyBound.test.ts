@@ -195,7 +195,12 @@ describe(`history bound of a ${FLEET.toLocaleString('en')}-device rollout`, () =
   test('the plan: waves, batches and children per history from the domain', () => {
     expect(plan.map((wave) => wave.deviceIds.length)).toEqual([1_000, 9_000, 40_000, 50_000]);
     const batches = 50_000 / MAX_BATCH_DEVICES;
-    expect(historyBound(plan)).toEqual({ rolloutChildren: 4, waveEpisodeChildren: batches, batchDevices: MAX_BATCH_DEVICES, waveEpisodes: 1 });
+    expect(historyBound(plan)).toEqual({
+      rolloutChildren: 4,
+      waveEpisodeChildren: batches,
+      batchDevices: MAX_BATCH_DEVICES,
+      waveEpisodes: 1,
+    });
     expect(MAX_CHILDREN_PER_HISTORY).toBe(MAX_BATCHES_PER_WAVE_EPISODE);
   });
 
@@ -269,7 +274,9 @@ describe(`history bound of a ${FLEET.toLocaleString('en')}-device rollout`, () =
 
   test(`batch orchestration: ≤ ${BOUND.batch} events per execution, ${MAX_BATCH_DEVICES} devices, 1000 slots, one in ten busy`, async () => {
     // The first batch of the 9,000-device wave, in shard order: its devices are in about half of the shards.
-    const deviceIds = groupByShard(plan[1].deviceIds, shardCountFor(FLEET), (id) => id).flat().slice(0, MAX_BATCH_DEVICES);
+    const deviceIds = groupByShard(plan[1].deviceIds, shardCountFor(FLEET), (id) => id)
+      .flat()
+      .slice(0, MAX_BATCH_DEVICES);
     const { h, result, calls } = await driveBatch(batchInput(deviceIds), (deviceId, call) =>
       call === 1 && deviceId.endsWith('7') ? BUSY : { kind: 'accepted' },
     );

@@ -40,7 +40,12 @@ const waveCall = (h: OrchestrationHarness): Scheduled => h.only('subOrchestratio
 async function waveSucceeds(h: OrchestrationHarness): Promise<WaveInput> {
   const call = waveCall(h);
   const input = call.input as WaveInput;
-  h.completeSubOrchestration(call, { outcome: 'completed', totals: totalsOf({ succeeded: input.deviceIds.length }), remaining: [], nextBatch: 1 } satisfies WaveResult);
+  h.completeSubOrchestration(call, {
+    outcome: 'completed',
+    totals: totalsOf({ succeeded: input.deviceIds.length }),
+    remaining: [],
+    nextBatch: 1,
+  } satisfies WaveResult);
   await h.step();
   return input;
 }
@@ -48,37 +53,70 @@ async function waveSucceeds(h: OrchestrationHarness): Promise<WaveInput> {
 async function waveStops(h: OrchestrationHarness, outcome: WaveResult['outcome'], finished: Totals, started: number): Promise<WaveInput> {
   const call = waveCall(h);
   const input = call.input as WaveInput;
-  h.completeSubOrchestration(call, { outcome, totals: finished, remaining: input.deviceIds.slice(started), nextBatch: 3 } satisfies WaveResult);
+  h.completeSubOrchestration(call, {
+    outcome,
+    totals: finished,
+    remaining: input.deviceIds.slice(started),
+    nextBatch: 3,
+  } satisfies WaveResult);
   await h.step();
   return input;
 }
 
 const status = (h: OrchestrationHarness): RolloutCustomStatus => h.customStatus as RolloutCustomStatus;
-const phases = (h: OrchestrationHarness): unknown[] => h.signals('phase', 'rolloutControl').map((s) => (s.input as { phase: string }).phase);
+const phases = (h: OrchestrationHarness): unknown[] =>
+  h.signals('phase', 'rolloutControl').map((s) => (s.input as { phase: string }).phase);
 
 describe('rollout orchestration', () => {
   test('resolves targets, plans waves of the right sizes and runs them in order', async () => {
     const spec = specOf({ waves: [{ name: 'canary', percent: 10 }, { percent: 50 }, { name: 'rest', percent: 100 }] });
     const h = rollout(spec);
     await h.step();
-    expect(h.only('activity', 'resolveTargets').input).toEqual({ rolloutId: 'r1', target: { query: "tags.model = 'thermo-x'" }, fwVersion: '2.1.0' });
+    expect(h.only('activity', 'resolveTargets').input).toEqual({
+      rolloutId: 'r1',
+      target: { query: "tags.model = 'thermo-x'" },
+      fwVersion: '2.1.0',
+    });
     expect(h.signals('register', 'rolloutCatalog')[0].input).toMatchObject({ id: 'r1', firmwareVersion: '2.1.0', state: 'running' });
     expect(status(h)).toMatchObject({ phase: 'resolvingTargets', state: 'running' });
 
     const targets = ids('t', 20).reverse(); // planning sorts them
-    h.completeActivity(h.only('activity', 'resolveTargets'), { targets, skipped: ['old-1', 'old-2', 'old-3'] } satisfies ResolveTargetsResult);
+    h.completeActivity(h.only('activity', 'resolveTargets'), {
+      targets,
+      skipped: ['old-1', 'old-2', 'old-3'],
+    } satisfies ResolveTargetsResult);
     await h.step();
 
     const plan = (h.signals('plan', 'rolloutLedger')[0].input as { plan: LedgerPlan }).plan;
-    expect(plan.waves.map((w) => [w.name, w.targeted])).toEqual([['canary', 2], ['wave-2', 8], ['rest', 10]]);
+    expect(plan.waves.map((w) => [w.name, w.targeted])).toEqual([
+      ['canary', 2],
+      ['wave-2', 8],
+      ['rest', 10],
+    ]);
     expect(plan).toMatchObject({ skipped: 3, shardCount: shardCountFor(23) });
     // Every device gets a row in the shard its id hashes to: pending in its wave, or skipped.
     type Groups = { groups: { wave: number | null; deviceIds: string[] }[] };
-    const rows = h.signals('addRows', 'deviceShard').flatMap((s) => (s.input as Groups).groups.flatMap((group) => group.deviceIds.map((deviceId) => ({ deviceId, wave: group.wave, shard: s.instanceId }))));
+    const rows = h
+      .signals('addRows', 'deviceShard')
+      .flatMap((s) =>
+        (s.input as Groups).groups.flatMap((group) =>
+          group.deviceIds.map((deviceId) => ({ deviceId, wave: group.wave, shard: s.instanceId })),
+        ),
+      );
     expect(rows).toHaveLength(23);
     for (const row of rows) expect(row.shard).toBe(`@deviceshard@r1:s${shardOf(row.deviceId, plan.shardCount)}`);
-    expect(rows.filter((row) => row.wave === null).map((row) => row.deviceId).sort()).toEqual(['old-1', 'old-2', 'old-3']);
-    expect(rows.filter((row) => row.wave === 0).map((row) => row.deviceId).sort()).toEqual(['t-000', 't-001']);
+    expect(
+      rows
+        .filter((row) => row.wave === null)
+        .map((row) => row.deviceId)
+        .sort(),
+    ).toEqual(['old-1', 'old-2', 'old-3']);
+    expect(
+      rows
+        .filter((row) => row.wave === 0)
+        .map((row) => row.deviceId)
+        .sort(),
+    ).toEqual(['t-000', 't-001']);
 
     await control(h);
     const sizes: number[] = [];
@@ -91,7 +129,14 @@ describe('rollout orchestration', () => {
     expect(sizes).toEqual([2, 8, 10]);
     expect(instanceIds).toEqual(['r1:w0', 'r1:w1', 'r1:w2']);
     const first = h.scheduled.find((a) => a.instanceId === 'r1:w0')!.input as WaveInput;
-    expect(first).toMatchObject({ rolloutId: 'r1', wave: { index: 0, name: 'canary' }, attempt: 0, episode: 0, deviceIds: ['t-000', 't-001'], nextBatch: 0 });
+    expect(first).toMatchObject({
+      rolloutId: 'r1',
+      wave: { index: 0, name: 'canary' },
+      attempt: 0,
+      episode: 0,
+      deviceIds: ['t-000', 't-001'],
+      nextBatch: 0,
+    });
     expect(first.settings).toEqual({
       firmware: spec.firmware,
       timeouts: spec.deviceTimeouts,
@@ -104,10 +149,18 @@ describe('rollout orchestration', () => {
     const output = h.output as RolloutOutput;
     expect(output.state).toBe('completed');
     expect(output.totals).toEqual(totalsOf({ succeeded: 20, skipped: 3 }));
-    expect(output.waves.map((w) => [w.name, w.state, w.succeeded])).toEqual([['canary', 'completed', 2], ['wave-2', 'completed', 8], ['rest', 'completed', 10]]);
+    expect(output.waves.map((w) => [w.name, w.state, w.succeeded])).toEqual([
+      ['canary', 'completed', 2],
+      ['wave-2', 'completed', 8],
+      ['rest', 'completed', 10],
+    ]);
     expect(phases(h)[phases(h).length - 1]).toBe('completed');
     expect(h.signals('state', 'rolloutCatalog').map((s) => (s.input as { state: string }).state)).toEqual(['completed']);
-    expect(h.signals('waveFinal', 'rolloutLedger').map((s) => (s.input as { index: number; state: string }).state)).toEqual(['completed', 'completed', 'completed']);
+    expect(h.signals('waveFinal', 'rolloutLedger').map((s) => (s.input as { index: number; state: string }).state)).toEqual([
+      'completed',
+      'completed',
+      'completed',
+    ]);
   });
 
   test("a wave's devices go to it in shard order, so that a batch's devices share few shards; a resume keeps the order", async () => {
@@ -138,7 +191,13 @@ describe('rollout orchestration', () => {
     await control(h);
     expect((waveCall(h).input as WaveInput).wave.index).toBe(1);
     await waveSucceeds(h);
-    expect(h.output).toMatchObject({ state: 'completed', waves: [{ targeted: 0, state: 'completed' }, { targeted: 5, state: 'completed' }] });
+    expect(h.output).toMatchObject({
+      state: 'completed',
+      waves: [
+        { targeted: 0, state: 'completed' },
+        { targeted: 5, state: 'completed' },
+      ],
+    });
     expect(h.open('timer')).toHaveLength(0);
   });
 
@@ -181,7 +240,9 @@ describe('rollout orchestration', () => {
     await control(h);
     await waveSucceeds(h);
     expect(status(h)).toMatchObject({ phase: 'awaitingApproval', state: 'awaitingApproval', wave: 1 });
-    expect(h.signals('phase', 'rolloutControl').map((s) => s.input)).toContainEqual(expect.objectContaining({ phase: 'awaitingApproval', wave: 1 }));
+    expect(h.signals('phase', 'rolloutControl').map((s) => s.input)).toContainEqual(
+      expect.objectContaining({ phase: 'awaitingApproval', wave: 1 }),
+    );
     await control(h, { ...RUN, phase: 'awaitingApproval', wave: 1 });
     expect(h.open('subOrchestration')).toHaveLength(0);
     expect(h.open('callEntity')).toHaveLength(0); // asleep until woken
@@ -202,7 +263,9 @@ describe('rollout orchestration', () => {
     await control(h);
     await waveStops(h, 'thresholdPause', totalsOf({ succeeded: 2, failed: 2 }), 4);
     expect(status(h)).toMatchObject({ phase: 'paused', state: 'paused' });
-    expect(h.signals('phase', 'rolloutControl').map((s) => s.input)).toContainEqual(expect.objectContaining({ phase: 'paused', wave: 0, pausedBy: 'threshold' }));
+    expect(h.signals('phase', 'rolloutControl').map((s) => s.input)).toContainEqual(
+      expect.objectContaining({ phase: 'paused', wave: 0, pausedBy: 'threshold' }),
+    );
     await control(h, { ...RUN, phase: 'paused', command: 'pause', pauseReason: 'threshold', generation: 1 });
     expect(h.open('subOrchestration')).toHaveLength(0);
 
@@ -217,7 +280,9 @@ describe('rollout orchestration', () => {
   });
 
   test('the failure threshold aborts: remaining and later devices canceled', async () => {
-    const h = rollout(specOf({ waves: [{ percent: 50 }, { percent: 100 }], failureThreshold: { percent: 5, minDevices: 1, action: 'abort' } }));
+    const h = rollout(
+      specOf({ waves: [{ percent: 50 }, { percent: 100 }], failureThreshold: { percent: 5, minDevices: 1, action: 'abort' } }),
+    );
     await resolved(h, { targets: ids('t', 10), skipped: [] });
     await control(h);
     await waveStops(h, 'thresholdAbort', totalsOf({ succeeded: 1, failed: 1 }), 2);
@@ -288,13 +353,17 @@ describe('rollout orchestration', () => {
   test('a target query IoT Hub rejects aborts the rollout at once: no retries', async () => {
     const h = rollout(specOf({}));
     await h.step();
-    h.completeActivity(h.only('activity', 'resolveTargets'), { rejected: 'IoT Hub rejected the twin query (HTTP 400): Syntax error at line 1, column 40' } satisfies ResolveTargetsResult);
+    h.completeActivity(h.only('activity', 'resolveTargets'), {
+      rejected: 'IoT Hub rejected the twin query (HTTP 400): Syntax error at line 1, column 40',
+    } satisfies ResolveTargetsResult);
     await h.step();
     expect(h.open('timer')).toHaveLength(0);
     expect(h.open('activity', 'resolveTargets')).toHaveLength(0);
     const output = h.output as RolloutOutput;
     expect(output.state).toBe('aborted');
-    expect(output.error).toBe('resolving the targets failed: IoT Hub rejected the twin query (HTTP 400): Syntax error at line 1, column 40');
+    expect(output.error).toBe(
+      'resolving the targets failed: IoT Hub rejected the twin query (HTTP 400): Syntax error at line 1, column 40',
+    );
     expect(h.open('subOrchestration')).toHaveLength(0);
   });
 

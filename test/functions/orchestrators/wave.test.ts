@@ -78,7 +78,11 @@ describe('wave orchestration: batches one after the other', () => {
     expect(h.open('subOrchestration')).toHaveLength(0);
     await control(h);
     expect(batchCall(h).instanceId).toBe('r1:w0:b1');
-    expect(batchInput(h)).toMatchObject({ batch: 1, deviceIds: ids.slice(MAX_BATCH_DEVICES, 2 * MAX_BATCH_DEVICES), baseline: firstTotals });
+    expect(batchInput(h)).toMatchObject({
+      batch: 1,
+      deviceIds: ids.slice(MAX_BATCH_DEVICES, 2 * MAX_BATCH_DEVICES),
+      baseline: firstTotals,
+    });
     await batchReturns(h);
     await control(h);
     const secondTotals = addTotals(firstTotals, totalsOf({ succeeded: MAX_BATCH_DEVICES }));

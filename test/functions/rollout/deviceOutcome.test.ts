@@ -36,7 +36,12 @@ function fw(status: FirmwareUpdateStatus, extra: Partial<FirmwareUpdateReport> =
   };
 }
 
-const report = (twinVersion: number, status: FirmwareUpdateStatus, extra: Partial<FirmwareUpdateReport> = {}, currentFwVersion?: string): TwinReport => ({
+const report = (
+  twinVersion: number,
+  status: FirmwareUpdateStatus,
+  extra: Partial<FirmwareUpdateReport> = {},
+  currentFwVersion?: string,
+): TwinReport => ({
   twinVersion,
   firmwareUpdate: fw(status, extra),
   ...(currentFwVersion === undefined ? {} : { currentFwVersion }),
@@ -137,24 +142,43 @@ describe('applyReport', () => {
   });
 
   test('out-of-order and duplicated delivery ends where in-order delivery does', () => {
-    const reports = [report(2, 'waiting'), report(3, 'downloading'), report(4, 'downloadComplete'), report(5, 'applying'), report(6, 'applyComplete', {}, '2.1.0')];
+    const reports = [
+      report(2, 'waiting'),
+      report(3, 'downloading'),
+      report(4, 'downloadComplete'),
+      report(5, 'applying'),
+      report(6, 'applyComplete', {}, '2.1.0'),
+    ];
     const inOrder = feed(accepted(), reports);
     expect(inOrder.state).toBe('succeeded');
     fc.assert(
-      fc.property(fc.shuffledSubarray(reports, { minLength: reports.length }), fc.array(fc.nat({ max: 4 }), { maxLength: 5 }), (order, dupes) => {
-        const final = feed(accepted(), [...order, ...dupes.map((i) => reports[i])]);
-        expect([final.state, final.status, final.twinVersion, final.error]).toEqual([inOrder.state, inOrder.status, inOrder.twinVersion, inOrder.error]);
-        // Timeline entries only ever move forward in twin version, one per applied report at most.
-        const versions = final.timeline.flatMap((e) => (e.twinVersion === undefined ? [] : [e.twinVersion]));
-        expect(versions).toEqual([...new Set(versions)].sort((a, b) => a - b));
-      }),
+      fc.property(
+        fc.shuffledSubarray(reports, { minLength: reports.length }),
+        fc.array(fc.nat({ max: 4 }), { maxLength: 5 }),
+        (order, dupes) => {
+          const final = feed(accepted(), [...order, ...dupes.map((i) => reports[i])]);
+          expect([final.state, final.status, final.twinVersion, final.error]).toEqual([
+            inOrder.state,
+            inOrder.status,
+            inOrder.twinVersion,
+            inOrder.error,
+          ]);
+          // Timeline entries only ever move forward in twin version, one per applied report at most.
+          const versions = final.timeline.flatMap((e) => (e.twinVersion === undefined ? [] : [e.twinVersion]));
+          expect(versions).toEqual([...new Set(versions)].sort((a, b) => a - b));
+        },
+      ),
     );
   });
 
   test('ignores reports of another rollout, another version, or without firmwareUpdate', () => {
     const tracking = accepted();
-    expect(applyReport(tracking, { twinVersion: 9, firmwareUpdate: fw('applyFailed', { rolloutId: 'other' }) }, TARGET, at(5))).toBe(tracking);
-    expect(applyReport(tracking, { twinVersion: 9, firmwareUpdate: fw('applyComplete', { fwVersion: '3.0.0' }) }, TARGET, at(5))).toBe(tracking);
+    expect(applyReport(tracking, { twinVersion: 9, firmwareUpdate: fw('applyFailed', { rolloutId: 'other' }) }, TARGET, at(5))).toBe(
+      tracking,
+    );
+    expect(applyReport(tracking, { twinVersion: 9, firmwareUpdate: fw('applyComplete', { fwVersion: '3.0.0' }) }, TARGET, at(5))).toBe(
+      tracking,
+    );
     expect(applyReport(tracking, { twinVersion: 9, firmwareUpdate: null }, TARGET, at(5))).toBe(tracking);
     expect(applyReport(tracking, { twinVersion: 9, currentFwVersion: '2.1.0' }, TARGET, at(5))).toBe(tracking);
     // An ignored report does not raise the version bar for ours.
@@ -254,7 +278,11 @@ describe('applyReport', () => {
         for (const r of stream) {
           tracking = applyReport(
             tracking,
-            { twinVersion: r.twinVersion, firmwareUpdate: fw(r.status, { rolloutId: r.rolloutId }), ...(r.currentFwVersion ? { currentFwVersion: r.currentFwVersion } : {}) },
+            {
+              twinVersion: r.twinVersion,
+              firmwareUpdate: fw(r.status, { rolloutId: r.rolloutId }),
+              ...(r.currentFwVersion ? { currentFwVersion: r.currentFwVersion } : {}),
+            },
             TARGET,
             at(20),
           );
@@ -271,7 +299,14 @@ describe('applyReport', () => {
 describe('orchestration verdicts', () => {
   test('startTracking and markAccepted', () => {
     const start = startTracking('thermo#7', at(0));
-    expect(start).toMatchObject({ deviceId: 'thermo#7', state: 'pending', status: null, phase: 'accept', phaseStartedAt: null, twinVersion: null });
+    expect(start).toMatchObject({
+      deviceId: 'thermo#7',
+      state: 'pending',
+      status: null,
+      phase: 'accept',
+      phaseStartedAt: null,
+      twinVersion: null,
+    });
     const acceptedTracking = markAccepted(start, at(1));
     expect(acceptedTracking).toMatchObject({ state: 'inProgress', phase: 'accept', phaseStartedAt: at(1), updatedAt: at(1) });
   });
@@ -290,7 +325,10 @@ describe('orchestration verdicts', () => {
   });
 
   test('expirePhase names the phase and the last status', () => {
-    expect(expirePhase(accepted(), at(40)).error).toEqual({ code: 'acceptTimeout', message: 'the accept deadline passed (no report from the device)' });
+    expect(expirePhase(accepted(), at(40)).error).toEqual({
+      code: 'acceptTimeout',
+      message: 'the accept deadline passed (no report from the device)',
+    });
     const downloading = applyReport(accepted(), report(3, 'downloading'), TARGET, at(5));
     const expired = expirePhase(downloading, at(2000));
     expect(expired.state).toBe('timedOut');

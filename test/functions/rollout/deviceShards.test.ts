@@ -20,7 +20,15 @@ import {
   updateOf,
   updateRows,
 } from '../../../functions/src/rollout';
-import type { DeviceMove, DeviceRecord, DeviceRolloutState, DeviceRow, DeviceShardState, DeviceUpdate, TimelineEntry } from '../../../functions/src/rollout';
+import type {
+  DeviceMove,
+  DeviceRecord,
+  DeviceRolloutState,
+  DeviceRow,
+  DeviceShardState,
+  DeviceUpdate,
+  TimelineEntry,
+} from '../../../functions/src/rollout';
 import { deviceReport } from '../support/fixtures';
 import { deviceIdArb } from './fixtures';
 
@@ -33,7 +41,11 @@ const row = (deviceId: string, state: DeviceRow['state'] = 'pending', wave: numb
   error: null,
   updatedAt: at(0),
 });
-const entry = (second: number, state: DeviceRolloutState, detail = `${state} at ${second}`): TimelineEntry => ({ time: at(second), state, detail });
+const entry = (second: number, state: DeviceRolloutState, detail = `${state} at ${second}`): TimelineEntry => ({
+  time: at(second),
+  state,
+  detail,
+});
 
 /** A tracker's news about a device: its state now and the timeline entries since its last update. */
 const update = (deviceId: string, state: DeviceRolloutState, fields: Partial<DeviceUpdate> = {}): DeviceUpdate => ({
@@ -58,12 +70,14 @@ describe('device shards', () => {
   });
 
   test('a device always lands in the same shard, inside the range, and shards fill evenly', () => {
-    fc.assert(fc.property(deviceIdArb, fc.integer({ min: 1, max: 100 }), (id, count) => {
-      const shard = shardOf(id, count);
-      expect(shard).toBeGreaterThanOrEqual(0);
-      expect(shard).toBeLessThan(count);
-      expect(shardOf(id, count)).toBe(shard);
-    }));
+    fc.assert(
+      fc.property(deviceIdArb, fc.integer({ min: 1, max: 100 }), (id, count) => {
+        const shard = shardOf(id, count);
+        expect(shard).toBeGreaterThanOrEqual(0);
+        expect(shard).toBeLessThan(count);
+        expect(shardOf(id, count)).toBe(shard);
+      }),
+    );
     const ids = Array.from({ length: 100_000 }, (_, i) => `thermo-${i}`);
     const sizes = groupByShard(ids, 100, (id) => id).map((shard) => shard.length);
     expect(Math.min(...sizes)).toBeGreaterThan(850);
@@ -139,7 +153,9 @@ describe('device records', () => {
     expect(recordOf(second.shard, 'a')!.timeline.map((e) => e.detail)).toEqual(['planned', 'inProgress at 1', 'downloading']);
 
     // An update with nothing new for the timeline keeps the timeline the shard has.
-    const third = updateRows(second.shard, [update('a', 'failed', { error: { code: 'hashMismatch', message: 'sha256 differs' }, updatedAt: at(3) })]);
+    const third = updateRows(second.shard, [
+      update('a', 'failed', { error: { code: 'hashMismatch', message: 'sha256 differs' }, updatedAt: at(3) }),
+    ]);
     expect(third.moves).toEqual([{ wave: 0, from: 'inProgress', to: 'failed' }]);
     expect(recordOf(third.shard, 'a')).toMatchObject({ state: 'failed', error: { code: 'hashMismatch', message: 'sha256 differs' } });
     expect(recordOf(third.shard, 'a')!.timeline).toHaveLength(3);
@@ -199,7 +215,8 @@ describe('device records', () => {
 
   test(`the timeline keeps the newest ${MAX_TIMELINE_ENTRIES} entries, counting those dropped by the shard and by the tracker`, () => {
     let shard = addRows(emptyShard(), [row('a')]);
-    const entries = (from: number, count: number): TimelineEntry[] => Array.from({ length: count }, (_, i) => entry(from + i, 'inProgress'));
+    const entries = (from: number, count: number): TimelineEntry[] =>
+      Array.from({ length: count }, (_, i) => entry(from + i, 'inProgress'));
     shard = updateRows(shard, [update('a', 'inProgress', { timeline: entries(0, 45) })]).shard;
     expect(recordOf(shard, 'a')).toMatchObject({ timelineDropped: 0 });
     expect(recordOf(shard, 'a')!.timeline).toHaveLength(45);
@@ -224,39 +241,48 @@ describe('device records', () => {
       entries: fc.nat({ max: 3 }),
     });
     fc.assert(
-      fc.property(fc.array(fc.array(updateArb, { maxLength: 6 }), { maxLength: 8 }), fc.nat({ max: universe.length }), (calls, plannedFirst) => {
-        const rowsOf = (devices: typeof universe) => devices.map(({ deviceId, wave }) => row(deviceId, 'pending', wave));
-        let shard = addRows(emptyShard(), rowsOf(universe.slice(0, plannedFirst)));
-        const moves: DeviceMove[] = [];
-        const model = new Map<string, DeviceRolloutState>(universe.map(({ deviceId }) => [deviceId, 'pending']));
-        let second = 0;
-        for (const call of calls) {
-          const updates = call.map(({ device, state, entries }) => {
-            const { deviceId, wave } = universe[device];
-            second += 1;
-            if (!isTerminalDeviceState(model.get(deviceId)!)) model.set(deviceId, state);
-            return update(deviceId, state, { wave, updatedAt: at(second), timeline: Array.from({ length: entries }, () => entry(second, state)) });
-          });
-          const result = updateRows(shard, updates);
-          shard = result.shard;
-          moves.push(...result.moves);
-        }
-        // The rest of the plan arrives after the updates that overtook it.
-        shard = addRows(shard, rowsOf(universe.slice(plannedFirst)));
+      fc.property(
+        fc.array(fc.array(updateArb, { maxLength: 6 }), { maxLength: 8 }),
+        fc.nat({ max: universe.length }),
+        (calls, plannedFirst) => {
+          const rowsOf = (devices: typeof universe) => devices.map(({ deviceId, wave }) => row(deviceId, 'pending', wave));
+          let shard = addRows(emptyShard(), rowsOf(universe.slice(0, plannedFirst)));
+          const moves: DeviceMove[] = [];
+          const model = new Map<string, DeviceRolloutState>(universe.map(({ deviceId }) => [deviceId, 'pending']));
+          let second = 0;
+          for (const call of calls) {
+            const updates = call.map(({ device, state, entries }) => {
+              const { deviceId, wave } = universe[device];
+              second += 1;
+              if (!isTerminalDeviceState(model.get(deviceId)!)) model.set(deviceId, state);
+              return update(deviceId, state, {
+                wave,
+                updatedAt: at(second),
+                timeline: Array.from({ length: entries }, () => entry(second, state)),
+              });
+            });
+            const result = updateRows(shard, updates);
+            shard = result.shard;
+            moves.push(...result.moves);
+          }
+          // The rest of the plan arrives after the updates that overtook it.
+          shard = addRows(shard, rowsOf(universe.slice(plannedFirst)));
 
-        expect(new Map(shard.rows.map((r) => [r.deviceId, r.state]))).toEqual(model);
-        const counts = new Map<string, number>();
-        const add = (wave: number, state: DeviceRolloutState, n: number) => counts.set(`${wave}:${state}`, (counts.get(`${wave}:${state}`) ?? 0) + n);
-        for (const { wave } of universe) add(wave, 'pending', 1);
-        for (const move of moves) {
-          add(move.wave, move.from, -1);
-          add(move.wave, move.to, 1);
-        }
-        const fromRows = new Map<string, number>();
-        for (const r of shard.rows) fromRows.set(`${r.wave}:${r.state}`, (fromRows.get(`${r.wave}:${r.state}`) ?? 0) + 1);
-        expect(new Map([...counts].filter(([, n]) => n !== 0))).toEqual(fromRows);
-        for (const r of shard.rows) expect(r.timeline.length).toBeLessThanOrEqual(MAX_TIMELINE_ENTRIES);
-      }),
+          expect(new Map(shard.rows.map((r) => [r.deviceId, r.state]))).toEqual(model);
+          const counts = new Map<string, number>();
+          const add = (wave: number, state: DeviceRolloutState, n: number) =>
+            counts.set(`${wave}:${state}`, (counts.get(`${wave}:${state}`) ?? 0) + n);
+          for (const { wave } of universe) add(wave, 'pending', 1);
+          for (const move of moves) {
+            add(move.wave, move.from, -1);
+            add(move.wave, move.to, 1);
+          }
+          const fromRows = new Map<string, number>();
+          for (const r of shard.rows) fromRows.set(`${r.wave}:${r.state}`, (fromRows.get(`${r.wave}:${r.state}`) ?? 0) + 1);
+          expect(new Map([...counts].filter(([, n]) => n !== 0))).toEqual(fromRows);
+          for (const r of shard.rows) expect(r.timeline.length).toBeLessThanOrEqual(MAX_TIMELINE_ENTRIES);
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -49,7 +49,9 @@ export const validRequestArb = fc.record(
       size: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
     }),
     target: fc.oneof(
-      fc.constantFrom("tags.model = 'thermo-x'", 'properties.reported.firmware.currentFwVersion != \'2.1.0\' AND tags.ring IN [\'a\', \'b\']').map((query) => ({ query })),
+      fc
+        .constantFrom("tags.model = 'thermo-x'", "properties.reported.firmware.currentFwVersion != '2.1.0' AND tags.ring IN ['a', 'b']")
+        .map((query) => ({ query })),
       fc.uniqueArray(deviceIdArb, { minLength: 1, maxLength: 20 }).map((deviceIds) => ({ deviceIds })),
     ),
     waves: wavesArb,

@@ -1,5 +1,13 @@
 import { deviceUpdatesPerSecond } from '../../../contracts/iotHubQuotas';
-import { BURST_SECONDS, MIN_RATE_SHARE, RECOVERY_SECONDS, hubPaceFor, initialBudget, reserve, throttled } from '../../../functions/src/rollout';
+import {
+  BURST_SECONDS,
+  MIN_RATE_SHARE,
+  RECOVERY_SECONDS,
+  hubPaceFor,
+  initialBudget,
+  reserve,
+  throttled,
+} from '../../../functions/src/rollout';
 import type { HubBudgetState } from '../../../functions/src/rollout';
 
 const T0 = Date.parse('2025-01-01T00:00:00Z');
@@ -12,7 +20,11 @@ function ask(state: HubBudgetState | null, want: number, seconds: number, ceilin
 
 describe('the hub-wide budget for starting devices', () => {
   test("a rollout's pace is the hub's device updates per second, from the throttle table", () => {
-    expect(hubPaceFor({ tier: 'S1', units: 1 })).toEqual({ tier: 'S1', units: 1, devicesPerSecond: deviceUpdatesPerSecond({ tier: 'S1', units: 1 }) });
+    expect(hubPaceFor({ tier: 'S1', units: 1 })).toEqual({
+      tier: 'S1',
+      units: 1,
+      devicesPerSecond: deviceUpdatesPerSecond({ tier: 'S1', units: 1 }),
+    });
     // S1: 50 twin updates/s for the whole hub, 6 per device update.
     expect(hubPaceFor({ tier: 'S1', units: 4 }).devicesPerSecond).toBeCloseTo(50 / 6);
   });

@@ -17,7 +17,13 @@ const index = fc.integer({ min: 0, max: 12 });
 const idInputArb: fc.Arbitrary<IdInput> = fc.oneof(
   fc.record({ kind: fc.constant('rollout' as const), rolloutId: fc.oneof(shortRolloutId, rolloutIdArb) }),
   fc.record({ kind: fc.constant('wave' as const), rolloutId: shortRolloutId, wave: index, attempt: fc.integer({ min: 0, max: 3 }) }),
-  fc.record({ kind: fc.constant('batch' as const), rolloutId: shortRolloutId, wave: index, batch: index, episode: fc.integer({ min: 0, max: 3 }) }),
+  fc.record({
+    kind: fc.constant('batch' as const),
+    rolloutId: shortRolloutId,
+    wave: index,
+    batch: index,
+    episode: fc.integer({ min: 0, max: 3 }),
+  }),
 );
 
 function idOf(input: IdInput): string {
@@ -127,7 +133,11 @@ describe('parseBatchInstanceId', () => {
   });
 
   test('accepts exactly the ids batchInstanceId makes (ids changed by one character)', () => {
-    const edit = fc.record({ at: fc.nat(), kind: fc.constantFrom('insert', 'delete', 'replace'), char: fc.constantFrom(...'0179:webad-.#@') });
+    const edit = fc.record({
+      at: fc.nat(),
+      kind: fc.constantFrom('insert', 'delete', 'replace'),
+      char: fc.constantFrom(...'0179:webad-.#@'),
+    });
     let accepted = 0;
     let refused = 0;
     fc.assert(

@@ -23,7 +23,14 @@ const badRequests: ReadonlyArray<readonly [name: string, body: unknown, expected
   ['null body', null, [[BODY_FIELD, /must be an object/]]],
   ['array body', [validBody()], [[BODY_FIELD, /must be an object/]]],
   ['string body', '{"firmware":{}}', [[BODY_FIELD, /must be an object/]]],
-  ['empty object', {}, [['firmware', /is required/], ['target', /is required/]]],
+  [
+    'empty object',
+    {},
+    [
+      ['firmware', /is required/],
+      ['target', /is required/],
+    ],
+  ],
   ['typo in a top-level field', bodyWith((b) => (b.maxConcurency = 10)), [['maxConcurency', /unknown field.*maxConcurrency/]]],
   ['unknown field that is not an identifier', bodyWith((b) => (b['fire ware'] = 1)), [['["fire ware"]', /unknown field/]]],
   [
@@ -43,7 +50,11 @@ const badRequests: ReadonlyArray<readonly [name: string, body: unknown, expected
   ['relative uri', bodyWith((b) => (b.firmware.uri = '/fw/a.bin')), [['firmware.uri', /absolute https:\/\//]]],
   ['uri without slashes', bodyWith((b) => (b.firmware.uri = 'https:fw.example.com/a.bin')), [['firmware.uri', /absolute https:\/\//]]],
   ['ftp uri', bodyWith((b) => (b.firmware.uri = 'ftp://fw.example.com/a.bin')), [['firmware.uri', /absolute https:\/\//]]],
-  ['uri with credentials', bodyWith((b) => (b.firmware.uri = 'https://admin:secret@fw.example.com/a.bin')), [['firmware.uri', /credentials/]]],
+  [
+    'uri with credentials',
+    bodyWith((b) => (b.firmware.uri = 'https://admin:secret@fw.example.com/a.bin')),
+    [['firmware.uri', /credentials/]],
+  ],
   ['uri with a space', bodyWith((b) => (b.firmware.uri = 'https://fw.example.com/a b.bin')), [['firmware.uri', /spaces/]]],
   ['uri too long', bodyWith((b) => (b.firmware.uri = `https://fw.example.com/${'a'.repeat(2100)}`)), [['firmware.uri', /at most 2048/]]],
   [
@@ -74,34 +85,86 @@ const badRequests: ReadonlyArray<readonly [name: string, body: unknown, expected
       ['target', /either query/],
     ],
   ],
-  ['query as a full SELECT', bodyWith((b) => (b.target.query = "SELECT * FROM devices WHERE tags.model = 'x'")), [['target.query', /only the condition.*line 1, column 1: expected an expression but found 'SELECT'/]]],
-  ['query starting with WHERE', bodyWith((b) => (b.target.query = "WHERE tags.model = 'x'")), [['target.query', /line 1, column 1: expected an expression but found 'WHERE'/]]],
-  ['query with GROUP BY', bodyWith((b) => (b.target.query = 'tags.a = 1 GROUP BY tags.b')), [['target.query', /line 1, column 12: expected end of condition but found 'GROUP'/]]],
-  ['query with ORDER BY', bodyWith((b) => (b.target.query = 'tags.a = 1 ORDER BY tags.b')), [['target.query', /line 1, column 12: expected end of condition but found 'ORDER'/]]],
+  [
+    'query as a full SELECT',
+    bodyWith((b) => (b.target.query = "SELECT * FROM devices WHERE tags.model = 'x'")),
+    [['target.query', /only the condition.*line 1, column 1: expected an expression but found 'SELECT'/]],
+  ],
+  [
+    'query starting with WHERE',
+    bodyWith((b) => (b.target.query = "WHERE tags.model = 'x'")),
+    [['target.query', /line 1, column 1: expected an expression but found 'WHERE'/]],
+  ],
+  [
+    'query with GROUP BY',
+    bodyWith((b) => (b.target.query = 'tags.a = 1 GROUP BY tags.b')),
+    [['target.query', /line 1, column 12: expected end of condition but found 'GROUP'/]],
+  ],
+  [
+    'query with ORDER BY',
+    bodyWith((b) => (b.target.query = 'tags.a = 1 ORDER BY tags.b')),
+    [['target.query', /line 1, column 12: expected end of condition but found 'ORDER'/]],
+  ],
   ['query blank', bodyWith((b) => (b.target.query = '   ')), [['target.query', /must not be empty/]]],
   ['query too long', bodyWith((b) => (b.target.query = `tags.a = '${'x'.repeat(4000)}'`)), [['target.query', /at most 4000/]]],
-  ['query with an unterminated string', bodyWith((b) => (b.target.query = "tags.a = 'x")), [['target.query', /line 1, column 10: unterminated string literal/]]],
-  ['query with an unclosed parenthesis', bodyWith((b) => (b.target.query = '(tags.a = 1 OR tags.b = 2')), [['target.query', /column 26: expected '\)' but found end of condition/]]],
+  [
+    'query with an unterminated string',
+    bodyWith((b) => (b.target.query = "tags.a = 'x")),
+    [['target.query', /line 1, column 10: unterminated string literal/]],
+  ],
+  [
+    'query with an unclosed parenthesis',
+    bodyWith((b) => (b.target.query = '(tags.a = 1 OR tags.b = 2')),
+    [['target.query', /column 26: expected '\)' but found end of condition/]],
+  ],
   // The activity sends `WHERE (<condition>)`: a condition must not close that parenthesis and open its own clause.
-  ['query closing the parenthesis around it', bodyWith((b) => (b.target.query = 'tags.a = 1) OR (tags.b = 2')), [['target.query', /column 11: expected end of condition but found '\)'/]]],
-  ['query with a dangling operator', bodyWith((b) => (b.target.query = 'tags.a =')), [['target.query', /line 1, column 9: expected an expression but found end of condition/]]],
-  ['query with ==', bodyWith((b) => (b.target.query = 'tags.a == 1')), [['target.query', /line 1, column 9: expected an expression but found '='/]]],
-  ['query with AND AND', bodyWith((b) => (b.target.query = 'tags.a = 1 AND AND tags.b = 2')), [['target.query', /line 1, column 16: expected an expression but found 'AND'/]]],
-  ['query with curly quotes', bodyWith((b) => (b.target.query = 'tags.a = \u2018x\u2019')), [['target.query', /line 1, column 10: unexpected character '\u2018'/]]],
-  ['query with a parameter', bodyWith((b) => (b.target.query = 'tags.a = @p')), [['target.query', /line 1, column 10: unexpected character '@'/]]],
-  ['query with an unknown function', bodyWith((b) => (b.target.query = 'LOWER(tags.a) = 1')), [['target.query', /line 1, column 1: unknown function 'LOWER'/]]],
+  [
+    'query closing the parenthesis around it',
+    bodyWith((b) => (b.target.query = 'tags.a = 1) OR (tags.b = 2')),
+    [['target.query', /column 11: expected end of condition but found '\)'/]],
+  ],
+  [
+    'query with a dangling operator',
+    bodyWith((b) => (b.target.query = 'tags.a =')),
+    [['target.query', /line 1, column 9: expected an expression but found end of condition/]],
+  ],
+  [
+    'query with ==',
+    bodyWith((b) => (b.target.query = 'tags.a == 1')),
+    [['target.query', /line 1, column 9: expected an expression but found '='/]],
+  ],
+  [
+    'query with AND AND',
+    bodyWith((b) => (b.target.query = 'tags.a = 1 AND AND tags.b = 2')),
+    [['target.query', /line 1, column 16: expected an expression but found 'AND'/]],
+  ],
+  [
+    'query with curly quotes',
+    bodyWith((b) => (b.target.query = 'tags.a = \u2018x\u2019')),
+    [['target.query', /line 1, column 10: unexpected character '\u2018'/]],
+  ],
+  [
+    'query with a parameter',
+    bodyWith((b) => (b.target.query = 'tags.a = @p')),
+    [['target.query', /line 1, column 10: unexpected character '@'/]],
+  ],
+  [
+    'query with an unknown function',
+    bodyWith((b) => (b.target.query = 'LOWER(tags.a) = 1')),
+    [['target.query', /line 1, column 1: unknown function 'LOWER'/]],
+  ],
   [
     'query with an error on a later line, positions in the text as sent (not trimmed, not wrapped)',
     bodyWith((b) => (b.target.query = "\n  tags.a = 'x'\n  AND tags.b >")),
     [['target.query', /line 3, column 15: expected an expression but found end of condition/]],
   ],
-  ['query with a control character in a string', bodyWith((b) => (b.target.query = "tags.a = 'x\u0001'")), [['target.query', /must not contain control characters \(U\+0001 at line 1, column 12\)/]]],
-  ['query not a string', bodyWith((b) => (b.target.query = 42)), [['target.query', /must be a string/]]],
   [
-    'deviceIds empty',
-    bodyWith((b) => (b.target = { deviceIds: [] })),
-    [['target.deviceIds', /at least one/]],
+    'query with a control character in a string',
+    bodyWith((b) => (b.target.query = "tags.a = 'x\u0001'")),
+    [['target.query', /must not contain control characters \(U\+0001 at line 1, column 12\)/]],
   ],
+  ['query not a string', bodyWith((b) => (b.target.query = 42)), [['target.query', /must be a string/]]],
+  ['deviceIds empty', bodyWith((b) => (b.target = { deviceIds: [] })), [['target.deviceIds', /at least one/]]],
   [
     'deviceIds with an invalid id, a non-string and a duplicate',
     bodyWith((b) => (b.target = { deviceIds: ['thermo-1', 'bad/id', 7, 'thermo-1', 'x'.repeat(129)] })),
@@ -114,7 +177,11 @@ const badRequests: ReadonlyArray<readonly [name: string, body: unknown, expected
   ],
   ['deviceIds not an array', bodyWith((b) => (b.target = { deviceIds: 'thermo-1' })), [['target.deviceIds', /array of device ids/]]],
   ['no waves', bodyWith((b) => (b.waves = [])), [['waves', /1 to 20 waves/]]],
-  ['21 waves', bodyWith((b) => (b.waves = Array.from({ length: 21 }, (_, i) => wave(Math.round(((i + 1) * 100) / 21))))), [['waves', /1 to 20 waves/]]],
+  [
+    '21 waves',
+    bodyWith((b) => (b.waves = Array.from({ length: 21 }, (_, i) => wave(Math.round(((i + 1) * 100) / 21))))),
+    [['waves', /1 to 20 waves/]],
+  ],
   [
     'waves not increasing',
     bodyWith((b) => (b.waves = [wave(50), wave(50), wave(100)])),
@@ -131,7 +198,11 @@ const badRequests: ReadonlyArray<readonly [name: string, body: unknown, expected
     ],
   ],
   // 1e-9 % of any fleet is 0 devices: shares are counted in basis points (0.01 %), so a wave needs at least one.
-  ['a wave percent below the resolution', bodyWith((b) => (b.waves = [wave(1e-9), wave(100)])), [['waves[0].percent', /from 0\.01 to 100.*resolution of 0\.01/]]],
+  [
+    'a wave percent below the resolution',
+    bodyWith((b) => (b.waves = [wave(1e-9), wave(100)])),
+    [['waves[0].percent', /from 0\.01 to 100.*resolution of 0\.01/]],
+  ],
   [
     'duplicate wave names, explicit and by default',
     bodyWith((b) => (b.waves = [wave(1, 'canary'), wave(10, 'canary'), wave(50, 'wave-4'), wave(100)])),
@@ -161,7 +232,11 @@ const badRequests: ReadonlyArray<readonly [name: string, body: unknown, expected
       ['failureThreshold.action', /"pause", "abort"/],
     ],
   ],
-  ['failure threshold without percent', bodyWith((b) => (b.failureThreshold = { minDevices: 3 })), [['failureThreshold.percent', /is required/]]],
+  [
+    'failure threshold without percent',
+    bodyWith((b) => (b.failureThreshold = { minDevices: 3 })),
+    [['failureThreshold.percent', /is required/]],
+  ],
   ['approval unknown', bodyWith((b) => (b.approval = 'yes')), [['approval', /"auto", "manual"/]]],
   ['soak negative', bodyWith((b) => (b.soakSeconds = -1)), [['soakSeconds', /from 0 to 86400/]]],
   ['soak over a day', bodyWith((b) => (b.soakSeconds = 86_401)), [['soakSeconds', /from 0 to 86400/]]],
@@ -218,7 +293,9 @@ describe('parseRolloutSpec: bad requests name every problem by field', () => {
     const problems = problemsOf(body);
     expect(problems.map((p) => p.field).sort()).toEqual(expected.map(([field]) => field).sort());
     for (const [field, message] of expected) {
-      expect(problems.filter((p) => p.field === field).map((p) => p.message)).toEqual(expect.arrayContaining([expect.stringMatching(message)]));
+      expect(problems.filter((p) => p.field === field).map((p) => p.message)).toEqual(
+        expect.arrayContaining([expect.stringMatching(message)]),
+      );
     }
   });
 });
@@ -287,13 +364,16 @@ describe('parseRolloutSpec: accepted requests', () => {
     const body = bodyWith((b) => (b.firmware.uri = 'http://127.0.0.1:8080/fw.bin'));
     expect(problemsOf(body).map((p) => p.field)).toEqual(['firmware.uri']);
     expect(specOf(body, { allowInsecureFirmwareUri: true }).firmware.uri).toBe('http://127.0.0.1:8080/fw.bin');
-    expect(problemsOf(bodyWith((b) => (b.firmware.uri = 'ftp://x/fw.bin')), { allowInsecureFirmwareUri: true })[0].message).toMatch(
-      /http:\/\/ or https:\/\//,
-    );
+    expect(
+      problemsOf(
+        bodyWith((b) => (b.firmware.uri = 'ftp://x/fw.bin')),
+        { allowInsecureFirmwareUri: true },
+      )[0].message,
+    ).toMatch(/http:\/\/ or https:\/\//);
   });
 
   test('keywords inside strings and as property names are part of the condition', () => {
-    const query = "tags.note = 'select from where' AND properties.reported.from = \"group by\" AND tags.where.select = 1";
+    const query = 'tags.note = \'select from where\' AND properties.reported.from = "group by" AND tags.where.select = 1';
     expect(specOf(bodyWith((b) => (b.target.query = query))).target).toEqual({ query });
     expect(queryConditionProblems("tags.a = 'it\\'s (fine'")).toEqual([]);
     expect(queryConditionProblems('tags.a IN [1, 2] AND (tags.b = 1 OR tags.c = 2)')).toEqual([]);
@@ -337,11 +417,24 @@ describe('parseRolloutSpec: properties', () => {
   });
 
   test('never throws on near-valid bodies with fields replaced by anything', () => {
-    const field = fc.constantFrom('rolloutId', 'firmware', 'target', 'waves', 'maxConcurrency', 'failureThreshold', 'approval', 'soakSeconds', 'deviceTimeouts');
+    const field = fc.constantFrom(
+      'rolloutId',
+      'firmware',
+      'target',
+      'waves',
+      'maxConcurrency',
+      'failureThreshold',
+      'approval',
+      'soakSeconds',
+      'deviceTimeouts',
+    );
     fc.assert(
       fc.property(validRequestArb, field, fc.anything(), (body, key, value) => {
         const result = parseRolloutSpec({ ...body, [key]: value });
-        if (!result.ok) expect(result.problems.every((p) => p.field === key || p.field.startsWith(`${key}.`) || p.field.startsWith(`${key}[`))).toBe(true);
+        if (!result.ok)
+          expect(result.problems.every((p) => p.field === key || p.field.startsWith(`${key}.`) || p.field.startsWith(`${key}[`))).toBe(
+            true,
+          );
       }),
       { numRuns: 500 },
     );

@@ -32,7 +32,16 @@ describe('totals', () => {
       skipped: 0,
       canceled: 0,
     });
-    expect(Object.keys(totalsOf())).toEqual(['targeted', 'pending', 'inProgress', 'succeeded', 'failed', 'timedOut', 'skipped', 'canceled']);
+    expect(Object.keys(totalsOf())).toEqual([
+      'targeted',
+      'pending',
+      'inProgress',
+      'succeeded',
+      'failed',
+      'timedOut',
+      'skipped',
+      'canceled',
+    ]);
   });
 
   test('countDevices counts each state', () => {
@@ -101,10 +110,13 @@ describe('final state', () => {
 
 describe('rolloutStatus', () => {
   test('serialises to the shape of GET /api/rollouts/{id}', () => {
-    const plan = planWaves(['d1', 'd2', 'd3', 'd4'], [
-      { name: 'canary', percent: 25 },
-      { name: 'rest', percent: 100 },
-    ]);
+    const plan = planWaves(
+      ['d1', 'd2', 'd3', 'd4'],
+      [
+        { name: 'canary', percent: 25 },
+        { name: 'rest', percent: 100 },
+      ],
+    );
     const canary = waveStatus(plan[0], 'completed', totalsOf({ succeeded: 1 }));
     const rest = plannedWaveStatus(plan[1]);
     const status = rolloutStatus({
@@ -124,8 +136,34 @@ describe('rolloutStatus', () => {
       updatedAt: '2025-01-01T12:05:00.000Z',
       totals: { targeted: 6, pending: 3, inProgress: 0, succeeded: 1, failed: 0, timedOut: 0, skipped: 2, canceled: 0 },
       waves: [
-        { index: 0, name: 'canary', percent: 25, state: 'completed', targeted: 1, pending: 0, inProgress: 0, succeeded: 1, failed: 0, timedOut: 0, skipped: 0, canceled: 0 },
-        { index: 1, name: 'rest', percent: 100, state: 'pending', targeted: 3, pending: 3, inProgress: 0, succeeded: 0, failed: 0, timedOut: 0, skipped: 0, canceled: 0 },
+        {
+          index: 0,
+          name: 'canary',
+          percent: 25,
+          state: 'completed',
+          targeted: 1,
+          pending: 0,
+          inProgress: 0,
+          succeeded: 1,
+          failed: 0,
+          timedOut: 0,
+          skipped: 0,
+          canceled: 0,
+        },
+        {
+          index: 1,
+          name: 'rest',
+          percent: 100,
+          state: 'pending',
+          targeted: 3,
+          pending: 3,
+          inProgress: 0,
+          succeeded: 0,
+          failed: 0,
+          timedOut: 0,
+          skipped: 0,
+          canceled: 0,
+        },
       ],
     });
   });
@@ -134,7 +172,15 @@ describe('rolloutStatus', () => {
     fc.assert(
       fc.property(fc.array(totalsArb, { maxLength: 20 }), fc.option(totalsArb, { nil: undefined }), (waveTotals, outside) => {
         const waves = waveTotals.map((totals: Totals, index) => waveStatus({ index, name: `w${index}`, percent: 100 }, 'running', totals));
-        const status = rolloutStatus({ id: 'r', state: 'running', firmware, createdAt: 't0', updatedAt: 't1', waves, ...(outside ? { outsideWaves: outside } : {}) });
+        const status = rolloutStatus({
+          id: 'r',
+          state: 'running',
+          firmware,
+          createdAt: 't0',
+          updatedAt: 't1',
+          waves,
+          ...(outside ? { outsideWaves: outside } : {}),
+        });
         expect(status.totals).toEqual(addTotals(...waveTotals, outside ?? totalsOf()));
         expect(status.waves).toEqual(waves);
       }),

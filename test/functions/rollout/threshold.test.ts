@@ -49,21 +49,28 @@ describe('evaluateThreshold', () => {
 
   test('more failures never turn a pause back into continue', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 1000 }), fc.integer({ min: 0, max: 10_000 }), fc.integer({ min: 1, max: 50 }), (finished, bp, minDevices) => {
-        let tripped = false;
-        for (let failed = 0; failed <= finished; failed += Math.max(1, Math.floor(finished / 20))) {
-          const verdict = evaluateThreshold({ finished, failed }, pause(bp / 100, minDevices));
-          if (tripped) expect(verdict).toBe('pause');
-          tripped ||= verdict === 'pause';
-        }
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 1000 }),
+        fc.integer({ min: 0, max: 10_000 }),
+        fc.integer({ min: 1, max: 50 }),
+        (finished, bp, minDevices) => {
+          let tripped = false;
+          for (let failed = 0; failed <= finished; failed += Math.max(1, Math.floor(finished / 20))) {
+            const verdict = evaluateThreshold({ finished, failed }, pause(bp / 100, minDevices));
+            if (tripped) expect(verdict).toBe('pause');
+            tripped ||= verdict === 'pause';
+          }
+        },
+      ),
     );
   });
 });
 
 describe('thresholdCounts', () => {
   test('failed and timedOut count as failures; skipped, canceled and unfinished do not count', () => {
-    expect(thresholdCounts(totalsOf({ pending: 7, inProgress: 3, succeeded: 10, failed: 2, timedOut: 1, skipped: 4, canceled: 5 }))).toEqual({
+    expect(
+      thresholdCounts(totalsOf({ pending: 7, inProgress: 3, succeeded: 10, failed: 2, timedOut: 1, skipped: 4, canceled: 5 })),
+    ).toEqual({
       finished: 13,
       failed: 3,
     });

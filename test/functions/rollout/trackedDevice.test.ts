@@ -101,7 +101,11 @@ describe('the method answer', () => {
     expect(details(device)).toEqual(['planned']);
     expect(device.tracking.updatedAt).toBe(at(0));
     expect(isSettled(device)).toBe(false);
-    expect([isRetryDue(device, ms(9999)), needsTwinRead(device, TIMEOUTS, ms(9999)), nextWakeUp(device, TIMEOUTS)]).toEqual([false, false, null]);
+    expect([isRetryDue(device, ms(9999)), needsTwinRead(device, TIMEOUTS, ms(9999)), nextWakeUp(device, TIMEOUTS)]).toEqual([
+      false,
+      false,
+      null,
+    ]);
   });
 
   test('accepted: followed from now, against the accept deadline', () => {
@@ -123,7 +127,10 @@ describe('the method answer', () => {
     expect(nextWakeUp(device, TIMEOUTS)).toBe(ms(2));
     // The read shows where it is; the resync is done.
     const caughtUp = applyReports(device, [report(8, 'downloading', { progress: 60 })], TARGET, at(3));
-    expect(caughtUp).toMatchObject({ resyncAt: null, tracking: { status: 'downloading', progress: 60, twinVersion: 8, phase: 'download' } });
+    expect(caughtUp).toMatchObject({
+      resyncAt: null,
+      tracking: { status: 'downloading', progress: 60, twinVersion: 8, phase: 'download' },
+    });
     expect(needsTwinRead(caughtUp, TIMEOUTS, ms(3))).toBe(false);
   });
 
@@ -132,7 +139,11 @@ describe('the method answer', () => {
     ["the rollout's version when it names none", '', `the device already runs ${FIRMWARE.version}`],
   ])('alreadyInstalled: skipped, with %s', (_what, fwVersion, detail) => {
     const device = answer(started(), { kind: 'alreadyInstalled', fwVersion }, 2);
-    expect(device).toEqual({ tracking: expect.objectContaining({ state: 'skipped', phase: 'done', error: null }), invoke: null, resyncAt: null });
+    expect(device).toEqual({
+      tracking: expect.objectContaining({ state: 'skipped', phase: 'done', error: null }),
+      invoke: null,
+      resyncAt: null,
+    });
     expect(last(device)).toEqual({ time: at(2), state: 'skipped', detail });
     expect(isSettled(device)).toBe(true);
   });
@@ -141,7 +152,11 @@ describe('the method answer', () => {
     const device = answer(started(), { kind: 'invalid', field: 'sha256', message: 'must be 64 hex digits' }, 2);
     expect(device.tracking).toMatchObject({ state: 'failed', phase: 'done' });
     expect(device.tracking.error).toEqual({ code: 'invalidRequest', message: 'sha256: must be 64 hex digits' });
-    expect(last(device)).toEqual({ time: at(2), state: 'failed', detail: 'the device rejected the request: sha256: must be 64 hex digits' });
+    expect(last(device)).toEqual({
+      time: at(2),
+      state: 'failed',
+      detail: 'the device rejected the request: sha256: must be 64 hex digits',
+    });
     expect(device.invoke).toBeNull();
   });
 
@@ -187,7 +202,11 @@ describe('the method answer', () => {
     // The 11th answer comes at 3345 s; its retry would be at 3945 s, past the 3600 s window.
     const final = answers.at(-1)!.device;
     const message = 'the device is offline; gave up after 11 attempts over 60 minutes';
-    expect(final).toEqual({ tracking: expect.objectContaining({ state: 'timedOut', phase: 'done', updatedAt: at(3345) }), invoke: null, resyncAt: null });
+    expect(final).toEqual({
+      tracking: expect.objectContaining({ state: 'timedOut', phase: 'done', updatedAt: at(3345) }),
+      invoke: null,
+      resyncAt: null,
+    });
     expect(final.tracking.error).toEqual({ code: 'offline', message });
     expect(last(final)).toEqual({ time: at(3345), state: 'timedOut', detail: message });
     expect(answers.at(-2)!.device.invoke!.retryAt).toBe(at(3345));
@@ -222,7 +241,10 @@ describe('the method answer', () => {
     fc.assert(
       fc.property(
         // Up to the longest window the spec allows (a week: about 1,000 calls), mostly shorter ones.
-        fc.oneof({ arbitrary: fc.double({ min: 0.1, max: 6 * 60, noNaN: true }), weight: 9 }, { arbitrary: fc.constant(7 * 24 * 60), weight: 1 }),
+        fc.oneof(
+          { arbitrary: fc.double({ min: 0.1, max: 6 * 60, noNaN: true }), weight: 9 },
+          { arbitrary: fc.constant(7 * 24 * 60), weight: 1 },
+        ),
         fc.nat({ max: 40 }),
         fc.array(retryable, { minLength: 1, maxLength: 30 }),
         (offlineRetryMinutes, latency, cycle) => {
@@ -250,7 +272,11 @@ describe('the method answer', () => {
           const entries = 1 + streaks + 1;
           expect(final.tracking.timeline).toHaveLength(Math.min(entries, MAX_TIMELINE_ENTRIES));
           expect(final.tracking.timelineDropped).toBe(entries - final.tracking.timeline.length);
-          expect(details(final).slice(entries > MAX_TIMELINE_ENTRIES ? 0 : 1, -1).every(isNote)).toBe(true);
+          expect(
+            details(final)
+              .slice(entries > MAX_TIMELINE_ENTRIES ? 0 : 1, -1)
+              .every(isNote),
+          ).toBe(true);
         },
       ),
       { numRuns: 100 },
@@ -292,8 +318,16 @@ describe('calling again, canceling', () => {
   test('cancelBeforeStart: canceled, no error, nothing more to wait for', () => {
     for (const device of [started(), answer(started(), OFFLINE, 1)]) {
       const canceled = cancelBeforeStart(device, at(20));
-      expect(canceled).toEqual({ tracking: expect.objectContaining({ state: 'canceled', phase: 'done', error: null }), invoke: null, resyncAt: null });
-      expect(last(canceled)).toEqual({ time: at(20), state: 'canceled', detail: 'the rollout was canceled before the device took the update' });
+      expect(canceled).toEqual({
+        tracking: expect.objectContaining({ state: 'canceled', phase: 'done', error: null }),
+        invoke: null,
+        resyncAt: null,
+      });
+      expect(last(canceled)).toEqual({
+        time: at(20),
+        state: 'canceled',
+        detail: 'the rollout was canceled before the device took the update',
+      });
       expect(nextWakeUp(canceled, TIMEOUTS)).toBeNull();
       expect([isRetryDue(canceled, ms(10_000)), needsTwinRead(canceled, TIMEOUTS, ms(10_000))]).toEqual([false, false]);
     }
@@ -307,7 +341,13 @@ describe('twin reports', () => {
   test('applied in $version order, whatever order they come in', () => {
     const unordered = [report(4, 'downloadComplete'), report(2, 'waiting'), report(3, 'downloading', { progress: 0 })];
     const device = applyReports(accepted(), unordered, TARGET, at(9));
-    expect(device.tracking).toMatchObject({ state: 'inProgress', status: 'downloadComplete', phase: 'apply', twinVersion: 4, phaseStartedAt: at(9) });
+    expect(device.tracking).toMatchObject({
+      state: 'inProgress',
+      status: 'downloadComplete',
+      phase: 'apply',
+      twinVersion: 4,
+      phaseStartedAt: at(9),
+    });
     expect(device.tracking.timeline.slice(2).map((entry) => [entry.twinVersion, entry.status])).toEqual([
       [2, 'waiting'],
       [3, 'downloading'],
@@ -351,9 +391,14 @@ describe('twin reports', () => {
   test('stale, duplicate, foreign or no reports change nothing: the same object comes back', () => {
     const downloading = applyReports(accepted(), [report(5, 'downloading')], TARGET, at(3));
     expect(applyReports(downloading, [], TARGET, at(4))).toBe(downloading);
-    expect(applyReports(downloading, [report(5, 'downloading'), report(4, 'applyFailed'), report(1, 'waiting')], TARGET, at(4))).toBe(downloading);
+    expect(applyReports(downloading, [report(5, 'downloading'), report(4, 'applyFailed'), report(1, 'waiting')], TARGET, at(4))).toBe(
+      downloading,
+    );
     expect(applyReports(downloading, [report(9, 'applyComplete', { rolloutId: 'other' }, '2.1.0')], TARGET, at(4))).toBe(downloading);
-    const noUpdate: TwinReport[] = [{ twinVersion: 9, firmwareUpdate: null }, { twinVersion: 10, currentFwVersion: '2.1.0' }];
+    const noUpdate: TwinReport[] = [
+      { twinVersion: 9, firmwareUpdate: null },
+      { twinVersion: 10, currentFwVersion: '2.1.0' },
+    ];
     expect(applyReports(downloading, noUpdate, TARGET, at(4))).toBe(downloading);
     // A stale report does not end a resync either: the twin is still to be read.
     const resyncing = afterSwitch(downloading, at(5));
@@ -361,7 +406,9 @@ describe('twin reports', () => {
     // Nor does anything change a settled device.
     const succeeded = applyReports(downloading, [report(7, 'applyComplete', {}, '2.1.0')], TARGET, at(7));
     expect(succeeded.tracking.state).toBe('succeeded');
-    expect(applyReports(succeeded, [report(8, 'applyFailed', { error: { code: 'bootFailed', message: 'reset' } })], TARGET, at(8))).toBe(succeeded);
+    expect(applyReports(succeeded, [report(8, 'applyFailed', { error: { code: 'bootFailed', message: 'reset' } })], TARGET, at(8))).toBe(
+      succeeded,
+    );
   });
 });
 
@@ -437,7 +484,11 @@ describe('wake-ups and twin reads', () => {
     const device = accepted();
     expect([30, 30.999, 31, 5000].map((second) => isPastDeadline(device, TIMEOUTS, ms(second)))).toEqual([false, false, true, true]);
     expect([30.999, 31].map((second) => needsTwinRead(device, TIMEOUTS, ms(second)))).toEqual([false, true]);
-    for (const other of [started(), answer(started(), OFFLINE, 1), answer(started(), { kind: 'invalid', field: 'size', message: 'bad' }, 1)]) {
+    for (const other of [
+      started(),
+      answer(started(), OFFLINE, 1),
+      answer(started(), { kind: 'invalid', field: 'size', message: 'bad' }, 1),
+    ]) {
       expect([isPastDeadline(other, TIMEOUTS, ms(1e6)), needsTwinRead(other, TIMEOUTS, ms(1e6))]).toEqual([false, false]);
     }
   });
@@ -505,7 +556,8 @@ describe('wake-ups and twin reads', () => {
             // Retries are for devices being invoked, twin reads for followed ones.
             expect(isRetryDue(d, t) && needsTwinRead(d, timeouts, t)).toBe(false);
             // Past the deadline the twin is read, at the resync when one is set (its read judges the deadline).
-            if (isPastDeadline(d, timeouts, t) && (d.resyncAt === null || Date.parse(d.resyncAt) <= t)) expect(needsTwinRead(d, timeouts, t)).toBe(true);
+            if (isPastDeadline(d, timeouts, t) && (d.resyncAt === null || Date.parse(d.resyncAt) <= t))
+              expect(needsTwinRead(d, timeouts, t)).toBe(true);
           }
         };
         for (const [elapsed, step] of steps) {

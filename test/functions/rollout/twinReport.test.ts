@@ -18,14 +18,34 @@ import { deviceReport } from '../support/fixtures';
 describe('twin reports', () => {
   test('a report as the device agent writes it (no error property) reads with error null', () => {
     const parsed = parseFirmwareUpdateReport(deviceReport('waiting'));
-    expect(parsed).toEqual({ ok: true, value: expect.objectContaining({ status: 'waiting', rolloutId: 'r1', fwVersion: '2.1.0', error: null, startedWaitingTime: '2025-01-01T00:00:05.000Z' }) });
+    expect(parsed).toEqual({
+      ok: true,
+      value: expect.objectContaining({
+        status: 'waiting',
+        rolloutId: 'r1',
+        fwVersion: '2.1.0',
+        error: null,
+        startedWaitingTime: '2025-01-01T00:00:05.000Z',
+      }),
+    });
   });
 
   test('missing optional fields are normalised, a malformed progress dropped', () => {
     const parsed = parseFirmwareUpdateReport({ status: 'downloading', rolloutId: 'r1', fwVersion: '2', progress: 140 });
     expect(parsed).toEqual({
       ok: true,
-      value: { status: 'downloading', rolloutId: 'r1', fwVersion: '2', fwPackageUri: '', error: null, startedWaitingTime: null, startedDownloadingTime: null, downloadCompleteTime: null, startedApplyingImage: null, lastFirmwareUpdate: null },
+      value: {
+        status: 'downloading',
+        rolloutId: 'r1',
+        fwVersion: '2',
+        fwPackageUri: '',
+        error: null,
+        startedWaitingTime: null,
+        startedDownloadingTime: null,
+        downloadCompleteTime: null,
+        startedApplyingImage: null,
+        lastFirmwareUpdate: null,
+      },
     });
   });
 
@@ -42,11 +62,16 @@ describe('twin reports', () => {
   });
 
   test('a reported section: $version, the update (or its deletion), the running version', () => {
-    expect(twinReportOf({ $version: 4, iothubDM: { firmwareUpdate: deviceReport('applyComplete') }, firmware: { currentFwVersion: '2.1.0' } })).toEqual({
+    expect(
+      twinReportOf({ $version: 4, iothubDM: { firmwareUpdate: deviceReport('applyComplete') }, firmware: { currentFwVersion: '2.1.0' } }),
+    ).toEqual({
       ok: true,
       value: { twinVersion: 4, firmwareUpdate: expect.objectContaining({ status: 'applyComplete' }), currentFwVersion: '2.1.0' },
     });
-    expect(twinReportOf({ $version: 5, iothubDM: { firmwareUpdate: null } })).toEqual({ ok: true, value: { twinVersion: 5, firmwareUpdate: null } });
+    expect(twinReportOf({ $version: 5, iothubDM: { firmwareUpdate: null } })).toEqual({
+      ok: true,
+      value: { twinVersion: 5, firmwareUpdate: null },
+    });
     expect(twinReportOf({ $version: 6, battery: 3 })).toEqual({ ok: true, value: { twinVersion: 6 } });
     expect(twinReportOf({ iothubDM: {} })).toMatchObject({ ok: false, problem: expect.stringMatching(/\$version/) });
     expect(twinReportOf({ $version: -1 })).toMatchObject({ ok: false });
@@ -72,7 +97,10 @@ describe('twin reports', () => {
       ok: true,
       value: { twinVersion: 3, firmwareUpdate: expect.objectContaining({ status: 'waiting' }), currentFwVersion: '1.0.0' },
     });
-    expect(parseTwinReportEvent({ twinVersion: 3, enqueuedTime: '2025-01-01T12:00:01.250Z' })).toEqual({ ok: true, value: { twinVersion: 3, enqueuedTime: '2025-01-01T12:00:01.250Z' } });
+    expect(parseTwinReportEvent({ twinVersion: 3, enqueuedTime: '2025-01-01T12:00:01.250Z' })).toEqual({
+      ok: true,
+      value: { twinVersion: 3, enqueuedTime: '2025-01-01T12:00:01.250Z' },
+    });
     expect(parseTwinReportEvent({ twinVersion: 3, enqueuedTime: 'soon' })).toEqual({ ok: true, value: { twinVersion: 3 } });
     expect(parseTwinReportEvent({ twinVersion: 1.5 })).toMatchObject({ ok: false });
     expect(parseTwinReportEvent({ twinVersion: 2, firmwareUpdate: { status: 'x' } })).toMatchObject({ ok: false });
@@ -91,7 +119,14 @@ describe('twin reports', () => {
     });
     expect(parseTwinReportsEvent({ reports: [] })).toEqual({ reports: [], problems: [] });
     const anonymous = { twinVersion: 4, firmwareUpdate: deviceReport('waiting') };
-    const mixed = [waiting, { deviceId: 'b', twinVersion: 'x' }, anonymous, { ...waiting, deviceId: 'a/b' }, { ...waiting, deviceId: 7 }, 'junk'];
+    const mixed = [
+      waiting,
+      { deviceId: 'b', twinVersion: 'x' },
+      anonymous,
+      { ...waiting, deviceId: 'a/b' },
+      { ...waiting, deviceId: 7 },
+      'junk',
+    ];
     expect(parseTwinReportsEvent({ reports: mixed })).toEqual({
       reports: [{ deviceId: 'thermo#7', report: expect.objectContaining({ twinVersion: 2 }) }],
       problems: [
@@ -168,7 +203,11 @@ describe('the report a twinReport event carries', () => {
     ['downloadComplete', {}, { downloadCompleteTime: '2025-01-01T00:00:03.000Z' }],
     ['applying', {}, { startedApplyingImage: '2025-01-01T00:00:04.000Z' }],
     ['applyComplete', {}, { lastFirmwareUpdate: '2025-01-01T00:00:05.000Z' }],
-    ['downloadFailed', { error: { code: 'hashMismatch', message: 'sha256 differs' } }, { error: { code: 'hashMismatch', message: 'sha256 differs' } }],
+    [
+      'downloadFailed',
+      { error: { code: 'hashMismatch', message: 'sha256 differs' } },
+      { error: { code: 'hashMismatch', message: 'sha256 differs' } },
+    ],
     ['applyFailed', { error: { code: 'bootFailed', message: 'watchdog' } }, { error: { code: 'bootFailed', message: 'watchdog' } }],
     ['applying', { startedApplyingImage: null }, {}],
   ] as const)('%s %j keeps status, rollout, version, progress, error and its own time only: %j', (status, extra, kept) => {
@@ -184,7 +223,9 @@ describe('the report a twinReport event carries', () => {
       fwVersion: fc.constantFrom('2.1.0', '2.0.0'),
       fwPackageUri: fc.constant('https://fw.example.com/x.bin'),
       progress: fc.option(fc.integer({ min: 0, max: 100 }), { nil: undefined }),
-      error: fc.option(fc.record({ code: fc.constantFrom('network' as const, 'installFailed' as const), message: fc.string() }), { nil: null }),
+      error: fc.option(fc.record({ code: fc.constantFrom('network' as const, 'installFailed' as const), message: fc.string() }), {
+        nil: null,
+      }),
       startedWaitingTime: time,
       startedDownloadingTime: time,
       downloadCompleteTime: time,
@@ -193,24 +234,34 @@ describe('the report a twinReport event carries', () => {
     });
     const planned = startTracking('d', '2025-01-01T00:00:00.000Z');
     const accepted = markAccepted(planned, '2025-01-01T00:00:01.000Z');
-    const downloading = applyReport(accepted, { twinVersion: 2, firmwareUpdate: deviceReport('downloading') }, target, '2025-01-01T00:00:02.000Z');
+    const downloading = applyReport(
+      accepted,
+      { twinVersion: 2, firmwareUpdate: deviceReport('downloading') },
+      target,
+      '2025-01-01T00:00:02.000Z',
+    );
     const currentFwVersionArb = fc.option(fc.constantFrom('2.1.0', '1.0.0'), { nil: undefined });
     fc.assert(
-      fc.property(reportArb, fc.constantFrom(planned, accepted, downloading), currentFwVersionArb, (generated, tracking, currentFwVersion) => {
-        const { progress, ...rest } = generated;
-        const parsed = parseFirmwareUpdateReport(progress === undefined ? rest : generated);
-        if (!parsed.ok) throw new Error(parsed.problem);
-        const whole = parsed.value;
-        // The event travels as JSON, and the tracker parses it again.
-        const carried = parseFirmwareUpdateReport(JSON.parse(JSON.stringify(eventReportOf(whole))));
-        if (!carried.ok) throw new Error(carried.problem);
-        const extra = currentFwVersion === undefined ? {} : { currentFwVersion };
-        const now = '2025-01-01T00:00:10.000Z';
-        expect(applyReport(tracking, { twinVersion: 7, firmwareUpdate: carried.value, ...extra }, target, now)).toEqual(
-          applyReport(tracking, { twinVersion: 7, firmwareUpdate: whole, ...extra }, target, now),
-        );
-        expect(isProgressOnly(carried.value)).toBe(isProgressOnly(whole));
-      }),
+      fc.property(
+        reportArb,
+        fc.constantFrom(planned, accepted, downloading),
+        currentFwVersionArb,
+        (generated, tracking, currentFwVersion) => {
+          const { progress, ...rest } = generated;
+          const parsed = parseFirmwareUpdateReport(progress === undefined ? rest : generated);
+          if (!parsed.ok) throw new Error(parsed.problem);
+          const whole = parsed.value;
+          // The event travels as JSON, and the tracker parses it again.
+          const carried = parseFirmwareUpdateReport(JSON.parse(JSON.stringify(eventReportOf(whole))));
+          if (!carried.ok) throw new Error(carried.problem);
+          const extra = currentFwVersion === undefined ? {} : { currentFwVersion };
+          const now = '2025-01-01T00:00:10.000Z';
+          expect(applyReport(tracking, { twinVersion: 7, firmwareUpdate: carried.value, ...extra }, target, now)).toEqual(
+            applyReport(tracking, { twinVersion: 7, firmwareUpdate: whole, ...extra }, target, now),
+          );
+          expect(isProgressOnly(carried.value)).toBe(isProgressOnly(whole));
+        },
+      ),
       { numRuns: 500 },
     );
   });

@@ -33,10 +33,13 @@ describe('planWaves', () => {
   });
 
   test('sorts by device id in code-unit order, de-duplicates, and keeps names and percents', () => {
-    const plan = planWaves(['b', 'a', 'B', 'a#1', 'b', '_', 'A'], [
-      { name: 'canary', percent: 50 },
-      { name: 'rest', percent: 100 },
-    ]);
+    const plan = planWaves(
+      ['b', 'a', 'B', 'a#1', 'b', '_', 'A'],
+      [
+        { name: 'canary', percent: 50 },
+        { name: 'rest', percent: 100 },
+      ],
+    );
     expect(plan).toEqual([
       { index: 0, name: 'canary', percent: 50, deviceIds: ['A', 'B', '_'] },
       { index: 1, name: 'rest', percent: 100, deviceIds: ['a', 'a#1', 'b'] },
@@ -133,11 +136,21 @@ describe('fan-out and history bounds', () => {
     const small = historyBound(planOf(500, 4_500));
     expect(small).toEqual({ rolloutChildren: 2, waveEpisodeChildren: 1, batchDevices: 4_500, waveEpisodes: 1 });
     const large = historyBound(planOf(100_000, 900_000));
-    expect(large).toEqual({ ...small, waveEpisodeChildren: MAX_BATCHES_PER_WAVE_EPISODE, batchDevices: MAX_BATCH_DEVICES, waveEpisodes: 4 });
+    expect(large).toEqual({
+      ...small,
+      waveEpisodeChildren: MAX_BATCHES_PER_WAVE_EPISODE,
+      batchDevices: MAX_BATCH_DEVICES,
+      waveEpisodes: 4,
+    });
   });
 
   test('the largest wave sets each bound, whichever wave it is', () => {
-    expect(historyBound(planOf(12_000, 3, 0))).toEqual({ rolloutChildren: 3, waveEpisodeChildren: 3, batchDevices: 5_000, waveEpisodes: 1 });
+    expect(historyBound(planOf(12_000, 3, 0))).toEqual({
+      rolloutChildren: 3,
+      waveEpisodeChildren: 3,
+      batchDevices: 5_000,
+      waveEpisodes: 1,
+    });
     expect(historyBound(planOf(0, 3, 12_000))).toEqual(historyBound(planOf(12_000, 3, 0)));
   });
 

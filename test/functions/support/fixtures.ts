@@ -21,7 +21,11 @@ const TIME_OF: Partial<Record<FirmwareUpdateStatus, keyof FirmwareUpdateReport>>
 };
 
 /** A report as the device agent writes it (toReport): no `error` property when there is none. */
-export function deviceReport(status: FirmwareUpdateStatus, extra: Partial<FirmwareUpdateReport> = {}, rolloutId = 'r1'): FirmwareUpdateReport {
+export function deviceReport(
+  status: FirmwareUpdateStatus,
+  extra: Partial<FirmwareUpdateReport> = {},
+  rolloutId = 'r1',
+): FirmwareUpdateReport {
   const report = {
     status,
     rolloutId,
@@ -35,7 +39,8 @@ export function deviceReport(status: FirmwareUpdateStatus, extra: Partial<Firmwa
     ...extra,
   } as FirmwareUpdateReport;
   const timeField = TIME_OF[status];
-  if (timeField !== undefined && report[timeField] === null) (report as unknown as Record<string, unknown>)[timeField] = '2025-01-01T00:00:05.000Z';
+  if (timeField !== undefined && report[timeField] === null)
+    (report as unknown as Record<string, unknown>)[timeField] = '2025-01-01T00:00:05.000Z';
   if (extra.error === undefined) delete (report as Partial<FirmwareUpdateReport>).error;
   return report;
 }

@@ -34,7 +34,10 @@ export const functionsCore = {
   version: '3.10.1',
   hostVersion: '4.1040.0',
   Disposable,
-  registerFunction(metadata: { name: string; bindings: Record<string, RecordedBinding>; retryOptions?: unknown }, handler: (...args: unknown[]) => unknown): Disposable {
+  registerFunction(
+    metadata: { name: string; bindings: Record<string, RecordedBinding>; retryOptions?: unknown },
+    handler: (...args: unknown[]) => unknown,
+  ): Disposable {
     const recorded: RecordedFunction = { name: metadata.name, bindings: metadata.bindings, retryOptions: metadata.retryOptions, handler };
     registrations.push(recorded);
     return new Disposable(() => registrations.splice(registrations.indexOf(recorded), 1));

@@ -41,12 +41,23 @@ export class TwinOnHub {
     const now = new Date(this.clock).toISOString();
     const result = updateTwin(this.state, patch, now);
     this.state = result.state;
-    return twinChangeEvent({ deviceId: this.deviceId, opType: 'updateTwin', body: result.notification, operationTimestamp: now }, HUB, now, '638000000000000000');
+    return twinChangeEvent(
+      { deviceId: this.deviceId, opType: 'updateTwin', body: result.notification, operationTimestamp: now },
+      HUB,
+      now,
+      '638000000000000000',
+    );
   }
 }
 
 export function telemetry(deviceId: string, body: unknown): NewEvent {
-  return telemetryEvent({ deviceId, body: Buffer.from(JSON.stringify(body)), properties: { kind: 'reading' }, systemProperties: {}, enqueuedTime: '2025-01-01T00:00:00.000Z' });
+  return telemetryEvent({
+    deviceId,
+    body: Buffer.from(JSON.stringify(body)),
+    properties: { kind: 'reading' },
+    systemProperties: {},
+    enqueuedTime: '2025-01-01T00:00:00.000Z',
+  });
 }
 
 export type BodyForm = 'json' | 'text' | 'bytes';
@@ -58,7 +69,14 @@ export interface TriggerBatch {
 
 /** A batch as the host delivers it. */
 export function hostBatch(events: NewEvent[], form: BodyForm = 'json', firstSequenceNumber = 100): TriggerBatch {
-  const enqueued = events.map((event, i) => new Date(typeof event.annotations['iothub-enqueuedtime'] === 'number' ? event.annotations['iothub-enqueuedtime'] : Date.parse('2025-01-01T00:00:00.000Z') + i));
+  const enqueued = events.map(
+    (event, i) =>
+      new Date(
+        typeof event.annotations['iothub-enqueuedtime'] === 'number'
+          ? event.annotations['iothub-enqueuedtime']
+          : Date.parse('2025-01-01T00:00:00.000Z') + i,
+      ),
+  );
   const messages = events.map((event) => {
     if (form === 'bytes') return event.body;
     const text = event.body.toString('utf8');

@@ -18,7 +18,6 @@ import { InvocationContext } from '@azure/functions';
 import type { OrchestrationHandler } from 'durable-functions';
 
 // durable-functions has no typings for its testing utilities; the module is plain JS.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const testingUtils = require('durable-functions/lib/src/util/testingUtils') as {
   createOrchestrator: (handler: OrchestrationHandler) => (trigger: unknown, context: InvocationContext) => Promise<OrchestratorState>;
 };
@@ -166,7 +165,10 @@ export class OrchestrationHarness {
     if (this.failure !== undefined) throw new Error(`the orchestration failed: ${this.failure}`);
     if (this.continuedWith !== undefined) throw new Error('the orchestration continued as new: call nextExecution()');
     const started = this.event(EventType.OrchestratorStarted, {});
-    const newEvents = this.history.length === 0 ? [started, this.event(EventType.ExecutionStarted, { Name: 'orchestrator', Input: JSON.stringify(this.input) })] : [started, ...this.pendingEvents];
+    const newEvents =
+      this.history.length === 0
+        ? [started, this.event(EventType.ExecutionStarted, { Name: 'orchestrator', Input: JSON.stringify(this.input) })]
+        : [started, ...this.pendingEvents];
     this.pendingEvents = [];
     for (const event of this.history) event.IsPlayed = true;
     this.history.push(...newEvents);
@@ -274,14 +276,23 @@ export class OrchestrationHarness {
 
   /** Actions of the current execution that have not been answered yet. */
   open(kind?: ActionKind, name?: string): Scheduled[] {
-    return this.executionActions.filter((action) => !action.done && action.kind !== 'signalEntity' && action.kind !== 'waitForEvent' && (kind === undefined || action.kind === kind) && (name === undefined || action.name === name));
+    return this.executionActions.filter(
+      (action) =>
+        !action.done &&
+        action.kind !== 'signalEntity' &&
+        action.kind !== 'waitForEvent' &&
+        (kind === undefined || action.kind === kind) &&
+        (name === undefined || action.name === name),
+    );
   }
 
   /** The single open action of that kind (and name); fails the test when there is none or several. */
   only(kind: ActionKind, name?: string): Scheduled {
     const found = this.open(kind, name);
     if (found.length !== 1) {
-      throw new Error(`expected one open ${kind}${name ? ` ${name}` : ''}, found ${found.length}: ${JSON.stringify(this.open().map((a) => `${a.kind}:${a.name}`))}`);
+      throw new Error(
+        `expected one open ${kind}${name ? ` ${name}` : ''}, found ${found.length}: ${JSON.stringify(this.open().map((a) => `${a.kind}:${a.name}`))}`,
+      );
     }
     return found[0];
   }
@@ -312,7 +323,8 @@ export class OrchestrationHarness {
       id,
       name: action.functionName ?? action.operation ?? action.externalEventName ?? '',
       ...(action.instanceId === undefined ? {} : { instanceId: action.instanceId }),
-      input: typeof action.input === 'string' && (kind === 'activity' || kind === 'continueAsNew') ? JSON.parse(action.input) : action.input,
+      input:
+        typeof action.input === 'string' && (kind === 'activity' || kind === 'continueAsNew') ? JSON.parse(action.input) : action.input,
       ...(fireAt === undefined ? {} : { fireAt }),
       execution: this.execution,
       episode: this.episode,
@@ -320,10 +332,19 @@ export class OrchestrationHarness {
     };
     switch (kind) {
       case 'activity':
-        this.history.push(this.event(EventType.TaskScheduled, { EventId: id, Name: scheduled.name, Input: JSON.stringify(action.input ?? null) }));
+        this.history.push(
+          this.event(EventType.TaskScheduled, { EventId: id, Name: scheduled.name, Input: JSON.stringify(action.input ?? null) }),
+        );
         break;
       case 'subOrchestration':
-        this.history.push(this.event(EventType.SubOrchestrationInstanceCreated, { EventId: id, Name: scheduled.name, InstanceId: action.instanceId, Input: JSON.stringify(action.input ?? null) }));
+        this.history.push(
+          this.event(EventType.SubOrchestrationInstanceCreated, {
+            EventId: id,
+            Name: scheduled.name,
+            InstanceId: action.instanceId,
+            Input: JSON.stringify(action.input ?? null),
+          }),
+        );
         break;
       case 'timer':
         this.history.push(this.event(EventType.TimerCreated, { EventId: id, FireAt: fireAt }));
@@ -332,8 +353,15 @@ export class OrchestrationHarness {
       case 'signalEntity': {
         const requestId = `request-${this.execution}-${id}`;
         if (kind === 'callEntity') scheduled.requestId = requestId;
-        const message = { id: requestId, op: action.operation, signal: kind === 'signalEntity', input: JSON.stringify(action.input ?? null) };
-        this.history.push(this.event(EventType.EventSent, { EventId: id, InstanceId: action.instanceId, Name: 'op', Input: JSON.stringify(message) }));
+        const message = {
+          id: requestId,
+          op: action.operation,
+          signal: kind === 'signalEntity',
+          input: JSON.stringify(action.input ?? null),
+        };
+        this.history.push(
+          this.event(EventType.EventSent, { EventId: id, InstanceId: action.instanceId, Name: 'op', Input: JSON.stringify(message) }),
+        );
         break;
       }
       case 'waitForEvent':
@@ -354,9 +382,14 @@ export class OrchestrationHarness {
         kindOf(now) === before.kind &&
         (now.functionName ?? now.operation ?? now.externalEventName ?? '') === before.name &&
         (now.instanceId === undefined || now.instanceId === before.instanceId) &&
-        (!this.checkInputs || before.kind === 'activity' || JSON.stringify(now.input ?? null).length > 20_000 || JSON.stringify(now.input ?? null) === JSON.stringify(before.input ?? null));
+        (!this.checkInputs ||
+          before.kind === 'activity' ||
+          JSON.stringify(now.input ?? null).length > 20_000 ||
+          JSON.stringify(now.input ?? null) === JSON.stringify(before.input ?? null));
       if (!same) {
-        throw new Error(`non-deterministic replay at action ${i}: was ${before.kind} ${before.name}, now ${kindOf(now)} ${now.functionName ?? now.operation ?? ''}`);
+        throw new Error(
+          `non-deterministic replay at action ${i}: was ${before.kind} ${before.name}, now ${kindOf(now)} ${now.functionName ?? now.operation ?? ''}`,
+        );
       }
     }
     if (actions.length < this.processed) throw new Error(`non-deterministic replay: ${actions.length} actions, ${this.processed} before`);

@@ -16,9 +16,10 @@ import { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import type { EntityContext } from 'durable-functions';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const testingUtils = require('durable-functions/lib/src/util/testingUtils') as {
-  createEntityFunction: (handler: (context: EntityContext<unknown>) => void) => (trigger: unknown, context: InvocationContext) => Promise<EntityBatchResult>;
+  createEntityFunction: (
+    handler: (context: EntityContext<unknown>) => void,
+  ) => (trigger: unknown, context: InvocationContext) => Promise<EntityBatchResult>;
 };
 
 interface EntityBatchResult {
@@ -106,7 +107,10 @@ export class TinyDurableApi {
   }
 
   /** A real InvocationContext whose options declare a durableClient input, with this API's binding data. */
-  context(functionName = 'httpFunction', extra: { triggerMetadata?: Record<string, unknown> } = {}): InvocationContext & { lines: string[] } {
+  context(
+    functionName = 'httpFunction',
+    extra: { triggerMetadata?: Record<string, unknown> } = {},
+  ): InvocationContext & { lines: string[] } {
     const binding = df.input.durableClient();
     const lines: string[] = [];
     const context = new InvocationContext({
@@ -123,7 +127,16 @@ export class TinyDurableApi {
   /** Puts an orchestration instance in place. */
   addInstance(instance: Partial<Instance> & { instanceId: string; name: string }): Instance {
     const now = new Date().toISOString();
-    const full: Instance = { input: null, output: null, customStatus: null, runtimeStatus: 'Running', createdTime: now, lastUpdatedTime: now, events: [], ...instance };
+    const full: Instance = {
+      input: null,
+      output: null,
+      customStatus: null,
+      runtimeStatus: 'Running',
+      createdTime: now,
+      lastUpdatedTime: now,
+      events: [],
+      ...instance,
+    };
     this.instances.set(full.instanceId, full);
     return full;
   }
@@ -143,13 +156,25 @@ export class TinyDurableApi {
       self: { name: name.toLowerCase(), key },
       exists: state !== undefined,
       state: state ?? undefined,
-      batch: [{ id: `op-${Math.random().toString(16).slice(2)}`, name: operation, signal: true, input: input === undefined ? undefined : JSON.stringify(input) }],
+      batch: [
+        {
+          id: `op-${Math.random().toString(16).slice(2)}`,
+          name: operation,
+          signal: true,
+          input: input === undefined ? undefined : JSON.stringify(input),
+        },
+      ],
     };
     const result = await fn(trigger, new InvocationContext({ functionName: name, logHandler: () => undefined }));
     if (result.entityExists) this.entities.set(id, result.entityState ?? null);
     else this.entities.delete(id);
     for (const signal of result.signals) {
-      await this.signal(signal.target.name, signal.target.key, signal.name, signal.input ? (JSON.parse(signal.input) as unknown) : undefined);
+      await this.signal(
+        signal.target.name,
+        signal.target.key,
+        signal.name,
+        signal.input ? (JSON.parse(signal.input) as unknown) : undefined,
+      );
     }
   }
 
@@ -161,10 +186,15 @@ export class TinyDurableApi {
     const method = req.method ?? 'GET';
     const reply = (status: number, body?: unknown): void => {
       const payload = body === undefined ? '' : JSON.stringify(body);
-      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload) }).end(payload);
+      res
+        .writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload) })
+        .end(payload);
     };
     if (!url.pathname.startsWith(API)) return reply(404, { message: 'not the Durable API' });
-    const segments = url.pathname.slice(API.length).split('/').map((segment) => decodeURIComponent(segment));
+    const segments = url.pathname
+      .slice(API.length)
+      .split('/')
+      .map((segment) => decodeURIComponent(segment));
     this.requests.push(`${method} ${segments.join('/')}`);
     try {
       if (method === 'POST' && segments[0] === 'orchestrators') return reply(...this.startNew(segments[1], segments[2], text));
@@ -185,10 +215,17 @@ export class TinyDurableApi {
       if (segments[0] === 'entities' && segments.length === 3) {
         if (method === 'GET') {
           const state = this.entities.get(`${segments[1].toLowerCase()}@${segments[2]}`);
-          return state === undefined ? reply(404, { message: 'no entity' }) : reply(200, state === null ? null : (JSON.parse(state) as unknown));
+          return state === undefined
+            ? reply(404, { message: 'no entity' })
+            : reply(200, state === null ? null : (JSON.parse(state) as unknown));
         }
         if (method === 'POST') {
-          await this.signal(segments[1], segments[2], url.searchParams.get('op') ?? '', text === '' ? undefined : (JSON.parse(text) as unknown));
+          await this.signal(
+            segments[1],
+            segments[2],
+            url.searchParams.get('op') ?? '',
+            text === '' ? undefined : (JSON.parse(text) as unknown),
+          );
           return reply(202);
         }
       }

@@ -35,7 +35,18 @@ export class HostProcess {
   async start(): Promise<this> {
     const endpointFile = join(this.dataDir, 'endpoint.json');
     rmSync(endpointFile, { force: true });
-    const args = ['-r', REGISTER_TS, HOST_CLI, 'host', '--app', join(APPS, this.app), '--data-dir', this.dataDir, '--port', String(this.port)];
+    const args = [
+      '-r',
+      REGISTER_TS,
+      HOST_CLI,
+      'host',
+      '--app',
+      join(APPS, this.app),
+      '--data-dir',
+      this.dataDir,
+      '--port',
+      String(this.port),
+    ];
     const child = spawn(process.execPath, args, { env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     child.stdout!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));

@@ -24,7 +24,11 @@ export class DurableHttp {
   }
 
   /** Starts through the app's HTTP starter (DurableClient.startNew + createCheckStatusResponse). */
-  async start(name: string, input?: unknown, instanceId?: string): Promise<{ id: string; statusQueryGetUri: string; sendEventPostUri: string; location: string | null }> {
+  async start(
+    name: string,
+    input?: unknown,
+    instanceId?: string,
+  ): Promise<{ id: string; statusQueryGetUri: string; sendEventPostUri: string; location: string | null }> {
     const res = await fetch(this.host.url(`/api/orchestrators/${name}${instanceId ? `/${encodeURIComponent(instanceId)}` : ''}`), {
       method: 'POST',
       ...(input !== undefined ? { body: JSON.stringify(input) } : {}),
@@ -50,7 +54,11 @@ export class DurableHttp {
   }
 
   /** Polls until the instance is finished (or matches `until`). */
-  async waitFor(instanceId: string, until: (status: InstanceStatus) => boolean = (s) => TERMINAL.includes(s.runtimeStatus), timeoutMs = 20000): Promise<InstanceStatus> {
+  async waitFor(
+    instanceId: string,
+    until: (status: InstanceStatus) => boolean = (s) => TERMINAL.includes(s.runtimeStatus),
+    timeoutMs = 20000,
+  ): Promise<InstanceStatus> {
     return eventually(
       async () => {
         const { body } = await this.status(instanceId);
@@ -68,9 +76,17 @@ export class DurableHttp {
   }
 
   /** Calls one DurableClient operation through the app's clientOperation function. */
-  async client(operation: string, id = '', query: Record<string, string> = {}, init: RequestInit = {}): Promise<{ status: number; body: unknown }> {
+  async client(
+    operation: string,
+    id = '',
+    query: Record<string, string> = {},
+    init: RequestInit = {},
+  ): Promise<{ status: number; body: unknown }> {
     const search = new URLSearchParams(query).toString();
-    const res = await fetch(this.host.url(`/api/client/${operation}${id ? `/${encodeURIComponent(id)}` : ''}${search ? `?${search}` : ''}`), { method: 'POST', ...init });
+    const res = await fetch(
+      this.host.url(`/api/client/${operation}${id ? `/${encodeURIComponent(id)}` : ''}${search ? `?${search}` : ''}`),
+      { method: 'POST', ...init },
+    );
     const text = await res.text();
     return { status: res.status, body: text ? (JSON.parse(text) as unknown) : undefined };
   }

@@ -99,7 +99,13 @@ describe('telemetryEvent', () => {
   });
 
   test('a bare message gets no AMQP properties and no optional annotations', () => {
-    const bare: TelemetryMessage = { deviceId: 'dev-3', body: Buffer.from('x'), properties: {}, systemProperties: {}, enqueuedTime: '2024-05-01T10:00:00.000Z' };
+    const bare: TelemetryMessage = {
+      deviceId: 'dev-3',
+      body: Buffer.from('x'),
+      properties: {},
+      systemProperties: {},
+      enqueuedTime: '2024-05-01T10:00:00.000Z',
+    };
     const event = telemetryEvent(bare);
     expect(event.amqpProperties).toEqual({});
     expect(Object.keys(event.annotations).sort()).toEqual([

@@ -14,7 +14,12 @@ export function newEvent(label: string, deviceId = 'device-1'): NewEvent {
     body: Buffer.from(JSON.stringify({ label })),
     properties: { label, count: 3, flag: true, nothing: null },
     annotations: { 'iothub-connection-device-id': deviceId, 'iothub-enqueuedtime': 1700000000000 },
-    amqpProperties: { messageId: `m-${label}`, contentType: 'application/json', contentEncoding: 'utf-8', absoluteExpiryTime: 1800000000000 },
+    amqpProperties: {
+      messageId: `m-${label}`,
+      contentType: 'application/json',
+      contentEncoding: 'utf-8',
+      absoluteExpiryTime: 1800000000000,
+    },
     partitionKey: deviceId,
   };
 }

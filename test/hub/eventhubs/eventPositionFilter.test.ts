@@ -17,7 +17,7 @@ describe('event position filters as @azure/event-hubs writes them', () => {
 
   test.each([
     'amqp.annotation.x-opt-offset ~ 12',
-    "amqp.annotation.x-opt-offset > 12",
+    'amqp.annotation.x-opt-offset > 12',
     "amqp.annotation.x-opt-offset > 'abc'",
     "amqp.annotation.x-opt-offset > '-2'",
     "amqp.annotation.x-opt-sequence-number > '1.5'",

@@ -26,7 +26,15 @@ describe('SqliteEventLog', () => {
   test('read round-trips body, properties, annotations, AMQP properties and partition key', () => {
     const log = new SqliteEventLog(freshFile(), 1);
     const event = newEvent('roundtrip', 'dev-ü');
-    event.amqpProperties = { messageId: 'm', correlationId: 'c', userId: 'u', to: 't', contentType: 'ct', contentEncoding: 'ce', absoluteExpiryTime: 5 };
+    event.amqpProperties = {
+      messageId: 'm',
+      correlationId: 'c',
+      userId: 'u',
+      to: 't',
+      contentType: 'ct',
+      contentEncoding: 'ce',
+      absoluteExpiryTime: 5,
+    };
     const stored = log.append('0', event, 42);
     const [read] = log.read('0', 0, 10);
     expect(read).toEqual(stored);

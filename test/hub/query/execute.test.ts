@@ -60,7 +60,11 @@ describe('runQuery: WHERE', () => {
     // Boolean logic and precedence.
     ['AND', "status = 'enabled' AND connectionState = 'Connected'", [T1, P1, G]],
     ['OR', "status = 'disabled' OR connectionState = 'Connected'", [T1, P1, P2, G]],
-    ['AND binds tighter than OR', "tags.deviceType = 'pump' OR tags.deviceType = 'thermostat' AND connectionState = 'Connected'", [T1, P1, P2]],
+    [
+      'AND binds tighter than OR',
+      "tags.deviceType = 'pump' OR tags.deviceType = 'thermostat' AND connectionState = 'Connected'",
+      [T1, P1, P2],
+    ],
     ['parentheses', "(tags.deviceType = 'pump' OR tags.deviceType = 'thermostat') AND connectionState = 'Connected'", [T1, P1]],
     ['NOT binds tighter than AND', "NOT tags.deviceType = 'pump' AND status = 'enabled'", [T1, T2, G, O, L]],
     ['NOT of a parenthesised AND', "NOT (tags.deviceType = 'pump' AND status = 'enabled')", [T1, T2, P2, G, O, L]],
@@ -77,10 +81,14 @@ describe('runQuery: WHERE', () => {
     ['NOT of a string comparison skips the number', "NOT (properties.reported.firmware.version > '2.0.0')", [P1, L]],
     ['null compared with a number', 'properties.reported.batteryLevel != 15', [T1, O, L]],
     ['an object compared with a string', "tags.location = 'US'", []],
-    ['path against path', 'properties.desired.telemetryConfig.sendFrequencyInSecs = properties.reported.telemetryConfig.sendFrequencyInSecs', [T1, P1]],
+    [
+      'path against path',
+      'properties.desired.telemetryConfig.sendFrequencyInSecs = properties.reported.telemetryConfig.sendFrequencyInSecs',
+      [T1, P1],
+    ],
     ['desired differs from reported', 'properties.desired.firmware.version != properties.reported.firmware.version', [T2]],
     ['arrays compare deeply', "tags.labels = ['critical', 'outdoor']", [P1]],
-    ['objects compare deeply', "tags.location = properties.reported.telemetryConfig", []],
+    ['objects compare deeply', 'tags.location = properties.reported.telemetryConfig', []],
     // IN / NIN.
     ['IN', "tags.location.region IN ['EU', 'APAC']", [P1, P2, G]],
     ['NIN skips missing and mismatched values', "tags.location.region NIN ['EU', 'APAC']", [T1, T2, O]],
@@ -140,7 +148,10 @@ describe('runQuery: SELECT', () => {
   it.each<[string, unknown[]]>([
     [
       "SELECT deviceId, tags.location.region AS region FROM devices WHERE tags.deviceType = 'thermostat'",
-      [{ deviceId: 'thermo-001', region: 'US' }, { deviceId: 'thermo-002', region: 'US' }],
+      [
+        { deviceId: 'thermo-001', region: 'US' },
+        { deviceId: 'thermo-002', region: 'US' },
+      ],
     ],
     [
       // batteryLevel is null on pump-001 (kept) and missing on pump-002 (column omitted).
@@ -153,11 +164,17 @@ describe('runQuery: SELECT', () => {
       [{ deviceId: 'thermo-001', doubled: 174, constant: 'x' }],
     ],
     ["SELECT deviceId, tags.criticality + 1 FROM devices WHERE deviceId = 'thermo-002'", [{ deviceId: 'thermo-002', $1: 2 }]],
-    ["SELECT properties.desired.$version, capabilities.iotEdge AS edge FROM devices WHERE deviceId = 'sensor-new'", [{ $version: 2, edge: false }]],
-    ["SELECT deviceId, tags.criticality > 2 AS critical FROM devices WHERE tags.deviceType = 'thermostat'", [
-      { deviceId: 'thermo-001', critical: true },
-      { deviceId: 'thermo-002', critical: false },
-    ]],
+    [
+      "SELECT properties.desired.$version, capabilities.iotEdge AS edge FROM devices WHERE deviceId = 'sensor-new'",
+      [{ $version: 2, edge: false }],
+    ],
+    [
+      "SELECT deviceId, tags.criticality > 2 AS critical FROM devices WHERE tags.deviceType = 'thermostat'",
+      [
+        { deviceId: 'thermo-001', critical: true },
+        { deviceId: 'thermo-002', critical: false },
+      ],
+    ],
     ["SELECT tags.missing FROM devices WHERE deviceId = 'gateway-01'", [{}]],
   ])('%s', (query, expected) => {
     expect(raw(query)).toEqual(expected);
@@ -172,9 +189,18 @@ describe('runQuery: TOP', () => {
 
   it.each<[string, unknown[]]>([
     ['SELECT TOP 0 deviceId FROM devices', []],
-    ["SELECT TOP 3 deviceId FROM devices WHERE connectionState = 'Disconnected'", [{ deviceId: 'thermo-002' }, { deviceId: 'pump-002' }, { deviceId: 'sensor-new' }]],
+    [
+      "SELECT TOP 3 deviceId FROM devices WHERE connectionState = 'Disconnected'",
+      [{ deviceId: 'thermo-002' }, { deviceId: 'pump-002' }, { deviceId: 'sensor-new' }],
+    ],
     ['SELECT TOP 100 deviceId FROM devices', ALL_IDS.map((deviceId) => ({ deviceId }))],
-    ['SELECT TOP 2 tags.deviceType AS type, COUNT() AS n FROM devices GROUP BY tags.deviceType', [{ type: 'thermostat', n: 2 }, { type: 'pump', n: 2 }]],
+    [
+      'SELECT TOP 2 tags.deviceType AS type, COUNT() AS n FROM devices GROUP BY tags.deviceType',
+      [
+        { type: 'thermostat', n: 2 },
+        { type: 'pump', n: 2 },
+      ],
+    ],
     ['SELECT TOP 0 COUNT() AS n FROM devices', []],
   ])('%s', (query, expected) => {
     expect(raw(query)).toEqual(expected);
@@ -206,7 +232,10 @@ describe('runQuery: aggregates', () => {
     // null and missing battery levels are ignored: (87 + 15 + 50.5 + 0) / 4.
     ['SELECT AVG(properties.reported.batteryLevel) AS battery FROM devices', [{ battery: 38.125 }]],
     // Numbers order before strings; strings order ordinally.
-    ['SELECT MIN(properties.reported.firmware.version) AS low, MAX(properties.reported.firmware.version) AS high FROM devices', [{ low: 3, high: '2.1.0-beta' }]],
+    [
+      'SELECT MIN(properties.reported.firmware.version) AS low, MAX(properties.reported.firmware.version) AS high FROM devices',
+      [{ low: 3, high: '2.1.0-beta' }],
+    ],
     [
       "SELECT AVG(tags.criticality) AS a, SUM(tags.criticality) AS s, MAX(deviceId) AS m, COUNT() AS n FROM devices WHERE status = 'none'",
       [{ s: 0, n: 0 }],
@@ -238,13 +267,10 @@ describe('runQuery: aggregates', () => {
         { region: null, connectionState: 'Disconnected', n: 1 },
       ],
     ],
-    ['SELECT tags.deviceType FROM devices GROUP BY tags.deviceType', [
-      { deviceType: 'thermostat' },
-      { deviceType: 'pump' },
-      { deviceType: 'gateway' },
-      {},
-      { deviceType: 'sensor' },
-    ]],
+    [
+      'SELECT tags.deviceType FROM devices GROUP BY tags.deviceType',
+      [{ deviceType: 'thermostat' }, { deviceType: 'pump' }, { deviceType: 'gateway' }, {}, { deviceType: 'sensor' }],
+    ],
     [
       'SELECT tags.deviceType AS type, AVG(properties.reported.batteryLevel) AS battery, MAX(tags.criticality) AS crit FROM devices WHERE IS_DEFINED(tags.deviceType) GROUP BY tags.deviceType',
       [
@@ -258,7 +284,10 @@ describe('runQuery: aggregates', () => {
       'SELECT tags.criticality * 10 AS score, COUNT() AS n FROM devices GROUP BY tags.criticality',
       [{ score: 30, n: 1 }, { score: 10, n: 1 }, { score: 50, n: 2 }, { n: 2 }, { score: 20, n: 2 }],
     ],
-    ['SELECT tags.labels AS labels, COUNT() AS n FROM devices WHERE IS_DEFINED(tags.labels) GROUP BY tags.labels', [{ labels: ['critical', 'outdoor'], n: 1 }]],
+    [
+      'SELECT tags.labels AS labels, COUNT() AS n FROM devices WHERE IS_DEFINED(tags.labels) GROUP BY tags.labels',
+      [{ labels: ['critical', 'outdoor'], n: 1 }],
+    ],
     ["SELECT status, COUNT() AS n FROM devices WHERE deviceId = 'nobody' GROUP BY status", []],
   ])('%s', (query, expected) => {
     expect(raw(query)).toEqual(expected);
@@ -275,7 +304,9 @@ describe('runQuery: inputs and reuse', () => {
 
   it('does not find inherited members through a path', () => {
     const rows = [{ deviceId: 'x', tags: {} }];
-    expect(runQuery(parseQuery('SELECT * FROM devices WHERE IS_DEFINED(tags.constructor) OR IS_DEFINED(tags.toString)'), rows).items).toEqual([]);
+    expect(
+      runQuery(parseQuery('SELECT * FROM devices WHERE IS_DEFINED(tags.constructor) OR IS_DEFINED(tags.toString)'), rows).items,
+    ).toEqual([]);
     expect(runQuery(parseQuery('SELECT * FROM devices WHERE IS_DEFINED(tags)'), rows).items).toEqual(rows);
   });
 });
@@ -290,7 +321,9 @@ describe('runQuery: performance', () => {
   }));
 
   it('filters 10,000 twins in a few milliseconds', () => {
-    const query = parseQuery("SELECT * FROM devices WHERE tags.location.region = 'EU' AND properties.reported.firmware.version != '2.1.0' OR properties.reported.batteryLevel < 5");
+    const query = parseQuery(
+      "SELECT * FROM devices WHERE tags.location.region = 'EU' AND properties.reported.firmware.version != '2.1.0' OR properties.reported.batteryLevel < 5",
+    );
     const expected = rows.filter((_, i) => (i % 4 === 1 && i % 3 !== 0) || i % 100 < 5).length;
     let best = Infinity;
     for (let run = 0; run < 10; run++) {
@@ -304,7 +337,9 @@ describe('runQuery: performance', () => {
   });
 
   it('groups 10,000 twins quickly', () => {
-    const query = parseQuery('SELECT tags.location.region AS region, COUNT() AS n, AVG(properties.reported.batteryLevel) AS battery FROM devices GROUP BY tags.location.region');
+    const query = parseQuery(
+      'SELECT tags.location.region AS region, COUNT() AS n, AVG(properties.reported.batteryLevel) AS battery FROM devices GROUP BY tags.location.region',
+    );
     let best = Infinity;
     for (let run = 0; run < 10; run++) {
       const started = process.hrtime.bigint();

@@ -50,23 +50,46 @@ describe('parseQuery: structure', () => {
   });
 
   it.each([
-    ['NOT binds tighter than AND, AND tighter than OR', 'a = 1 OR NOT b = 2 AND c = 3', {
-      kind: 'or',
-      operands: [{ kind: 'comparison' }, { kind: 'and', operands: [{ kind: 'not', operand: { kind: 'comparison' } }, { kind: 'comparison' }] }],
-    }],
-    ['parentheses override precedence', '(a = 1 OR b = 2) AND c = 3', {
-      kind: 'and',
-      operands: [{ kind: 'or', operands: [{ kind: 'comparison' }, { kind: 'comparison' }] }, { kind: 'comparison' }],
-    }],
+    [
+      'NOT binds tighter than AND, AND tighter than OR',
+      'a = 1 OR NOT b = 2 AND c = 3',
+      {
+        kind: 'or',
+        operands: [
+          { kind: 'comparison' },
+          { kind: 'and', operands: [{ kind: 'not', operand: { kind: 'comparison' } }, { kind: 'comparison' }] },
+        ],
+      },
+    ],
+    [
+      'parentheses override precedence',
+      '(a = 1 OR b = 2) AND c = 3',
+      {
+        kind: 'and',
+        operands: [{ kind: 'or', operands: [{ kind: 'comparison' }, { kind: 'comparison' }] }, { kind: 'comparison' }],
+      },
+    ],
     ['AND chains stay flat', 'a = 1 AND b = 2 AND c = 3', { kind: 'and', operands: [{}, {}, {}] }],
     ['NOT applies to the whole comparison', 'NOT a = 1', { kind: 'not', operand: { kind: 'comparison', operator: '=' } }],
-    ['arithmetic binds tighter than comparison', 'a + 2 * b > 10', {
-      kind: 'comparison',
-      operator: '>',
-      left: { kind: 'arithmetic', first: { kind: 'path' }, rest: [{ operator: '+', operand: { kind: 'arithmetic', rest: [{ operator: '*' }] } }] },
-    }],
+    [
+      'arithmetic binds tighter than comparison',
+      'a + 2 * b > 10',
+      {
+        kind: 'comparison',
+        operator: '>',
+        left: {
+          kind: 'arithmetic',
+          first: { kind: 'path' },
+          rest: [{ operator: '+', operand: { kind: 'arithmetic', rest: [{ operator: '*' }] } }],
+        },
+      },
+    ],
     ['<> means !=', "status <> 'x'", { kind: 'comparison', operator: '!=' }],
-    ['functions take expressions', "STARTS_WITH(deviceId, 'th')", { kind: 'call', name: 'STARTS_WITH', args: [{ kind: 'path' }, { kind: 'literal' }] }],
+    [
+      'functions take expressions',
+      "STARTS_WITH(deviceId, 'th')",
+      { kind: 'call', name: 'STARTS_WITH', args: [{ kind: 'path' }, { kind: 'literal' }] },
+    ],
   ])('%s', (_name, text, shape) => {
     expect(whereOf(text)).toMatchObject(shape);
   });
@@ -88,7 +111,7 @@ describe('parseQuery: structure', () => {
     ["'it\\'s'", "it's"],
     ['"say \\"hi\\""', 'say "hi"'],
     ['"it\'s"', "it's"],
-    ["'say \"hi\"'", 'say "hi"'],
+    ['\'say "hi"\'', 'say "hi"'],
     ["'back\\\\slash'", 'back\\slash'],
     ["'caf\\u00e9 \\u00E9'", 'café é'],
     ["'a\\tb\\nc\\/d'", 'a\tb\nc/d'],
@@ -110,7 +133,9 @@ describe('parseQuery: structure', () => {
   });
 
   it('names columns by alias, else last path segment, else $1, $2, ...', () => {
-    const query = parseQuery('SELECT deviceId, tags.location.region, COUNT(), MAX(tags.x) AS top1, SUM(tags.y) FROM devices GROUP BY deviceId, tags.location.region');
+    const query = parseQuery(
+      'SELECT deviceId, tags.location.region, COUNT(), MAX(tags.x) AS top1, SUM(tags.y) FROM devices GROUP BY deviceId, tags.location.region',
+    );
     expect(query.select !== '*' && query.select.map((item) => item.name)).toEqual(['deviceId', 'region', '$1', 'top1', '$2']);
   });
 
@@ -144,7 +169,7 @@ describe('parseQuery: errors', () => {
     { query: 'SELECT *, deviceId FROM devices', at: ',', message: "expected FROM but found ','" },
     { query: 'SELECT * FROM devices extra', at: 'extra', message: "expected WHERE, GROUP BY or end of query but found 'extra'" },
     { query: 'SELECT * FROM devices;', at: ';', message: "unexpected character ';'" },
-    { query: "SELECT * FROM devices WHERE a = 1 b = 2", at: 'b', message: "expected GROUP BY or end of query but found 'b'" },
+    { query: 'SELECT * FROM devices WHERE a = 1 b = 2', at: 'b', message: "expected GROUP BY or end of query but found 'b'" },
     { query: 'SELECT * FROM devices WHERE', at: '', message: 'expected an expression but found end of query' },
     { query: 'SELECT * FROM devices WHERE a = 1 AND', at: '', message: 'expected an expression but found end of query' },
     { query: 'SELECT * FROM devices WHERE NOT', at: '', message: 'expected an expression but found end of query' },
@@ -174,15 +199,27 @@ describe('parseQuery: errors', () => {
     { query: "SELECT TOP '3' * FROM devices", at: "'3'", message: "expected a non-negative integer after TOP but found string '3'" },
     { query: 'SELECT * FROM devices WHERE a IN 1', at: '1', message: "expected '[' after IN but found '1'" },
     { query: 'SELECT * FROM devices WHERE a nin (1)', at: '(', message: "expected '[' after NIN but found '('" },
-    { query: 'SELECT * FROM devices WHERE a IN [1, ]', at: ']', message: "expected a constant (string, number, true, false, null or array) but found ']'" },
-    { query: 'SELECT * FROM devices WHERE a IN [b]', at: 'b]', message: "expected a constant (string, number, true, false, null or array) but found 'b'" },
+    {
+      query: 'SELECT * FROM devices WHERE a IN [1, ]',
+      at: ']',
+      message: "expected a constant (string, number, true, false, null or array) but found ']'",
+    },
+    {
+      query: 'SELECT * FROM devices WHERE a IN [b]',
+      at: 'b]',
+      message: "expected a constant (string, number, true, false, null or array) but found 'b'",
+    },
     { query: 'SELECT * FROM devices WHERE a IN [1 2]', at: '2', message: "expected ',' or ']' but found '2'" },
     { query: 'SELECT * FROM devices WHERE FOO(a)', at: 'FOO', message: "unknown function 'FOO'" },
     { query: 'SELECT * FROM devices WHERE IS_DEFINED(a, b)', at: 'IS_DEFINED', message: 'IS_DEFINED takes 1 argument but was given 2' },
     { query: 'SELECT * FROM devices WHERE STARTS_WITH(a)', at: 'STARTS_WITH', message: 'STARTS_WITH takes 2 arguments but was given 1' },
     { query: 'SELECT * FROM devices WHERE IS_DEFINED(a', at: '', message: "expected ',' or ')' but found end of query" },
     { query: 'SELECT * FROM devices WHERE COUNT() > 1', at: 'COUNT', message: 'aggregate COUNT() can only be used as a SELECT item' },
-    { query: 'SELECT COUNT(deviceId) FROM devices', at: 'deviceId', message: "expected ')' (COUNT takes no argument) but found 'deviceId'" },
+    {
+      query: 'SELECT COUNT(deviceId) FROM devices',
+      at: 'deviceId',
+      message: "expected ')' (COUNT takes no argument) but found 'deviceId'",
+    },
     { query: 'SELECT SUM() FROM devices', at: ')', message: "expected an expression but found ')'" },
     { query: 'SELECT deviceId AS FROM devices', at: 'FROM', message: "expected an alias name after AS but found 'FROM'" },
     { query: 'SELECT deviceId AS 1 FROM devices', at: '1', message: "expected an alias name after AS but found '1'" },
@@ -195,8 +232,18 @@ describe('parseQuery: errors', () => {
     { query: 'SELECT status FROM devices GROUP BY', at: '', message: 'expected a property path but found end of query' },
     { query: 'SELECT COUNT() FROM devices GROUP BY LOWER(status)', at: 'LOWER', message: "expected a property path but found 'LOWER'" },
     { query: 'SELECT status FROM devices GROUP BY status extra', at: 'extra', message: "expected ',' or end of query but found 'extra'" },
-    { query: `SELECT * FROM devices WHERE ${'('.repeat(500)}a = 1${')'.repeat(500)}`, at: '(', occurrence: 100, message: 'nested more than 100 levels deep' },
-    { query: `SELECT * FROM devices WHERE ${'NOT '.repeat(200)}a = 1`, at: 'NOT', occurrence: 100, message: 'nested more than 100 levels deep' },
+    {
+      query: `SELECT * FROM devices WHERE ${'('.repeat(500)}a = 1${')'.repeat(500)}`,
+      at: '(',
+      occurrence: 100,
+      message: 'nested more than 100 levels deep',
+    },
+    {
+      query: `SELECT * FROM devices WHERE ${'NOT '.repeat(200)}a = 1`,
+      at: 'NOT',
+      occurrence: 100,
+      message: 'nested more than 100 levels deep',
+    },
     { query: `SELECT * FROM devices WHERE a IN ${'['.repeat(200)}`, at: '[', occurrence: 100, message: 'nested more than 100 levels deep' },
     { query: "SELECT * FROM devices WHERE status = 'it''s'", at: "'s'", message: "expected GROUP BY or end of query but found string 's'" },
   ];
@@ -240,7 +287,9 @@ describe('parseQuery: errors', () => {
   });
 
   it('reports the first error in reading order', () => {
-    expect(() => parseQuery("SELEC * FROM devices WHERE a = 'unterminated")).toThrow("Syntax error at line 1, column 1: expected SELECT but found 'SELEC'");
+    expect(() => parseQuery("SELEC * FROM devices WHERE a = 'unterminated")).toThrow(
+      "Syntax error at line 1, column 1: expected SELECT but found 'SELEC'",
+    );
   });
 
   it('accepts nesting up to the limit', () => {

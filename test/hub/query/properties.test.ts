@@ -16,7 +16,12 @@ type Operand = { kind: 'path'; path: Path } | { kind: 'const'; value: Value };
 type Cond =
   | { kind: 'cmp'; op: '=' | '!=' | '<>' | '<' | '<=' | '>' | '>='; left: Operand; right: Operand; parens: boolean }
   | { kind: 'in'; negated: boolean; path: Path; values: Scalar[]; parens: boolean }
-  | { kind: 'is'; fn: 'IS_DEFINED' | 'IS_NULL' | 'IS_BOOL' | 'IS_NUMBER' | 'IS_STRING' | 'IS_OBJECT' | 'IS_ARRAY'; path: Path; parens: boolean }
+  | {
+      kind: 'is';
+      fn: 'IS_DEFINED' | 'IS_NULL' | 'IS_BOOL' | 'IS_NUMBER' | 'IS_STRING' | 'IS_OBJECT' | 'IS_ARRAY';
+      path: Path;
+      parens: boolean;
+    }
   | { kind: 'affix'; fn: 'STARTS_WITH' | 'ENDS_WITH'; text: Operand; part: Operand; parens: boolean }
   | { kind: 'bare'; operand: Operand; parens: boolean }
   | { kind: 'not'; operand: Cond; parens: boolean }
@@ -24,12 +29,23 @@ type Cond =
 
 type Row = Record<string, unknown>;
 
-const PATHS: Path[] = [['a'], ['flag'], ['tags', 'b'], ['tags', 'c', 'd'], ['properties', 'reported', 'e'], ['properties', 'reported', '$version'], ['missing']];
+const PATHS: Path[] = [
+  ['a'],
+  ['flag'],
+  ['tags', 'b'],
+  ['tags', 'c', 'd'],
+  ['properties', 'reported', 'e'],
+  ['properties', 'reported', '$version'],
+  ['missing'],
+];
 const SCALARS: Scalar[] = [null, true, false, 0, 1, 2, -1.5, 'x', 'y', '', "it's", 'x"y'];
 
 const scalar = fc.constantFrom(...SCALARS);
 /** What a query can spell: scalars and arrays. */
-const constant: fc.Arbitrary<Value> = fc.oneof({ weight: 10, arbitrary: scalar }, { weight: 1, arbitrary: fc.constantFrom<Value>([1, 'x'], []) });
+const constant: fc.Arbitrary<Value> = fc.oneof(
+  { weight: 10, arbitrary: scalar },
+  { weight: 1, arbitrary: fc.constantFrom<Value>([1, 'x'], []) },
+);
 /** What a twin can hold: constants and objects. */
 const value: fc.Arbitrary<Value> = fc.oneof({ weight: 10, arbitrary: constant }, { weight: 1, arbitrary: fc.constant({ k: 1 }) });
 const path = fc.constantFrom(...PATHS);
@@ -333,10 +349,71 @@ describe('property: parseQuery only ever throws QuerySyntaxError', () => {
     'SELECT deviceId FROM devices WHERE tags.criticality * 2 - 1 > -3 AND tags.criticality % 2 <> 0',
   ];
   const VOCABULARY = [
-    'SELECT', 'select', 'TOP', 'FROM', 'devices', 'devices.modules', 'WHERE', 'GROUP', 'BY', 'AS', 'AND', 'OR', 'NOT', 'IN', 'NIN',
-    'true', 'false', 'null', 'COUNT', 'SUM', 'IS_DEFINED', 'STARTS_WITH', 'FOO', 'deviceId', 'tags', 'properties', '$metadata',
-    '*', ',', '.', '(', ')', '[', ']', '=', '!=', '<>', '<', '<=', '>', '>=', '+', '-', '/', '%', '!', ';', '#',
-    '0', '42', '-1', '1.5', '1e3', '1e', '0x1F', '0x', '1.2.3', "'x'", '"y"', "'unterminated", "'\\q'", "'\\u00'", '\\', '\n', '',
+    'SELECT',
+    'select',
+    'TOP',
+    'FROM',
+    'devices',
+    'devices.modules',
+    'WHERE',
+    'GROUP',
+    'BY',
+    'AS',
+    'AND',
+    'OR',
+    'NOT',
+    'IN',
+    'NIN',
+    'true',
+    'false',
+    'null',
+    'COUNT',
+    'SUM',
+    'IS_DEFINED',
+    'STARTS_WITH',
+    'FOO',
+    'deviceId',
+    'tags',
+    'properties',
+    '$metadata',
+    '*',
+    ',',
+    '.',
+    '(',
+    ')',
+    '[',
+    ']',
+    '=',
+    '!=',
+    '<>',
+    '<',
+    '<=',
+    '>',
+    '>=',
+    '+',
+    '-',
+    '/',
+    '%',
+    '!',
+    ';',
+    '#',
+    '0',
+    '42',
+    '-1',
+    '1.5',
+    '1e3',
+    '1e',
+    '0x1F',
+    '0x',
+    '1.2.3',
+    "'x'",
+    '"y"',
+    "'unterminated",
+    "'\\q'",
+    "'\\u00'",
+    '\\',
+    '\n',
+    '',
   ];
 
   function check(text: string): 'parsed' | 'rejected' {
@@ -372,7 +449,13 @@ describe('property: parseQuery only ever throws QuerySyntaxError', () => {
 
   it('on token soup, alone or after a valid prefix', () => {
     const outcomes = { parsed: 0, rejected: 0 };
-    const prefix = fc.constantFrom('', 'SELECT', 'SELECT * FROM devices WHERE', 'SELECT deviceId,', 'SELECT COUNT() AS n FROM devices GROUP BY');
+    const prefix = fc.constantFrom(
+      '',
+      'SELECT',
+      'SELECT * FROM devices WHERE',
+      'SELECT deviceId,',
+      'SELECT COUNT() AS n FROM devices GROUP BY',
+    );
     const tokens = fc.array(fc.constantFrom(...VOCABULARY), { maxLength: 25 });
     fc.assert(
       fc.property(prefix, tokens, fc.constantFrom(' ', ''), (start, soup, separator) => {
@@ -425,14 +508,20 @@ describe('property: literal round trips', () => {
   it('strings with quotes, backslashes and any code point, in either quote style', () => {
     fc.assert(
       fc.property(
-        fc.oneof(fc.string({ unit: 'binary', maxLength: 30 }), fc.string({ unit: fc.constantFrom("'", '"', '\\', 'a', ' ', 'u', '\n'), maxLength: 30 })),
+        fc.oneof(
+          fc.string({ unit: 'binary', maxLength: 30 }),
+          fc.string({ unit: fc.constantFrom("'", '"', '\\', 'a', ' ', 'u', '\n'), maxLength: 30 }),
+        ),
         fc.boolean(),
         fc.boolean(),
         (text, doubleQuotes, escapeUnicode) => {
           let literal = quote(text, doubleQuotes);
           if (escapeUnicode) literal = unicodeEscaped(literal);
           expect(selectLiteral(literal)).toBe(text);
-          const rows = [{ deviceId: 'same', tags: { s: text } }, { deviceId: 'other', tags: { s: `${text}x` } }];
+          const rows = [
+            { deviceId: 'same', tags: { s: text } },
+            { deviceId: 'other', tags: { s: `${text}x` } },
+          ];
           const { items } = runQuery(parseQuery(`SELECT deviceId FROM devices WHERE tags.s = ${literal}`), rows);
           expect(items).toEqual([{ deviceId: 'same' }]);
         },
@@ -447,7 +536,10 @@ describe('property: literal round trips', () => {
         const literal = exponent ? n.toExponential() : String(n);
         const expected = n === 0 ? 0 : n; // the query language has no negative zero literal
         expect(selectLiteral(literal)).toBe(expected);
-        const rows = [{ deviceId: 'same', tags: { n } }, { deviceId: 'other', tags: { n: String(n) } }];
+        const rows = [
+          { deviceId: 'same', tags: { n } },
+          { deviceId: 'other', tags: { n: String(n) } },
+        ];
         expect(runQuery(parseQuery(`SELECT deviceId FROM devices WHERE tags.n = ${literal}`), rows).items).toEqual([{ deviceId: 'same' }]);
       }),
       { numRuns: 1000 },

@@ -65,7 +65,7 @@ describe('OperationMeter (GCRA with a shaping queue)', () => {
     expect(meter.admit(1)).toEqual({ outcome: 'shaped', delayMs: 3000 });
   });
 
-  test('costs are meter units: a 2-unit request spends two requests\' worth', () => {
+  test("costs are meter units: a 2-unit request spends two requests' worth", () => {
     const clock = new ManualClock();
     const meter = new OperationMeter(perSecond(40), 5000, clock);
     expect(outcomes(admitMany(meter, 20, 2))).toEqual(Array(20).fill('passed'));

@@ -115,7 +115,12 @@ describe('metadata', () => {
     expect(serviceTwinSections(state).properties.desired.$metadata).toEqual({
       $lastUpdated: T2,
       $lastUpdatedVersion: 3,
-      a: { $lastUpdated: T2, $lastUpdatedVersion: 3, b: { $lastUpdated: T2, $lastUpdatedVersion: 3 }, c: { $lastUpdated: T1, $lastUpdatedVersion: 2 } },
+      a: {
+        $lastUpdated: T2,
+        $lastUpdatedVersion: 3,
+        b: { $lastUpdated: T2, $lastUpdatedVersion: 3 },
+        c: { $lastUpdated: T1, $lastUpdatedVersion: 2 },
+      },
       d: { $lastUpdated: T1, $lastUpdatedVersion: 2 },
     });
   });
@@ -130,7 +135,11 @@ describe('metadata', () => {
 
   it('drops the children metadata of an object replaced by a leaf or an array', () => {
     const state = patched('reported', { a: { b: 1 }, c: { d: 1 } }, { a: 7, c: [1] });
-    expect(serviceTwinSections(state).properties.reported.$metadata).toEqual({ $lastUpdated: T2, a: { $lastUpdated: T2 }, c: { $lastUpdated: T2 } });
+    expect(serviceTwinSections(state).properties.reported.$metadata).toEqual({
+      $lastUpdated: T2,
+      a: { $lastUpdated: T2 },
+      c: { $lastUpdated: T2 },
+    });
     expect(state.reported.metadata.children?.a.children).toBeUndefined();
   });
 
@@ -263,7 +272,7 @@ describe('section size limits', () => {
     expect(measureSection({ n: 123456789, f: 0.5 })).toBe(18);
     expect(measureSection({ b: true })).toBe(5);
     expect(measureSection({ s: 'a\tb\u0085c\n' })).toBe(4);
-    expect(measureSection({ 'é': '€' })).toBe(5);
+    expect(measureSection({ é: '€' })).toBe(5);
     expect(measureSection({ o: { p: 'q', r: {} } })).toBe(4);
     expect(measureSection({ list: [1, 'ab', false, { k: 'v' }] })).toBe(4 + 8 + 2 + 4 + 2);
   });
@@ -298,7 +307,10 @@ describe('change notifications', () => {
   });
 
   it('tags only: version and the tags patch, no properties', () => {
-    expect(applyPatch(emptyTwin(), 'tags', { site: { building: '43' } }, T1).notification).toEqual({ version: 2, tags: { site: { building: '43' } } });
+    expect(applyPatch(emptyTwin(), 'tags', { site: { building: '43' } }, T1).notification).toEqual({
+      version: 2,
+      tags: { site: { building: '43' } },
+    });
   });
 
   it('lists deleted properties as null, without metadata, and only the nested nodes the patch wrote', () => {
@@ -364,17 +376,24 @@ describe('replaceTwin', () => {
   it('notifies with the whole twin: deviceId, etag, version, tags and both property sections', () => {
     const { state, notification } = replaceTwin(base, { tags: { t: 1 }, desired: { d: { e: null, f: 1 } } }, T3, 'devA');
     expect(notification).toEqual({ deviceId: 'devA', etag: 'AAAAAAAAAAQ=', version: 4, ...serviceTwinSections(state) });
-    expect(notification.properties.reported).toEqual({ battery: 55, $metadata: { $lastUpdated: T1, battery: { $lastUpdated: T1 } }, $version: 2 });
+    expect(notification.properties.reported).toEqual({
+      battery: 55,
+      $metadata: { $lastUpdated: T1, battery: { $lastUpdated: T1 } },
+      $version: 2,
+    });
     expect(notification.properties.desired).toMatchObject({ d: { f: 1 }, $version: 3 });
   });
 
   it('sends the device the whole new desired document', () => {
-    expect(replaceTwin(base, { desired: { only: true } }, T3, 'devA').desiredPatch).toEqual({ only: true, $version: base.desired.version + 1 });
+    expect(replaceTwin(base, { desired: { only: true } }, T3, 'devA').desiredPatch).toEqual({
+      only: true,
+      $version: base.desired.version + 1,
+    });
   });
 
   it('validates and size-checks the replacement, applying nothing on failure', () => {
     const before = structuredClone(base);
-    expectIotHubError(() => replaceTwin(base, { tags: { ok: 1 }, desired: { 'bad$': 1 } }, T3, 'devA'), ARGUMENT_INVALID);
+    expectIotHubError(() => replaceTwin(base, { tags: { ok: 1 }, desired: { bad$: 1 } }, T3, 'devA'), ARGUMENT_INVALID);
     expectIotHubError(() => replaceTwin(base, { desired: objectOfSize(32769) }, T3, 'devA'), SECTION_TOO_LARGE);
     expectIotHubError(() => replaceTwin(base, {}, T3, 'devA'), {
       ...ARGUMENT_INVALID,

@@ -33,7 +33,12 @@ const leaf = fc.oneof(
 
 /** Stored values: no nulls (they never survive a merge), arrays of non-null values. */
 const storedValue: fc.Arbitrary<JsonValue> = fc.letrec<{ value: JsonValue; object: JsonObject }>((tie) => ({
-  value: fc.oneof({ depthSize: 'small', maxDepth: 2, withCrossShrink: true }, leaf, fc.array(tie('value'), { maxLength: 3 }), tie('object')),
+  value: fc.oneof(
+    { depthSize: 'small', maxDepth: 2, withCrossShrink: true },
+    leaf,
+    fc.array(tie('value'), { maxLength: 3 }),
+    tie('object'),
+  ),
   object: fc.dictionary(validKey, tie('value'), { maxKeys: 3 }),
 })).value;
 
@@ -81,7 +86,11 @@ interface RefTwin {
 }
 
 /** Counts, for one patch against the current properties, the merge cases it exercises. */
-function countFeatures(current: JsonObject, patch: JsonObject, seen: Record<'deletes' | 'nestedMerges' | 'arrays' | 'trickyKeys', number>): void {
+function countFeatures(
+  current: JsonObject,
+  patch: JsonObject,
+  seen: Record<'deletes' | 'nestedMerges' | 'arrays' | 'trickyKeys', number>,
+): void {
   for (const [key, value] of Object.entries(patch)) {
     if (TRICKY_KEYS.includes(key)) seen.trickyKeys++;
     if (value === null) {
@@ -130,7 +139,11 @@ describe('twin merge properties', () => {
     fc.assert(
       fc.property(opsArb, (ops) => {
         let state = emptyTwin();
-        const ref: RefTwin = { sections: { tags: new Map(), desired: new Map(), reported: new Map() }, version: 1, sectionVersions: { desired: 1, reported: 1 } };
+        const ref: RefTwin = {
+          sections: { tags: new Map(), desired: new Map(), reported: new Map() },
+          version: 1,
+          sectionVersions: { desired: 1, reported: 1 },
+        };
         ops.forEach((op, i) => {
           state = applyPatch(state, op.section, op.patch, timeOf(i)).state;
           ref.sections[op.section] = refMerge(ref.sections[op.section], op.patch);
@@ -182,7 +195,11 @@ describe('twin merge properties', () => {
 function expectPatchMetadata(metadata: JsonObject, patch: JsonObject, now: string): void {
   expect(metadata.$lastUpdated).toBe(now);
   const expectedKeys = Object.keys(patch).filter((key) => patch[key] !== null);
-  expect(Object.keys(metadata).filter((key) => !key.startsWith('$')).sort()).toEqual(expectedKeys.sort());
+  expect(
+    Object.keys(metadata)
+      .filter((key) => !key.startsWith('$'))
+      .sort(),
+  ).toEqual(expectedKeys.sort());
   for (const key of expectedKeys) {
     const value = patch[key];
     const child = Object.getOwnPropertyDescriptor(metadata, key)?.value as JsonObject;

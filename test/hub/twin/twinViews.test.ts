@@ -56,7 +56,11 @@ describe('serviceTwinSections (GET /twins/{id})', () => {
         reported: {
           batteryLevel: 55,
           telemetryConfig: { status: 'success' },
-          $metadata: { $lastUpdated: T1, batteryLevel: { $lastUpdated: T1 }, telemetryConfig: { $lastUpdated: T1, status: { $lastUpdated: T1 } } },
+          $metadata: {
+            $lastUpdated: T1,
+            batteryLevel: { $lastUpdated: T1 },
+            telemetryConfig: { $lastUpdated: T1, status: { $lastUpdated: T1 } },
+          },
           $version: 2,
         },
       },
@@ -81,7 +85,11 @@ describe('serviceTwinSections (GET /twins/{id})', () => {
 
 describe('desiredPatchForDevice', () => {
   it('is the patch with nulls kept and $version added', () => {
-    expect(desiredPatchForDevice({ telemetrySendFrequency: '5m', route: null }, 8)).toEqual({ telemetrySendFrequency: '5m', route: null, $version: 8 });
+    expect(desiredPatchForDevice({ telemetrySendFrequency: '5m', route: null }, 8)).toEqual({
+      telemetrySendFrequency: '5m',
+      route: null,
+      $version: 8,
+    });
     expect(JSON.stringify(desiredPatchForDevice({ a: { b: null } }, 3))).toBe('{"a":{"b":null},"$version":3}');
   });
 

@@ -31,11 +31,14 @@ describe('validatePatch: keys', () => {
   });
 
   it('rejects an empty key', () => {
-    expectIotHubError(() => validatePatch('reported', { ok: { '': 1 } }), { ...ARGUMENT_INVALID, message: 'Property or Tag name cannot be empty.' });
+    expectIotHubError(() => validatePatch('reported', { ok: { '': 1 } }), {
+      ...ARGUMENT_INVALID,
+      message: 'Property or Tag name cannot be empty.',
+    });
   });
 
   it('accepts keys with other punctuation, non-ASCII text and non-SP whitespace', () => {
-    const patch = { 'a-b_c/d:e@f': 1, 'ünïcödé': 2, '日本': 3, 'emoji😀': 4, 'nbsp\u00a0ok': 5, '0': 6 };
+    const patch = { 'a-b_c/d:e@f': 1, ünïcödé: 2, 日本: 3, 'emoji😀': 4, 'nbsp\u00a0ok': 5, '0': 6 };
     expect(validatePatch('desired', patch)).toEqual(patch);
   });
 
@@ -74,7 +77,10 @@ describe('validatePatch: root $version and $metadata', () => {
   });
 
   it('rejects $version below the root and any other $ key at the root', () => {
-    expectIotHubError(() => validatePatch('desired', { a: { $version: 3 } }), { ...ARGUMENT_INVALID, message: INVALID_KEY_MESSAGE('$version') });
+    expectIotHubError(() => validatePatch('desired', { a: { $version: 3 } }), {
+      ...ARGUMENT_INVALID,
+      message: INVALID_KEY_MESSAGE('$version'),
+    });
     expectIotHubError(() => validatePatch('reported', { $etag: 'x' }), { ...ARGUMENT_INVALID, message: INVALID_KEY_MESSAGE('$etag') });
   });
 });
@@ -98,7 +104,10 @@ describe('validatePatch: values', () => {
   });
 
   it('accepts integers at the documented bounds and rejects integers beyond them', () => {
-    expect(validatePatch('tags', { max: 4503599627370495, min: -4503599627370496 })).toEqual({ max: 4503599627370495, min: -4503599627370496 });
+    expect(validatePatch('tags', { max: 4503599627370495, min: -4503599627370496 })).toEqual({
+      max: 4503599627370495,
+      min: -4503599627370496,
+    });
     for (const value of [4503599627370496, -4503599627370497, 1e20]) {
       expectIotHubError(() => validatePatch('tags', { n: value }), {
         ...ARGUMENT_INVALID,
@@ -138,7 +147,9 @@ describe('validatePatch: values', () => {
 
 describe('validatePatch: depth', () => {
   it("accepts the docs' deepest example: ten nested objects holding a property", () => {
-    const docsExample = { one: { two: { three: { four: { five: { six: { seven: { eight: { nine: { ten: { property: 'value' } } } } } } } } } } };
+    const docsExample = {
+      one: { two: { three: { four: { five: { six: { seven: { eight: { nine: { ten: { property: 'value' } } } } } } } } } },
+    };
     for (const section of SECTIONS) expect(validatePatch(section, docsExample)).toEqual(docsExample);
     expect(validatePatch('tags', nested(11))).toEqual(nested(11));
   });
@@ -200,7 +211,10 @@ describe('validatePatch: the patch itself', () => {
     ['a number', 5],
     ['a class instance', new Date(0)],
   ])('rejects %s', (_label, patch) => {
-    expectIotHubError(() => validatePatch('reported', patch), { ...ARGUMENT_INVALID, message: 'The reported patch must be a JSON object.' });
+    expectIotHubError(() => validatePatch('reported', patch), {
+      ...ARGUMENT_INVALID,
+      message: 'The reported patch must be a JSON object.',
+    });
   });
 
   it('rejects null and undefined as ArgumentNull', () => {
@@ -227,7 +241,7 @@ describe('validatePatch: the patch itself', () => {
 });
 
 describe('validatePatch: error body style', () => {
-  it("answers with the nested body by default, as the twin endpoints and MQTT do", () => {
+  it('answers with the nested body by default, as the twin endpoints and MQTT do', () => {
     const error = expectIotHubError(() => validatePatch('reported', { 'a.b': 1 }), ARGUMENT_INVALID);
     expect(error.style).toBe('nested');
     expect(JSON.parse(error.httpBody().Message)).toMatchObject({ errorCode: 400004, message: INVALID_KEY_MESSAGE('a.b') });

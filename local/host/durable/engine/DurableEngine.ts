@@ -121,7 +121,12 @@ export class DurableEngine {
         continue;
       }
       const entity = instanceId.startsWith('@');
-      if (entity ? this.entitiesRunning >= this.limits.maxConcurrentEntityFunctions : this.orchestrationsRunning >= this.limits.maxConcurrentOrchestratorFunctions) continue;
+      if (
+        entity
+          ? this.entitiesRunning >= this.limits.maxConcurrentEntityFunctions
+          : this.orchestrationsRunning >= this.limits.maxConcurrentOrchestratorFunctions
+      )
+        continue;
       this.ready.delete(instanceId);
       this.running.add(instanceId);
       if (entity) this.entitiesRunning++;
@@ -166,7 +171,8 @@ export class DurableEngine {
     try {
       const { lastSeenId, unfinished } = entity ? await this.runEntityEpisode(instanceId) : await this.runOrchestrationEpisode(instanceId);
       // Messages left on purpose (a suspended orchestration's events) wait for a newer message.
-      if (!this.stopped && (unfinished || this.store.hasVisibleMessagesAfter(instanceId, Date.now(), lastSeenId))) this.ready.add(instanceId);
+      if (!this.stopped && (unfinished || this.store.hasVisibleMessagesAfter(instanceId, Date.now(), lastSeenId)))
+        this.ready.add(instanceId);
     } catch (error) {
       if (this.stopped) return;
       // Nothing was committed: the messages are still there; try again shortly.
@@ -225,7 +231,11 @@ export class DurableEngine {
 
   private async invokeOrchestrator(name: string, instanceId: string, payload: string): Promise<EpisodeOutcome> {
     const fn = this.functions.orchestrator(name);
-    if (!fn) return { kind: 'failed', message: `The orchestrator function '${name}' doesn't exist, is disabled, or is not an orchestrator function.` };
+    if (!fn)
+      return {
+        kind: 'failed',
+        message: `The orchestrator function '${name}' doesn't exist, is disabled, or is not an orchestrator function.`,
+      };
     this.work.of(name).episodes++;
     try {
       const response = await this.invoker.invoke(fn, {
@@ -234,7 +244,11 @@ export class DurableEngine {
         quietFailure: true,
       });
       const state = JSON.parse(resultJson(response.returnValue)) as OrchestratorState | null;
-      if (!state || !Array.isArray(state.actions)) return { kind: 'failed', message: `The orchestrator function '${fn.name}' did not return an orchestration state (is it registered with df.app.orchestration?).` };
+      if (!state || !Array.isArray(state.actions))
+        return {
+          kind: 'failed',
+          message: `The orchestrator function '${fn.name}' did not return an orchestration state (is it registered with df.app.orchestration?).`,
+        };
       return { kind: 'state', state };
     } catch (thrown) {
       const failure = parseOrchestrationFailure(thrown);
@@ -247,7 +261,10 @@ export class DurableEngine {
     const fn = this.functions.activity(activity.name);
     let event: HistoryEvent;
     if (!fn) {
-      event = failedTask(activity.taskId, hostFailure(`The function '${activity.name}' doesn't exist, is disabled, or is not an activity function.`));
+      event = failedTask(
+        activity.taskId,
+        hostFailure(`The function '${activity.name}' doesn't exist, is disabled, or is not an activity function.`),
+      );
     } else {
       try {
         const response = await this.invoker.invoke(fn, {
@@ -265,12 +282,16 @@ export class DurableEngine {
       // The result and the end of the work item commit together: at least once, never lost.
       await this.batcher.commit({
         deleteActivities: [activity],
-        addMessages: [{ instanceId: activity.instanceId, executionId: activity.executionId, visibleAt: Date.now(), body: JSON.stringify(body) }],
+        addMessages: [
+          { instanceId: activity.instanceId, executionId: activity.executionId, visibleAt: Date.now(), body: JSON.stringify(body) },
+        ],
       });
     } catch (error) {
       // The work item is still in the store: the activity runs again (now, or after a restart).
       if (this.stopped) return;
-      this.logger.error(`Could not record the result of activity '${activity.name}' (instance ${activity.instanceId}): ${(error as Error).message}`);
+      this.logger.error(
+        `Could not record the result of activity '${activity.name}' (instance ${activity.instanceId}): ${(error as Error).message}`,
+      );
       setTimeout(() => {
         this.activityQueue.push(activity);
         this.pump();
@@ -302,10 +323,13 @@ export class DurableEngine {
     if (at >= this.holdTimerAt) return;
     clearTimeout(this.holdTimer);
     this.holdTimerAt = at;
-    this.holdTimer = setTimeout(() => {
-      this.holdTimerAt = Number.POSITIVE_INFINITY;
-      this.pump();
-    }, Math.max(0, at - Date.now()));
+    this.holdTimer = setTimeout(
+      () => {
+        this.holdTimerAt = Number.POSITIVE_INFINITY;
+        this.pump();
+      },
+      Math.max(0, at - Date.now()),
+    );
   }
 
   private async runEntityEpisode(entityId: string): Promise<EpisodeRun> {
@@ -372,5 +396,10 @@ interface EpisodeRun {
 }
 
 function failedTask(taskId: number, details: FailureDetails): HistoryEvent {
-  return historyEvent(EventType.TaskFailed, { TaskScheduledId: taskId, Reason: details.ErrorMessage, Details: details.StackTrace ?? '', FailureDetails: details });
+  return historyEvent(EventType.TaskFailed, {
+    TaskScheduledId: taskId,
+    Reason: details.ErrorMessage,
+    Details: details.StackTrace ?? '',
+    FailureDetails: details,
+  });
 }

@@ -59,7 +59,12 @@ export class EntityEpisode {
       self: { name: this.name, key: this.key },
       exists: this.entity?.state !== null && this.entity?.state !== undefined,
       state: this.entity?.state ?? undefined,
-      batch: this.requests.map((request) => ({ id: request.id, name: request.op, signal: request.signal, ...(request.input !== undefined ? { input: request.input } : {}) })),
+      batch: this.requests.map((request) => ({
+        id: request.id,
+        name: request.op,
+        signal: request.signal,
+        ...(request.input !== undefined ? { input: request.input } : {}),
+      })),
     });
   }
 
@@ -69,12 +74,18 @@ export class EntityEpisode {
     this.requests.forEach((request, index) => {
       if (request.signal || !request.parent) return;
       const outcome = result?.results[index];
-      const response = outcome && !outcome.isError
-        ? { result: outcome.result ?? 'null' }
-        : { result: outcome?.result ?? JSON.stringify(failure ?? 'The entity operation failed.'), exceptionType: 'Error' };
+      const response =
+        outcome && !outcome.isError
+          ? { result: outcome.result ?? 'null' }
+          : { result: outcome?.result ?? JSON.stringify(failure ?? 'The entity operation failed.'), exceptionType: 'Error' };
       const event = historyEvent(EventType.EventRaised, { Name: request.id, Input: JSON.stringify(response) }, this.now);
       const body: InboxMessage = { kind: 'event', event, entityResponse: true };
-      messages.push({ instanceId: request.parent, executionId: request.parentExecution ?? null, visibleAt: this.now, body: JSON.stringify(body) });
+      messages.push({
+        instanceId: request.parent,
+        executionId: request.parentExecution ?? null,
+        visibleAt: this.now,
+        body: JSON.stringify(body),
+      });
     });
     for (const signal of result?.signals ?? []) {
       const request: EntityRequest = {
@@ -85,7 +96,12 @@ export class EntityEpisode {
         timestamp: new Date(this.now).toISOString(),
       };
       const body: InboxMessage = { kind: 'entityOperation', request };
-      messages.push({ instanceId: entityInstanceId(signal.target.name, signal.target.key), executionId: null, visibleAt: this.now, body: JSON.stringify(body) });
+      messages.push({
+        instanceId: entityInstanceId(signal.target.name, signal.target.key),
+        executionId: null,
+        visibleAt: this.now,
+        body: JSON.stringify(body),
+      });
     }
     const write: StoreWrite = { deleteMessages: this.consumed, addMessages: messages };
     if (result) {

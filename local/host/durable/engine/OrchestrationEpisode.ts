@@ -1,5 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { isTerminal, pendingInstance, type ActivityRecord, type InstanceRecord, type MessageRecord, type NewMessage, type StoreWrite } from '../persistence/records';
+import {
+  isTerminal,
+  pendingInstance,
+  type ActivityRecord,
+  type InstanceRecord,
+  type MessageRecord,
+  type NewMessage,
+  type StoreWrite,
+} from '../persistence/records';
 import { emptyWork, type DurableWork } from './DurableWorkCounters';
 import { hostFailure } from './failureDetails';
 import { EventType, historyEvent, type FailureDetails, type HistoryEvent } from './historyEvents';
@@ -22,7 +30,9 @@ const DELIVERED_COUNTER: Partial<Record<EventType, keyof DurableWork>> = {
 export const UPPER_SCHEMA_VERSION = 1;
 
 /** What the orchestrator function did in this episode. */
-export type EpisodeOutcome = { kind: 'state'; state: OrchestratorState } | { kind: 'failed'; message: string; state?: OrchestratorState & { failureDetails?: FailureDetails } };
+export type EpisodeOutcome =
+  | { kind: 'state'; state: OrchestratorState }
+  | { kind: 'failed'; message: string; state?: OrchestratorState & { failureDetails?: FailureDetails } };
 
 export interface EpisodeInput {
   now: number;
@@ -138,7 +148,13 @@ export class OrchestrationEpisode {
         const message = `Orchestrator function '${instance.name}' failed: ${outcome.message}`;
         const details: FailureDetails = { ...(outcome.state?.failureDetails ?? { ErrorType: 'Error' }), ErrorMessage: outcome.message };
         appended.push(historyEvent(EventType.OrchestratorCompleted, {}, this.now));
-        appended.push(historyEvent(EventType.ExecutionCompleted, { OrchestrationStatus: 'Failed', Result: JSON.stringify(message), FailureDetails: details }, this.now));
+        appended.push(
+          historyEvent(
+            EventType.ExecutionCompleted,
+            { OrchestrationStatus: 'Failed', Result: JSON.stringify(message), FailureDetails: details },
+            this.now,
+          ),
+        );
         this.finish('Failed', JSON.stringify(message), write, messages, details);
       } else {
         const continueAsNew = topLevelActions(outcome.state).find((a) => a.actionType === ActionType.ContinueAsNew);
@@ -238,7 +254,10 @@ export class OrchestrationEpisode {
   private countDelivered(): void {
     const work = this.work;
     for (const event of this.newEvents) {
-      const field = event.EventType === EventType.EventRaised && this.entityResponses.has(event) ? 'entityCallResults' : DELIVERED_COUNTER[event.EventType];
+      const field =
+        event.EventType === EventType.EventRaised && this.entityResponses.has(event)
+          ? 'entityCallResults'
+          : DELIVERED_COUNTER[event.EventType];
       if (field !== undefined) work[field]++;
     }
   }
@@ -280,7 +299,12 @@ export class OrchestrationEpisode {
         appended.push(historyEvent(EventType.TimerCreated, { EventId: timerId, FireAt: new Date(fireAt).toISOString() }, this.now));
         messages.push(this.timerMessage(timerId, fireAt));
         this.work.timersCreated++;
-        const next: RetryState = { ...state, phase: 'timer', timedOut: state.timedOut || delay === undefined, ...(event.FailureDetails ? { lastFailure: event.FailureDetails } : {}) };
+        const next: RetryState = {
+          ...state,
+          phase: 'timer',
+          timedOut: state.timedOut || delay === undefined,
+          ...(event.FailureDetails ? { lastFailure: event.FailureDetails } : {}),
+        };
         write.putRetries.push({ instanceId, executionId, pendingId: timerId, state: JSON.stringify(next) });
       } else {
         const attemptId = this.instance.nextEventId++;
@@ -289,7 +313,9 @@ export class OrchestrationEpisode {
         if (next.timedOut) {
           // Past the retry timeout: the attempt fails at once, with the last failure.
           appended.push(this.scheduledEventFor(next, attemptId));
-          messages.push(this.selfMessage(this.failureEvent(next.kind, attemptId, next.lastFailure ?? hostFailure('The retry timeout has passed.'))));
+          messages.push(
+            this.selfMessage(this.failureEvent(next.kind, attemptId, next.lastFailure ?? hostFailure('The retry timeout has passed.'))),
+          );
         } else if (next.kind === 'activity') {
           appended.push(this.scheduledEventFor(next, attemptId));
           effects.activities.push({ instanceId, executionId, taskId: attemptId, name: next.name, input: next.input });
@@ -302,7 +328,13 @@ export class OrchestrationEpisode {
   }
 
   /** New top-level actions become events, work and messages. A finished episode only sends signals. */
-  private scheduleActions(state: OrchestratorState | undefined, appended: HistoryEvent[], messages: NewMessage[], effects: EpisodeEffects, done: boolean): void {
+  private scheduleActions(
+    state: OrchestratorState | undefined,
+    appended: HistoryEvent[],
+    messages: NewMessage[],
+    effects: EpisodeEffects,
+    done: boolean,
+  ): void {
     if (!state) return;
     const entries = topLevelActions(state);
     const { instanceId, executionId } = this.instance;
@@ -320,7 +352,8 @@ export class OrchestrationEpisode {
             appended.push(historyEvent(EventType.TaskScheduled, { EventId: id, Name: action.functionName, Input: input }, this.now));
             effects.activities.push({ instanceId, executionId, taskId: id, name: action.functionName ?? '', input });
             this.work.activitiesScheduled++;
-            if (action.retryOptions) this.trackRetry(id, { kind: 'activity', name: action.functionName ?? '', input, options: action.retryOptions }, write);
+            if (action.retryOptions)
+              this.trackRetry(id, { kind: 'activity', name: action.functionName ?? '', input, options: action.retryOptions }, write);
             break;
           }
           case ActionType.CallSubOrchestrator:
@@ -329,7 +362,17 @@ export class OrchestrationEpisode {
             const name = action.functionName ?? '';
             this.startSubOrchestration(name, input, action.instanceId, action.version, id, appended, messages, effects);
             if (action.retryOptions) {
-              this.trackRetry(id, { kind: 'subOrchestration', name, input, options: action.retryOptions, ...(action.instanceId ? { instanceId: action.instanceId } : {}) }, write);
+              this.trackRetry(
+                id,
+                {
+                  kind: 'subOrchestration',
+                  name,
+                  input,
+                  options: action.retryOptions,
+                  ...(action.instanceId ? { instanceId: action.instanceId } : {}),
+                },
+                write,
+              );
             }
             break;
           }
@@ -346,10 +389,22 @@ export class OrchestrationEpisode {
             break;
           case ActionType.CallHttp:
             appended.push(historyEvent(EventType.TaskScheduled, { EventId: id, Name: 'BuiltIn::HttpActivity' }, this.now));
-            messages.push(this.selfMessage(this.failureEvent('activity', id, hostFailure('callHttp (durable HTTP) is not supported by this host; call HTTP from an activity.'))));
+            messages.push(
+              this.selfMessage(
+                this.failureEvent(
+                  'activity',
+                  id,
+                  hostFailure('callHttp (durable HTTP) is not supported by this host; call HTTP from an activity.'),
+                ),
+              ),
+            );
             break;
           default:
-            messages.push(this.selfMessage(this.failureEvent('activity', id, hostFailure(`Action type ${action.actionType} is not supported by this host.`))));
+            messages.push(
+              this.selfMessage(
+                this.failureEvent('activity', id, hostFailure(`Action type ${action.actionType} is not supported by this host.`)),
+              ),
+            );
         }
       }
       this.instance.actionsDone++;
@@ -358,13 +413,22 @@ export class OrchestrationEpisode {
 
   private trackRetry(id: number, task: Pick<RetryState, 'kind' | 'name' | 'input' | 'options' | 'instanceId'>, write: StoreWrite): void {
     const state: RetryState = { ...task, attempt: 1, firstAttemptAt: this.now, phase: 'attempt' };
-    write.putRetries!.push({ instanceId: this.instance.instanceId, executionId: this.instance.executionId, pendingId: id, state: JSON.stringify(state) });
+    write.putRetries!.push({
+      instanceId: this.instance.instanceId,
+      executionId: this.instance.executionId,
+      pendingId: id,
+      state: JSON.stringify(state),
+    });
   }
 
   private scheduledEventFor(state: RetryState, id: number): HistoryEvent {
     return state.kind === 'activity'
       ? historyEvent(EventType.TaskScheduled, { EventId: id, Name: state.name, Input: state.input }, this.now)
-      : historyEvent(EventType.SubOrchestrationInstanceCreated, { EventId: id, Name: state.name, InstanceId: state.instanceId ?? this.childInstanceId(id), Input: state.input }, this.now);
+      : historyEvent(
+          EventType.SubOrchestrationInstanceCreated,
+          { EventId: id, Name: state.name, InstanceId: state.instanceId ?? this.childInstanceId(id), Input: state.input },
+          this.now,
+        );
   }
 
   private childInstanceId(taskId: number): string {
@@ -383,13 +447,16 @@ export class OrchestrationEpisode {
     effects: EpisodeEffects,
   ): void {
     const childId = requestedId ?? this.childInstanceId(taskId);
-    appended.push(historyEvent(EventType.SubOrchestrationInstanceCreated, { EventId: taskId, Name: name, InstanceId: childId, Input: input }, this.now));
+    appended.push(
+      historyEvent(EventType.SubOrchestrationInstanceCreated, { EventId: taskId, Name: name, InstanceId: childId, Input: input }, this.now),
+    );
     const canonical = this.input.orchestratorName(name);
     const existing = this.input.lookupInstance(childId);
     const createdNow = (effects.write.upsertInstances ?? []).some((i) => i.instanceId === childId);
     let problem: string | undefined;
     if (!canonical) problem = `The orchestrator function '${name}' doesn't exist, is disabled, or is not an orchestrator function.`;
-    else if (createdNow || (existing && !isTerminal(existing.runtimeStatus))) problem = `An orchestration with the instance ID '${childId}' already exists and is not finished.`;
+    else if (createdNow || (existing && !isTerminal(existing.runtimeStatus)))
+      problem = `An orchestration with the instance ID '${childId}' already exists and is not finished.`;
     if (problem) {
       messages.push(this.selfMessage(this.failureEvent('subOrchestration', taskId, hostFailure(problem))));
       return;
@@ -413,7 +480,12 @@ export class OrchestrationEpisode {
       (write.deleteActivitiesOf ??= []).push(childId);
       (write.deleteRetriesOf ??= []).push(childId);
     }
-    messages.push({ instanceId: childId, executionId: null, visibleAt: this.now, body: JSON.stringify(executionStartedMessage(child, this.now)) });
+    messages.push({
+      instanceId: childId,
+      executionId: null,
+      visibleAt: this.now,
+      body: JSON.stringify(executionStartedMessage(child, this.now)),
+    });
     this.work.subOrchestrationsStarted++;
   }
 
@@ -428,7 +500,9 @@ export class OrchestrationEpisode {
       timestamp: new Date(this.now).toISOString(),
     };
     const target = action.instanceId ?? '';
-    appended.push(historyEvent(EventType.EventSent, { EventId: id, InstanceId: target, Name: 'op', Input: JSON.stringify(request) }, this.now));
+    appended.push(
+      historyEvent(EventType.EventSent, { EventId: id, InstanceId: target, Name: 'op', Input: JSON.stringify(request) }, this.now),
+    );
     const message: InboxMessage = { kind: 'entityOperation', request };
     messages.push({ instanceId: target, executionId: null, visibleAt: this.now, body: JSON.stringify(message) });
     this.work.eventsSent++;
@@ -454,11 +528,22 @@ export class OrchestrationEpisode {
     // Only the new execution's start; work of the old one is dropped with it.
     const kept = messages.filter((m) => m.instanceId !== instance.instanceId);
     messages.length = 0;
-    messages.push(...kept, { instanceId: instance.instanceId, executionId: null, visibleAt: this.now, body: JSON.stringify(executionStartedMessage(instance, this.now)) });
+    messages.push(...kept, {
+      instanceId: instance.instanceId,
+      executionId: null,
+      visibleAt: this.now,
+      body: JSON.stringify(executionStartedMessage(instance, this.now)),
+    });
   }
 
   /** The instance ends: its state, its parent's notification, and no work left behind. */
-  private finish(status: 'Completed' | 'Failed' | 'Terminated', output: string, write: StoreWrite, messages: NewMessage[], failure?: FailureDetails): void {
+  private finish(
+    status: 'Completed' | 'Failed' | 'Terminated',
+    output: string,
+    write: StoreWrite,
+    messages: NewMessage[],
+    failure?: FailureDetails,
+  ): void {
     const instance = this.instance;
     instance.runtimeStatus = status;
     instance.output = output;
@@ -475,13 +560,22 @@ export class OrchestrationEpisode {
           ? historyEvent(EventType.SubOrchestrationInstanceCompleted, { TaskScheduledId: instance.parentTaskId, Result: output }, this.now)
           : this.failureEvent('subOrchestration', instance.parentTaskId, failure ?? hostFailure(output));
       const body: InboxMessage = { kind: 'event', event };
-      messages.push({ instanceId: instance.parentInstanceId, executionId: instance.parentExecutionId, visibleAt: this.now, body: JSON.stringify(body) });
+      messages.push({
+        instanceId: instance.parentInstanceId,
+        executionId: instance.parentExecutionId,
+        visibleAt: this.now,
+        body: JSON.stringify(body),
+      });
     }
   }
 
   private failureEvent(kind: RetryState['kind'], taskId: number, details: FailureDetails): HistoryEvent {
     const type = kind === 'activity' ? EventType.TaskFailed : EventType.SubOrchestrationInstanceFailed;
-    return historyEvent(type, { TaskScheduledId: taskId, Reason: details.ErrorMessage, Details: details.StackTrace ?? '', FailureDetails: details }, this.now);
+    return historyEvent(
+      type,
+      { TaskScheduledId: taskId, Reason: details.ErrorMessage, Details: details.StackTrace ?? '', FailureDetails: details },
+      this.now,
+    );
   }
 
   private timerMessage(timerId: number, fireAt: number): NewMessage {
@@ -492,7 +586,12 @@ export class OrchestrationEpisode {
 
   private selfMessage(event: HistoryEvent): NewMessage {
     const body: InboxMessage = { kind: 'event', event };
-    return { instanceId: this.instance.instanceId, executionId: this.instance.executionId, visibleAt: this.now, body: JSON.stringify(body) };
+    return {
+      instanceId: this.instance.instanceId,
+      executionId: this.instance.executionId,
+      visibleAt: this.now,
+      body: JSON.stringify(body),
+    };
   }
 
   private withVisibility(effects: EpisodeEffects, messages: NewMessage[]): EpisodeEffects {
@@ -523,7 +622,11 @@ export function executionStartedMessage(instance: InstanceRecord, now: number): 
       OrchestrationInstance: { InstanceId: instance.instanceId, ExecutionId: instance.executionId },
       ParentInstance:
         instance.parentInstanceId && instance.parentExecutionId && instance.parentTaskId !== null
-          ? { Name: '', OrchestrationInstance: { InstanceId: instance.parentInstanceId, ExecutionId: instance.parentExecutionId }, TaskScheduleId: instance.parentTaskId }
+          ? {
+              Name: '',
+              OrchestrationInstance: { InstanceId: instance.parentInstanceId, ExecutionId: instance.parentExecutionId },
+              TaskScheduleId: instance.parentTaskId,
+            }
           : null,
     },
     now,

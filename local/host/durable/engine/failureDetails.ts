@@ -22,7 +22,13 @@ export function failureDetailsOf(thrown: unknown): FailureDetails {
 function parseProvidedDetails(message: string): FailureDetails | undefined {
   if (!message.startsWith('{')) return undefined;
   try {
-    const parsed = JSON.parse(message) as { errorType?: unknown; errorMessage?: unknown; stackTrace?: unknown; isNonRetriable?: unknown; properties?: unknown };
+    const parsed = JSON.parse(message) as {
+      errorType?: unknown;
+      errorMessage?: unknown;
+      stackTrace?: unknown;
+      isNonRetriable?: unknown;
+      properties?: unknown;
+    };
     if (typeof parsed.errorType !== 'string' || typeof parsed.errorMessage !== 'string') return undefined;
     return {
       ErrorType: parsed.errorType,

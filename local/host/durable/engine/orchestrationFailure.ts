@@ -6,7 +6,10 @@ import type { OrchestratorState } from './orchestratorActions';
 const OUT_OF_PROC_DATA = '$OutOfProcData$:';
 
 /** The user-facing message and the orchestrator state of a failed orchestrator invocation. */
-export function parseOrchestrationFailure(thrown: unknown): { message: string; state?: OrchestratorState & { failureDetails?: FailureDetails } } {
+export function parseOrchestrationFailure(thrown: unknown): {
+  message: string;
+  state?: OrchestratorState & { failureDetails?: FailureDetails };
+} {
   const raw = messageOf(thrown instanceof FunctionInvocationError ? thrown.thrown : thrown);
   const at = raw.indexOf(OUT_OF_PROC_DATA);
   if (at < 0) return { message: raw };

@@ -5,7 +5,15 @@ import { DURABLE_API_PATH, managementUrls } from './durableClientData';
 import { historyView } from './historyView';
 import { statusPayload } from './statusPayload';
 
-const RUNTIME_STATUSES: readonly RuntimeStatus[] = ['Pending', 'Running', 'Completed', 'Failed', 'Terminated', 'Suspended', 'ContinuedAsNew'];
+const RUNTIME_STATUSES: readonly RuntimeStatus[] = [
+  'Pending',
+  'Running',
+  'Completed',
+  'Failed',
+  'Terminated',
+  'Suspended',
+  'ContinuedAsNew',
+];
 const DEFAULT_PAGE_SIZE = 100;
 
 interface ApiRequest {
@@ -61,12 +69,18 @@ export class DurableHttpApi {
     const route = matching.find((candidate) => candidate.method === method);
     const taskHub = url.searchParams.get('taskHub');
     if (!route) {
-      response = matching.length > 0 ? { status: 405, headers: { allow: matching.map((m) => m.method).join(', ') } } : { status: 404, body: { message: 'Not found.' } };
+      response =
+        matching.length > 0
+          ? { status: 405, headers: { allow: matching.map((m) => m.method).join(', ') } }
+          : { status: 404, body: { message: 'Not found.' } };
     } else if (taskHub !== null && taskHub.toLowerCase() !== this.taskHubName.toLowerCase()) {
       response = { status: 404, body: { message: `This host serves the task hub '${this.taskHubName}', not '${taskHub}'.` } };
     } else {
       try {
-        const params = route.pattern.exec(rest)!.slice(1).map((p) => (p === undefined ? '' : decodeSegment(p)));
+        const params = route.pattern
+          .exec(rest)!
+          .slice(1)
+          .map((p) => (p === undefined ? '' : decodeSegment(p)));
         response = await route.handler({ req, url, body, params });
       } catch (error) {
         if (!(error instanceof ClientError)) throw error;
@@ -117,7 +131,9 @@ export class DurableHttpApi {
     const showHistory = flag(url, 'showHistory', false);
     const payload = statusPayload(instance, {
       showInput: flag(url, 'showInput', true),
-      ...(showHistory ? { history: historyView(this.client.history(instanceId), flag(url, 'showHistoryOutput', false), flag(url, 'showInput', true)) } : {}),
+      ...(showHistory
+        ? { history: historyView(this.client.history(instanceId), flag(url, 'showHistoryOutput', false), flag(url, 'showInput', true)) }
+        : {}),
     });
     switch (instance.runtimeStatus) {
       case 'Failed':
@@ -160,14 +176,19 @@ export class DurableHttpApi {
   private async control({ url, params: [instanceId, operation] }: ApiRequest): Promise<ApiResponse> {
     const reason = url.searchParams.get('reason') ?? '';
     const result =
-      operation === 'terminate' ? this.client.terminate(instanceId, reason) : operation === 'suspend' ? this.client.suspend(instanceId, reason) : this.client.resume(instanceId, reason);
+      operation === 'terminate'
+        ? this.client.terminate(instanceId, reason)
+        : operation === 'suspend'
+          ? this.client.suspend(instanceId, reason)
+          : this.client.resume(instanceId, reason);
     return operationResponse(await result, instanceId);
   }
 
   private rewind({ params: [instanceId] }: ApiRequest): ApiResponse {
     const instance = this.client.getInstance(instanceId);
     if (!instance) return { status: 404, body: `No instance with ID '${instanceId}' found.` };
-    if (instance.runtimeStatus !== 'Failed') return { status: 412, body: 'The rewind operation is only supported on failed orchestration instances.' };
+    if (instance.runtimeStatus !== 'Failed')
+      return { status: 412, body: 'The rewind operation is only supported on failed orchestration instances.' };
     return { status: 501, body: 'The rewind operation is not supported by this host (it is deprecated in Durable Functions).' };
   }
 
@@ -176,7 +197,11 @@ export class DurableHttpApi {
     const instance = this.client.getInstance(instanceId);
     if (!instance) return { status: 404, body: { message: `No instance with ID '${instanceId}' found.` } };
     const sameId = url.searchParams.get('restartWithNewInstanceId')?.toLowerCase() === 'false';
-    const id = this.client.startNew(instance.name, { input: instance.input, ...(sameId ? { instanceId } : {}), ...(instance.version ? { version: instance.version } : {}) });
+    const id = this.client.startNew(instance.name, {
+      input: instance.input,
+      ...(sameId ? { instanceId } : {}),
+      ...(instance.version ? { version: instance.version } : {}),
+    });
     return this.checkStatusResponse(req, id);
   }
 
@@ -188,7 +213,9 @@ export class DurableHttpApi {
 
   private readEntity({ params: [name, key] }: ApiRequest): ApiResponse {
     const entity = this.client.readEntity(name, key);
-    return entity ? { status: 200, body: JSON.parse(entity.state) as unknown } : { status: 404, body: { message: `Entity '@${name}@${key}' does not exist.` } };
+    return entity
+      ? { status: 200, body: JSON.parse(entity.state) as unknown }
+      : { status: 404, body: { message: `Entity '@${name}@${key}' does not exist.` } };
   }
 
   private hubQuery(): string {
@@ -221,7 +248,11 @@ function queryOf(url: URL): InstanceQuery {
   const to = url.searchParams.get('createdTimeTo');
   if (from) query.createdFrom = timeParam(from, 'createdTimeFrom');
   if (to) query.createdTo = timeParam(to, 'createdTimeTo');
-  const statuses = url.searchParams.getAll('runtimeStatus').flatMap((value) => value.split(',')).map((s) => s.trim()).filter(Boolean);
+  const statuses = url.searchParams
+    .getAll('runtimeStatus')
+    .flatMap((value) => value.split(','))
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (statuses.length > 0) {
     query.statuses = statuses.map((status) => {
       const match = RUNTIME_STATUSES.find((known) => known.toLowerCase() === status.toLowerCase());
@@ -274,6 +305,7 @@ function origin(req: IncomingMessage): string {
 function send(res: ServerResponse, response: ApiResponse): void {
   const text = response.body === undefined ? '' : typeof response.body === 'string' ? response.body : JSON.stringify(response.body);
   const headers: Record<string, string> = { ...(response.headers ?? {}), 'content-length': String(Buffer.byteLength(text)) };
-  if (response.body !== undefined) headers['content-type'] = typeof response.body === 'string' ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8';
+  if (response.body !== undefined)
+    headers['content-type'] = typeof response.body === 'string' ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8';
   res.writeHead(response.status, headers).end(text);
 }

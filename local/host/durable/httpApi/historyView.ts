@@ -18,7 +18,12 @@ export function historyView(storedEvents: string[], showOutput: boolean, showInp
       case EventType.OrchestratorCompleted:
         break;
       case EventType.ExecutionStarted:
-        view.push({ EventType: 'ExecutionStarted', FunctionName: event.Name, Timestamp: event.Timestamp, ...(showInput ? { Input: fromJsonText(event.Input) } : {}) });
+        view.push({
+          EventType: 'ExecutionStarted',
+          FunctionName: event.Name,
+          Timestamp: event.Timestamp,
+          ...(showInput ? { Input: fromJsonText(event.Input) } : {}),
+        });
         break;
       case EventType.TaskCompleted:
       case EventType.SubOrchestrationInstanceCompleted:
@@ -29,10 +34,17 @@ export function historyView(storedEvents: string[], showOutput: boolean, showInp
         view.push({
           EventType: EventType[event.EventType],
           FunctionName: origin?.Name,
-          ...(event.EventType === EventType.SubOrchestrationInstanceCompleted || event.EventType === EventType.SubOrchestrationInstanceFailed ? { InstanceId: origin?.InstanceId } : {}),
+          ...(event.EventType === EventType.SubOrchestrationInstanceCompleted ||
+          event.EventType === EventType.SubOrchestrationInstanceFailed
+            ? { InstanceId: origin?.InstanceId }
+            : {}),
           ScheduledTime: origin?.Timestamp,
           Timestamp: event.Timestamp,
-          ...(failed ? { Reason: event.Reason, Details: event.Details, FailureDetails: event.FailureDetails } : showOutput ? { Result: fromJsonText(event.Result) } : {}),
+          ...(failed
+            ? { Reason: event.Reason, Details: event.Details, FailureDetails: event.FailureDetails }
+            : showOutput
+              ? { Result: fromJsonText(event.Result) }
+              : {}),
         });
         break;
       }
@@ -43,7 +55,12 @@ export function historyView(storedEvents: string[], showOutput: boolean, showInp
         view.push({ EventType: 'TimerFired', FireAt: event.FireAt, Timestamp: event.Timestamp });
         break;
       case EventType.EventRaised:
-        view.push({ EventType: 'EventRaised', Name: event.Name, Timestamp: event.Timestamp, ...(showInput ? { Input: fromJsonText(event.Input) } : {}) });
+        view.push({
+          EventType: 'EventRaised',
+          Name: event.Name,
+          Timestamp: event.Timestamp,
+          ...(showInput ? { Input: fromJsonText(event.Input) } : {}),
+        });
         break;
       case EventType.EventSent:
         view.push({ EventType: 'EventSent', InstanceId: event.InstanceId, Name: event.Name, Timestamp: event.Timestamp });
@@ -61,7 +78,11 @@ export function historyView(storedEvents: string[], showOutput: boolean, showInp
         view.push({ EventType: 'ExecutionTerminated', Input: fromJsonText(event.Input), Timestamp: event.Timestamp });
         break;
       default:
-        view.push({ EventType: EventType[event.EventType] ?? event.EventType, Timestamp: event.Timestamp, ...(event.Reason ? { Reason: event.Reason } : {}) });
+        view.push({
+          EventType: EventType[event.EventType] ?? event.EventType,
+          Timestamp: event.Timestamp,
+          ...(event.Reason ? { Reason: event.Reason } : {}),
+        });
     }
   }
   return view;

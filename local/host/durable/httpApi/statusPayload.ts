@@ -2,7 +2,10 @@ import { fromJsonText } from '../engine/historyEvents';
 import type { InstanceRecord } from '../persistence/records';
 
 /** DurableOrchestrationStatus as the Durable HTTP API returns it. */
-export function statusPayload(instance: InstanceRecord, options: { showInput: boolean; history?: Record<string, unknown>[] }): Record<string, unknown> {
+export function statusPayload(
+  instance: InstanceRecord,
+  options: { showInput: boolean; history?: Record<string, unknown>[] },
+): Record<string, unknown> {
   return {
     name: instance.name,
     instanceId: instance.instanceId,

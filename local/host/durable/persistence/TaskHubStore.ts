@@ -1,19 +1,14 @@
 import { openDatabase, type Schema } from '../../../sqlite/openDatabase';
 import Database from 'better-sqlite3';
-import type {
-  ActivityRecord,
-  EntityRecord,
-  InstanceQuery,
-  InstanceRecord,
-  MessageRecord,
-  RuntimeStatus,
-  StoreWrite,
-} from './records';
+import type { ActivityRecord, EntityRecord, InstanceQuery, InstanceRecord, MessageRecord, RuntimeStatus, StoreWrite } from './records';
 
 const SCHEMA_VERSION = 1;
 
 /** The schema, created in one go on a new file. */
-const SCHEMA: Schema = { what: 'The task hub', version: SCHEMA_VERSION, sql: `
+const SCHEMA: Schema = {
+  what: 'The task hub',
+  version: SCHEMA_VERSION,
+  sql: `
       CREATE TABLE instances (
         instance_id TEXT PRIMARY KEY,
         name TEXT NOT NULL,
@@ -71,7 +66,8 @@ const SCHEMA: Schema = { what: 'The task hub', version: SCHEMA_VERSION, sql: `
         state TEXT,
         last_modified_at INTEGER NOT NULL
       )
-` };
+`,
+};
 
 interface InstanceRow {
   instance_id: string;
@@ -130,16 +126,22 @@ export class TaskHubStore {
       ),
       readyInstances: db.prepare<[number], { instance_id: string }>('SELECT DISTINCT instance_id FROM messages WHERE visible_at <= ?'),
       nextVisibleAt: db.prepare<[number], { at: number | null }>('SELECT MIN(visible_at) AS at FROM messages WHERE visible_at > ?'),
-      addMessage: db.prepare<[string, string | null, number, string]>('INSERT INTO messages (instance_id, execution_id, visible_at, body) VALUES (?, ?, ?, ?)'),
+      addMessage: db.prepare<[string, string | null, number, string]>(
+        'INSERT INTO messages (instance_id, execution_id, visible_at, body) VALUES (?, ?, ?, ?)',
+      ),
       deleteMessage: db.prepare<[number]>('DELETE FROM messages WHERE id = ?'),
       deleteMessagesOf: db.prepare<[string]>('DELETE FROM messages WHERE instance_id = ?'),
       activities: db.prepare<[], ActivityRow>('SELECT instance_id, execution_id, task_id, name, input FROM activities ORDER BY rowid'),
       addActivity: db.prepare<[string, string, number, string, string | null]>(
         'INSERT OR IGNORE INTO activities (instance_id, execution_id, task_id, name, input) VALUES (?, ?, ?, ?, ?)',
       ),
-      deleteActivity: db.prepare<[string, string, number]>('DELETE FROM activities WHERE instance_id = ? AND execution_id = ? AND task_id = ?'),
+      deleteActivity: db.prepare<[string, string, number]>(
+        'DELETE FROM activities WHERE instance_id = ? AND execution_id = ? AND task_id = ?',
+      ),
       deleteActivitiesOf: db.prepare<[string]>('DELETE FROM activities WHERE instance_id = ?'),
-      retries: db.prepare<[string, string], { pending_id: number; state: string }>('SELECT pending_id, state FROM retries WHERE instance_id = ? AND execution_id = ?'),
+      retries: db.prepare<[string, string], { pending_id: number; state: string }>(
+        'SELECT pending_id, state FROM retries WHERE instance_id = ? AND execution_id = ?',
+      ),
       putRetry: db.prepare<[string, string, number, string]>(
         'INSERT INTO retries (instance_id, execution_id, pending_id, state) VALUES (?, ?, ?, ?) ON CONFLICT(instance_id, pending_id) DO UPDATE SET execution_id = excluded.execution_id, state = excluded.state',
       ),

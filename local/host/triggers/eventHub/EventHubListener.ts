@@ -65,8 +65,19 @@ export class EventHubListener {
       : new EventHubConsumerClient(consumerGroup, connection.connectionString, eventHubName, options);
     const partitionIds = await this.client.getPartitionIds();
     for (const partitionId of partitionIds) {
-      const partition: PartitionInfo = { consumerGroup, eventHubName, fullyQualifiedNamespace: connection.fullyQualifiedNamespace, partitionId };
-      const key: CheckpointKey = { functionName: this.fn.name, namespace: partition.fullyQualifiedNamespace, eventHub: eventHubName, consumerGroup, partitionId };
+      const partition: PartitionInfo = {
+        consumerGroup,
+        eventHubName,
+        fullyQualifiedNamespace: connection.fullyQualifiedNamespace,
+        partitionId,
+      };
+      const key: CheckpointKey = {
+        functionName: this.fn.name,
+        namespace: partition.fullyQualifiedNamespace,
+        eventHub: eventHubName,
+        consumerGroup,
+        partitionId,
+      };
       const pending = new PendingBatch(this.config);
       // The SDK reads startPosition again whenever it restarts the partition's receiver (once a reconnect has used up its
       // retries): kept just after the last event received, so the restart repeats none (those still pending stay so).
@@ -89,11 +100,17 @@ export class EventHubListener {
           },
         },
         // The receiver must come back within maxWaitTime even when nothing arrives, to hand over a partial batch.
-        { startPosition: resumeAt, maxBatchSize: this.config.maxEventBatchSize, maxWaitTimeInSeconds: Math.min(MAX_WAIT_SECONDS, this.config.maxWaitMs / 1000) },
+        {
+          startPosition: resumeAt,
+          maxBatchSize: this.config.maxEventBatchSize,
+          maxWaitTimeInSeconds: Math.min(MAX_WAIT_SECONDS, this.config.maxWaitMs / 1000),
+        },
       );
       this.subscriptions.push(subscription);
     }
-    this.logger.info(`Event Hub trigger '${this.fn.name}' is listening to ${eventHubName} (${consumerGroup}, ${partitionIds.length} partitions).`);
+    this.logger.info(
+      `Event Hub trigger '${this.fn.name}' is listening to ${eventHubName} (${consumerGroup}, ${partitionIds.length} partitions).`,
+    );
   }
 
   async stop(): Promise<void> {
@@ -124,7 +141,12 @@ export class EventHubListener {
   }
 
   /** Cardinality many: one invocation per batch; one: an invocation per event, in order. */
-  private async process(partition: PartitionInfo, events: ReceivedEventData[], cardinality: 'one' | 'many', dataType: string | undefined): Promise<void> {
+  private async process(
+    partition: PartitionInfo,
+    events: ReceivedEventData[],
+    cardinality: 'one' | 'many',
+    dataType: string | undefined,
+  ): Promise<void> {
     const batches = cardinality === 'many' ? [events] : events.map((event) => [event]);
     for (const batch of batches) {
       const input = eventHubInvocationInput(this.fn.trigger.name, partition, batch, cardinality, dataType);
@@ -149,9 +171,11 @@ export class PendingBatch {
   add(events: ReceivedEventData[], now: number): ReceivedEventData[][] {
     if (this.events.length === 0) this.firstAt = now;
     this.events.push(...events);
-    if (this.events.length === 0 || (this.events.length < this.config.minEventBatchSize && now - this.firstAt < this.config.maxWaitMs)) return [];
+    if (this.events.length === 0 || (this.events.length < this.config.minEventBatchSize && now - this.firstAt < this.config.maxWaitMs))
+      return [];
     const batches: ReceivedEventData[][] = [];
-    for (let i = 0; i < this.events.length; i += this.config.maxEventBatchSize) batches.push(this.events.slice(i, i + this.config.maxEventBatchSize));
+    for (let i = 0; i < this.events.length; i += this.config.maxEventBatchSize)
+      batches.push(this.events.slice(i, i + this.config.maxEventBatchSize));
     this.events = [];
     return batches;
   }

@@ -49,7 +49,9 @@ export function eventHubInvocationInput(
     inputData: [
       {
         name: triggerName,
-        data: binary ? { collectionBytes: { bytes: events.map((e) => bodyBytes(e.body)) } } : { json: JSON.stringify(events.map((e) => bodyValue(e.body))) },
+        data: binary
+          ? { collectionBytes: { bytes: events.map((e) => bodyBytes(e.body)) } }
+          : { json: JSON.stringify(events.map((e) => bodyValue(e.body))) },
       },
     ],
     triggerMetadata: {

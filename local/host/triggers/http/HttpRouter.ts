@@ -18,11 +18,16 @@ export type RouteMatch =
 export class HttpRouter {
   private readonly routes: HttpRoute[];
 
-  constructor(functions: HostFunction[], readonly routePrefix: string) {
+  constructor(
+    functions: HostFunction[],
+    readonly routePrefix: string,
+  ) {
     this.routes = functions
       .filter((fn) => fn.triggerKind === 'http')
       .map((fn) => ({ fn, template: new RouteTemplate(routeTemplateOf(fn, routePrefix)), ...methodsOf(fn) }))
-      .sort((a, b) => comparePrecedence(a.template.precedence, b.template.precedence) || a.template.template.localeCompare(b.template.template));
+      .sort(
+        (a, b) => comparePrecedence(a.template.precedence, b.template.precedence) || a.template.template.localeCompare(b.template.template),
+      );
   }
 
   /** The full route template of an HTTP function (route prefix included). */

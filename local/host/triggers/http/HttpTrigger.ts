@@ -72,7 +72,9 @@ function paramsMetadata(params: Record<string, string>): Record<string, { string
 /** The HTTP output: the return value (`$return`) or, when that is empty, a named http output. */
 function httpOutput(fn: HostFunction, response: RpcInvocationResponse): RpcHttpData | undefined {
   if (response.returnValue?.http) return response.returnValue.http;
-  const named = Object.entries(fn.bindings).filter(([name, b]) => name !== '$return' && b.direction === 'out' && b.type.toLowerCase() === 'http');
+  const named = Object.entries(fn.bindings).filter(
+    ([name, b]) => name !== '$return' && b.direction === 'out' && b.type.toLowerCase() === 'http',
+  );
   for (const [name] of named) {
     const http = response.outputData?.find((entry) => entry.name === name)?.data?.http;
     if (http) return http;

@@ -46,7 +46,8 @@ export class RouteTemplate {
 
   constructor(readonly template: string) {
     const trimmed = template.replace(/^~?\/+/, '').replace(/\/+$/, '');
-    this.segments = trimmed === '' ? [] : trimmed.split('/').map((text, index, all) => parseSegment(text, template, index === all.length - 1));
+    this.segments =
+      trimmed === '' ? [] : trimmed.split('/').map((text, index, all) => parseSegment(text, template, index === all.length - 1));
     this.precedence = this.segments.map(segmentPrecedence).join('');
   }
 
@@ -158,7 +159,13 @@ function parseSegment(text: string, template: string, isLast: boolean): Segment 
     throw new Error(`Invalid route template '${template}': a catch-all parameter must be the whole last segment.`);
   }
   const source = parts
-    .map((part) => ('literal' in part ? escapeRegExp(part.literal) : part.parameter.optional || part.parameter.defaultValue !== undefined ? '(.*?)' : '(.+?)'))
+    .map((part) =>
+      'literal' in part
+        ? escapeRegExp(part.literal)
+        : part.parameter.optional || part.parameter.defaultValue !== undefined
+          ? '(.*?)'
+          : '(.+?)',
+    )
     .join('');
   return { parts, parameters, pattern: new RegExp(`^${source}$`, 'i') };
 }
@@ -202,7 +209,8 @@ function parseParameter(body: string, template: string): RouteParameter {
   }
   if (rest.startsWith('=')) defaultValue = rest.slice(1);
   else if (rest !== '') throw new Error(`Invalid route template '${template}': cannot parse '{${body}}'.`);
-  if (optional && defaultValue !== undefined) throw new Error(`Invalid route template '${template}': '{${body}}' cannot be optional and have a default.`);
+  if (optional && defaultValue !== undefined)
+    throw new Error(`Invalid route template '${template}': '{${body}}' cannot be optional and have a default.`);
   return { name, constraints, optional, ...(defaultValue !== undefined ? { defaultValue } : {}), catchAll };
 }
 

@@ -6,7 +6,13 @@ import { request, type IncomingMessage, type ServerResponse } from 'node:http';
  * the client's request to that proxy and relays the proxy's (streamed) response to the client.
  * Resolves when the response has been relayed (or failed to be).
  */
-export function forwardToStreamProxy(proxyUri: string, invocationId: string, req: IncomingMessage, body: Buffer, res: ServerResponse): Promise<void> {
+export function forwardToStreamProxy(
+  proxyUri: string,
+  invocationId: string,
+  req: IncomingMessage,
+  body: Buffer,
+  res: ServerResponse,
+): Promise<void> {
   return new Promise((resolve) => {
     const target = new URL(req.url ?? '/', proxyUri);
     const forwarded = request(

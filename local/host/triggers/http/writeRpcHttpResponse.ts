@@ -39,7 +39,7 @@ function toSetCookie(cookie: RpcHttpCookie): string {
   if (cookie.maxAge?.value !== undefined && cookie.maxAge.value !== null) parts.push(`Max-Age=${Math.trunc(cookie.maxAge.value)}`);
   if (cookie.secure?.value) parts.push('Secure');
   if (cookie.httpOnly?.value) parts.push('HttpOnly');
-  const sameSite = { lax: 'Lax', strict: 'Strict', explicitNone: 'None' }[cookie.sameSite ?? 'none' as string];
+  const sameSite = { lax: 'Lax', strict: 'Strict', explicitNone: 'None' }[cookie.sameSite ?? ('none' as string)];
   if (sameSite) parts.push(`SameSite=${sameSite}`);
   return parts.join('; ');
 }

@@ -68,7 +68,10 @@ export class TimerListener {
       await invokeWithRetry(
         this.invoker,
         this.fn,
-        { inputData: [{ name: this.fn.trigger.name, data: { json: JSON.stringify(input) } }], reason: `Timer fired at ${firedAt.toISOString()} (scheduled for ${scheduledFor.toISOString()})` },
+        {
+          inputData: [{ name: this.fn.trigger.name, data: { json: JSON.stringify(input) } }],
+          reason: `Timer fired at ${firedAt.toISOString()} (scheduled for ${scheduledFor.toISOString()})`,
+        },
         () => this.stopped,
       );
       if (this.stopped) return;

@@ -23,7 +23,9 @@ export function parseTimerSchedule(expression: string, timeZone: string): TimerS
   }
   const fields = expression.trim().split(/\s+/);
   if (fields.length !== 5 && fields.length !== 6) {
-    throw new Error(`The schedule expression '${expression}' was not recognized as a valid cron expression (six fields: second minute hour day month day-of-week) or time span.`);
+    throw new Error(
+      `The schedule expression '${expression}' was not recognized as a valid cron expression (six fields: second minute hour day month day-of-week) or time span.`,
+    );
   }
   const at = (after: Date): Date => CronExpressionParser.parse(expression, { currentDate: after, tz: timeZone }).next().toDate();
   try {

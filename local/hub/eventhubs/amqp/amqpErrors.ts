@@ -33,5 +33,8 @@ export const AmqpErrors = {
     condition: 'amqp:resource-limit-exceeded',
     description: `Exceeded the maximum number of allowed receivers per partition in a consumer group which is ${max}.`,
   }),
-  notImplemented: (what: string): AmqpError => ({ condition: 'amqp:not-implemented', description: `${what} is not supported by this endpoint.` }),
+  notImplemented: (what: string): AmqpError => ({
+    condition: 'amqp:not-implemented',
+    description: `${what} is not supported by this endpoint.`,
+  }),
 } as const;

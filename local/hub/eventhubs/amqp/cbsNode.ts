@@ -13,7 +13,8 @@ const SAS_TOKEN_TYPE = 'servicebus.windows.net:sastoken';
 export function handleCbsRequest(request: Message, state: ConnectionState, authenticator: EventHubAuthenticator): Message {
   const props = (request.application_properties ?? {}) as Record<string, unknown>;
   if (props.operation !== 'put-token') return reply(request, 400, `Unsupported $cbs operation '${String(props.operation)}'.`);
-  if (props.type !== SAS_TOKEN_TYPE) return reply(request, 400, `Unsupported token type '${String(props.type)}'; only ${SAS_TOKEN_TYPE} is accepted.`);
+  if (props.type !== SAS_TOKEN_TYPE)
+    return reply(request, 400, `Unsupported token type '${String(props.type)}'; only ${SAS_TOKEN_TYPE} is accepted.`);
   const audience = props.name;
   if (typeof audience !== 'string' || audience === '') return reply(request, 400, 'The put-token request names no audience.');
   const check = authenticator.check(typeof request.body === 'string' ? request.body : undefined);

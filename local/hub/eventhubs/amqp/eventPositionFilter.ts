@@ -20,7 +20,10 @@ const FILTER = /^\s*amqp\.annotation\.x-opt-(offset|sequence-number|enqueued-tim
 export function parseEventPositionFilter(filter: string | undefined): StartPosition {
   if (filter === undefined) return { kind: 'earliest' };
   const match = FILTER.exec(filter);
-  if (!match) throw new FilterError('expected amqp.annotation.x-opt-offset|x-opt-sequence-number|x-opt-enqueued-time followed by > or >= and a quoted value');
+  if (!match)
+    throw new FilterError(
+      'expected amqp.annotation.x-opt-offset|x-opt-sequence-number|x-opt-enqueued-time followed by > or >= and a quoted value',
+    );
   const [, field, operator, value] = match;
   const inclusive = operator === '>=';
   switch (field.toLowerCase()) {
@@ -38,6 +41,7 @@ export function parseEventPositionFilter(filter: string | undefined): StartPosit
 
 function wholeNumber(text: string, what: string, allowMinusOne = false): number {
   const n = Number(text);
-  if (text.trim() === '' || !Number.isSafeInteger(n) || n < (allowMinusOne ? -1 : 0)) throw new FilterError(`'${text}' is not a valid ${what}`);
+  if (text.trim() === '' || !Number.isSafeInteger(n) || n < (allowMinusOne ? -1 : 0))
+    throw new FilterError(`'${text}' is not a valid ${what}`);
   return n;
 }

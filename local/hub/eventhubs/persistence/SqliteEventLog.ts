@@ -7,7 +7,10 @@ import type { EventLog } from './EventLog';
 const SCHEMA_VERSION = 1;
 
 /** The schema, created in one go on a new file. */
-const SCHEMA: Schema = { what: 'The event log', version: SCHEMA_VERSION, sql: `
+const SCHEMA: Schema = {
+  what: 'The event log',
+  version: SCHEMA_VERSION,
+  sql: `
       CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS partitions (
         partition_id INTEGER PRIMARY KEY,
@@ -26,7 +29,8 @@ const SCHEMA: Schema = { what: 'The event log', version: SCHEMA_VERSION, sql: `
         PRIMARY KEY (partition_id, sequence_number)
       ) WITHOUT ROWID;
       CREATE INDEX IF NOT EXISTS events_by_time ON events (partition_id, enqueued_time)
-` };
+`,
+};
 
 interface EventRow {
   sequence_number: number;

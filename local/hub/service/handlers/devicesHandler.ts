@@ -26,7 +26,9 @@ export const deviceRoutes: Route[] = [
     handle({ params, headers, body, services }) {
       const input = parseDeviceInput(body);
       if (input.deviceId !== params.id) {
-        throw IotHubErrorFactory.argumentInvalid(`The deviceId in the body (${input.deviceId}) does not match the one in the path (${params.id}).`);
+        throw IotHubErrorFactory.argumentInvalid(
+          `The deviceId in the body (${input.deviceId}) does not match the one in the path (${params.id}).`,
+        );
       }
       // Without If-Match, PUT creates; with it, PUT updates (as IoT Hub does).
       const ifMatch = headers['if-match'];

@@ -60,7 +60,8 @@ function writableParts(body: unknown): ServiceTwinPatch {
       throw IotHubErrorFactory.argumentInvalid('Reported properties can only be written by the device.', 'nested');
     }
     const unknown = Object.keys(others);
-    if (unknown.length > 0) throw IotHubErrorFactory.argumentInvalid(`Unknown twin properties section(s): ${unknown.join(', ')}.`, 'nested');
+    if (unknown.length > 0)
+      throw IotHubErrorFactory.argumentInvalid(`Unknown twin properties section(s): ${unknown.join(', ')}.`, 'nested');
     if (desired !== undefined) patch.desired = desired as ServiceTwinPatch['desired'];
   }
   return patch;

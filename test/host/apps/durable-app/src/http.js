@@ -21,7 +21,10 @@ df.app.client.http('startAndWait', {
   handler: async (request, client) => {
     const text = await request.text();
     const instanceId = await client.startNew(request.params.name, text ? { input: JSON.parse(text) } : undefined);
-    return client.waitForCompletionOrCreateCheckStatusResponse(request, instanceId, { timeoutInMilliseconds: 20000, retryIntervalInMilliseconds: 100 });
+    return client.waitForCompletionOrCreateCheckStatusResponse(request, instanceId, {
+      timeoutInMilliseconds: 20000,
+      retryIntervalInMilliseconds: 100,
+    });
   },
 });
 
@@ -35,7 +38,11 @@ df.app.client.http('clientOperation', {
     switch (request.params.operation) {
       case 'status': {
         try {
-          const status = await client.getStatus(id, { showHistory: q('history') === 'true', showHistoryOutput: q('history') === 'true', showInput: true });
+          const status = await client.getStatus(id, {
+            showHistory: q('history') === 'true',
+            showHistoryOutput: q('history') === 'true',
+            showInput: true,
+          });
           return { jsonBody: status };
         } catch (error) {
           return { status: 404, jsonBody: { error: error.message } };
@@ -43,7 +50,10 @@ df.app.client.http('clientOperation', {
       }
       case 'statusBy': {
         const runtimeStatus = q('runtimeStatus') ? q('runtimeStatus').split(',') : undefined;
-        const list = await client.getStatusBy({ ...(runtimeStatus ? { runtimeStatus } : {}), ...(q('from') ? { createdTimeFrom: new Date(q('from')) } : {}) });
+        const list = await client.getStatusBy({
+          ...(runtimeStatus ? { runtimeStatus } : {}),
+          ...(q('from') ? { createdTimeFrom: new Date(q('from')) } : {}),
+        });
         return { jsonBody: list.map((s) => ({ instanceId: s.instanceId, runtimeStatus: s.runtimeStatus, name: s.name })) };
       }
       case 'statusAll':
@@ -70,7 +80,9 @@ df.app.client.http('clientOperation', {
       case 'purge':
         return { jsonBody: await client.purgeInstanceHistory(id) };
       case 'purgeBy':
-        return { jsonBody: await client.purgeInstanceHistoryBy({ createdTimeFrom: new Date(0), runtimeStatus: q('runtimeStatus').split(',') }) };
+        return {
+          jsonBody: await client.purgeInstanceHistoryBy({ createdTimeFrom: new Date(0), runtimeStatus: q('runtimeStatus').split(',') }),
+        };
       case 'signal':
         await client.signalEntity(new df.EntityId(q('entity'), id), q('op'), JSON.parse((await request.text()) || 'null') ?? undefined);
         return { status: 202 };
