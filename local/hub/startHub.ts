@@ -11,7 +11,7 @@ import { EventHubEndpoint } from './eventhubs/EventHubEndpoint';
 import { SqliteEventLog } from './eventhubs/persistence/SqliteEventLog';
 import { startRetention } from './eventhubs/persistence/retention';
 import { EventRouter } from './eventhubs/routing/EventRouter';
-import { DEFAULT_ROUTES, type Route } from './eventhubs/routing/routes';
+import { DEFAULT_ROUTES, type MessageRoute } from './eventhubs/routing/routes';
 import { DirectMethodInvoker } from './methods/DirectMethodInvoker';
 import { SqliteHubStore } from './persistence/SqliteHubStore';
 import { DeviceRegistry } from './registry/DeviceRegistry';
@@ -39,7 +39,7 @@ export interface HubOptions {
   /** Consumer groups besides $Default. */
   consumerGroups?: string[];
   /** Which message sources reach the built-in endpoint. Default: telemetry and twin changes. */
-  routes?: readonly Route[];
+  routes?: readonly MessageRoute[];
   /** How long the built-in endpoint keeps events. Default 1 day. */
   retentionMs?: number;
   /**

@@ -2,7 +2,7 @@
  * The activities by name, with their handlers' types. Orchestrators import this module only:
  * the handlers come in as types (erased at compile time), so no orchestrator loads an SDK, and a
  * call's input and result are checked against the activity's own signature (see
- * orchestrators/durable.ts, callActivity).
+ * orchestrators/orchestrationApi.ts, callActivity).
  */
 import type { invokeFirmwareUpdate } from './invokeFirmwareUpdate';
 import type { readDeviceTwins } from './readDeviceTwins';

@@ -28,8 +28,8 @@ import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import type { DurableClient } from 'durable-functions';
 import { logEvent } from '../logging';
-import { EVENT } from '../orchestrators/names';
-import type { TwinReportEvent, TwinReportsEvent } from '../orchestrators/names';
+import { EVENT } from '../orchestrators/contracts';
+import type { TwinReportEvent, TwinReportsEvent } from '../orchestrators/contracts';
 import {
   eventReportOf,
   isProgressOnly,

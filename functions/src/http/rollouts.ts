@@ -15,7 +15,7 @@ import type { DurableClient } from 'durable-functions';
 import { statusOrNull } from '../durableClient';
 import { catalogEntity, controlEntity, ledgerEntity } from '../entities/contracts';
 import { logEvent } from '../logging';
-import { ORCHESTRATION } from '../orchestrators/names';
+import { ORCHESTRATION } from '../orchestrators/contracts';
 import type { RolloutCustomStatus, RolloutInput, RolloutOutput } from '../orchestrators/rollout';
 import {
   BODY_FIELD,

@@ -78,9 +78,9 @@ import type {
   TrackedDevice,
   TwinReport,
 } from '../rollout';
-import { EventInbox, activityTask, after, callEntity, log, now, settledActivity, signalEntity, tryActivity } from './durable';
-import type { Step } from './durable';
-import { EVENT, ORCHESTRATION } from './names';
+import { EventInbox, activityTask, after, callEntity, log, now, settledActivity, signalEntity, tryActivity } from './orchestrationApi';
+import type { Step } from './orchestrationApi';
+import { EVENT, ORCHESTRATION } from './contracts';
 
 export interface BatchInput {
   rolloutId: string;

@@ -54,10 +54,10 @@ import type {
   WaveState,
   WaveStatus,
 } from '../rollout';
-import { EventInbox, activityWithRetry, after, callEntity, callSubOrchestrator, log, now, signalEntity } from './durable';
-import type { Step } from './durable';
-import { EVENT, ORCHESTRATION } from './names';
-import type { ControlEvent } from './names';
+import { EventInbox, activityWithRetry, after, callEntity, callSubOrchestrator, log, now, signalEntity } from './orchestrationApi';
+import type { Step } from './orchestrationApi';
+import { EVENT, ORCHESTRATION } from './contracts';
+import type { ControlEvent } from './contracts';
 import type { WaveInput, WaveResult } from './wave';
 
 export interface RolloutInput {

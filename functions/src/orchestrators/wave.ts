@@ -28,9 +28,9 @@ import {
 } from '../rollout';
 import type { DeviceTimeouts, FailureThreshold, FirmwareSpec, HubPace, RolloutControlState, Totals } from '../rollout';
 import type { BatchInput, BatchResult, BatchStop } from './batch';
-import { callEntity, callSubOrchestrator, log } from './durable';
-import type { Step } from './durable';
-import { ORCHESTRATION } from './names';
+import { callEntity, callSubOrchestrator, log } from './orchestrationApi';
+import type { Step } from './orchestrationApi';
+import { ORCHESTRATION } from './contracts';
 
 export interface WaveSettings {
   firmware: FirmwareSpec;

@@ -156,7 +156,7 @@ export interface DeviceReport {
 }
 
 /**
- * The payload of a `twinReport` external event (see orchestrators/names.ts) as a tracker
+ * The payload of a `twinReport` external event (see orchestrators/contracts.ts) as a tracker
  * receives it: `{ reports: [{ deviceId, twinVersion, … }] }`. Checked again here, since anyone
  * holding the system key can raise an event on an instance: each bad report is named and left
  * out, the good ones are kept.

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { Registry } from 'azure-iothub';
 import { deviceConnectionString, type HubConnectionInfo } from '../../hub/connectionInfo';
 import { DEFAULT_HUB_DATA_DIR, readConnectionInfo } from '../runningHub';
-import { parseRoutes, type Route } from '../../hub/eventhubs/routing/routes';
+import { parseRoutes, type MessageRoute } from '../../hub/eventhubs/routing/routes';
 import { startHub } from '../../hub/startHub';
 import { describeThrottling } from '../../hub/throttling/describeThrottling';
 import { installIotHubHostPort } from '../../preload/iothubHostPort';
@@ -93,7 +93,7 @@ interface HubFlags extends HubScaleFlags {
   amqpPort: number;
   partitions: number;
   consumerGroup: string[];
-  routes?: Route[];
+  routes?: MessageRoute[];
   retentionHours: number;
 }
 
@@ -101,7 +101,7 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-function parseRoutesOption(value: string): Route[] {
+function parseRoutesOption(value: string): MessageRoute[] {
   try {
     return parseRoutes(value);
   } catch (error) {

@@ -2,10 +2,10 @@ jest.mock('@azure/functions-core', () => require('../support/functionsCore').fun
 
 import { InvocationContext } from '@azure/functions';
 import type { EntityContext } from 'durable-functions';
-import { deviceShardEntity } from '../../../functions/src/entities/deviceShard';
-import { hubBudgetEntity } from '../../../functions/src/entities/hubBudget';
-import { rolloutControlEntity } from '../../../functions/src/entities/rolloutControl';
-import { rolloutLedgerEntity } from '../../../functions/src/entities/rolloutLedger';
+import { deviceShardEntity } from '../../../functions/src/entities/deviceShardEntity';
+import { hubBudgetEntity } from '../../../functions/src/entities/hubBudgetEntity';
+import { rolloutControlEntity } from '../../../functions/src/entities/rolloutControlEntity';
+import { rolloutLedgerEntity } from '../../../functions/src/entities/rolloutLedgerEntity';
 import { initialControlState } from '../../../functions/src/rollout';
 import type { DeviceRecord, DeviceUpdate } from '../../../functions/src/rollout';
 

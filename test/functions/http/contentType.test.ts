@@ -8,7 +8,7 @@ jest.mock('@azure/functions-core', () => require('../support/functionsCore').fun
  */
 import { HttpRequest } from '@azure/functions';
 import type { HttpResponseInit } from '@azure/functions';
-import { rolloutControlEntity } from '../../../functions/src/entities/rolloutControl';
+import { rolloutControlEntity } from '../../../functions/src/entities/rolloutControlEntity';
 import { FIRMWARE } from '../support/fixtures';
 import { registrations, triggerOf } from '../support/functionsCore';
 import type { RecordedFunction } from '../support/functionsCore';

@@ -2,7 +2,7 @@ jest.mock('@azure/functions-core', () => require('../support/functionsCore').fun
 
 import { HttpRequest } from '@azure/functions';
 import type { HttpResponseInit } from '@azure/functions';
-import { rolloutControlEntity } from '../../../functions/src/entities/rolloutControl';
+import { rolloutControlEntity } from '../../../functions/src/entities/rolloutControlEntity';
 import { controlHandler } from '../../../functions/src/http/control';
 import type { ControlOperation, RolloutControlState } from '../../../functions/src/rollout';
 import { TinyDurableApi } from '../support/tinyDurableApi';

@@ -2,10 +2,10 @@ jest.mock('@azure/functions-core', () => require('../support/functionsCore').fun
 
 import { HttpRequest } from '@azure/functions';
 import type { HttpResponseInit } from '@azure/functions';
-import { deviceShardEntity } from '../../../functions/src/entities/deviceShard';
-import { rolloutCatalogEntity } from '../../../functions/src/entities/rolloutCatalog';
-import { rolloutControlEntity } from '../../../functions/src/entities/rolloutControl';
-import { rolloutLedgerEntity } from '../../../functions/src/entities/rolloutLedger';
+import { deviceShardEntity } from '../../../functions/src/entities/deviceShardEntity';
+import { rolloutCatalogEntity } from '../../../functions/src/entities/rolloutCatalogEntity';
+import { rolloutControlEntity } from '../../../functions/src/entities/rolloutControlEntity';
+import { rolloutLedgerEntity } from '../../../functions/src/entities/rolloutLedgerEntity';
 import { getRolloutDevice, listRolloutDevices } from '../../../functions/src/http/devices';
 import { getRollout, listRollouts } from '../../../functions/src/http/rollouts';
 import type { RolloutView } from '../../../functions/src/http/rollouts';

@@ -11,8 +11,8 @@ import {
   batchOrchestrator,
 } from '../../../functions/src/orchestrators/batch';
 import type { BatchInput, BatchResult } from '../../../functions/src/orchestrators/batch';
-import { EVENT } from '../../../functions/src/orchestrators/names';
-import type { TwinReportEvent, TwinReportsEvent } from '../../../functions/src/orchestrators/names';
+import { EVENT } from '../../../functions/src/orchestrators/contracts';
+import type { TwinReportEvent, TwinReportsEvent } from '../../../functions/src/orchestrators/contracts';
 import {
   RESYNC_GRACE_SECONDS,
   TWIN_READ_RETRY_SECONDS,

@@ -33,8 +33,8 @@ import type { InvokeFirmwareUpdateInput } from '../../../functions/src/activitie
 import type { DeviceTwinRead, ReadDeviceTwinsInput } from '../../../functions/src/activities/readDeviceTwins';
 import { BATCH_STEPS_PER_EPISODE, OPEN_WAITS, batchOrchestrator } from '../../../functions/src/orchestrators/batch';
 import type { BatchInput, BatchResult } from '../../../functions/src/orchestrators/batch';
-import { EVENT } from '../../../functions/src/orchestrators/names';
-import type { TwinReportEvent } from '../../../functions/src/orchestrators/names';
+import { EVENT } from '../../../functions/src/orchestrators/contracts';
+import type { TwinReportEvent } from '../../../functions/src/orchestrators/contracts';
 import { rolloutOrchestrator } from '../../../functions/src/orchestrators/rollout';
 import type { RolloutInput, RolloutOutput } from '../../../functions/src/orchestrators/rollout';
 import { waveOrchestrator } from '../../../functions/src/orchestrators/wave';

@@ -1,7 +1,7 @@
 jest.mock('@azure/functions-core', () => require('../support/functionsCore').functionsCore, { virtual: true });
 
 import type { ResolveTargetsResult } from '../../../functions/src/activities/resolveTargets';
-import { EVENT } from '../../../functions/src/orchestrators/names';
+import { EVENT } from '../../../functions/src/orchestrators/contracts';
 import { RESOLVE_ATTEMPTS, rolloutOrchestrator } from '../../../functions/src/orchestrators/rollout';
 import type { RolloutCustomStatus, RolloutInput, RolloutOutput } from '../../../functions/src/orchestrators/rollout';
 import type { WaveInput, WaveResult } from '../../../functions/src/orchestrators/wave';

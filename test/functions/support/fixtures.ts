@@ -1,5 +1,5 @@
 import type { FirmwareUpdateReport, FirmwareUpdateStatus } from '../../../contracts/firmwareUpdate';
-import type { TwinReportEvent } from '../../../functions/src/orchestrators/names';
+import type { TwinReportEvent } from '../../../functions/src/orchestrators/contracts';
 import type { DeviceTimeouts, FirmwareSpec, RolloutSpec } from '../../../functions/src/rollout';
 import { eventReportOf, parseRolloutSpec } from '../../../functions/src/rollout';
 

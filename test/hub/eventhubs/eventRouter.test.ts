@@ -3,7 +3,7 @@ import type { StoredEvent } from '../../../local/hub/eventhubs/eventData';
 import { SqliteEventLog } from '../../../local/hub/eventhubs/persistence/SqliteEventLog';
 import { EventRouter } from '../../../local/hub/eventhubs/routing/EventRouter';
 import { partitionFor } from '../../../local/hub/eventhubs/routing/partitioner';
-import { DEFAULT_ROUTES, parseRoutes, type Route } from '../../../local/hub/eventhubs/routing/routes';
+import { DEFAULT_ROUTES, parseRoutes, type MessageRoute } from '../../../local/hub/eventhubs/routing/routes';
 import type { TwinChange } from '../../../local/hub/registry/DeviceRegistry';
 import { tempDir } from './eventLogFixtures';
 
@@ -30,7 +30,7 @@ describe('EventRouter', () => {
   let log: SqliteEventLog;
   let fileCounter = 0;
   const NOW = Date.UTC(2024, 4, 1, 10, 0, 1);
-  const routerWith = (routes: readonly Route[], extra: { generationIdOf?: (id: string) => string | undefined } = {}) =>
+  const routerWith = (routes: readonly MessageRoute[], extra: { generationIdOf?: (id: string) => string | undefined } = {}) =>
     new EventRouter(log, { hubName: 'hub-x', routes, now: () => NOW, ...extra });
 
   beforeEach(() => {

@@ -4,13 +4,13 @@ import type { TwinChange } from '../../registry/DeviceRegistry';
 import type { NewEvent, StoredEvent } from '../eventData';
 import type { EventLog } from '../persistence/EventLog';
 import { partitionFor } from './partitioner';
-import type { Route, RouteSource } from './routes';
+import type { MessageRoute, RouteSource } from './routes';
 import { telemetryEvent } from './telemetryEvent';
 import { twinChangeEvent } from './twinChangeEvent';
 
 export interface EventRouterOptions {
   hubName: string;
-  routes: readonly Route[];
+  routes: readonly MessageRoute[];
   now?: () => number;
   /** The device's generation id, stamped as iothub-connection-auth-generation-id when known. */
   generationIdOf?: (deviceId: string) => string | undefined;

@@ -2,14 +2,14 @@
 export type RouteSource = 'DeviceMessages' | 'TwinChangeEvents';
 
 /** A route to the built-in Event Hub-compatible endpoint, which IoT Hub names 'events'. */
-export interface Route {
+export interface MessageRoute {
   name: string;
   source: RouteSource;
   endpoint: 'events';
   enabled: boolean;
 }
 
-function routeToEvents(source: RouteSource): Route {
+function routeToEvents(source: RouteSource): MessageRoute {
   return { name: `${source}ToEvents`, source, endpoint: 'events', enabled: true };
 }
 
@@ -17,7 +17,7 @@ function routeToEvents(source: RouteSource): Route {
  * Both sources to the built-in endpoint. IoT Hub's fallback route alone carries only
  * DeviceMessages; twin change events need a route of their own, which hubs fleetwave manages have.
  */
-export const DEFAULT_ROUTES: readonly Route[] = [routeToEvents('DeviceMessages'), routeToEvents('TwinChangeEvents')];
+export const DEFAULT_ROUTES: readonly MessageRoute[] = [routeToEvents('DeviceMessages'), routeToEvents('TwinChangeEvents')];
 
 const SOURCE_BY_NAME: Record<string, RouteSource> = {
   devicemessages: 'DeviceMessages',
@@ -29,7 +29,7 @@ const SOURCE_BY_NAME: Record<string, RouteSource> = {
  * Parses a CLI route list such as `DeviceMessages,TwinChangeEvents` (names case-insensitive;
  * `telemetry` means DeviceMessages). An empty spec means no routes: nothing reaches the endpoint.
  */
-export function parseRoutes(spec: string): Route[] {
+export function parseRoutes(spec: string): MessageRoute[] {
   if (spec.trim() === '') return [];
   const sources = new Set<RouteSource>();
   for (const item of spec.split(',')) {
