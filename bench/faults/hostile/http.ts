@@ -1,4 +1,5 @@
 import type { RawResponse } from '../../support/hubHttpsRequest';
+import { isRecord } from '../../../contracts/guards';
 
 /** An HTTP answer and how long it took. */
 export interface HttpAnswer extends RawResponse {
@@ -65,8 +66,4 @@ function parseJson(text: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -10,11 +10,12 @@ import { DEVICE_ROLLOUT_STATES, addRows, emptyShard, updateRows } from '../rollo
 import type { DeviceRow, DeviceShardState, DeviceUpdate } from '../rollout';
 import { ENTITY, ledgerEntity, rolloutOfShardKey } from './contracts';
 import type { EntityOperations } from './contracts';
-import { entityHandler, isObject } from './entityState';
+import { isRecord } from '../../../contracts/guards';
+import { entityHandler } from './entityState';
 
 function isRow(value: unknown): value is DeviceRow {
   return (
-    isObject(value) &&
+    isRecord(value) &&
     typeof value.deviceId === 'string' &&
     (value.wave === null || typeof value.wave === 'number') &&
     (DEVICE_ROLLOUT_STATES as readonly unknown[]).includes(value.state) &&
@@ -31,13 +32,13 @@ function isUpdate(value: unknown): value is DeviceUpdate {
 }
 
 function isGroup(value: unknown): value is EntityOperations['deviceShard']['addRows']['groups'][number] {
-  return isObject(value) && (value.wave === null || typeof value.wave === 'number') && Array.isArray(value.deviceIds);
+  return isRecord(value) && (value.wave === null || typeof value.wave === 'number') && Array.isArray(value.deviceIds);
 }
 
 export const deviceShardEntity = entityHandler<DeviceShardState>(emptyShard, {
   get: (state) => ({ result: state }),
   addRows: (state, input) => {
-    if (!isObject(input) || !Array.isArray(input.groups) || typeof input.at !== 'string') return {};
+    if (!isRecord(input) || !Array.isArray(input.groups) || typeof input.at !== 'string') return {};
     const at = input.at;
     const rows = input.groups.filter(isGroup).flatMap((group) =>
       group.deviceIds
@@ -54,7 +55,7 @@ export const deviceShardEntity = entityHandler<DeviceShardState>(emptyShard, {
     return { state: addRows(state, rows) };
   },
   update: (state, input, context) => {
-    if (!isObject(input) || !Array.isArray(input.updates)) return {};
+    if (!isRecord(input) || !Array.isArray(input.updates)) return {};
     const updates = input.updates.filter(isUpdate);
     if (updates.length === 0) return {};
     const { shard, moves } = updateRows(state, updates);

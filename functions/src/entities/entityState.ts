@@ -30,7 +30,3 @@ export function entityHandler<S>(initial: () => S, operations: Operations<S>): (
     if ('result' in outcome) context.df.return(outcome.result);
   };
 }
-
-export function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}

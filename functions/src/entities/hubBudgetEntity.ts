@@ -7,20 +7,21 @@ import * as df from 'durable-functions';
 import { reserve, throttled } from '../rollout';
 import type { BudgetRequest, HubBudgetState } from '../rollout';
 import { ENTITY } from './contracts';
-import { entityHandler, isObject } from './entityState';
+import { isRecord } from '../../../contracts/guards';
+import { entityHandler } from './entityState';
 
 const isCount = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value) && value >= 0;
 const isRate = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value) && value > 0;
 
 export const hubBudgetEntity = entityHandler<HubBudgetState | null>(() => null, {
   reserve: (state, input) => {
-    if (!isObject(input) || !isCount(input.want) || !isCount(input.at) || !isRate(input.ceiling))
+    if (!isRecord(input) || !isCount(input.want) || !isCount(input.at) || !isRate(input.ceiling))
       return { result: { granted: 0, retryAt: null } };
     const outcome = reserve(state, input as unknown as BudgetRequest);
     return { state: outcome.state, result: outcome.grant };
   },
   throttled: (state, input) => {
-    if (!isObject(input) || !isCount(input.at) || !isRate(input.ceiling)) return {};
+    if (!isRecord(input) || !isCount(input.at) || !isRate(input.ceiling)) return {};
     return { state: throttled(state, input.at, input.ceiling) };
   },
 });

@@ -7,19 +7,20 @@ import * as df from 'durable-functions';
 import { ROLLOUT_STATES, emptyCatalog, registerRollout, updateRolloutState } from '../rollout';
 import type { CatalogEntry, RolloutCatalogState, RolloutState } from '../rollout';
 import { ENTITY } from './contracts';
-import { entityHandler, isObject } from './entityState';
+import { isRecord } from '../../../contracts/guards';
+import { entityHandler } from './entityState';
 
 const isState = (value: unknown): value is RolloutState => (ROLLOUT_STATES as readonly unknown[]).includes(value);
 
 export const rolloutCatalogEntity = entityHandler<RolloutCatalogState>(emptyCatalog, {
   get: (state) => ({ result: state }),
   register: (state, input) => {
-    if (!isObject(input) || typeof input.id !== 'string' || typeof input.createdAt !== 'string' || !isState(input.state)) return {};
+    if (!isRecord(input) || typeof input.id !== 'string' || typeof input.createdAt !== 'string' || !isState(input.state)) return {};
     const entry = input as unknown as CatalogEntry;
     return { state: registerRollout(state, entry) };
   },
   state: (state, input) => {
-    if (!isObject(input) || typeof input.id !== 'string' || !isState(input.state) || typeof input.at !== 'string') return {};
+    if (!isRecord(input) || typeof input.id !== 'string' || !isState(input.state) || typeof input.at !== 'string') return {};
     return { state: updateRolloutState(state, input.id, input.state, input.at) };
   },
 });

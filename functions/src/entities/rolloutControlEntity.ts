@@ -8,18 +8,19 @@ import { CONTROL_OPERATIONS, ROLLOUT_STATES, applyCommand, initialControlState, 
 import type { ControlOperation, RolloutControlState, RolloutState } from '../rollout';
 import { ENTITY } from './contracts';
 import type { EntityOperations } from './contracts';
-import { entityHandler, isObject } from './entityState';
+import { isRecord } from '../../../contracts/guards';
+import { entityHandler } from './entityState';
 
 export const rolloutControlEntity = entityHandler<RolloutControlState>(initialControlState, {
   get: (state) => ({ result: state }),
   command: (state, input) => {
-    if (!isObject(input) || !(CONTROL_OPERATIONS as readonly unknown[]).includes(input.operation) || typeof input.at !== 'string')
+    if (!isRecord(input) || !(CONTROL_OPERATIONS as readonly unknown[]).includes(input.operation) || typeof input.at !== 'string')
       return {};
     const command = input as unknown as EntityOperations['rolloutControl']['command'];
     return { state: applyCommand(state, command.operation as ControlOperation, command.at) };
   },
   phase: (state, input) => {
-    if (!isObject(input) || !(ROLLOUT_STATES as readonly unknown[]).includes(input.phase) || typeof input.at !== 'string') return {};
+    if (!isRecord(input) || !(ROLLOUT_STATES as readonly unknown[]).includes(input.phase) || typeof input.at !== 'string') return {};
     const report = input as unknown as EntityOperations['rolloutControl']['phase'];
     const wave = typeof report.wave === 'number' ? report.wave : null;
     return {

@@ -8,7 +8,8 @@ import { WAVE_STATES, applyMoves, finishWave, planLedger, setWaveState } from '.
 import type { RolloutLedgerState, WaveState } from '../rollout';
 import { ENTITY } from './contracts';
 import type { EntityOperations } from './contracts';
-import { entityHandler, isObject } from './entityState';
+import { isRecord } from '../../../contracts/guards';
+import { entityHandler } from './entityState';
 
 type Ops = EntityOperations['rolloutLedger'];
 /** No ledger until the rollout is planned. */
@@ -19,23 +20,23 @@ const isWaveState = (value: unknown): value is WaveState => (WAVE_STATES as read
 export const rolloutLedgerEntity = entityHandler<Ledger>(() => null, {
   get: (state) => ({ result: state }),
   plan: (state, input) => {
-    if (state !== null || !isObject(input) || !isObject(input.plan) || typeof input.at !== 'string') return {};
+    if (state !== null || !isRecord(input) || !isRecord(input.plan) || typeof input.at !== 'string') return {};
     const { plan, at } = input as Ops['plan'];
     return { state: planLedger(plan, at) };
   },
   waveState: (state, input) => {
-    if (state === null || !isObject(input) || typeof input.index !== 'number' || !isWaveState(input.state)) return {};
+    if (state === null || !isRecord(input) || typeof input.index !== 'number' || !isWaveState(input.state)) return {};
     const op = input as Ops['waveState'];
     return { state: setWaveState(state, op.index, op.state, op.at) };
   },
   waveFinal: (state, input) => {
-    if (state === null || !isObject(input) || typeof input.index !== 'number' || !isWaveState(input.state) || !isObject(input.totals))
+    if (state === null || !isRecord(input) || typeof input.index !== 'number' || !isWaveState(input.state) || !isRecord(input.totals))
       return {};
     const op = input as Ops['waveFinal'];
     return { state: finishWave(state, op.index, op.state, op.totals, op.at) };
   },
   moves: (state, input) => {
-    if (state === null || !isObject(input) || !Array.isArray(input.moves)) return {};
+    if (state === null || !isRecord(input) || !Array.isArray(input.moves)) return {};
     const op = input as Ops['moves'];
     return { state: applyMoves(state, op.moves, op.at) };
   },

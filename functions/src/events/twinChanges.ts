@@ -27,6 +27,7 @@ import { app } from '@azure/functions';
 import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import type { DurableClient } from 'durable-functions';
+import { isRecord } from '../../../contracts/guards';
 import { logEvent } from '../logging';
 import { EVENT } from '../orchestrators/contracts';
 import type { TwinReportEvent, TwinReportsEvent } from '../orchestrators/contracts';
@@ -175,9 +176,7 @@ function decodeBody(body: unknown): { ok: true; value: unknown } | { ok: false; 
       return { ok: false, problem: 'the body is not JSON' };
     }
   }
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? { ok: true, value }
-    : { ok: false, problem: 'the body is not a JSON object' };
+  return isRecord(value) ? { ok: true, value } : { ok: false, problem: 'the body is not a JSON object' };
 }
 
 function enqueuedTimeOf(fromHost: unknown, fromHub: unknown): string | undefined {
@@ -196,7 +195,7 @@ function enqueuedTimeOf(fromHost: unknown, fromHub: unknown): string | undefined
 }
 
 function record(value: unknown): Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+  return isRecord(value) ? value : {};
 }
 
 function arrayOf(value: unknown): unknown[] {

@@ -129,7 +129,3 @@ export function decodeToken<T>(token: string, isValid: (value: unknown) => value
     return null;
   }
 }
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}

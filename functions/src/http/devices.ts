@@ -14,22 +14,12 @@
  */
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
+import { isRecord } from '../../../contracts/guards';
 import { statusOrNull } from '../durableClient';
 import { ledgerEntity, shardEntity } from '../entities/contracts';
 import { DEVICE_ID_RULE, DEVICE_ROLLOUT_STATES, effectiveRow, isValidDeviceId, isWaveFinal, rowOf, shardOf } from '../rollout';
 import type { DeviceRecord, DeviceRolloutState, DeviceRow, DeviceShardState, RolloutLedgerState, SpecProblem } from '../rollout';
-import {
-  apiRoute,
-  decodeToken,
-  deviceLink,
-  encodeToken,
-  isRecord,
-  json,
-  notFound,
-  pageSize,
-  rolloutIdOf,
-  validationFailed,
-} from './common';
+import { apiRoute, decodeToken, deviceLink, encodeToken, json, notFound, pageSize, rolloutIdOf, validationFailed } from './common';
 import { readEntity } from './rollouts';
 
 export const DEFAULT_DEVICE_PAGE = 100;

@@ -11,6 +11,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
+import { isRecord } from '../../../contracts/guards';
 import type { DurableClient } from 'durable-functions';
 import { statusOrNull } from '../durableClient';
 import { catalogEntity, controlEntity, ledgerEntity } from '../entities/contracts';
@@ -50,7 +51,6 @@ import {
   decodeToken,
   encodeToken,
   failure,
-  isRecord,
   json,
   notFound,
   pageSize,

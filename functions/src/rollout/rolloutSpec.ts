@@ -4,6 +4,7 @@
  * each naming its field (`firmware.sha256`, `waves[1].percent`, `target.deviceIds[7]`).
  */
 import { z } from 'zod';
+import { isRecord } from '../../../contracts/guards';
 import { DEVICE_ID_PATTERN, DEVICE_ID_RULE, ROLLOUT_ID_PATTERN, ROLLOUT_ID_RULE } from './identifiers';
 import { PERCENT_RESOLUTION, basisPoints, hasPercentResolution } from './percent';
 import { queryConditionProblems } from './twinQueryCondition';
@@ -266,7 +267,7 @@ const targetSchema = object({
       if (query !== undefined && deviceIds !== undefined) ctx.addIssue('must have exactly one of query or deviceIds, not both');
       if (query === undefined && deviceIds === undefined) ctx.addIssue('must have either query (a twin query condition) or deviceIds');
     },
-    { when: (payload) => isPlainObject(payload.value) },
+    { when: (payload) => isRecord(payload.value) },
   ),
 );
 
@@ -285,7 +286,7 @@ const wavesSchema = z
  * last one 100, names (explicit or default) unique.
  */
 function checkWaveSequence(waves: unknown, ctx: z.RefinementCtx): void {
-  const items = (waves as unknown[]).map((item) => (isPlainObject(item) ? item : {}));
+  const items = (waves as unknown[]).map((item) => (isRecord(item) ? item : {}));
   let previous: { index: number; percent: number } | undefined;
   const nameOwner = new Map<string, number>();
   items.forEach((wave, index) => {
@@ -318,10 +319,6 @@ function checkWaveSequence(waves: unknown, ctx: z.RefinementCtx): void {
       });
     }
   });
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 const failureThresholdSchema = object({

@@ -12,6 +12,7 @@
  */
 import { FIRMWARE_UPDATE_STATUSES, TRACKER_PATTERN } from '../../../contracts/firmwareUpdate';
 import type { FirmwareUpdateError, FirmwareUpdateReport, FirmwareUpdateStatus } from '../../../contracts/firmwareUpdate';
+import { isRecord } from '../../../contracts/guards';
 import type { TwinReport } from './deviceOutcome';
 import { isValidDeviceId } from './identifiers';
 
@@ -55,7 +56,7 @@ export function eventReportOf(report: FirmwareUpdateReport): EventReport {
  * and error become null, a malformed progress is dropped).
  */
 export function parseFirmwareUpdateReport(value: unknown): ParseResult<FirmwareUpdateReport> {
-  if (!isObject(value)) return { ok: false, problem: 'iothubDM.firmwareUpdate must be an object' };
+  if (!isRecord(value)) return { ok: false, problem: 'iothubDM.firmwareUpdate must be an object' };
   const { status, rolloutId, fwVersion, fwPackageUri, tracker, progress, error } = value;
   if (typeof status !== 'string' || !(FIRMWARE_UPDATE_STATUSES as readonly string[]).includes(status)) {
     return { ok: false, problem: `iothubDM.firmwareUpdate.status must be one of ${FIRMWARE_UPDATE_STATUSES.join(', ')}` };
@@ -92,7 +93,7 @@ export function parseFirmwareUpdateReport(value: unknown): ParseResult<FirmwareU
 
 function parseError(error: unknown): ParseResult<FirmwareUpdateError | null> {
   if (error === undefined || error === null) return { ok: true, value: null };
-  if (!isObject(error) || typeof error.code !== 'string' || error.code === '') {
+  if (!isRecord(error) || typeof error.code !== 'string' || error.code === '') {
     return { ok: false, problem: 'iothubDM.firmwareUpdate.error must be null or {code, message}' };
   }
   const message = typeof error.message === 'string' ? error.message : '';
@@ -105,14 +106,14 @@ function parseError(error: unknown): ParseResult<FirmwareUpdateError | null> {
  * update) and `firmware.currentFwVersion` when present as a string.
  */
 export function twinReportOf(reported: unknown): ParseResult<TwinReport> {
-  if (!isObject(reported)) return { ok: false, problem: 'properties.reported must be an object' };
+  if (!isRecord(reported)) return { ok: false, problem: 'properties.reported must be an object' };
   const version = reported.$version;
   if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 0) {
     return { ok: false, problem: 'properties.reported.$version must be a non-negative integer' };
   }
   const report: TwinReport = { twinVersion: version };
   const iothubDM = reported.iothubDM;
-  if (isObject(iothubDM) && 'firmwareUpdate' in iothubDM) {
+  if (isRecord(iothubDM) && 'firmwareUpdate' in iothubDM) {
     const update = iothubDM.firmwareUpdate;
     if (update === null) report.firmwareUpdate = null;
     else if (update !== undefined) {
@@ -122,7 +123,7 @@ export function twinReportOf(reported: unknown): ParseResult<TwinReport> {
     }
   }
   const firmware = reported.firmware;
-  if (isObject(firmware) && typeof firmware.currentFwVersion === 'string') report.currentFwVersion = firmware.currentFwVersion;
+  if (isRecord(firmware) && typeof firmware.currentFwVersion === 'string') report.currentFwVersion = firmware.currentFwVersion;
   return { ok: true, value: report };
 }
 
@@ -131,9 +132,9 @@ export function twinReportOf(reported: unknown): ParseResult<TwinReport> {
  * how the event handler decides whether an event concerns a rollout at all.
  */
 export function reportedRolloutId(reported: unknown): string | null {
-  if (!isObject(reported) || !isObject(reported.iothubDM)) return null;
+  if (!isRecord(reported) || !isRecord(reported.iothubDM)) return null;
   const update = reported.iothubDM.firmwareUpdate;
-  return isObject(update) && typeof update.rolloutId === 'string' && update.rolloutId !== '' ? update.rolloutId : null;
+  return isRecord(update) && typeof update.rolloutId === 'string' && update.rolloutId !== '' ? update.rolloutId : null;
 }
 
 /**
@@ -143,10 +144,6 @@ export function reportedRolloutId(reported: unknown): string | null {
  */
 export function isProgressOnly(report: FirmwareUpdateReport): boolean {
   return report.status === 'downloading' && report.progress !== undefined && report.progress !== 0 && report.progress % 10 !== 0;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** A report of a `twinReport` event, with the device it is from. */
@@ -162,11 +159,11 @@ export interface DeviceReport {
  * out, the good ones are kept.
  */
 export function parseTwinReportsEvent(value: unknown): { reports: DeviceReport[]; problems: string[] } {
-  if (!isObject(value) || !Array.isArray(value.reports)) return { reports: [], problems: ['the event must be {reports: [...]}'] };
+  if (!isRecord(value) || !Array.isArray(value.reports)) return { reports: [], problems: ['the event must be {reports: [...]}'] };
   const reports: DeviceReport[] = [];
   const problems: string[] = [];
   value.reports.forEach((item: unknown, index) => {
-    const deviceId = isObject(item) ? item.deviceId : undefined;
+    const deviceId = isRecord(item) ? item.deviceId : undefined;
     const parsed = parseTwinReportEvent(item);
     if (typeof deviceId !== 'string' || !isValidDeviceId(deviceId)) problems.push(`reports[${index}]: deviceId must be a device id`);
     else if (!parsed.ok) problems.push(`reports[${index}]: ${parsed.problem}`);
@@ -177,7 +174,7 @@ export function parseTwinReportsEvent(value: unknown): { reports: DeviceReport[]
 
 /** One report of a `twinReport` event (its deviceId aside). */
 export function parseTwinReportEvent(value: unknown): ParseResult<TwinReport> {
-  if (!isObject(value)) return { ok: false, problem: 'the report must be an object' };
+  if (!isRecord(value)) return { ok: false, problem: 'the report must be an object' };
   const { twinVersion, firmwareUpdate, currentFwVersion, enqueuedTime } = value;
   if (typeof twinVersion !== 'number' || !Number.isSafeInteger(twinVersion) || twinVersion < 0) {
     return { ok: false, problem: 'twinVersion must be a non-negative integer' };
