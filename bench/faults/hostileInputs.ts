@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { APP_CONSUMER_GROUP, appSettings } from '../../local/stack/startLocalStack';
 import { HubProcess, machine, parseArgs } from '../support/hubProcess';
-import { PartProcess } from '../support/partProcess';
+import { PartProcess } from '../../local/stack/PartProcess';
 import { amqpEdge } from './hostile/amqp';
 import { apiEdge } from './hostile/api';
 import { markdownTable, runEdge, type Edge, type Row } from './hostile/cases';

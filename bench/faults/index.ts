@@ -21,7 +21,7 @@ import { FirmwareServer } from '../../local/firmware/FirmwareServer';
 import { makeFirmwareImage } from '../../local/firmware/makeFirmwareImage';
 import { APP_CONSUMER_GROUP, appSettings } from '../../local/stack/startLocalStack';
 import { HubProcess, machine, parseArgs } from '../support/hubProcess';
-import { PartProcess } from '../support/partProcess';
+import { PartProcess } from '../../local/stack/PartProcess';
 
 const args = parseArgs({ devices: 200, 'install-ms': 1500, 'reboot-ms': 500, 'down-ms': 1000, keep: 0 });
 const DEVICES = args.devices;

@@ -12,12 +12,12 @@
  * Usage: npm run bench:host [-- --fanout 1000 --rounds 5 --instances 200 --steps 5 --events 300]
  * To profile the host: FLEETWAVE_BENCH_HOST_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR".
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { machine, parseArgs, rssMiB } from '../support/hubProcess';
 import { ms, summarize } from '../support/stats';
+import { PartProcess } from '../../local/stack/PartProcess';
 
 const args = parseArgs({ fanout: 1000, rounds: 5, instances: 200, steps: 5, events: 300 });
 const APP = resolve(__dirname, '../../../bench/host/app');
@@ -30,30 +30,23 @@ interface Status {
 
 class HostUnderTest {
   readonly dataDir = mkdtempSync(join(tmpdir(), 'fleetwave-bench-host-'));
-  private child?: ChildProcess;
+  private part?: PartProcess;
   baseUrl = '';
 
   async start(): Promise<this> {
     const nodeArgs = process.env.FLEETWAVE_BENCH_HOST_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-    this.child = spawn(
-      process.execPath,
-      [...nodeArgs, join(__dirname, 'hostMain.js'), 'host', '--app', APP, '--data-dir', this.dataDir, '--port', '0'],
-      {
-        stdio: ['ignore', 'ignore', 'inherit'],
-      },
-    );
+    const args = ['host', '--app', APP, '--data-dir', this.dataDir, '--port', '0'];
+    this.part = new PartProcess('the host', args, { nodeArgs, script: join(__dirname, 'hostMain.js') });
     const file = join(this.dataDir, 'endpoint.json');
-    for (let waited = 0; !existsSync(file); waited += 25) {
-      if (this.child.exitCode !== null) throw new Error(`the host exited with code ${this.child.exitCode}`);
-      if (waited > 30000) throw new Error('the host did not start within 30 s');
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    this.baseUrl = (JSON.parse(readFileSync(file, 'utf8')) as { baseUrl: string }).baseUrl;
+    this.baseUrl = await this.part.start(
+      () => (existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { baseUrl: string }).baseUrl : undefined),
+      30_000,
+    );
     return this;
   }
 
   get pid(): number {
-    return this.child!.pid!;
+    return this.part!.pid;
   }
 
   api(path: string): string {
@@ -80,10 +73,7 @@ class HostUnderTest {
   }
 
   async stop(): Promise<void> {
-    if (this.child && this.child.exitCode === null) {
-      this.child.kill('SIGTERM');
-      await new Promise((r) => this.child!.once('exit', r));
-    }
+    await this.part?.stop();
     rmSync(this.dataDir, { recursive: true, force: true });
   }
 }

@@ -9,7 +9,7 @@ import { createSas } from '../../local/hub/authentication/sharedAccessSignature'
 import type { ThrottlingStats } from '../../local/hub/throttling/HubThrottles';
 import { installIotHubHostPort } from '../../local/preload/iothubHostPort';
 import { hubHttpsRequest } from './hubHttpsRequest';
-import { PartProcess } from './partProcess';
+import { PartProcess } from '../../local/stack/PartProcess';
 
 /** `fleetwave hub` in its own process (free ports, temp data dir), as benchmarks drive it. */
 export class HubProcess {

@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { FleetSimulator } from '../../device/fleet/FleetSimulator';
@@ -7,7 +6,7 @@ import { makeFirmwareImage, type FirmwareManifest } from '../firmware/makeFirmwa
 import { startHub, type HubOptions, type RunningHub } from '../hub/startHub';
 import type { HubConnectionInfo } from '../hub/connectionInfo';
 import { installIotHubHostPort } from '../preload/iothubHostPort';
-import { FLEETWAVE_CLI } from './fleetwaveCli';
+import { PartProcess } from './PartProcess';
 
 export interface LocalStackOptions {
   dataDir: string;
@@ -83,7 +82,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
 
     options.log(`starting the Functions dev host with the app in ${options.appDir}…`);
     let host = await startHost(options, dirs.host, hub);
-    stops.push(() => stopChild(host.child));
+    stops.push(() => host.part.stop());
 
     options.log(`connecting ${options.devices} simulated devices on firmware 1.0.0…`);
     const fleet = await new FleetSimulator({
@@ -104,8 +103,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
     stops.push(() => fleet.stop());
 
     const crashAndRestartHost = async () => {
-      host.child.kill('SIGKILL');
-      await new Promise((done) => (host.child.exitCode !== null ? done(undefined) : host.child.once('exit', done)));
+      await host.part.signal('SIGKILL');
       host = await startHost(options, dirs.host, hub);
     };
     const firmware = { old: '1.0.0', image: { ...manifest, uri: server.url(manifest.file) } };
@@ -135,31 +133,20 @@ async function startPart<T>(name: string, start: () => Promise<T>): Promise<T> {
  * The dev host runs as its own process, as `func start` would: the app's settings point at the
  * emulator, so the same app deploys to Azure with Azure's settings instead.
  */
-async function startHost(options: LocalStackOptions, dataDir: string, hub: RunningHub): Promise<{ child: ChildProcess; baseUrl: string }> {
+async function startHost(options: LocalStackOptions, dataDir: string, hub: RunningHub): Promise<{ part: PartProcess; baseUrl: string }> {
   const endpointFile = join(dataDir, 'endpoint.json');
   rmSync(endpointFile, { force: true });
-  const child = spawn(
-    process.execPath,
-    [FLEETWAVE_CLI, 'host', '--app', resolve(options.appDir), '--port', String(options.ports.host), '--data-dir', dataDir],
-    {
-      env: { ...process.env, ...appSettings(hub), ...options.appSettings },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let output = '';
-  const collect = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000));
-  child.stdout!.on('data', collect);
-  child.stderr!.on('data', collect);
-  for (let waited = 0; !existsSync(endpointFile); waited += 100) {
-    if (child.exitCode !== null) throw new Error(`The Functions dev host exited (code ${child.exitCode}):\n${output}`);
-    if (waited > 60_000) {
-      child.kill('SIGKILL');
-      throw new Error(`The Functions dev host did not start within 60 s:\n${output}`);
-    }
-    await new Promise((done) => setTimeout(done, 100));
+  const args = ['host', '--app', resolve(options.appDir), '--port', String(options.ports.host), '--data-dir', dataDir];
+  const part = new PartProcess('the Functions dev host', args, { env: { ...appSettings(hub), ...options.appSettings } });
+  // The host writes endpoint.json once its triggers listen.
+  const endpoint = () =>
+    existsSync(endpointFile) ? (JSON.parse(readFileSync(endpointFile, 'utf8')) as { baseUrl: string }).baseUrl : undefined;
+  try {
+    return { part, baseUrl: await part.start(endpoint, 60_000) };
+  } catch (error) {
+    await part.stop();
+    throw error;
   }
-  const { baseUrl } = JSON.parse(readFileSync(endpointFile, 'utf8')) as { baseUrl: string };
-  return { child, baseUrl };
 }
 
 /** The app settings that wire the function app to the local hub (see local.settings.example.json). */
@@ -173,16 +160,4 @@ export function appSettings(hub: HubConnectionInfo): Record<string, string> {
     // A throttled emulator is sized like that tier of IoT Hub: the app paces its rollouts to it.
     ...(hub.throttling ? { FLEETWAVE_HUB_TIER: hub.throttling.tier, FLEETWAVE_HUB_UNITS: String(hub.throttling.units) } : {}),
   };
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return Promise.resolve();
-  return new Promise((done) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      done();
-    });
-    child.kill('SIGTERM');
-  });
 }

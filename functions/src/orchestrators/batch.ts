@@ -254,7 +254,9 @@ export function* batchOrchestrator(context: OrchestrationContext): Step<BatchRes
       call.deviceIds.forEach((deviceId, i) => {
         const outcome = settled.ok ? settled.value[i].outcome : invokeFailed(settled.error);
         if (outcome.kind === 'throttled') throttledCalls += 1;
-        set(applyInvokeOutcome(running.get(deviceId)!, outcome, now(context), timeouts, input.firmware.version));
+        // A device can finish from its reports before its call answers (a fast update): the late answer changes nothing.
+        const device = running.get(deviceId);
+        if (device !== undefined) set(applyInvokeOutcome(device, outcome, now(context), timeouts, input.firmware.version));
       });
     }
     if (throttledCalls > 0) hubThrottled('firmwareUpdate', throttledCalls);

@@ -712,6 +712,24 @@ describe('batch orchestration: the tracker of its devices', () => {
     expect(latest(h, 'c')).toMatchObject({ state: 'inProgress', phase: 'accept' });
   });
 
+  test('a device that finishes from its reports before its method call answers: the late answer changes nothing', async () => {
+    const h = batch({ deviceIds: ['a', 'b#1'] });
+    await h.step();
+    expect(invoked(h)).toEqual(['a', 'b#1']);
+    // a updates so fast that all its reports come while the call (for both devices) is still under way.
+    await deliver(h, report('a', 2, 'waiting'), report('a', 3, 'applyComplete', SUCCESS));
+    expect(latest(h, 'a')).toMatchObject({ state: 'succeeded' });
+    // The answer is taken at the next wake-up, b#1's first report.
+    await answer(h);
+    h.advance(PUBLISH_INTERVAL_SECONDS * 1000);
+    await deliver(h, report('b#1', 2, 'waiting'));
+    expect(h.failure).toBeUndefined();
+    expect(latest(h, 'a')).toMatchObject({ state: 'succeeded' });
+    expect(latest(h, 'b#1')).toMatchObject({ state: 'inProgress', status: 'waiting' });
+    await deliver(h, report('b#1', 3, 'applyComplete', SUCCESS));
+    expect(h.output).toEqual({ totals: totalsOf({ succeeded: 2 }), remaining: [], stop: null });
+  });
+
   describe('slots, threshold, control', () => {
     test('at most `slots` devices in progress; a finished device is replaced at once from the queue', async () => {
       const ids = ['d0', 'd1', 'd2', 'd3', 'd4', 'd5', 'd6'];

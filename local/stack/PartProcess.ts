@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
-import { FLEETWAVE_CLI } from '../../local/stack/fleetwaveCli';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { FLEETWAVE_CLI } from './fleetwaveCli';
 
 /**
- * One part of the system (`fleetwave host`, `fleetwave fleet`, …) in its own process, so that its
- * CPU time and peak memory are its own. `ready` is polled until it returns a value.
+ * One part of the system (`fleetwave host`, `fleetwave fleet`, …) in its own process, as in
+ * production: the local stack, the benchmarks and the fault runs start every part through this.
+ * `ready` is polled until it returns a value (a line of output, a file the part writes).
  */
 export class PartProcess {
   private child?: ChildProcess;
@@ -19,11 +20,13 @@ export class PartProcess {
       logFile?: string;
       /** Flags for node itself, before the CLI (e.g. --cpu-prof, which NODE_OPTIONS refuses). */
       nodeArgs?: string[];
+      /** The script to run instead of the fleetwave CLI. */
+      script?: string;
     } = {},
   ) {}
 
   async start<T>(ready: (output: string) => T | undefined, timeoutMs = 120_000): Promise<T> {
-    this.child = spawn(process.execPath, [...(this.options.nodeArgs ?? []), FLEETWAVE_CLI, ...this.args], {
+    this.child = spawn(process.execPath, [...(this.options.nodeArgs ?? []), this.options.script ?? FLEETWAVE_CLI, ...this.args], {
       env: { ...process.env, ...this.options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -67,16 +70,4 @@ export class PartProcess {
     await exited;
     clearTimeout(timeout);
   }
-}
-
-/** What the kernel counted for a process so far: peak resident memory and CPU time. */
-export function processUsage(pid: number): { peakRssMiB: number; cpuSeconds: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const peakRssMiB = Math.round(Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
-  // /proc/<pid>/stat: fields 14 and 15 (utime, stime) in clock ticks, after the parenthesised name.
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    .replace(/^.*\) /, '')
-    .split(' ');
-  const cpuSeconds = (Number(fields[11]) + Number(fields[12])) / 100;
-  return { peakRssMiB, cpuSeconds };
 }
