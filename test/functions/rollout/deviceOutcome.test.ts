@@ -15,6 +15,7 @@ import {
   startTracking,
 } from '../../../functions/src/rollout';
 import type { DeviceTracking, TwinReport } from '../../../functions/src/rollout';
+import { twinReportAt } from '../support/fixtures';
 
 const TARGET = { rolloutId: 'fw-2-1', fwVersion: '2.1.0' };
 const TIMEOUTS = { methodSeconds: 30, offlineRetryMinutes: 60, downloadMinutes: 30, applyMinutes: 15 };
@@ -41,11 +42,7 @@ const report = (
   status: FirmwareUpdateStatus,
   extra: Partial<FirmwareUpdateReport> = {},
   currentFwVersion?: string,
-): TwinReport => ({
-  twinVersion,
-  firmwareUpdate: fw(status, extra),
-  ...(currentFwVersion === undefined ? {} : { currentFwVersion }),
-});
+): TwinReport => twinReportAt(twinVersion, fw(status, extra), currentFwVersion);
 
 function accepted(): DeviceTracking {
   return markAccepted(startTracking('thermo#7', at(0)), at(1));

@@ -23,7 +23,7 @@ import {
   startTracked,
 } from '../../../functions/src/rollout';
 import type { DeviceTimeouts, InvokeOutcome, TrackedDevice, TwinReport } from '../../../functions/src/rollout';
-import { FIRMWARE, TIMEOUTS, deviceReport } from '../support/fixtures';
+import { FIRMWARE, TIMEOUTS, deviceReport, twinReportAt } from '../support/fixtures';
 
 const T0 = Date.parse('2025-01-01T12:00:00.000Z');
 /** Orchestration time `second` seconds after the device's first call, in epoch ms and as ISO 8601. */
@@ -45,11 +45,7 @@ const report = (
   status: FirmwareUpdateStatus,
   extra: Partial<FirmwareUpdateReport> = {},
   currentFwVersion?: string,
-): TwinReport => ({
-  twinVersion,
-  firmwareUpdate: deviceReport(status, extra),
-  ...(currentFwVersion === undefined ? {} : { currentFwVersion }),
-});
+): TwinReport => twinReportAt(twinVersion, deviceReport(status, extra), currentFwVersion);
 const details = (device: TrackedDevice): string[] => device.tracking.timeline.map((entry) => entry.detail);
 const last = (device: TrackedDevice) => device.tracking.timeline.at(-1);
 const isNote = (detail: string): boolean => detail.endsWith('; trying again with backoff');

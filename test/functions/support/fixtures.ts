@@ -1,6 +1,6 @@
 import type { FirmwareUpdateReport, FirmwareUpdateStatus } from '../../../contracts/firmwareUpdate';
 import type { TwinReportEvent } from '../../../functions/src/orchestrators/contracts';
-import type { DeviceTimeouts, FirmwareSpec, RolloutSpec } from '../../../functions/src/rollout';
+import type { DeviceTimeouts, FirmwareSpec, RolloutSpec, TwinReport } from '../../../functions/src/rollout';
 import { eventReportOf, parseRolloutSpec } from '../../../functions/src/rollout';
 
 export const FIRMWARE: FirmwareSpec = {
@@ -19,6 +19,11 @@ const TIME_OF: Partial<Record<FirmwareUpdateStatus, keyof FirmwareUpdateReport>>
   applying: 'startedApplyingImage',
   applyComplete: 'lastFirmwareUpdate',
 };
+
+/** A twin's firmware report at `twinVersion`, as a twin read or an event gives it to the tracker. */
+export function twinReportAt(twinVersion: number, firmwareUpdate: FirmwareUpdateReport, currentFwVersion?: string): TwinReport {
+  return { twinVersion, firmwareUpdate, ...(currentFwVersion === undefined ? {} : { currentFwVersion }) };
+}
 
 /** A report as the device agent writes it (toReport): no `error` property when there is none. */
 export function deviceReport(
