@@ -10,7 +10,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FleetSimulator } from '../../device/fleet/FleetSimulator';
+import { FleetSimulator } from '../../local/fleet/FleetSimulator';
 import { HubProcess, machine, parseArgs } from '../support/hubProcess';
 import { timed } from '../support/stats';
 

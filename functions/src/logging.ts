@@ -1,10 +1,17 @@
 /**
- * Structured log lines: `<event> {"rolloutId":…,"wave":…,"deviceId":…,…}`. The Functions host
- * forwards context.log output to Application Insights as the message text, so one event name plus
- * one JSON object per line is what a query (`traces | where message startswith "device."`) and a
- * human can both read. Rollout, wave, batch and device are always named when known.
+ * Structured log lines: `<event> {"rolloutId":…,"wave":…,"deviceId":…,…}`, one event name plus one
+ * JSON object per line, which a human and a query can both read. Rollout, wave, batch and device
+ * are always named when known.
+ *
+ * Each line goes to the invocation's log, which the Functions host shows in the log stream and
+ * forwards to Application Insights as a trace's message, text only. With Application Insights set
+ * up (telemetry/appInsights.ts), the same event also becomes a trace of its own whose custom
+ * dimensions are `event` and the fields, which is what the queries in docs/monitoring.md filter and
+ * group on. Orchestrators log through orchestrationApi's `log`, which skips replays: one event, one
+ * line, one trace.
  */
 import type { InvocationContext } from '@azure/functions';
+import { trackLogEvent } from './telemetry/appInsights';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -25,15 +32,16 @@ export function logEvent(context: InvocationContext, level: LogLevel, event: str
   switch (level) {
     case 'debug':
       context.debug(line);
-      return;
+      break;
     case 'info':
       context.log(line);
-      return;
+      break;
     case 'warn':
       context.warn(line);
-      return;
+      break;
     case 'error':
       context.error(line);
-      return;
+      break;
   }
+  trackLogEvent(context, level, event, fields, line);
 }

@@ -13,6 +13,8 @@ export const ALLOW_INSECURE_FIRMWARE_URI = 'FLEETWAVE_ALLOW_INSECURE_FIRMWARE_UR
 /** The hub's tier (F1, S1, S2, S3) and units: rollouts pace themselves to its throttles. Unset: no pacing. */
 export const HUB_TIER = 'FLEETWAVE_HUB_TIER';
 export const HUB_UNITS = 'FLEETWAVE_HUB_UNITS';
+/** Set by Azure on a Function App connected to Application Insights; set, log events also go there as traces. */
+export const APPLICATIONINSIGHTS_CONNECTION_STRING = 'APPLICATIONINSIGHTS_CONNECTION_STRING';
 
 /** Binding settings, resolved by the host: the names appear in the event handler's registration. */
 export const IOTHUB_EVENTS_CONNECTION = 'IOTHUB_EVENTS_CONNECTION';
@@ -64,4 +66,22 @@ export function hubScaleSetting(env: NodeJS.ProcessEnv = process.env): HubScale 
   } catch (error) {
     throw new InvalidSettingError(HUB_UNITS, (error as Error).message);
   }
+}
+
+/** An instrumentation key as the Azure Monitor exporter accepts it (lower-case hex). */
+const INSTRUMENTATION_KEY = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * APPLICATIONINSIGHTS_CONNECTION_STRING, or null when it is not set. The instrumentation key is
+ * checked the way the Azure Monitor exporter reads it: without one it accepts, it drops every trace.
+ */
+export function appInsightsConnectionSetting(env: NodeJS.ProcessEnv = process.env): string | null {
+  const value = (env[APPLICATIONINSIGHTS_CONNECTION_STRING] ?? '').trim();
+  if (value === '') return null;
+  const pairs = value.split(';').map((pair) => pair.split('='));
+  const key = pairs.find((pair) => pair.length === 2 && pair[0].toLowerCase() === 'instrumentationkey')?.[1];
+  if (key === undefined || !INSTRUMENTATION_KEY.test(key)) {
+    throw new InvalidSettingError(APPLICATIONINSIGHTS_CONNECTION_STRING, 'it needs InstrumentationKey=<GUID in lower case>');
+  }
+  return value;
 }

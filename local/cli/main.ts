@@ -5,6 +5,7 @@ import { registerFirmwareCommand } from './commands/firmwareCommand';
 import { registerFleetCommand } from './commands/fleetCommand';
 import { registerHostCommand } from './commands/hostCommand';
 import { registerHubCommand } from './commands/hubCommand';
+import { registerPackageCommand } from './commands/packageCommand';
 import { registerRolloutCommand } from './commands/rolloutCommand';
 import { registerUpCommands } from './commands/upCommand';
 
@@ -21,6 +22,7 @@ registerFleetCommand(program);
 registerFirmwareCommand(program);
 registerRolloutCommand(program);
 registerUpCommands(program);
+registerPackageCommand(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(`fleetwave: ${(error as Error).message ?? error}`);

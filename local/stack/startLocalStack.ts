@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { FleetSimulator } from '../../device/fleet/FleetSimulator';
+import { FleetSimulator } from '../fleet/FleetSimulator';
 import { FirmwareServer } from '../firmware/FirmwareServer';
 import { makeFirmwareImage, type FirmwareManifest } from '../firmware/makeFirmwareImage';
 import { startHub, type HubOptions, type RunningHub } from '../hub/startHub';

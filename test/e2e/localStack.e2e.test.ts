@@ -1,78 +1,15 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { startLocalStack, type RunningLocalStack } from '../../local/stack/startLocalStack';
-type RunningLocalStackOptions = Parameters<typeof startLocalStack>[0];
 import { RolloutApiClient, type RolloutView } from '../../local/cli/rollouts/RolloutApiClient';
 import { watchRollout } from '../../local/cli/rollouts/watchRollout';
 import { eventually } from '../support/hubFixture';
+import { demoRolloutSpec as spec, localStack as stack } from '../support/localStackFixture';
 import type { ThrottledOperation } from '../../contracts/iotHubQuotas';
 import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 /** The built CLI (npm test builds first). */
 const CLI = resolve(__dirname, '../../dist/local/cli/main.js');
-
-/** The repository root: the app under test is the compiled function app (npm test builds it). */
-const APP_DIR = resolve(__dirname, '../..');
-
-async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: count },
-      () =>
-        new Promise<net.Server>((done) => {
-          const s = net.createServer().listen(0, '127.0.0.1', () => done(s));
-        }),
-    ),
-  );
-  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((done) => s.close(done))));
-  return ports;
-}
-
-type StackFaults = { failDownload?: number; failApply?: number; seed?: string; installMs?: number };
-
-async function stack(
-  devices: number,
-  faults: StackFaults = {},
-  hub: Pick<RunningLocalStackOptions, 'throttling' | 'appSettings'> = {},
-): Promise<RunningLocalStack> {
-  const [https, mqtt, amqp, firmware, host] = await freePorts(5);
-  const dataDir = mkdtempSync(join(tmpdir(), 'fleetwave-e2e-'));
-  const running = await startLocalStack({
-    dataDir,
-    devices,
-    appDir: APP_DIR,
-    ports: { https, mqtt, amqp, firmware, host },
-    failDownload: faults.failDownload ?? 0,
-    failApply: faults.failApply ?? 0,
-    offline: 0,
-    seed: faults.seed ?? 'e2e',
-    installMs: faults.installMs ?? 0,
-    ...hub,
-    log: () => undefined,
-  });
-  const close = running.close;
-  return {
-    ...running,
-    close: async () => {
-      await close();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
-
-function spec(s: RunningLocalStack, extra: Record<string, unknown> = {}) {
-  const { image } = s.firmware;
-  return {
-    firmware: { version: image.version, uri: image.uri, sha256: image.sha256, size: image.size },
-    target: { query: "tags.fleet = 'demo'" },
-    ...extra,
-  };
-}
 
 describe('end to end on the local stack', () => {
   jest.setTimeout(240_000);

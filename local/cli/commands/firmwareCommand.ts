@@ -4,7 +4,7 @@ import { FirmwareServer } from '../../firmware/FirmwareServer';
 import { makeFirmwareImage } from '../../firmware/makeFirmwareImage';
 import { parsePort, parsePositiveInt } from '../options';
 import { DEFAULT_HUB_DATA_DIR } from '../runningHub';
-import { onShutdown } from '../shutdown';
+import { onShutdown } from '../../../device/cli/shutdown';
 
 /** `fleetwave firmware make|serve`: demo images and an HTTPS server for them. */
 export function registerFirmwareCommand(program: Command): void {

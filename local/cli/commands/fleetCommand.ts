@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { FleetSimulator } from '../../../device/fleet/FleetSimulator';
+import { FleetSimulator } from '../../fleet/FleetSimulator';
 import { installIotHubHostPort } from '../../preload/iothubHostPort';
 import { parseJsonObject, parseMilliseconds, parseProbability, parsePositiveInt } from '../options';
 import { DEFAULT_HUB_DATA_DIR, readConnectionInfo } from '../runningHub';
-import { onShutdown } from '../shutdown';
+import { onShutdown } from '../../../device/cli/shutdown';
 
 interface FleetFlags {
   count: number;

@@ -9,7 +9,7 @@ import { startHub } from '../../hub/startHub';
 import { describeThrottling } from '../../hub/throttling/describeThrottling';
 import { installIotHubHostPort } from '../../preload/iothubHostPort';
 import { hubScaleOf, parseJsonObject, parsePort, parsePositiveInt, tierOption, unitsOption, type HubScaleFlags } from '../options';
-import { onShutdown } from '../shutdown';
+import { onShutdown } from '../../../device/cli/shutdown';
 
 const BULK_LIMIT = 100;
 

@@ -7,7 +7,7 @@ import { describeThrottling } from '../../hub/throttling/describeThrottling';
 import { hubScaleOf, parsePort, parsePositiveInt, parseProbability, tierOption, unitsOption, type HubScaleFlags } from '../options';
 import { RolloutApiClient, type RolloutView } from '../rollouts/RolloutApiClient';
 import { printFinal, watchRollout } from '../rollouts/watchRollout';
-import { onShutdown } from '../shutdown';
+import { onShutdown } from '../../../device/cli/shutdown';
 
 interface UpFlags extends HubScaleFlags {
   devices: number;

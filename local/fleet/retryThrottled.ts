@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { backoffDelay, type ReconnectBackoff } from '../agent/HubConnection';
+import { backoffDelay, type ReconnectBackoff } from '../../device/agent/HubConnection';
 
 export interface ThrottledRetryOptions {
   backoff: ReconnectBackoff;

@@ -1,8 +1,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FleetSimulator, type FleetOptions } from '../../device/fleet/FleetSimulator';
-import { retryThrottled } from '../../device/fleet/retryThrottled';
+import { FleetSimulator, type FleetOptions } from '../../local/fleet/FleetSimulator';
+import { retryThrottled } from '../../local/fleet/retryThrottled';
 import type { ThrottlingStats } from '../../local/hub/throttling/HubThrottles';
 import { HubFixture, eventually } from '../support/hubFixture';
 import { ManualClock } from '../support/manualClock';

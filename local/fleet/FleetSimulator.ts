@@ -3,9 +3,9 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Registry } from 'azure-iothub';
 import seedrandom from 'seedrandom';
-import { FirmwareUpdateAgent } from '../agent/FirmwareUpdateAgent';
-import { DownloadError } from '../download/downloadImage';
-import { SimulatedInstaller } from '../install/simulatedInstaller';
+import { FirmwareUpdateAgent } from '../../device/agent/FirmwareUpdateAgent';
+import { DownloadError } from '../../device/download/downloadImage';
+import { SimulatedInstaller } from '../../device/install/simulatedInstaller';
 import { retryThrottled } from './retryThrottled';
 
 export interface FleetOptions {

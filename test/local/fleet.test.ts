@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FleetSimulator } from '../../device/fleet/FleetSimulator';
+import { FleetSimulator } from '../../local/fleet/FleetSimulator';
 import { FirmwareFixture } from '../support/firmwareFixture';
 import { HubFixture, eventually } from '../support/hubFixture';
 

@@ -7,7 +7,7 @@ export function onShutdown(stop: () => Promise<unknown>): void {
     stop().then(
       () => process.exit(0),
       (error: unknown) => {
-        console.error(`fleetwave: could not stop cleanly: ${(error as Error).message ?? error}`);
+        console.error(`could not stop cleanly: ${(error as Error).message ?? error}`);
         process.exit(1);
       },
     );

@@ -1,0 +1,68 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { startLocalStack, type LocalStackOptions, type RunningLocalStack } from '../../local/stack/startLocalStack';
+
+/** The repository root: its package.json main is the compiled function app (npm test builds it). */
+export const REPO_APP_DIR = resolve(__dirname, '../..');
+
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<net.Server>((done) => {
+          const s = net.createServer().listen(0, '127.0.0.1', () => done(s));
+        }),
+    ),
+  );
+  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
+  await Promise.all(servers.map((s) => new Promise((done) => s.close(done))));
+  return ports;
+}
+
+export type StackFaults = { failDownload?: number; failApply?: number; seed?: string; installMs?: number };
+export type StackHub = Pick<LocalStackOptions, 'throttling' | 'appSettings'>;
+
+/** The whole local stack on free ports in a temp dir, running the app in appDir; close() removes the dir. */
+export async function localStack(
+  devices: number,
+  faults: StackFaults = {},
+  hub: StackHub = {},
+  appDir: string = REPO_APP_DIR,
+): Promise<RunningLocalStack> {
+  const [https, mqtt, amqp, firmware, host] = await freePorts(5);
+  const dataDir = mkdtempSync(join(tmpdir(), 'fleetwave-e2e-'));
+  const running = await startLocalStack({
+    dataDir,
+    devices,
+    appDir,
+    ports: { https, mqtt, amqp, firmware, host },
+    failDownload: faults.failDownload ?? 0,
+    failApply: faults.failApply ?? 0,
+    offline: 0,
+    seed: faults.seed ?? 'e2e',
+    installMs: faults.installMs ?? 0,
+    ...hub,
+    log: () => undefined,
+  });
+  const close = running.close;
+  return {
+    ...running,
+    close: async () => {
+      await close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A rollout of the stack's demo image to its demo fleet; extra fields override. */
+export function demoRolloutSpec(s: RunningLocalStack, extra: Record<string, unknown> = {}) {
+  const { image } = s.firmware;
+  return {
+    firmware: { version: image.version, uri: image.uri, sha256: image.sha256, size: image.size },
+    target: { query: "tags.fleet = 'demo'" },
+    ...extra,
+  };
+}
