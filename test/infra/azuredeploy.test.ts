@@ -235,9 +235,10 @@ describe('infra/azuredeploy.json', () => {
     expect(unexplained).toEqual([]);
   });
 
-  test('runs the app on Linux, Node.js 20, Functions v4', () => {
+  test('runs the app on Linux, Node.js 20 (or 22 when asked), Functions v4', () => {
     expect(site.kind?.split(',')).toEqual(expect.arrayContaining(['functionapp', 'linux']));
-    expect(siteConfig.linuxFxVersion).toBe('Node|20');
+    expect(evaluate(siteConfig.linuxFxVersion)).toBe('Node|20');
+    expect(evaluate(siteConfig.linuxFxVersion, { nodeVersion: '22' })).toBe('Node|22');
     expect(appSettings.get('FUNCTIONS_EXTENSION_VERSION')).toBe('~4');
     expect(appSettings.get('FUNCTIONS_WORKER_RUNTIME')).toBe(exampleValues.FUNCTIONS_WORKER_RUNTIME);
     expect(appSettings.get('FLEETWAVE_ALLOW_INSECURE_FIRMWARE_URI')).toBe('false');
