@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { APP_CONSUMER_GROUP, appSettings } from '../../local/stack/startLocalStack';
 import { HubProcess, machine, parseArgs } from '../support/hubProcess';
+import { hostEndpoint } from '../../local/stack/partEndpoints';
 import { PartProcess } from '../../local/stack/PartProcess';
 import { amqpEdge } from './hostile/amqp';
 import { apiEdge } from './hostile/api';
@@ -30,12 +31,13 @@ async function main(): Promise<number> {
   const hub = await new HubProcess().start(['--consumer-group', APP_CONSUMER_GROUP]);
   let host: PartProcess | undefined;
   try {
-    mkdirSync(join(work, 'host'));
-    host = new PartProcess('host', ['host', '--app', APP_DIR, '--port', '0', '--data-dir', join(work, 'host')], {
+    const hostDir = join(work, 'host');
+    mkdirSync(hostDir);
+    host = new PartProcess('host', ['host', '--app', APP_DIR, '--port', '0', '--data-dir', hostDir], {
       env: appSettings(hub.info),
       logFile: join(work, 'host.log'),
     });
-    const hostUrl = await host.start((output) => /Functions host is running at (\S+)/.exec(output)?.[1]);
+    const hostUrl = (await host.start(hostEndpoint(hostDir))).baseUrl;
     console.log(`machine: ${machine()}\n`);
 
     const tables: { title: string; rows: Row[] }[] = [];

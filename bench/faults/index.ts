@@ -16,11 +16,13 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { RolloutApiClient, FINAL_ROLLOUT_STATES, type RolloutView } from '../../local/cli/rollouts/RolloutApiClient';
+import { isFinalRolloutState, type RolloutStatus } from '../../contracts/rolloutApi';
+import { RolloutApiClient } from '../../local/cli/rollouts/RolloutApiClient';
 import { FirmwareServer } from '../../local/firmware/FirmwareServer';
 import { makeFirmwareImage } from '../../local/firmware/makeFirmwareImage';
 import { APP_CONSUMER_GROUP, appSettings } from '../../local/stack/startLocalStack';
 import { HubProcess, machine, parseArgs } from '../support/hubProcess';
+import { hostEndpoint } from '../../local/stack/partEndpoints';
 import { PartProcess } from '../../local/stack/PartProcess';
 
 const args = parseArgs({ devices: 200, 'install-ms': 1500, 'reboot-ms': 500, 'down-ms': 1000, keep: 0 });
@@ -44,7 +46,7 @@ interface ScenarioResult {
   /** Devices succeeded when the parts were killed. */
   doneAtKill: number;
   ms: number;
-  final: RolloutView;
+  final: RolloutStatus;
 }
 
 async function main(): Promise<void> {
@@ -66,8 +68,7 @@ async function main(): Promise<void> {
         env: appSettings(hub.info),
         logFile: join(work, 'host.log'),
       });
-      const url = await host.start((output) => /Functions host is running at (\S+)/.exec(output)?.[1]);
-      hostPort = Number(new URL(url).port);
+      hostPort = (await host.start(hostEndpoint(hostDir))).port;
     },
     fleet: async () => {
       const flags = [
@@ -121,7 +122,7 @@ async function main(): Promise<void> {
       }
       // The hub first: the host and the fleet connect to it.
       for (const part of ['hub', 'host', 'fleet'] as const) if (scenario.kill.includes(part)) await parts[part]();
-      const final = await waitFor(api, id, (view) => FINAL_ROLLOUT_STATES.has(view.state));
+      const final = await waitFor(api, id, (view) => isFinalRolloutState(view.state));
       results.push({ name: scenario.name, rolloutId: id, doneAtKill: atKill.totals.succeeded, ms: performance.now() - started, final });
     }
 
@@ -144,7 +145,7 @@ async function main(): Promise<void> {
   }
 }
 
-async function waitFor(api: RolloutApiClient, id: string, done: (view: RolloutView) => boolean): Promise<RolloutView> {
+async function waitFor(api: RolloutApiClient, id: string, done: (view: RolloutStatus) => boolean): Promise<RolloutStatus> {
   const deadline = Date.now() + ROLLOUT_TIMEOUT_MS;
   for (;;) {
     // The host may be down or starting: the API not answering is part of the run.

@@ -12,11 +12,12 @@
  * Usage: npm run bench:host [-- --fanout 1000 --rounds 5 --instances 200 --steps 5 --events 300]
  * To profile the host: FLEETWAVE_BENCH_HOST_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR".
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { machine, parseArgs, rssMiB } from '../support/hubProcess';
 import { ms, summarize } from '../support/stats';
+import { hostEndpoint } from '../../local/stack/partEndpoints';
 import { PartProcess } from '../../local/stack/PartProcess';
 
 const args = parseArgs({ fanout: 1000, rounds: 5, instances: 200, steps: 5, events: 300 });
@@ -37,11 +38,7 @@ class HostUnderTest {
     const nodeArgs = process.env.FLEETWAVE_BENCH_HOST_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
     const args = ['host', '--app', APP, '--data-dir', this.dataDir, '--port', '0'];
     this.part = new PartProcess('the host', args, { nodeArgs, script: join(__dirname, 'hostMain.js') });
-    const file = join(this.dataDir, 'endpoint.json');
-    this.baseUrl = await this.part.start(
-      () => (existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { baseUrl: string }).baseUrl : undefined),
-      30_000,
-    );
+    this.baseUrl = (await this.part.start(hostEndpoint(this.dataDir), 30_000)).baseUrl;
     return this;
   }
 

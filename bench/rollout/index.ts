@@ -32,12 +32,14 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } fro
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { FirmwareUpdateRequest } from '../../contracts/firmwareUpdate';
-import { RolloutApiClient, FINAL_ROLLOUT_STATES, type RolloutView } from '../../local/cli/rollouts/RolloutApiClient';
+import { isFinalRolloutState, type RolloutStatus } from '../../contracts/rolloutApi';
+import { RolloutApiClient } from '../../local/cli/rollouts/RolloutApiClient';
 import { FirmwareServer } from '../../local/firmware/FirmwareServer';
 import { makeFirmwareImage } from '../../local/firmware/makeFirmwareImage';
 import type { DurableWorkReport, DurableWorkWithActions } from '../../local/host/durable/engine/DurableWorkCounters';
 import { APP_CONSUMER_GROUP, appSettings } from '../../local/stack/startLocalStack';
 import { HubProcess, machine, parseArgs } from '../support/hubProcess';
+import { hostEndpoint } from '../../local/stack/partEndpoints';
 import { PartProcess } from '../../local/stack/PartProcess';
 import { processUsage } from '../support/processUsage';
 import { profileChildProcesses } from '../support/cpuProfile';
@@ -86,7 +88,7 @@ type ThrottleCounts = Record<ThrottledOperation, { shaped: number; rejected: num
 interface OursResult {
   rolloutId: string;
   ms: number;
-  final: RolloutView;
+  final: RolloutStatus;
   throttles: ThrottleCounts | null;
   latency: { fromHub: LatencySummary; fromDevice: LatencySummary };
   parts: Record<string, PartFigures>;
@@ -154,7 +156,7 @@ async function main(): Promise<void> {
       logFile: join(work, 'host.log'),
     });
     running.push(host);
-    const hostUrl = await host.start((output) => /Functions host is running at (\S+)/.exec(output)?.[1]);
+    const hostUrl = (await host.start(hostEndpoint(hostDir))).baseUrl;
     const api = new RolloutApiClient(`${hostUrl}/api`);
     if (PROFILING) for (const pid of [hub.pid, host.pid, fleet.pid]) process.kill(pid, 'SIGUSR2');
     await durableWork(hostUrl, 'POST', '/reset');
@@ -414,10 +416,10 @@ async function settledWork(hostUrl: string): Promise<DurableWorkReport> {
   throw new Error('the durable work counters did not settle within 30 s of the rollout finishing');
 }
 
-async function waitUntilFinished(api: RolloutApiClient, id: string): Promise<RolloutView> {
+async function waitUntilFinished(api: RolloutApiClient, id: string): Promise<RolloutStatus> {
   for (;;) {
     const view = await api.get(id);
-    if (FINAL_ROLLOUT_STATES.has(view.state)) return view;
+    if (isFinalRolloutState(view.state)) return view;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

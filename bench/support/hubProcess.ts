@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Client as DeviceClient } from 'azure-iot-device';
@@ -9,6 +9,7 @@ import { createSas } from '../../local/hub/authentication/sharedAccessSignature'
 import type { ThrottlingStats } from '../../local/hub/throttling/HubThrottles';
 import { installIotHubHostPort } from '../../local/preload/iothubHostPort';
 import { hubHttpsRequest } from './hubHttpsRequest';
+import { hubEndpoint } from '../../local/stack/partEndpoints';
 import { PartProcess } from '../../local/stack/PartProcess';
 
 /** `fleetwave hub` in its own process (free ports, temp data dir), as benchmarks drive it. */
@@ -61,10 +62,7 @@ export class HubProcess {
     const nodeArgs = process.env.FLEETWAVE_BENCH_HUB_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
     const portArgs = ['--https-port', String(ports.https), '--mqtt-port', String(ports.mqtt), '--amqp-port', String(ports.amqp)];
     this.part = new PartProcess('the hub', ['hub', '--data-dir', this.dataDir, ...portArgs, ...this.extraArgs], { nodeArgs });
-    const file = join(this.dataDir, 'connection.json');
-    // A restart finds the previous run's file: wait for this run's banner instead.
-    await this.part.start((output) => (/IoT Hub emulator .* is running/.test(output) && existsSync(file) ? true : undefined), 30_000);
-    this.info = JSON.parse(readFileSync(file, 'utf8')) as HubConnectionInfo;
+    this.info = await this.part.start(hubEndpoint(this.dataDir), 30_000);
     installIotHubHostPort({ ca: readFileSync(this.info.caCertPath) });
     this.registry = Registry.fromConnectionString(this.info.serviceConnectionString);
     return this;

@@ -163,10 +163,11 @@ class Parser {
       this.expectPunctuation(')', "')' (COUNT takes no argument)");
       return { name };
     }
-    this.enterNested(opener);
-    const arg = this.parseExpression();
-    this.expectPunctuation(')', `')' (${name} takes one argument)`);
-    this.nesting--;
+    const arg = this.nested(opener, () => {
+      const expression = this.parseExpression();
+      this.expectPunctuation(')', `')' (${name} takes one argument)`);
+      return expression;
+    });
     return { name: name as 'SUM' | 'AVG' | 'MIN' | 'MAX', arg };
   }
 
@@ -220,9 +221,7 @@ class Parser {
   private parseNot(): Expr {
     const token = this.acceptKeyword('NOT');
     if (!token) return this.parseComparison();
-    this.enterNested(token);
-    const operand = this.parseNot();
-    this.nesting--;
+    const operand = this.nested(token, () => this.parseNot());
     return { kind: 'not', operand, position: token.position };
   }
 
@@ -268,9 +267,7 @@ class Parser {
     const token = this.peek();
     if (!this.isPunctuation(token, '-')) return this.parsePrimary();
     this.lexer.next();
-    this.enterNested(token);
-    const operand = this.parseUnary();
-    this.nesting--;
+    const operand = this.nested(token, () => this.parseUnary());
     // Fold so `-5` is the literal -5, which keeps negative constants constant.
     return operand.kind === 'literal' && typeof operand.value === 'number'
       ? { kind: 'literal', value: -operand.value, position: token.position }
@@ -289,11 +286,11 @@ class Parser {
         if (token.text === '[') return { kind: 'literal', value: this.parseArray(), position };
         if (token.text === '(') {
           this.lexer.next();
-          this.enterNested(token);
-          const inner = this.parseExpression();
-          this.expectPunctuation(')');
-          this.nesting--;
-          return inner;
+          return this.nested(token, () => {
+            const inner = this.parseExpression();
+            this.expectPunctuation(')');
+            return inner;
+          });
         }
         break;
       case 'identifier': {
@@ -316,14 +313,7 @@ class Parser {
     const name = token.text.toUpperCase();
     if (AGGREGATES.has(name)) throw this.error(token.position, `aggregate ${name}() can only be used as a SELECT item`);
     if (!isFunctionName(name)) throw this.error(token.position, `unknown function '${token.text}'`);
-    this.enterNested(this.lexer.next()); // '('
-    const args: Expr[] = [];
-    if (!this.acceptPunctuation(')')) {
-      do args.push(this.parseExpression());
-      while (this.acceptPunctuation(','));
-      this.expectPunctuation(')', "',' or ')'");
-    }
-    this.nesting--;
+    const args = this.parseBracketed(')', () => this.parseExpression());
     const arity = FUNCTION_ARITY[name];
     if (args.length !== arity) {
       throw this.error(token.position, `${name} takes ${arity} argument${arity === 1 ? '' : 's'} but was given ${args.length}`);
@@ -343,15 +333,19 @@ class Parser {
   }
 
   private parseArray(): JsonValue[] {
-    this.enterNested(this.lexer.next()); // '['
-    const values: JsonValue[] = [];
-    if (!this.acceptPunctuation(']')) {
-      do values.push(this.parseConstant());
+    return this.parseBracketed(']', () => this.parseConstant());
+  }
+
+  /** A comma-separated list from the opening bracket (the next token) to `close`; it may be empty. */
+  private parseBracketed<T>(close: ')' | ']', parseItem: () => T): T[] {
+    return this.nested(this.lexer.next(), () => {
+      const items: T[] = [];
+      if (this.acceptPunctuation(close)) return items;
+      do items.push(parseItem());
       while (this.acceptPunctuation(','));
-      this.expectPunctuation(']', "',' or ']'");
-    }
-    this.nesting--;
-    return values;
+      this.expectPunctuation(close, `',' or '${close}'`);
+      return items;
+    });
   }
 
   private parseConstant(): JsonValue {
@@ -387,11 +381,17 @@ class Parser {
     }
   }
 
-  /** `opener` is the token that starts the nested part: the error points at the first one too many. */
-  private enterNested(opener: Token): void {
+  /**
+   * Parses one nesting level deeper. `opener` is the token that starts the nested part: the error
+   * points at the first one too many. A syntax error ends the whole parse, so it needs no unwinding.
+   */
+  private nested<T>(opener: Token, parse: () => T): T {
     if (++this.nesting > MAX_NESTING) {
       throw this.error(opener.position, `expression is nested more than ${MAX_NESTING} levels deep`);
     }
+    const result = parse();
+    this.nesting--;
+    return result;
   }
 
   private peek(ahead = 0): Token {

@@ -27,21 +27,11 @@ export function logLine(event: string, fields: LogFields): string {
   return `${event} ${JSON.stringify(fields)}`;
 }
 
+/** The invocation context's method for each level (info lines are the context's plain `log`). */
+const WRITER = { debug: 'debug', info: 'log', warn: 'warn', error: 'error' } as const satisfies Record<LogLevel, keyof InvocationContext>;
+
 export function logEvent(context: InvocationContext, level: LogLevel, event: string, fields: LogFields): void {
   const line = logLine(event, fields);
-  switch (level) {
-    case 'debug':
-      context.debug(line);
-      break;
-    case 'info':
-      context.log(line);
-      break;
-    case 'warn':
-      context.warn(line);
-      break;
-    case 'error':
-      context.error(line);
-      break;
-  }
+  context[WRITER[level]](line);
   trackLogEvent(context, level, event, fields, line);
 }

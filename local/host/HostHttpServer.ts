@@ -1,7 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { HostHttpError, hostErrors } from './hostErrors';
+import { writeResponse } from './hostResponse';
 
-/** One HTTP endpoint of the host: answers the request and returns true, or returns false to pass. */
+/**
+ * One HTTP endpoint of the host: answers the request and returns true, or returns false to pass.
+ * It may refuse the request by throwing one of hostErrors.
+ */
 export type HttpEndpoint = (req: IncomingMessage, res: ServerResponse, path: string, body: Buffer) => Promise<boolean>;
 
 const MAX_BODY_BYTES = 100 * 1024 * 1024;
@@ -48,18 +53,20 @@ export class HostHttpServer {
     try {
       const body = await readBody(req);
       if (body === undefined) {
-        res.writeHead(413, { 'content-length': '0', connection: 'close' }).end();
+        writeResponse(res, hostErrors.bodyTooLarge().response);
         return;
       }
       const path = (req.url ?? '/').split('?')[0];
       for (const endpoint of this.endpoints) {
         if (await endpoint(req, res, path, body)) return;
       }
-      res.writeHead(404, { 'content-length': '0' }).end();
+      writeResponse(res, hostErrors.noRoute().response);
     } catch (error) {
+      // Endpoints refuse a request by throwing the hostErrors response; anything else is a fault.
+      if (error instanceof HostHttpError && !res.headersSent) return writeResponse(res, error.response);
       this.onError(error as Error);
-      if (!res.headersSent) res.writeHead(500, { 'content-length': '0' });
-      res.end();
+      if (res.headersSent) res.end();
+      else writeResponse(res, hostErrors.serverError().response);
     }
   }
 }

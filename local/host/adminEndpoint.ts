@@ -1,13 +1,21 @@
-import type { ServerResponse } from 'node:http';
+import { PathPattern } from '../http/PathPattern';
+import { Router } from '../http/Router';
 import type { DurableWorkCounters } from './durable/engine/DurableWorkCounters';
+import { hostErrors } from './hostErrors';
 import type { HttpEndpoint } from './HostHttpServer';
+import { writeResponse, type HostResponse } from './hostResponse';
 
-/** Routes with the one method each answers. */
-const METHODS: Record<string, string> = {
-  '/admin/host/status': 'GET',
-  '/admin/durable/work': 'GET',
-  '/admin/durable/work/reset': 'POST',
-};
+type AdminRoute = (work: DurableWorkCounters | undefined) => HostResponse;
+
+const ROUTES = new Router<AdminRoute>([
+  {
+    path: new PathPattern('/admin/host/status'),
+    methods: ['GET'],
+    target: () => ({ status: 200, body: { state: 'Running', version: '4.1040.0', processUptime: Math.round(process.uptime() * 1000) } }),
+  },
+  { path: new PathPattern('/admin/durable/work'), methods: ['GET'], target: (work) => workReport(work, false) },
+  { path: new PathPattern('/admin/durable/work/reset'), methods: ['POST'], target: (work) => workReport(work, true) },
+]);
 
 /**
  * The host's own routes: GET /admin/host/status (what tools poll for readiness), the durable work
@@ -16,35 +24,23 @@ const METHODS: Record<string, string> = {
  */
 export function adminEndpoint(durableWork: () => DurableWorkCounters | undefined): HttpEndpoint {
   return async (req, res, path) => {
-    const method = METHODS[path];
-    if (method !== undefined && req.method !== method) {
-      sendJson(res, 405, { message: `${path} answers ${method} only.` }, { allow: method });
-      return true;
-    }
-    if (path === '/admin/host/status') {
-      sendJson(res, 200, { state: 'Running', version: '4.1040.0', processUptime: Math.round(process.uptime() * 1000) });
-      return true;
-    }
-    if (path === '/admin/durable/work' || path === '/admin/durable/work/reset') {
-      const work = durableWork();
-      if (!work) sendJson(res, 404, { message: 'This app uses no Durable Functions: there is no durable work to count.' });
-      else {
-        if (path.endsWith('/reset')) work.reset();
-        sendJson(res, 200, work.report());
-      }
+    const match = ROUTES.match(req.method ?? 'GET', path);
+    if (match.kind === 'methodNotAllowed')
+      throw hostErrors.methodNotAllowed(match.allowed, `${path} answers ${match.allowed.join(', ')} only.`);
+    if (match.kind === 'found') {
+      writeResponse(res, match.route.target(durableWork()));
       return true;
     }
     if (path === '/' && (req.method === 'GET' || req.method === 'HEAD')) {
-      const body = 'Your Functions 4.0 app is up and running (fleetwave host).\n';
-      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) }).end(body);
+      writeResponse(res, { status: 200, body: 'Your Functions 4.0 app is up and running (fleetwave host).\n' });
       return true;
     }
     return false;
   };
 }
 
-function sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
-  const body = JSON.stringify(value);
-  res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
-  res.end(body);
+function workReport(work: DurableWorkCounters | undefined, reset: boolean): HostResponse {
+  if (!work) throw hostErrors.notFound('This app uses no Durable Functions: there is no durable work to count.');
+  if (reset) work.reset();
+  return { status: 200, body: work.report() };
 }

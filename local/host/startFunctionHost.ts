@@ -144,12 +144,19 @@ function selectFunctions(functions: HostFunction[], config: HostConfig): HostFun
   return allow ? functions.filter((fn) => allow.includes(fn.name.toLowerCase())) : functions;
 }
 
+/** What a running host writes to DATA_DIR/endpoint.json: where it serves and which functions it runs. */
+export interface HostEndpoint {
+  port: number;
+  baseUrl: string;
+  pid: number;
+  functions: FunctionSummary[];
+}
+
+export const HOST_ENDPOINT_FILE = 'endpoint.json';
+
 /** DATA_DIR/endpoint.json, written atomically, removed on close: its presence means "a host runs here". */
-function writeEndpointFile(
-  dataDir: string,
-  endpoint: { port: number; baseUrl: string; pid: number; functions: FunctionSummary[] },
-): string {
-  const file = join(dataDir, 'endpoint.json');
+function writeEndpointFile(dataDir: string, endpoint: HostEndpoint): string {
+  const file = join(dataDir, HOST_ENDPOINT_FILE);
   writeFileSync(`${file}.tmp`, `${JSON.stringify(endpoint, null, 2)}\n`);
   renameSync(`${file}.tmp`, file);
   return file;

@@ -1,6 +1,9 @@
 import type { HubScale } from '../../contracts/iotHubQuotas';
 import type { SharedAccessPolicy } from './authentication/accessPolicies';
 
+/** Where a running hub writes its HubConnectionInfo, in its data dir. */
+export const HUB_CONNECTION_FILE = 'connection.json';
+
 /** How clients reach a running hub; also written to <data dir>/connection.json. */
 export interface HubConnectionInfo {
   hubName: string;

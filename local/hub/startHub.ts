@@ -3,7 +3,13 @@ import { join } from 'node:path';
 import { createBuiltInPolicies, type SharedAccessPolicy } from './authentication/accessPolicies';
 import { DeviceAuthenticator } from './authentication/DeviceAuthenticator';
 import { ServiceAuthenticator } from './authentication/ServiceAuthenticator';
-import { eventHubConnectionString, hostNameFor, policyConnectionString, type HubConnectionInfo } from './connectionInfo';
+import {
+  HUB_CONNECTION_FILE,
+  eventHubConnectionString,
+  hostNameFor,
+  policyConnectionString,
+  type HubConnectionInfo,
+} from './connectionInfo';
 import type { TelemetryMessage } from './device/deviceContext';
 import { DeviceEndpoint } from './device/DeviceEndpoint';
 import { EventHubAuthenticator } from './authentication/EventHubAuthenticator';
@@ -152,7 +158,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     throttling: throttles && { ...throttles.scale },
   };
   // Written atomically, and removed on close: its presence means "a hub is running here".
-  const connectionFile = join(options.dataDir, 'connection.json');
+  const connectionFile = join(options.dataDir, HUB_CONNECTION_FILE);
   writeFileSync(`${connectionFile}.tmp`, `${JSON.stringify(info, null, 2)}\n`);
   renameSync(`${connectionFile}.tmp`, connectionFile);
 

@@ -14,9 +14,9 @@ import { ZipFile } from 'yazl';
 const run = promisify(execFile);
 
 /**
- * Packages only the local stack uses. The app may not depend on one; one may reach its
- * node_modules only as a dependency of an SDK the app uses (azure-iothub's own rhea 1.x for its
- * AMQP transport), never through the app's package.json.
+ * Packages only the local stack uses: none may reach a deployable (the app or the agent) through
+ * its package.json. One may reach the app's node_modules only as a dependency of an SDK the app
+ * uses (azure-iothub's own rhea 1.x for its AMQP transport).
  */
 export const LOCAL_STACK_ONLY = [
   'aedes',

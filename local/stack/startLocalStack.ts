@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { FleetSimulator } from '../fleet/FleetSimulator';
 import { FirmwareServer } from '../firmware/FirmwareServer';
@@ -6,6 +6,7 @@ import { makeFirmwareImage, type FirmwareManifest } from '../firmware/makeFirmwa
 import { startHub, type HubOptions, type RunningHub } from '../hub/startHub';
 import type { HubConnectionInfo } from '../hub/connectionInfo';
 import { installIotHubHostPort } from '../preload/iothubHostPort';
+import { hostEndpoint } from './partEndpoints';
 import { PartProcess } from './PartProcess';
 
 export interface LocalStackOptions {
@@ -134,15 +135,10 @@ async function startPart<T>(name: string, start: () => Promise<T>): Promise<T> {
  * emulator, so the same app deploys to Azure with Azure's settings instead.
  */
 async function startHost(options: LocalStackOptions, dataDir: string, hub: RunningHub): Promise<{ part: PartProcess; baseUrl: string }> {
-  const endpointFile = join(dataDir, 'endpoint.json');
-  rmSync(endpointFile, { force: true });
   const args = ['host', '--app', resolve(options.appDir), '--port', String(options.ports.host), '--data-dir', dataDir];
   const part = new PartProcess('the Functions dev host', args, { env: { ...appSettings(hub), ...options.appSettings } });
-  // The host writes endpoint.json once its triggers listen.
-  const endpoint = () =>
-    existsSync(endpointFile) ? (JSON.parse(readFileSync(endpointFile, 'utf8')) as { baseUrl: string }).baseUrl : undefined;
   try {
-    return { part, baseUrl: await part.start(endpoint, 60_000) };
+    return { part, baseUrl: (await part.start(hostEndpoint(dataDir), 60_000)).baseUrl };
   } catch (error) {
     await part.stop();
     throw error;

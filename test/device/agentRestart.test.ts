@@ -1,47 +1,34 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { PartProcess } from '../../local/stack/PartProcess';
 import { AgentFixture } from '../support/agentFixture';
 import { FirmwareFixture } from '../support/firmwareFixture';
 import { HubFixture, eventually } from '../support/hubFixture';
-
-// Runs the built CLI (npm test builds first), as a device would run the agent.
-const CLI = resolve(__dirname, '../../dist/local/cli/main.js');
 
 describe('`fleetwave device` killed mid-download and started again', () => {
   const fx = new HubFixture();
   const fw = new FirmwareFixture(join(fx.dataDir, 'tls'));
   const watcher = new AgentFixture(fx);
-  const children: ChildProcess[] = [];
+  const agents: PartProcess[] = [];
   beforeAll(async () => {
     await fx.start();
     await fw.start();
     watcher.watch();
   });
   afterAll(async () => {
-    for (const child of children) child.kill('SIGKILL');
+    for (const agent of agents) await agent.signal('SIGKILL');
     await fw.stop();
     await fx.stop();
   });
 
-  function runAgent(connectionString: string, stateDir: string): Promise<ChildProcess> {
-    const child = spawn(
-      process.execPath,
-      [CLI, 'device', '--connection-string', connectionString, '--state-dir', stateDir, '--ca', fx.hub.caCertPath],
-      {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    );
-    children.push(child);
-    return new Promise((ready, fail) => {
-      let output = '';
-      child.stdout!.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-        if (output.includes('agent running')) ready(child);
-      });
-      child.once('exit', (code) => fail(new Error(`the agent exited with ${code}: ${output}`)));
-    });
+  /** `fleetwave device` from the built CLI (npm test builds first), as a device would run the agent. */
+  async function runAgent(connectionString: string, stateDir: string): Promise<PartProcess> {
+    const args = ['device', '--connection-string', connectionString, '--state-dir', stateDir, '--ca', fx.hub.caCertPath];
+    const agent = new PartProcess('the agent', args);
+    agents.push(agent);
+    await agent.start((output) => (output.includes('agent running') ? true : undefined));
+    return agent;
   }
 
   test('resumes the download with a Range request and completes, still naming its tracker; the twin is never left in between', async () => {
@@ -65,8 +52,7 @@ describe('`fleetwave device` killed mid-download and started again', () => {
       expect(bytes).toBeGreaterThan(64 * 1024);
       return bytes;
     }, 10000);
-    first.kill('SIGKILL');
-    await new Promise((r) => first.once('exit', r));
+    await first.signal('SIGKILL');
     expect(partial).toBeLessThan(image.size);
 
     await runAgent(connectionString, stateDir);

@@ -1,32 +1,29 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { PartProcess } from '../../local/stack/PartProcess';
 import { HubFixture, eventually } from '../support/hubFixture';
 
 // The built CLI (npm test builds first), as a user runs it.
 const CLI = resolve(__dirname, '../../dist/local/cli/main.js');
 const run = promisify(execFile);
 
-function startCli(args: string[], readyText: string): Promise<{ child: ChildProcess; output: () => string }> {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  return new Promise((ready, fail) => {
-    child.stdout!.on('data', () => output.includes(readyText) && ready({ child, output: () => output }));
-    child.once('exit', (code) => fail(new Error(`exited with ${code}: ${output}`)));
-  });
-}
-
 describe('fleetwave firmware and fleet commands', () => {
   const fx = new HubFixture();
-  const children: ChildProcess[] = [];
+  const parts: PartProcess[] = [];
+  /** `fleetwave <args>`, once its output shows readyText. */
+  const startCli = async (args: string[], readyText: string): Promise<PartProcess> => {
+    const part = new PartProcess(`fleetwave ${args[0]}`, args);
+    parts.push(part);
+    await part.start((output) => (output.includes(readyText) ? true : undefined), 30_000);
+    return part;
+  };
   beforeAll(() => fx.start());
   afterAll(async () => {
-    for (const child of children) child.kill('SIGTERM');
+    for (const part of parts) await part.stop();
     await fx.stop();
   });
 
@@ -44,8 +41,7 @@ describe('fleetwave firmware and fleet commands', () => {
 
     const tlsDir = join(fx.dataDir, 'tls');
     const server = await startCli(['firmware', 'serve', out, '--port', '0', '--tls-dir', tlsDir], 'Serving');
-    children.push(server.child);
-    const base = /at (https:\/\/\S+)/.exec(server.output())![1];
+    const base = /at (https:\/\/\S+)/.exec(server.output)![1];
     const response = await new Promise<{ status: number; length: number; etag?: string }>((done, fail) => {
       https
         .get(`${base}firmware-2.1.0.bin`, { ca: readFileSync(join(tlsDir, 'ca.pem')), headers: { range: 'bytes=1000-' } }, (res) => {
@@ -73,8 +69,7 @@ describe('fleetwave firmware and fleet commands', () => {
       ],
       'simulated devices connected',
     );
-    children.push(fleet.child);
-    expect(fleet.output()).toMatch(/5 simulated devices connected/);
+    expect(fleet.output).toMatch(/5 simulated devices connected/);
     await eventually(async () => {
       const twin = await fx.twin('cli-sim-5');
       expect(twin.connectionState).toBe('Connected');

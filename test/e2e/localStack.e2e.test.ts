@@ -1,4 +1,5 @@
-import { RolloutApiClient, type RolloutView } from '../../local/cli/rollouts/RolloutApiClient';
+import type { RolloutStatus } from '../../contracts/rolloutApi';
+import { RolloutApiClient } from '../../local/cli/rollouts/RolloutApiClient';
 import { watchRollout } from '../../local/cli/rollouts/watchRollout';
 import { eventually } from '../support/hubFixture';
 import { demoRolloutSpec as spec, localStack as stack } from '../support/localStackFixture';
@@ -128,7 +129,7 @@ describe('end to end on the local stack', () => {
         500,
       );
       await api.act(id, 'cancel');
-      const final: RolloutView = await watchRollout(api, id, { quiet: true });
+      const final: RolloutStatus = await watchRollout(api, id, { quiet: true });
       expect(final.state).toBe('canceled');
       expect(final.totals.canceled + final.totals.succeeded + final.totals.failed + final.totals.timedOut + final.totals.skipped).toBe(
         final.totals.targeted,

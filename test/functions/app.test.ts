@@ -3,6 +3,9 @@ jest.mock('@azure/functions-core', () => require('./support/functionsCore').func
 import { ACTIVITY_NAMES } from '../../functions/src/activities/catalog';
 import type { BatchInput } from '../../functions/src/orchestrators/batch';
 import { totalsOf } from '../../functions/src/rollout';
+import { EventType, historyEvent } from '../../local/host/durable/protocol/historyEvents';
+import { orchestrationTriggerPayload } from '../../local/host/durable/protocol/orchestrationTrigger';
+import { atomicActions, topLevelActions, type OrchestratorState } from '../../local/host/durable/protocol/orchestratorActions';
 import { registrations, triggerOf } from './support/functionsCore';
 import type { RecordedFunction } from './support/functionsCore';
 
@@ -101,12 +104,8 @@ describe('the function app', () => {
 
   test('a registered orchestrator runs when the host invokes it with a history', async () => {
     const { InvocationContext } = await import('@azure/functions');
-    type Action = { functionName?: string; input?: unknown };
-    const handler = byName('rolloutBatch').handler as (
-      trigger: unknown,
-      context: unknown,
-    ) => Promise<{ isDone: boolean; actions: Action[][] }>;
-    const now = '2025-01-01T00:00:00.000Z';
+    const handler = byName('rolloutBatch').handler as (trigger: unknown, context: unknown) => Promise<OrchestratorState>;
+    const now = Date.parse('2025-01-01T00:00:00.000Z');
     const lines: string[] = [];
     const firmware = { version: '2', uri: 'https://x/y', sha256: 'a'.repeat(64), size: 1 };
     const input: BatchInput = {
@@ -121,23 +120,25 @@ describe('the function app', () => {
       firmware,
       timeouts: { methodSeconds: 30, offlineRetryMinutes: 1, downloadMinutes: 1, applyMinutes: 1 },
     };
+    const history = [
+      historyEvent(EventType.OrchestratorStarted, {}, now),
+      historyEvent(EventType.ExecutionStarted, { Name: 'rolloutBatch' }, now),
+    ];
+    const payload = orchestrationTriggerPayload({
+      history: history.map((event) => JSON.stringify(event)),
+      input: JSON.stringify(input),
+      instanceId: 'r1:w0:b0',
+      parentInstanceId: 'r1:w0',
+    });
     const state = await handler(
-      {
-        history: [
-          { EventType: 12, EventId: -1, IsPlayed: false, Timestamp: now },
-          { EventType: 0, EventId: -1, IsPlayed: false, Timestamp: now, Name: 'rolloutBatch' },
-        ],
-        input,
-        instanceId: 'r1:w0:b0',
-        isReplaying: false,
-        parentInstanceId: 'r1:w0',
-        upperSchemaVersion: 0,
-      },
+      JSON.parse(payload),
       new InvocationContext({ functionName: 'rolloutBatch', logHandler: (_level, ...args) => lines.push(args.map(String).join(' ')) }),
     );
     expect(state.isDone).toBe(false);
     // The first `slots` devices are called in one activity, the request naming this instance as their tracker.
-    const calls = state.actions.flat().filter((action) => action.functionName !== undefined);
+    const calls = topLevelActions(state)
+      .flatMap(atomicActions)
+      .filter((action) => action.functionName !== undefined);
     expect(calls.map((action) => action.functionName)).toEqual(['invokeFirmwareUpdate']);
     expect(calls[0].input).toEqual({
       deviceIds: ['d1', 'd2'],

@@ -1,7 +1,7 @@
-import { EventType, historyEvent, type HistoryEvent } from '../../local/host/durable/engine/historyEvents';
+import { EventType, historyEvent, type HistoryEvent } from '../../local/host/durable/protocol/historyEvents';
 import type { InboxMessage } from '../../local/host/durable/engine/inboxMessages';
 import { OrchestrationEpisode, type EpisodeInput } from '../../local/host/durable/engine/OrchestrationEpisode';
-import { ActionType, type OrchestratorAction, type OrchestratorState } from '../../local/host/durable/engine/orchestratorActions';
+import { ActionType, type OrchestratorAction, type OrchestratorState } from '../../local/host/durable/protocol/orchestratorActions';
 import type { RetryState } from '../../local/host/durable/engine/retryPolicy';
 import type { InstanceRecord, MessageRecord } from '../../local/host/durable/persistence/records';
 

@@ -1,5 +1,5 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -7,7 +7,8 @@ import { Client as DeviceClient } from 'azure-iot-device';
 import { Mqtt } from 'azure-iot-device-mqtt';
 import { EventHubConsumerClient } from '@azure/event-hubs';
 import type { HubConnectionInfo } from '../../local/hub/connectionInfo';
-import { eventually } from '../support/hubFixture';
+import { hubEndpoint } from '../../local/stack/partEndpoints';
+import { PartProcess } from '../../local/stack/PartProcess';
 
 // These run the built CLI (npm test builds first), as a user would.
 const ROOT = resolve(__dirname, '../..');
@@ -15,34 +16,28 @@ const CLI = join(ROOT, 'dist/local/cli/main.js');
 const PRELOAD = join(ROOT, 'dist/local/preload/iothubHostPortPreload.js');
 const run = promisify(execFile);
 
+/** `fleetwave hub` on dataDir, on free ports. */
+const hubPart = (dataDir: string, flags: string[]): PartProcess =>
+  new PartProcess('the hub', ['hub', '--data-dir', dataDir, '--https-port', '0', '--mqtt-port', '0', '--amqp-port', '0', ...flags]);
+
 describe('fleetwave hub (CLI)', () => {
   let dataDir: string;
-  let hub: ChildProcess;
-  let output = '';
+  let hub: PartProcess;
   let info: HubConnectionInfo;
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'fleetwave-cli-'));
-    hub = spawn(
-      process.execPath,
-      [CLI, 'hub', '--data-dir', dataDir, '--https-port', '0', '--mqtt-port', '0', '--amqp-port', '0', '--consumer-group', 'fleetwave'],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    hub.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    hub.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    info = await eventually(() => JSON.parse(readFileSync(join(dataDir, 'connection.json'), 'utf8')) as HubConnectionInfo, 20000, 50);
+    hub = hubPart(dataDir, ['--consumer-group', 'fleetwave']);
+    info = await hub.start(hubEndpoint(dataDir), 20000);
   });
 
   afterAll(async () => {
-    if (hub.exitCode === null) {
-      hub.kill('SIGINT');
-      await new Promise((r) => hub.once('exit', r));
-    }
+    await hub.stop('SIGINT');
     rmSync(dataDir, { recursive: true, force: true });
   });
 
   test('prints its endpoints and writes connection.json', async () => {
-    await eventually(() => expect(output).toContain(info.serviceConnectionString));
+    const output = await hub.waitForOutput(info.serviceConnectionString);
     expect(info.hostName).toBe(`localhost:${info.https.port}`);
     expect(info.serviceConnectionString).toMatch(
       new RegExp(`^HostName=localhost:${info.https.port};SharedAccessKeyName=iothubowner;SharedAccessKey=`),
@@ -136,9 +131,7 @@ describe('fleetwave hub (CLI)', () => {
   });
 
   test('stops cleanly on SIGINT and removes connection.json', async () => {
-    hub.kill('SIGINT');
-    const code = await new Promise((r) => hub.once('exit', r));
-    expect(code).toBe(0);
+    expect(await hub.stop('SIGINT')).toBe(0);
     expect(existsSync(join(dataDir, 'connection.json'))).toBe(false);
   });
 });
@@ -154,38 +147,15 @@ describe('fleetwave hub --tier / --units (CLI)', () => {
     );
 
   test('throttles like a hub of that tier and unit count, and says so at start and in connection.json', async () => {
-    const args = [
-      'hub',
-      '--data-dir',
-      dataDir,
-      '--https-port',
-      '0',
-      '--mqtt-port',
-      '0',
-      '--amqp-port',
-      '0',
-      '--tier',
-      's2',
-      '--units',
-      '3',
-    ];
-    const hub = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    hub.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    hub.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const hub = hubPart(dataDir, ['--tier', 's2', '--units', '3']);
     try {
-      const info = await eventually(
-        () => JSON.parse(readFileSync(join(dataDir, 'connection.json'), 'utf8')) as HubConnectionInfo,
-        20000,
-        50,
-      );
+      const info = await hub.start(hubEndpoint(dataDir), 20000);
       expect(info.throttling).toEqual({ tier: 'S2', units: 3 });
       const banner =
         'IoT Hub throttling: S2 × 3 units (twin updates 50/s, twin reads 100/s, direct methods 1440 KB/s, new device connections 360/s, ';
-      await eventually(() => expect(output).toContain(banner));
+      await hub.waitForOutput(banner);
     } finally {
-      hub.kill('SIGINT');
-      await new Promise((r) => hub.once('exit', r));
+      await hub.stop('SIGINT');
     }
   });
 

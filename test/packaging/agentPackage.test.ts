@@ -5,7 +5,8 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { FirmwareFixture } from '../support/firmwareFixture';
 import { HubFixture, eventually } from '../support/hubFixture';
-import { LOCAL_STACK_ONLY, filesUnder } from './packageContents';
+import { LOCAL_STACK_ONLY } from '../../local/packaging/packageApp';
+import { filesUnder } from './packageContents';
 
 const run = promisify(execFile);
 const REPO = resolve(__dirname, '../..');

@@ -1,9 +1,8 @@
 /**
  * Activity: invokes the firmwareUpdate direct method on devices and says, per device, as a typed
  * outcome (rollout/trackedDevice.ts), what the answer means for the rollout. One execution serves
- * a batch's first calls, or all its retries that are due, at most INVOKE_PARALLELISM at once:
- * durable work is paid per execution, not per device. It never throws for an answer a device or
- * the hub gave; the tracker decides what to do next (retry, fail, follow the twin).
+ * a batch's first calls, or all its retries that are due (callPerDevice). It never throws for an
+ * answer a device or the hub gave; the tracker decides what to do next (retry, fail, follow the twin).
  */
 import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
@@ -11,10 +10,9 @@ import { FIRMWARE_UPDATE_METHOD, METHOD_STATUS } from '../../../contracts/firmwa
 import type { FirmwareUpdateRequest } from '../../../contracts/firmwareUpdate';
 import { parseFirmwareUpdateReport } from '../rollout';
 import type { InvokeOutcome } from '../rollout';
-import { mapBounded } from '../mapBounded';
 import { logEvent } from '../logging';
 import type { ActivityName } from './catalog';
-import { describeFailure, hubFailure, iotHub, isRejectedRequest, isThrottled } from './iotHub';
+import { callPerDevice, describeFailure, hubFailure, iotHub, isRejectedRequest, isThrottled } from './iotHub';
 import type { HubFailure } from './iotHub';
 
 export interface InvokeFirmwareUpdateInput {
@@ -30,14 +28,8 @@ export interface DeviceInvokeOutcome {
   outcome: InvokeOutcome;
 }
 
-/** Method calls in flight at once per execution: a batch's devices answer in parallel, the hub is not flooded. */
-export const INVOKE_PARALLELISM = 25;
-
 export async function invokeFirmwareUpdate(input: InvokeFirmwareUpdateInput, context: InvocationContext): Promise<DeviceInvokeOutcome[]> {
-  return mapBounded(input.deviceIds, INVOKE_PARALLELISM, async (deviceId) => ({
-    deviceId,
-    outcome: await invokeOne(deviceId, input, context),
-  }));
+  return callPerDevice(input.deviceIds, async (deviceId) => ({ outcome: await invokeOne(deviceId, input, context) }));
 }
 
 async function invokeOne(deviceId: string, input: InvokeFirmwareUpdateInput, context: InvocationContext): Promise<InvokeOutcome> {

@@ -1,8 +1,10 @@
 /**
- * The app's IoT Hub service clients (azure-iothub, from the IOTHUB_CONNECTION_STRING app setting)
- * and how their failures read. Only activities import this module.
+ * The app's IoT Hub service clients (azure-iothub, from the IOTHUB_CONNECTION_STRING app setting),
+ * how many calls an activity makes at once, and how their failures read. Only activities import
+ * this module.
  */
 import { Client, Registry } from 'azure-iothub';
+import { mapBounded } from '../mapBounded';
 import { IOTHUB_CONNECTION_STRING, requiredSetting } from '../settings';
 
 interface Clients {
@@ -34,6 +36,21 @@ const NO_RETRY = {
   shouldRetry: (): boolean => false,
   nextRetryTimeout: (): number => 0,
 };
+
+/** Hub calls in flight at once per activity execution: a batch's devices are served in parallel, the hub is not flooded. */
+export const HUB_CALLS_IN_FLIGHT = 25;
+
+/**
+ * One hub call per device, at most HUB_CALLS_IN_FLIGHT at once: an activity serves all the devices
+ * of a batch in one execution, since durable work is paid per execution, not per device. The
+ * results come in the order of deviceIds, each with its device's id.
+ */
+export function callPerDevice<R extends object>(
+  deviceIds: readonly string[],
+  call: (deviceId: string) => Promise<R>,
+): Promise<({ deviceId: string } & R)[]> {
+  return mapBounded(deviceIds, HUB_CALLS_IN_FLIGHT, async (deviceId) => ({ deviceId, ...(await call(deviceId)) }));
+}
 
 /** What a failed azure-iothub call tells: HTTP status, IoT Hub's numeric error code, the error name. */
 export interface HubFailure {

@@ -2,16 +2,15 @@
  * Activity: reads devices' twins and returns their firmware reports, for a tracker's last look
  * before it times devices out (an event may have been lost) and to catch up after it continued
  * as new or found a device already on the rollout. One execution reads all the devices a tracker
- * needs at that moment, at most TWIN_READ_PARALLELISM at once.
+ * needs at that moment (callPerDevice).
  */
 import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import { twinReportOf } from '../rollout';
 import type { TwinReport } from '../rollout';
 import { logEvent } from '../logging';
-import { mapBounded } from '../mapBounded';
 import type { ActivityName } from './catalog';
-import { describeFailure, hubFailure, iotHub, isThrottled } from './iotHub';
+import { callPerDevice, describeFailure, hubFailure, iotHub, isThrottled } from './iotHub';
 
 export interface ReadDeviceTwinsInput {
   deviceIds: string[];
@@ -33,13 +32,8 @@ export interface DeviceTwinRead {
   read: TwinRead;
 }
 
-export const TWIN_READ_PARALLELISM = 25;
-
 export async function readDeviceTwins(input: ReadDeviceTwinsInput, context: InvocationContext): Promise<DeviceTwinRead[]> {
-  return mapBounded(input.deviceIds, TWIN_READ_PARALLELISM, async (deviceId) => ({
-    deviceId,
-    read: await readOne(deviceId, input.rolloutId, context),
-  }));
+  return callPerDevice(input.deviceIds, async (deviceId) => ({ read: await readOne(deviceId, input.rolloutId, context) }));
 }
 
 async function readOne(deviceId: string, rolloutId: string | undefined, context: InvocationContext): Promise<TwinRead> {

@@ -17,7 +17,10 @@ import { EVENT } from '../orchestrators/contracts';
 import type { ControlEvent } from '../orchestrators/contracts';
 import { CONTROL_OPERATIONS, controlProblem, displayState, initialControlState } from '../rollout';
 import type { ControlOperation, RolloutControlState } from '../rollout';
-import { apiRoute, failure, json, notFound, rolloutIdOf, rolloutLinks } from './common';
+import { conflict, json, notFound } from './apiResponses';
+import { apiRoute } from './apiRoute';
+import { rolloutLinks } from './links';
+import { rolloutIdOf } from './requestParameters';
 import { readEntity } from './rollouts';
 
 export function controlHandler(operation: ControlOperation) {
@@ -33,7 +36,7 @@ export function controlHandler(operation: ControlOperation) {
     }
     const problem = controlProblem(state, operation);
     if (problem !== null) {
-      return failure(409, 'conflict', `Cannot ${operation} rollout ${id.id}: ${problem}.`, {
+      return conflict(`Cannot ${operation} rollout ${id.id}: ${problem}.`, {
         id: id.id,
         state: displayState(state),
         phase: state.phase,

@@ -19,7 +19,10 @@ import { statusOrNull } from '../durableClient';
 import { ledgerEntity, shardEntity } from '../entities/contracts';
 import { DEVICE_ID_RULE, DEVICE_ROLLOUT_STATES, effectiveRow, isValidDeviceId, isWaveFinal, rowOf, shardOf } from '../rollout';
 import type { DeviceRecord, DeviceRolloutState, DeviceRow, DeviceShardState, RolloutLedgerState, SpecProblem } from '../rollout';
-import { apiRoute, decodeToken, deviceLink, encodeToken, json, notFound, pageSize, rolloutIdOf, validationFailed } from './common';
+import { json, notFound, validationFailed } from './apiResponses';
+import { apiRoute } from './apiRoute';
+import { deviceLink } from './links';
+import { decodeToken, encodeToken, pageSize, rolloutIdOf } from './requestParameters';
 import { readEntity } from './rollouts';
 
 export const DEFAULT_DEVICE_PAGE = 100;

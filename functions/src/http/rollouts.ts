@@ -46,19 +46,11 @@ import type {
   RolloutStatus,
 } from '../rollout';
 import { ALLOW_INSECURE_FIRMWARE_URI, InvalidSettingError, flagSetting, hubScaleSetting } from '../settings';
-import {
-  apiRoute,
-  decodeToken,
-  encodeToken,
-  failure,
-  json,
-  notFound,
-  pageSize,
-  rolloutIdOf,
-  rolloutLinks,
-  validationFailed,
-} from './common';
-import type { RolloutLinks } from './common';
+import { conflict, invalidAppSetting, json, notFound, validationFailed } from './apiResponses';
+import { apiRoute } from './apiRoute';
+import { rolloutLinks } from './links';
+import type { RolloutLinks } from './links';
+import { decodeToken, encodeToken, pageSize, rolloutIdOf } from './requestParameters';
 
 export function specHash(spec: RolloutSpec): string {
   return createHash('sha256').update(specFingerprint(spec)).digest('hex');
@@ -96,7 +88,7 @@ export async function createRollout(request: HttpRequest, context: InvocationCon
     pace = scale === null ? null : hubPaceFor(scale);
   } catch (error) {
     // The app is misconfigured, not the request: nothing is started, the operator is told what to fix.
-    if (error instanceof InvalidSettingError) return failure(500, 'invalidAppSetting', error.message);
+    if (error instanceof InvalidSettingError) return invalidAppSetting(error.message);
     throw error;
   }
   const input: RolloutInput = { rolloutId, spec, specHash: hash, createdAt: new Date().toISOString(), pace };
@@ -117,12 +109,10 @@ function sameOrConflict(request: HttpRequest, rolloutId: string, hash: string, e
   const existingHash = isRecord(existingInput) ? existingInput.specHash : undefined;
   const links = rolloutLinks(request, rolloutId);
   if (existingHash === hash) return json(200, { id: rolloutId, created: false, links }, { location: links.status });
-  return failure(
-    409,
-    'conflict',
-    `Rollout ${rolloutId} exists with a different spec; use another rolloutId or repeat the original request.`,
-    { id: rolloutId, links },
-  );
+  return conflict(`Rollout ${rolloutId} exists with a different spec; use another rolloutId or repeat the original request.`, {
+    id: rolloutId,
+    links,
+  });
 }
 
 // ---- GET /api/rollouts ------------------------------------------------------------------------

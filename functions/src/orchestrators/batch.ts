@@ -43,28 +43,15 @@ import type { FirmwareUpdateRequest } from '../../../contracts/firmwareUpdate';
 import { controlEntity, hubBudgetEntity, shardEntity } from '../entities/contracts';
 import {
   addTotals,
-  afterSwitch,
-  applyInvokeOutcome,
-  applyReports,
-  callingAgain,
-  cancelBeforeStart,
-  deferTwinRead,
   evaluateThreshold,
   expirePhase,
   groupByShard,
-  invokeFailed,
-  isCalling,
-  isPastDeadline,
-  isRetryDue,
-  isSettled,
-  needsTwinRead,
-  nextWakeUp,
   parseTwinReportsEvent,
-  startTracked,
   thresholdCounts,
   totalsOf,
   updateOf,
 } from '../rollout';
+import * as tracked from '../rollout/trackedDevice';
 import type {
   BudgetGrant,
   DeviceTimeouts,
@@ -158,7 +145,7 @@ export function* batchOrchestrator(context: OrchestrationContext): Step<BatchRes
 
   // Reports raised as the last execution ended may have been dropped with it: resync if a device stays quiet.
   const running = new Map<string, TrackedDevice>(
-    (carry?.running ?? []).map((device) => [device.tracking.deviceId, afterSwitch(device, now(context))]),
+    (carry?.running ?? []).map((device) => [device.tracking.deviceId, tracked.afterSwitch(device, now(context))]),
   );
   let next = carry?.next ?? 0;
   let totals = carry?.totals ?? totalsOf();
@@ -188,7 +175,7 @@ export function* batchOrchestrator(context: OrchestrationContext): Step<BatchRes
         status: device.tracking.status,
       });
     }
-    if (isSettled(device)) {
+    if (tracked.isSettled(device)) {
       running.delete(deviceId);
       changed.delete(deviceId);
       finishedNews.push(device.tracking);
@@ -210,7 +197,7 @@ export function* batchOrchestrator(context: OrchestrationContext): Step<BatchRes
   // The news of a device whose method call is under way waits for the answer.
   const hasNews = (): boolean => {
     if (finishedNews.length > 0) return true;
-    for (const deviceId of changed) if (!isCalling(running.get(deviceId)!)) return true;
+    for (const deviceId of changed) if (!tracked.isCalling(running.get(deviceId)!)) return true;
     return false;
   };
   let publishedAt = -Infinity;
@@ -252,11 +239,11 @@ export function* batchOrchestrator(context: OrchestrationContext): Step<BatchRes
       if (settled === undefined) continue;
       calls.splice(calls.indexOf(call), 1);
       call.deviceIds.forEach((deviceId, i) => {
-        const outcome = settled.ok ? settled.value[i].outcome : invokeFailed(settled.error);
+        const outcome = settled.ok ? settled.value[i].outcome : tracked.invokeFailed(settled.error);
         if (outcome.kind === 'throttled') throttledCalls += 1;
         // A device can finish from its reports before its call answers (a fast update): the late answer changes nothing.
         const device = running.get(deviceId);
-        if (device !== undefined) set(applyInvokeOutcome(device, outcome, now(context), timeouts, input.firmware.version));
+        if (device !== undefined) set(tracked.applyInvokeOutcome(device, outcome, now(context), timeouts, input.firmware.version));
       });
     }
     if (throttledCalls > 0) hubThrottled('firmwareUpdate', throttledCalls);
@@ -299,30 +286,30 @@ export function* batchOrchestrator(context: OrchestrationContext): Step<BatchRes
       const ids = deviceIds.slice(next, next + (yield* permits(Math.min(input.slots - running.size, deviceIds.length - next))));
       if (ids.length === 0) return;
       next += ids.length;
-      for (const deviceId of ids) set(startTracked(deviceId, now(context)));
+      for (const deviceId of ids) set(tracked.startTracked(deviceId, now(context)));
       invoke(ids);
     }
   }
 
   /** The retries that are due; a canceled rollout cancels those devices instead. */
   function* retryDue(): Step<void> {
-    if (![...running.values()].some((device) => isRetryDue(device, clock()))) return;
+    if (![...running.values()].some((device) => tracked.isRetryDue(device, clock()))) return;
     const canceled = (yield* command()) === 'cancel';
-    const due = [...running.values()].filter((device) => isRetryDue(device, clock()));
+    const due = [...running.values()].filter((device) => tracked.isRetryDue(device, clock()));
     if (canceled) {
-      for (const device of due) set(cancelBeforeStart(device, now(context)));
+      for (const device of due) set(tracked.cancelBeforeStart(device, now(context)));
       return;
     }
     const calling = due.slice(0, yield* permits(due.length));
     if (calling.length === 0) return;
-    for (const device of calling) set(callingAgain(device));
+    for (const device of calling) set(tracked.callingAgain(device));
     invoke(calling.map((device) => device.tracking.deviceId));
   }
 
   /** The twins of devices to catch up and of devices past their deadline; those still past it time out. */
   function* readTwins(): Step<void> {
     const ids = [...running.values()]
-      .filter((device) => needsTwinRead(device, timeouts, clock()))
+      .filter((device) => tracked.needsTwinRead(device, timeouts, clock()))
       .map((device) => device.tracking.deviceId);
     if (ids.length === 0) return;
     const reads = yield* tryActivity(context, 'readDeviceTwins', { deviceIds: ids, rolloutId });
@@ -332,13 +319,13 @@ export function* batchOrchestrator(context: OrchestrationContext): Step<BatchRes
       const read = reads.ok ? reads.value[i].read : null;
       if (read !== null && 'throttled' in read) {
         throttledReads += 1;
-        set(deferTwinRead(running.get(deviceId)!, now(context)));
+        set(tracked.deferTwinRead(running.get(deviceId)!, now(context)));
         return;
       }
       const reports = read !== null && 'found' in read && read.found && read.report !== null ? [read.report] : [];
-      let device = applyReports({ ...running.get(deviceId)!, resyncAt: null }, reports, target, now(context));
+      let device = tracked.applyReports({ ...running.get(deviceId)!, resyncAt: null }, reports, target, now(context));
       // The phase is over and the twin shows nothing newer: the device timed out.
-      if (isPastDeadline(device, timeouts, clock())) device = { ...device, tracking: expirePhase(device.tracking, now(context)) };
+      if (tracked.isPastDeadline(device, timeouts, clock())) device = { ...device, tracking: expirePhase(device.tracking, now(context)) };
       set(device);
     });
     if (throttledReads > 0) hubThrottled('twinRead', throttledReads);
@@ -359,7 +346,7 @@ export function* batchOrchestrator(context: OrchestrationContext): Step<BatchRes
     }
     for (const [deviceId, reports] of byDevice) {
       const device = running.get(deviceId);
-      if (device !== undefined) set(applyReports(device, reports, target, now(context)));
+      if (device !== undefined) set(tracked.applyReports(device, reports, target, now(context)));
     }
   };
 
@@ -413,7 +400,7 @@ export function* batchOrchestrator(context: OrchestrationContext): Step<BatchRes
     let earliest = Infinity;
     const heldBack = paceAt > clock();
     for (const device of running.values()) {
-      const wakeUp = nextWakeUp(device, timeouts) ?? Infinity;
+      const wakeUp = tracked.nextWakeUp(device, timeouts) ?? Infinity;
       // Due and still waiting: the hub-wide budget holds its retry back until paceAt.
       earliest = Math.min(earliest, heldBack && wakeUp <= clock() ? paceAt : wakeUp);
     }

@@ -74,33 +74,15 @@ export function applyCommand(state: RolloutControlState, operation: ControlOpera
   if (controlProblem(state, operation) !== null) return state;
   switch (operation) {
     case 'pause':
-      return logged(
-        { ...state, command: 'pause', pauseReason: 'operator', generation: state.generation + 1, updatedAt: at },
-        at,
-        operation,
-        'paused by the operator',
-      );
+      return commanded(state, { command: 'pause', pauseReason: 'operator' }, { time: at, operation, detail: 'paused by the operator' });
     case 'resume':
-      return logged(
-        { ...state, command: 'run', pauseReason: null, generation: state.generation + 1, updatedAt: at },
-        at,
-        operation,
-        'resumed by the operator',
-      );
-    case 'approve':
-      return logged(
-        { ...state, approvedThrough: state.wave ?? state.approvedThrough, updatedAt: at },
-        at,
-        operation,
-        `wave ${state.wave} approved`,
-      );
+      return commanded(state, { command: 'run', pauseReason: null }, { time: at, operation, detail: 'resumed by the operator' });
+    case 'approve': {
+      const approved = { ...state, approvedThrough: state.wave ?? state.approvedThrough, updatedAt: at };
+      return logged(approved, { time: at, operation, detail: `wave ${state.wave} approved` });
+    }
     case 'cancel':
-      return logged(
-        { ...state, command: 'cancel', pauseReason: null, generation: state.generation + 1, updatedAt: at },
-        at,
-        operation,
-        'canceled by the operator',
-      );
+      return commanded(state, { command: 'cancel', pauseReason: null }, { time: at, operation, detail: 'canceled by the operator' });
   }
 }
 
@@ -116,12 +98,8 @@ export function reportPhase(state: RolloutControlState, report: PhaseReport, at:
   if (isFinalRolloutState(state.phase)) return state;
   const next: RolloutControlState = { ...state, phase: report.phase, wave: report.wave, updatedAt: at };
   if (report.pausedBy === 'threshold' && state.command === 'run') {
-    return logged(
-      { ...next, command: 'pause', pauseReason: 'threshold', generation: state.generation + 1 },
-      at,
-      'thresholdPause',
-      'paused by the failure threshold',
-    );
+    const entry: ControlLogEntry = { time: at, operation: 'thresholdPause', detail: 'paused by the failure threshold' };
+    return commanded(next, { command: 'pause', pauseReason: 'threshold' }, entry);
   }
   return next;
 }
@@ -137,6 +115,15 @@ export function displayState(state: RolloutControlState): RolloutState {
   return state.phase;
 }
 
-function logged(state: RolloutControlState, time: string, operation: ControlLogEntry['operation'], detail: string): RolloutControlState {
-  return { ...state, log: [...state.log, { time, operation, detail }].slice(-MAX_CONTROL_LOG) };
+/** A new command: its generation lets a reader tell it from an older one; the log records it. */
+function commanded(
+  state: RolloutControlState,
+  change: Pick<RolloutControlState, 'command' | 'pauseReason'>,
+  entry: ControlLogEntry,
+): RolloutControlState {
+  return logged({ ...state, ...change, generation: state.generation + 1, updatedAt: entry.time }, entry);
+}
+
+function logged(state: RolloutControlState, entry: ControlLogEntry): RolloutControlState {
+  return { ...state, log: [...state.log, entry].slice(-MAX_CONTROL_LOG) };
 }

@@ -8,8 +8,7 @@
  * cancel kept from starting) and later moves for that wave are ignored.
  */
 import type { DeviceRolloutState } from './deviceOutcome';
-import type { FirmwareSpec } from './rolloutSpec';
-import type { RolloutState, RolloutStatus, Totals, WaveState, WaveStatus } from './rolloutStatus';
+import type { FirmwareSpec, RolloutState, RolloutStatus, Totals, WaveState, WaveStatus } from './rolloutStatus';
 import { rolloutStatus, totalsOf, waveStatus } from './rolloutStatus';
 
 export interface LedgerPlan {

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { isRecord } from '../../../contracts/guards';
+import type { FirmwareSpec } from '../../../contracts/rolloutApi';
 import { DEVICE_ID_PATTERN, DEVICE_ID_RULE, ROLLOUT_ID_PATTERN, ROLLOUT_ID_RULE } from './identifiers';
 import { PERCENT_RESOLUTION, basisPoints, hasPercentResolution } from './percent';
 import { queryConditionProblems } from './twinQueryCondition';
@@ -14,15 +15,6 @@ export type FailureAction = (typeof FAILURE_ACTIONS)[number];
 export const APPROVAL_MODES = ['auto', 'manual'] as const;
 /** 'manual': the rollout waits for POST /api/rollouts/{id}/approve before starting each next wave. */
 export type ApprovalMode = (typeof APPROVAL_MODES)[number];
-
-export interface FirmwareSpec {
-  version: string;
-  uri: string;
-  /** 64 hex digits, lower case. */
-  sha256: string;
-  /** Bytes. */
-  size: number;
-}
 
 /** Exactly one of a twin query condition (the WHERE clause, without WHERE) or explicit device ids. */
 export type TargetSpec = { query: string } | { deviceIds: string[] };

@@ -1,59 +1,21 @@
 /**
  * Status summaries for GET /api/rollouts/{id}: counts per device state, per wave and in total,
  * and the state a rollout ends in. Everything is plain JSON data, so the same shapes go into an
- * orchestration's customStatus and out of the HTTP API.
+ * orchestration's customStatus and out of the HTTP API; they are the API's contract with its
+ * clients (contracts/rolloutApi.ts), re-exported here with the functions that build them.
  */
+import type {
+  FinalRolloutState,
+  FirmwareSpec,
+  RolloutState,
+  RolloutStatus,
+  Totals,
+  WaveState,
+  WaveStatus,
+} from '../../../contracts/rolloutApi';
 import type { DeviceRolloutState } from './deviceOutcome';
-import type { FirmwareSpec } from './rolloutSpec';
 
-export const ROLLOUT_STATES = [
-  'running',
-  'paused',
-  'awaitingApproval',
-  'completed',
-  'completedWithFailures',
-  'aborted',
-  'canceled',
-] as const;
-export type RolloutState = (typeof ROLLOUT_STATES)[number];
-export type FinalRolloutState = Extract<RolloutState, 'completed' | 'completedWithFailures' | 'aborted' | 'canceled'>;
-
-/** A wave is also `pending` before it starts and `soaking` while the rollout waits after it. */
-export const WAVE_STATES = ['pending', 'soaking', ...ROLLOUT_STATES] as const;
-export type WaveState = (typeof WAVE_STATES)[number];
-
-/** Devices per state; `targeted` is always the sum of the others. */
-export interface Totals {
-  targeted: number;
-  pending: number;
-  inProgress: number;
-  succeeded: number;
-  failed: number;
-  timedOut: number;
-  skipped: number;
-  canceled: number;
-}
-
-export interface WaveStatus extends Totals {
-  index: number;
-  name: string;
-  percent: number;
-  state: WaveState;
-}
-
-export interface RolloutStatus {
-  id: string;
-  state: RolloutState;
-  firmware: FirmwareSpec;
-  createdAt: string;
-  updatedAt: string;
-  totals: Totals;
-  waves: WaveStatus[];
-}
-
-export function isFinalRolloutState(state: RolloutState): state is FinalRolloutState {
-  return state === 'completed' || state === 'completedWithFailures' || state === 'aborted' || state === 'canceled';
-}
+export * from '../../../contracts/rolloutApi';
 
 /** Totals from counts per state (missing states are 0); `targeted` is their sum. */
 export function totalsOf(counts: Partial<Record<DeviceRolloutState, number>> = {}): Totals {

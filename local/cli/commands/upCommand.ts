@@ -5,7 +5,8 @@ import pc from 'picocolors';
 import { startLocalStack, type RunningLocalStack } from '../../stack/startLocalStack';
 import { describeThrottling } from '../../hub/throttling/describeThrottling';
 import { hubScaleOf, parsePort, parsePositiveInt, parseProbability, tierOption, unitsOption, type HubScaleFlags } from '../options';
-import { RolloutApiClient, type RolloutView } from '../rollouts/RolloutApiClient';
+import type { RolloutStatus } from '../../../contracts/rolloutApi';
+import { RolloutApiClient } from '../rollouts/RolloutApiClient';
 import { printFinal, watchRollout } from '../rollouts/watchRollout';
 import { onShutdown } from '../../../device/cli/shutdown';
 
@@ -99,7 +100,7 @@ async function start(flags: UpFlags): Promise<RunningLocalStack> {
 }
 
 /** Canary, early and broad waves over the demo fleet, pausing if more than 20 % fail. */
-async function demoRollout(stack: RunningLocalStack): Promise<RolloutView> {
+async function demoRollout(stack: RunningLocalStack): Promise<RolloutStatus> {
   const api = new RolloutApiClient(stack.apiUrl);
   const { image } = stack.firmware;
   const started = Date.now();

@@ -1,30 +1,4 @@
-/** The JSON the rollout HTTP API serves (functions/src/http), as its clients read it. */
-export interface Totals {
-  targeted: number;
-  pending: number;
-  inProgress: number;
-  succeeded: number;
-  failed: number;
-  timedOut: number;
-  skipped: number;
-  canceled: number;
-}
-
-export interface WaveView extends Partial<Totals> {
-  name: string;
-  state: string;
-  targeted: number;
-}
-
-export interface RolloutView {
-  id: string;
-  state: string;
-  firmware: { version: string };
-  createdAt: string;
-  updatedAt: string;
-  totals: Totals;
-  waves: WaveView[];
-}
+import type { RolloutStatus } from '../../../contracts/rolloutApi';
 
 export interface DeviceView {
   deviceId: string;
@@ -48,9 +22,10 @@ export class ApiError extends Error {
   }
 }
 
-export const FINAL_ROLLOUT_STATES = new Set(['completed', 'completedWithFailures', 'aborted', 'canceled']);
-
-/** A small typed client of the rollout HTTP API (fetch; function key in x-functions-key). */
+/**
+ * A small typed client of the rollout HTTP API (fetch; function key in x-functions-key). Rollouts
+ * come typed by the API's contract with the app (contracts/rolloutApi.ts).
+ */
 export class RolloutApiClient {
   constructor(
     private readonly baseUrl: string,
@@ -61,11 +36,11 @@ export class RolloutApiClient {
     return this.request('POST', 'rollouts', spec);
   }
 
-  get(id: string): Promise<RolloutView> {
+  get(id: string): Promise<RolloutStatus> {
     return this.request('GET', `rollouts/${encodeURIComponent(id)}`);
   }
 
-  list(continuationToken?: string): Promise<Page<RolloutView>> {
+  list(continuationToken?: string): Promise<Page<RolloutStatus>> {
     return this.request('GET', `rollouts${continuationToken ? `?continuationToken=${encodeURIComponent(continuationToken)}` : ''}`);
   }
 

@@ -1,7 +1,8 @@
 import { MultiBar, Presets, type SingleBar } from 'cli-progress';
 import Table from 'cli-table3';
 import pc from 'picocolors';
-import type { DeviceView, RolloutView, Totals, WaveView } from './RolloutApiClient';
+import type { RolloutStatus, Totals, WaveStatus } from '../../../contracts/rolloutApi';
+import type { DeviceView } from './RolloutApiClient';
 
 const STATE_COLOR: Record<string, (text: string) => string> = {
   running: pc.cyan,
@@ -22,11 +23,11 @@ export function colorState(state: string): string {
   return (STATE_COLOR[state] ?? ((text: string) => text))(state);
 }
 
-function done(counts: Partial<Totals>): number {
-  return (counts.succeeded ?? 0) + (counts.failed ?? 0) + (counts.timedOut ?? 0) + (counts.skipped ?? 0) + (counts.canceled ?? 0);
+function done(counts: Totals): number {
+  return counts.succeeded + counts.failed + counts.timedOut + counts.skipped + counts.canceled;
 }
 
-export function rolloutSummary(rollout: RolloutView): string {
+export function rolloutSummary(rollout: RolloutStatus): string {
   const t = rollout.totals;
   return (
     `${pc.bold(rollout.id)}  ${colorState(rollout.state)}  firmware ${rollout.firmware.version}\n` +
@@ -35,7 +36,7 @@ export function rolloutSummary(rollout: RolloutView): string {
   );
 }
 
-export function rolloutTable(rollouts: RolloutView[]): string {
+export function rolloutTable(rollouts: RolloutStatus[]): string {
   const rows = table(['id', 'state', 'firmware', 'targeted', 'succeeded', 'failed', 'created']);
   for (const r of rollouts) {
     rows.push([
@@ -51,10 +52,9 @@ export function rolloutTable(rollouts: RolloutView[]): string {
   return rows.toString();
 }
 
-export function waveTable(waves: WaveView[]): string {
+export function waveTable(waves: WaveStatus[]): string {
   const rows = table(['wave', 'state', 'targeted', 'succeeded', 'failed', 'timed out', 'in progress']);
-  for (const w of waves)
-    rows.push([w.name, colorState(w.state), w.targeted, w.succeeded ?? 0, w.failed ?? 0, w.timedOut ?? 0, w.inProgress ?? 0]);
+  for (const w of waves) rows.push([w.name, colorState(w.state), w.targeted, w.succeeded, w.failed, w.timedOut, w.inProgress]);
   return rows.toString();
 }
 
@@ -78,14 +78,14 @@ export class RolloutProgress {
   );
   private readonly waveBars = new Map<string, SingleBar>();
 
-  update(rollout: RolloutView): void {
+  update(rollout: RolloutStatus): void {
     const width = Math.max(...rollout.waves.map((w) => w.name.length), 4);
     for (const wave of rollout.waves) {
       const payload = {
         wave: wave.name.padEnd(width),
-        succeeded: pc.green(String(wave.succeeded ?? 0)),
-        failed: pc.red(String((wave.failed ?? 0) + (wave.timedOut ?? 0))),
-        inProgress: wave.inProgress ?? 0,
+        succeeded: pc.green(String(wave.succeeded)),
+        failed: pc.red(String(wave.failed + wave.timedOut)),
+        inProgress: wave.inProgress,
         state: colorState(wave.state),
       };
       const bar = this.waveBars.get(wave.name);

@@ -1,18 +1,19 @@
 import { rolloutSummary, RolloutProgress } from './renderRollout';
-import { FINAL_ROLLOUT_STATES, type RolloutApiClient, type RolloutView } from './RolloutApiClient';
+import { isFinalRolloutState, type RolloutStatus } from '../../../contracts/rolloutApi';
+import type { RolloutApiClient } from './RolloutApiClient';
 
 /** Polls a rollout once a second, drawing per-wave progress bars, until it reaches a final state. */
 export async function watchRollout(
   api: RolloutApiClient,
   id: string,
   options: { intervalMs?: number; quiet?: boolean } = {},
-): Promise<RolloutView> {
+): Promise<RolloutStatus> {
   const progress = options.quiet ? undefined : new RolloutProgress();
   try {
     for (;;) {
       const rollout = await api.get(id);
       progress?.update(rollout);
-      if (FINAL_ROLLOUT_STATES.has(rollout.state)) return rollout;
+      if (isFinalRolloutState(rollout.state)) return rollout;
       await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 1000));
     }
   } finally {
@@ -21,10 +22,10 @@ export async function watchRollout(
 }
 
 /** Exit code for a finished rollout: 0 only when every targeted device succeeded or was skipped. */
-export function exitCodeFor(rollout: RolloutView): number {
+export function exitCodeFor(rollout: RolloutStatus): number {
   return rollout.state === 'completed' ? 0 : 2;
 }
 
-export function printFinal(rollout: RolloutView): void {
+export function printFinal(rollout: RolloutStatus): void {
   console.log(`\n${rolloutSummary(rollout)}`);
 }

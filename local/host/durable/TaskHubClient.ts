@@ -1,22 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import { hostErrors } from '../hostErrors';
 import type { DurableEngine } from './engine/DurableEngine';
 import type { DurableFunctionSet } from './engine/DurableFunctionSet';
-import { EventType, historyEvent } from './engine/historyEvents';
-import { entityInstanceId, type EntityRequest, type InboxMessage } from './engine/inboxMessages';
+import type { InboxMessage } from './engine/inboxMessages';
 import { executionStartedMessage } from './engine/OrchestrationEpisode';
 import { isTerminal, pendingInstance, type InstanceQuery, type InstanceRecord } from './persistence/records';
 import type { TaskHubStore } from './persistence/TaskHubStore';
-
-/** A client request the task hub refuses, with the HTTP status the Durable HTTP API gives it. */
-export class ClientError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ClientError';
-  }
-}
+import { entityInstanceId, type EntityRequest } from './protocol/entities';
+import { eventRaisedEvent } from './protocol/historyEvents';
 
 export type InstanceOperationResult = 'accepted' | 'notFound' | 'gone';
 
@@ -34,12 +25,12 @@ export class TaskHubClient {
   /** Starts an orchestration (or restarts a finished one with the same id); returns its id. */
   startNew(name: string, options: { instanceId?: string; input?: string | null; version?: string } = {}): string {
     const fn = this.functions.orchestrator(name);
-    if (!fn) throw new ClientError(400, `The function '${name}' doesn't exist, is disabled, or is not an orchestrator function.`);
+    if (!fn) throw hostErrors.badRequest(`The function '${name}' doesn't exist, is disabled, or is not an orchestrator function.`);
     const instanceId = options.instanceId ?? randomUUID().replace(/-/g, '');
     assertValidId(instanceId, 'instance ID');
     const existing = this.store.getInstance(instanceId);
     if (existing && !isTerminal(existing.runtimeStatus)) {
-      throw new ClientError(409, `An Orchestration instance with the status ${existing.runtimeStatus} already exists.`);
+      throw hostErrors.conflict(`An Orchestration instance with the status ${existing.runtimeStatus} already exists.`);
     }
     const now = Date.now();
     const record = pendingInstance({
@@ -51,7 +42,7 @@ export class TaskHubClient {
       now,
     });
     const replaced = existing ? [instanceId] : [];
-    this.store.commit({
+    this.store.commitNow({
       clearHistoryOf: replaced,
       deleteMessagesOf: replaced,
       deleteActivitiesOf: replaced,
@@ -65,7 +56,7 @@ export class TaskHubClient {
   }
 
   raiseEvent(instanceId: string, eventName: string, input: string | null): Promise<InstanceOperationResult> {
-    const event = historyEvent(EventType.EventRaised, { Name: eventName, Input: input });
+    const event = eventRaisedEvent(eventName, input, Date.now());
     return this.sendToRunning(instanceId, { kind: 'event', event });
   }
 
@@ -126,7 +117,7 @@ export class TaskHubClient {
   async signalEntity(name: string, key: string, operation: string, input: string | null): Promise<void> {
     assertValidId(key, 'entity key');
     if (!this.functions.entity(name))
-      throw new ClientError(400, `The function '${name}' doesn't exist, is disabled, or is not an entity function.`);
+      throw hostErrors.badRequest(`The function '${name}' doesn't exist, is disabled, or is not an entity function.`);
     const entityId = entityInstanceId(name, key);
     const request: EntityRequest = {
       id: randomUUID(),
@@ -156,8 +147,7 @@ export class TaskHubClient {
 
 function assertValidId(id: string, what: string): void {
   if (id.length === 0 || id.length > 256 || INVALID_ID.test(id)) {
-    throw new ClientError(
-      400,
+    throw hostErrors.badRequest(
       `The ${what} '${id}' is not valid: it must be 1-256 characters without '/', '\\\\', '#', '?' or control characters.`,
     );
   }
@@ -173,6 +163,6 @@ function decodeCursor(token: string): { createdAt: number; instanceId: string } 
     if (typeof createdAt !== 'number' || typeof instanceId !== 'string') throw new Error('shape');
     return { createdAt, instanceId };
   } catch {
-    throw new ClientError(400, 'The continuation token is not valid.');
+    throw hostErrors.badRequest('The continuation token is not valid.');
   }
 }

@@ -1,12 +1,10 @@
-import { openDatabase, type Schema } from '../../sqlite/openDatabase';
-import Database from 'better-sqlite3';
-
-const SCHEMA_VERSION = 1;
+import type { Schema } from '../../sqlite/openDatabase';
+import { SqliteStore } from '../../sqlite/SqliteStore';
 
 /** The schema, created in one go on a new file. */
 const SCHEMA: Schema = {
   what: 'The trigger state',
-  version: SCHEMA_VERSION,
+  version: 1,
   sql: `
       CREATE TABLE checkpoints (
         function_name TEXT NOT NULL,
@@ -35,12 +33,11 @@ export interface ScheduleStatus {
 }
 
 /** Event Hub checkpoints and timer schedule status, in SQLite (WAL) under the data dir. */
-export class TriggerStateStore {
-  private readonly db: Database.Database;
+export class TriggerStateStore extends SqliteStore {
   private readonly statements;
 
   constructor(file: string) {
-    this.db = openDatabase(file, SCHEMA);
+    super(file, SCHEMA);
     this.statements = {
       getCheckpoint: this.db.prepare<[string, string, string, string, string], { sequence_number: number; offset: string }>(
         'SELECT sequence_number, offset FROM checkpoints WHERE function_name = ? AND namespace = ? AND event_hub = ? AND consumer_group = ? AND partition_id = ?',
@@ -82,10 +79,6 @@ export class TriggerStateStore {
 
   saveScheduleStatus(functionName: string, status: ScheduleStatus): void {
     this.statements.putSchedule.run(functionName, JSON.stringify(status));
-  }
-
-  close(): void {
-    this.db.close();
   }
 }
 

@@ -86,42 +86,27 @@ export class FunctionInvoker {
     try {
       const invocation = model.getInvocationModel(core);
       args = await invocation.getArguments();
+      // What the worker hands hooks: shared hookData and the invocation context, plus the stage's own fields,
+      // which a hook may replace (inputs and callback before, result and error after).
       const hookData: Record<string, unknown> = {};
-      let callback = fn.callback;
-      let inputs = args.inputs;
-      if (this.hooks.has('preInvocation')) {
-        core.state = 'preInvocationHooks';
-        const pre: Record<string, unknown> & { hookData: Record<string, unknown> } = {
-          hookData,
-          invocationContext: args.context,
-          inputs,
-          functionCallback: callback,
-        };
-        await this.hooks.run('preInvocation', pre);
-        inputs = pre.inputs as unknown[];
-        callback = pre.functionCallback as typeof callback;
-      }
+      const invocationContext = args.context;
+      const runHooks = async <T extends Record<string, unknown>>(stage: 'preInvocation' | 'postInvocation', fields: T): Promise<T> => {
+        if (!this.hooks.has(stage)) return fields;
+        core.state = `${stage}Hooks`;
+        const context = { hookData, invocationContext, ...fields };
+        await this.hooks.run(stage, context);
+        return context;
+      };
+      const pre = await runHooks('preInvocation', { inputs: args.inputs, functionCallback: fn.callback });
       core.state = 'invocation';
       let result: unknown;
       let error: unknown;
       try {
-        result = await invocation.invokeFunction(args.context, inputs, callback);
+        result = await invocation.invokeFunction(invocationContext, pre.inputs, pre.functionCallback);
       } catch (thrown) {
         error = thrown;
       }
-      if (this.hooks.has('postInvocation')) {
-        core.state = 'postInvocationHooks';
-        const post: Record<string, unknown> & { hookData: Record<string, unknown> } = {
-          hookData,
-          invocationContext: args.context,
-          inputs,
-          result,
-          error,
-        };
-        await this.hooks.run('postInvocation', post);
-        result = post.result;
-        error = post.error;
-      }
+      ({ result, error } = await runHooks('postInvocation', { inputs: pre.inputs, result, error }));
       core.state = undefined;
       if (error !== undefined && error !== null) throw error;
       const response = await invocation.getResponse(args.context, result);

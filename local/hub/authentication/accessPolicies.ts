@@ -10,6 +10,11 @@ export interface SharedAccessPolicy {
   rights: Permission[];
 }
 
+/** Reading twins, by id or by query: either right will do. */
+export const TWIN_READ: Permission[] = ['ServiceConnect', 'RegistryRead'];
+/** Writing tags and desired properties: either right will do. */
+export const TWIN_WRITE: Permission[] = ['ServiceConnect', 'RegistryWrite'];
+
 /** The policies every IoT Hub is created with, with the same rights. */
 const BUILT_IN_RIGHTS: Record<string, Permission[]> = {
   iothubowner: ['RegistryRead', 'RegistryWrite', 'ServiceConnect', 'DeviceConnect'],

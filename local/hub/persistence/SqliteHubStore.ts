@@ -1,18 +1,17 @@
-import { openDatabase, type Schema } from '../../sqlite/openDatabase';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import type { Schema } from '../../sqlite/openDatabase';
+import { Settings, SETTINGS_TABLE } from '../../sqlite/Settings';
+import { SqliteStore } from '../../sqlite/SqliteStore';
 import type { SharedAccessPolicy } from '../authentication/accessPolicies';
 import type { DeviceRecord } from '../registry/deviceRecord';
-import { GroupCommit, type CommitCallback } from './GroupCommit';
 import type { HubStore } from './HubStore';
-
-const SCHEMA_VERSION = 1;
 
 /** The schema, created in one go on a new file. */
 const SCHEMA: Schema = {
   what: 'The hub data',
-  version: SCHEMA_VERSION,
+  version: 1,
   sql: `
-      CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+      ${SETTINGS_TABLE};
       CREATE TABLE IF NOT EXISTS devices (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
         device_id TEXT NOT NULL UNIQUE,
@@ -22,38 +21,32 @@ const SCHEMA: Schema = {
 };
 
 /** HubStore on SQLite (WAL, synchronous=NORMAL: a crash may lose the last commits, never corrupt). */
-export class SqliteHubStore implements HubStore {
-  private readonly db: Database.Database;
+export class SqliteHubStore extends SqliteStore implements HubStore {
   private readonly upsert: Database.Statement<[string, string]>;
   private readonly remove: Database.Statement<[string]>;
-  private readonly commits: GroupCommit;
+  private readonly settings = new Settings(this.db);
 
   constructor(file: string) {
-    this.db = openDatabase(file, SCHEMA);
+    super(file, SCHEMA);
     // seq keeps creation order across replaces, so listings and query pages are stable.
     this.upsert = this.db.prepare(
       `INSERT INTO devices (device_id, record) VALUES (?, ?)
        ON CONFLICT(device_id) DO UPDATE SET record = excluded.record`,
     );
     this.remove = this.db.prepare('DELETE FROM devices WHERE device_id = ?');
-    this.commits = new GroupCommit(this.db);
   }
 
   loadPolicies(): SharedAccessPolicy[] | undefined {
-    const row = this.db.prepare("SELECT value FROM settings WHERE name = 'policies'").get() as { value: string } | undefined;
-    return row ? (JSON.parse(row.value) as SharedAccessPolicy[]) : undefined;
+    const policies = this.settings.get('policies');
+    return policies === undefined ? undefined : (JSON.parse(policies) as SharedAccessPolicy[]);
   }
 
   savePolicies(policies: SharedAccessPolicy[]): void {
-    this.db
-      .prepare("INSERT INTO settings (name, value) VALUES ('policies', ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value")
-      .run(JSON.stringify(policies));
+    this.settings.set('policies', JSON.stringify(policies));
   }
 
   createdAtMs(): number {
-    this.db.prepare("INSERT OR IGNORE INTO settings (name, value) VALUES ('createdAt', ?)").run(String(Date.now()));
-    const row = this.db.prepare("SELECT value FROM settings WHERE name = 'createdAt'").get() as { value: string };
-    return Number(row.value);
+    return Number(this.settings.getOrInit('createdAt', String(Date.now())));
   }
 
   loadDevices(): DeviceRecord[] {
@@ -71,14 +64,5 @@ export class SqliteHubStore implements HubStore {
   deleteDevices(deviceIds: string[]): void {
     const ids = [...deviceIds];
     this.commits.add(() => ids.forEach((id) => this.remove.run(id)));
-  }
-
-  afterCommit(callback: CommitCallback): void {
-    this.commits.afterCommit(callback);
-  }
-
-  close(): void {
-    this.commits.flush();
-    this.db.close();
   }
 }

@@ -1,5 +1,7 @@
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { PathPattern } from '../../http/PathPattern';
+import { Router } from '../../http/Router';
 import { listen } from '../listen';
 import type { ServiceAuthenticator } from '../authentication/ServiceAuthenticator';
 import type { ErrorBodyStyle } from '../errors/IotHubError';
@@ -16,21 +18,13 @@ const MAX_BODY_BYTES = 1024 * 1024;
 /** Versions azure-iothub and the REST docs use; IoT Hub refuses requests without one. */
 const API_VERSION = /^20(1[6-9]|2\d)-\d{2}-\d{2}(-preview)?$/;
 
-interface CompiledRoute extends Route {
-  pattern: RegExp;
-  names: string[];
-}
-
-const ROUTES: CompiledRoute[] = [...queryRoutes, ...deviceRoutes, ...methodRoutes, ...twinRoutes, ...throttlingRoutes].map(compile);
-
-function compile(route: Route): CompiledRoute {
-  const names: string[] = [];
-  const source = route.path.replace(/\{(\w+)\}/g, (_, name: string) => {
-    names.push(name);
-    return '([^/]+)';
-  });
-  return { ...route, pattern: new RegExp(`^${source}$`), names };
-}
+const ROUTER = new Router<Route>(
+  [...queryRoutes, ...deviceRoutes, ...methodRoutes, ...twinRoutes, ...throttlingRoutes].map((route) => ({
+    methods: [route.method],
+    path: new PathPattern(route.path),
+    target: route,
+  })),
+);
 
 export interface ServiceEndpointOptions {
   host: string;
@@ -77,7 +71,7 @@ export class ServiceEndpoint {
     try {
       const url = new URL(req.url ?? '/', 'https://hub');
       const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
-      const { route, params } = this.match(req.method ?? 'GET', path);
+      const { route, params } = match(req.method ?? 'GET', path);
       style = route.style;
       if (!API_VERSION.test(url.searchParams.get('api-version') ?? '')) throw IotHubErrorFactory.invalidProtocolVersion(style);
       this.authenticator.authenticate(req.headers.authorization, route.anyOf, style);
@@ -100,25 +94,19 @@ export class ServiceEndpoint {
       });
     }
   }
+}
 
-  private match(method: string, path: string): { route: CompiledRoute; params: Record<string, string> } {
-    let pathExists = false;
-    for (const route of ROUTES) {
-      const m = route.pattern.exec(path);
-      if (!m) continue;
-      pathExists = true;
-      if (route.method !== method) continue;
-      const params: Record<string, string> = {};
-      route.names.forEach((name, i) => {
-        try {
-          params[name] = decodeURIComponent(m[i + 1]);
-        } catch {
-          throw IotHubErrorFactory.argumentInvalid(`'${m[i + 1]}' in the path is not correctly URL-encoded.`, route.style);
-        }
-      });
-      return { route, params };
-    }
-    throw pathExists ? IotHubErrorFactory.methodNotAllowed(method, path) : IotHubErrorFactory.resourceNotFound(path);
+function match(method: string, path: string): { route: Route; params: Record<string, string> } {
+  const found = ROUTER.match(method, path);
+  switch (found.kind) {
+    case 'found':
+      return { route: found.route.target, params: found.params };
+    case 'undecodableParameter':
+      throw IotHubErrorFactory.argumentInvalid(`'${found.text}' in the path is not correctly URL-encoded.`, found.route.target.style);
+    case 'methodNotAllowed':
+      throw IotHubErrorFactory.methodNotAllowed(method, path);
+    case 'notFound':
+      throw IotHubErrorFactory.resourceNotFound(path);
   }
 }
 

@@ -51,12 +51,7 @@ export function updateTwin(
   now: string,
   style: ErrorBodyStyle = 'nested',
 ): TwinOperationResult<TwinChangeNotificationBody> {
-  const tags = patch.tags === undefined ? undefined : validatePatch('tags', patch.tags, style);
-  const desired = patch.desired === undefined ? undefined : validatePatch('desired', patch.desired, style);
-  const reported = patch.reported === undefined ? undefined : validatePatch('reported', patch.reported, style);
-  if (tags === undefined && desired === undefined && reported === undefined) {
-    throw IotHubErrorFactory.argumentInvalid('The twin patch contains neither tags nor properties.', style);
-  }
+  const { tags, desired, reported } = validSections(patch, style, 'The twin patch contains neither tags nor properties.');
 
   const next: TwinState = { ...state, version: state.version + 1 };
   const notification: TwinChangeNotificationBody = { version: next.version };
@@ -106,11 +101,7 @@ export function replaceTwin(
   deviceId: string,
   style: ErrorBodyStyle = 'nested',
 ): TwinOperationResult<TwinReplaceNotificationBody> {
-  const tags = replacement.tags === undefined ? undefined : validatePatch('tags', replacement.tags, style);
-  const desired = replacement.desired === undefined ? undefined : validatePatch('desired', replacement.desired, style);
-  if (tags === undefined && desired === undefined) {
-    throw IotHubErrorFactory.argumentInvalid('The twin replacement contains neither tags nor properties.desired.', style);
-  }
+  const { tags, desired } = validSections(replacement, style, 'The twin replacement contains neither tags nor properties.desired.');
 
   const next: TwinState = { ...state, version: state.version + 1 };
   if (tags !== undefined) {
@@ -133,6 +124,17 @@ export function replaceTwin(
   const result: TwinOperationResult<TwinReplaceNotificationBody> = { state: next, notification };
   if (desired !== undefined) result.desiredPatch = desiredPatchForDevice(next.desired.properties, next.desired.version);
   return result;
+}
+
+/** The sections given, each validated (in tags, desired, reported order); none at all is an error. */
+function validSections<P extends TwinPatch>(patch: P, style: ErrorBodyStyle, noSections: string): P {
+  const valid: TwinPatch = {};
+  for (const section of ['tags', 'desired', 'reported'] as const) {
+    const sectionPatch = patch[section];
+    if (sectionPatch !== undefined) valid[section] = validatePatch(section, sectionPatch, style);
+  }
+  if (Object.keys(valid).length === 0) throw IotHubErrorFactory.argumentInvalid(noSections, style);
+  return valid as P;
 }
 
 function patchSection(section: TwinPropertiesSection, patch: JsonObject, now: string, versioned: boolean): TwinPropertiesSection {

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { InvocationContext } from '@azure/functions';
 import type { FirmwareUpdateRequest } from '../../../contracts/firmwareUpdate';
 import { invokeFirmwareUpdate } from '../../../functions/src/activities/invokeFirmwareUpdate';
-import { TWIN_READ_PARALLELISM, readDeviceTwins } from '../../../functions/src/activities/readDeviceTwins';
+import { HUB_CALLS_IN_FLIGHT } from '../../../functions/src/activities/iotHub';
+import { readDeviceTwins } from '../../../functions/src/activities/readDeviceTwins';
 import { QUERY_PAGE_SIZE, resolveTargets } from '../../../functions/src/activities/resolveTargets';
 import type { ResolveTargetsInput, ResolvedTargets } from '../../../functions/src/activities/resolveTargets';
 import { IOTHUB_CONNECTION_STRING } from '../../../functions/src/settings';
@@ -157,7 +158,7 @@ describe('activities on the local IoT Hub', () => {
     const patch = { iothubDM: { firmwareUpdate: { status: 'exploded', rolloutId: 'r-6', fwVersion: '2.0.0' } } };
     await new Promise<void>((resolve, reject) => twin.properties.reported.update(patch, (err?: Error) => (err ? reject(err) : resolve())));
     // More devices than are read at once, so the reads overlap and must still come back in order.
-    const bulk = Array.from({ length: TWIN_READ_PARALLELISM * 2 + 3 }, (_, i) => `bulk-${String(i * 7).padStart(5, '0')}`);
+    const bulk = Array.from({ length: HUB_CALLS_IN_FLIGHT * 2 + 3 }, (_, i) => `bulk-${String(i * 7).padStart(5, '0')}`);
     const deviceIds = ['act-read', 'act-nobody', bare, 'act-read-bad', ...bulk, 'act-nobody-2'];
 
     const reads = await readDeviceTwins({ deviceIds, rolloutId: 'r-6' }, context());

@@ -1,6 +1,5 @@
 jest.mock('@azure/functions-core', () => require('../support/functionsCore').functionsCore, { virtual: true });
 
-import { InvocationContext } from '@azure/functions';
 import type { EntityContext } from 'durable-functions';
 import { deviceShardEntity } from '../../../functions/src/entities/deviceShardEntity';
 import { hubBudgetEntity } from '../../../functions/src/entities/hubBudgetEntity';
@@ -8,19 +7,8 @@ import { rolloutControlEntity } from '../../../functions/src/entities/rolloutCon
 import { rolloutLedgerEntity } from '../../../functions/src/entities/rolloutLedgerEntity';
 import { initialControlState } from '../../../functions/src/rollout';
 import type { DeviceRecord, DeviceUpdate } from '../../../functions/src/rollout';
-
-const { createEntityFunction } = require('durable-functions/lib/src/util/testingUtils') as {
-  createEntityFunction: (
-    handler: (context: EntityContext<never>) => void,
-  ) => (trigger: unknown, context: InvocationContext) => Promise<EntityResult>;
-};
-
-interface EntityResult {
-  entityExists: boolean;
-  entityState?: string;
-  results: { isError: boolean; result?: string }[];
-  signals: { target: { name: string; key: string }; name: string; input?: string }[];
-}
+import type { EntityBatchResult } from '../../../local/host/durable/protocol/entities';
+import { entityFunction, runEntityBatch, type EntityOperation } from '../support/durableFunctions';
 
 /** One batch of operations, as the Durable extension hands it to the entity function. */
 async function run(
@@ -28,24 +16,11 @@ async function run(
   name: string,
   key: string,
   state: unknown,
-  batch: { name: string; input?: unknown; signal?: boolean }[],
-): Promise<EntityResult> {
-  const trigger = {
-    self: { name, key },
-    exists: state !== undefined,
-    state: state === undefined ? undefined : JSON.stringify(state),
-    batch: batch.map((op, i) => ({
-      id: `op-${i}`,
-      name: op.name,
-      signal: op.signal ?? true,
-      input: op.input === undefined ? undefined : JSON.stringify(op.input),
-    })),
-  };
+  batch: EntityOperation[],
+): Promise<EntityBatchResult & { lines: string[] }> {
   const lines: string[] = [];
-  const result = await createEntityFunction(handler)(
-    trigger,
-    new InvocationContext({ functionName: name, logHandler: (_l, ...args) => lines.push(args.join(' ')) }),
-  );
+  const entity = { name, key, state: state === undefined ? undefined : JSON.stringify(state) };
+  const result = await runEntityBatch(entityFunction(handler), entity, batch, (...args) => lines.push(args.join(' ')));
   return Object.assign(result, { lines });
 }
 

@@ -31,7 +31,8 @@ import type {
 } from '../../../functions/src/rollout';
 import type { FirmwareUpdateError, FirmwareUpdateStatus } from '../../../contracts/firmwareUpdate';
 import { FIRMWARE, TIMEOUTS, deviceReport, twinEvent } from '../support/fixtures';
-import { EventType, OrchestrationHarness } from '../support/orchestrationHarness';
+import { EventType } from '../../../local/host/durable/protocol/historyEvents';
+import { OrchestrationHarness } from '../support/orchestrationHarness';
 import type { Scheduled } from '../support/orchestrationHarness';
 
 const ID = 'r1:w1:b7';

@@ -58,3 +58,17 @@ export function triggerOf(fn: RecordedFunction): RecordedBinding {
   if (!trigger) throw new Error(`${fn.name} has no trigger`);
   return trigger;
 }
+
+let fresh = 0;
+
+/**
+ * What a registration call (df.app.orchestration, df.app.entity …) hands the Functions host as the
+ * function's handler: `register` runs with a fresh name and its registration is taken back out.
+ */
+export function registeredHandler(register: (name: string) => void): RecordedFunction['handler'] {
+  const name = `registered${++fresh}`;
+  register(name);
+  const at = registrations.findIndex((fn) => fn.name === name);
+  if (at < 0) throw new Error(`nothing registered as ${name}: mock @azure/functions-core with this module's functionsCore`);
+  return registrations.splice(at, 1)[0].handler;
+}

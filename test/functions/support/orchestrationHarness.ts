@@ -1,81 +1,24 @@
 /**
  * Drives an orchestrator through durable-functions' own replay, the way the Durable extension
- * does: the orchestrator function (wrapped by durable-functions' createOrchestrator, exactly what
- * df.app.orchestration registers) gets the whole history and returns every action since the
- * execution started; the harness numbers the new ones (the SDK's sequence: every atomic action but
- * WaitForExternalEvent and ContinueAsNew takes the next id), writes them into the history
- * (TaskScheduled, SubOrchestrationInstanceCreated, TimerCreated, EventSent), and the test then
- * decides what happens next (an activity completes, a timer fires, an event arrives) and runs the
- * next episode.
+ * does: the orchestrator function (as df.app.orchestration registers it) gets the trigger payload
+ * the dev host's engine builds, with the whole history, and returns every action since the
+ * execution started; the harness numbers the new ones by the protocol's rule, writes them into the
+ * history (TaskScheduled, SubOrchestrationInstanceCreated, TimerCreated, EventSent), and the test
+ * then decides what happens next (an activity completes, a timer fires, an event arrives) and runs
+ * the next episode.
  *
  * It also checks determinism: each replay must produce the same actions, in the same order, as
  * the episodes before it, or the run throws.
- *
- * History event types and action shapes: as the dev host's engine writes them
- * (local/host/durable/engine/historyEvents.ts, orchestratorActions.ts; durable-functions v3).
  */
 import { InvocationContext } from '@azure/functions';
 import type { OrchestrationHandler } from 'durable-functions';
-
-// durable-functions has no typings for its testing utilities; the module is plain JS.
-const testingUtils = require('durable-functions/lib/src/util/testingUtils') as {
-  createOrchestrator: (handler: OrchestrationHandler) => (trigger: unknown, context: InvocationContext) => Promise<OrchestratorState>;
-};
-
-export const EventType = {
-  ExecutionStarted: 0,
-  TaskScheduled: 4,
-  TaskCompleted: 5,
-  TaskFailed: 6,
-  SubOrchestrationInstanceCreated: 7,
-  SubOrchestrationInstanceCompleted: 8,
-  SubOrchestrationInstanceFailed: 9,
-  TimerCreated: 10,
-  TimerFired: 11,
-  OrchestratorStarted: 12,
-  OrchestratorCompleted: 13,
-  EventSent: 14,
-  EventRaised: 15,
-} as const;
-
-export const ActionType = {
-  CallActivity: 0,
-  CallActivityWithRetry: 1,
-  CallSubOrchestrator: 2,
-  CallSubOrchestratorWithRetry: 3,
-  ContinueAsNew: 4,
-  CreateTimer: 5,
-  WaitForExternalEvent: 6,
-  CallEntity: 7,
-  CallHttp: 8,
-  SignalEntity: 9,
-} as const;
-
-interface HistoryEvent {
-  EventType: number;
-  EventId: number;
-  IsPlayed: boolean;
-  Timestamp: string;
-  [field: string]: unknown;
-}
-
-interface RawAction {
-  actionType: number;
-  functionName?: string;
-  instanceId?: string;
-  input?: unknown;
-  fireAt?: string | Date;
-  externalEventName?: string;
-  operation?: string;
-}
-
-interface OrchestratorState {
-  isDone: boolean;
-  actions: RawAction[][];
-  output?: unknown;
-  customStatus?: unknown;
-  error?: string;
-}
+import { entityRequestOf, entityRequestSentEvent, entityResponseEvent } from '../../../local/host/durable/protocol/entities';
+import * as events from '../../../local/host/durable/protocol/historyEvents';
+import type { HistoryEvent, TaskKind } from '../../../local/host/durable/protocol/historyEvents';
+import { orchestrationTriggerPayload } from '../../../local/host/durable/protocol/orchestrationTrigger';
+import type { OrchestratorAction, OrchestratorState } from '../../../local/host/durable/protocol/orchestratorActions';
+import * as orchestratorActions from '../../../local/host/durable/protocol/orchestratorActions';
+import { orchestratorFunction, type OrchestratorFunction } from './durableFunctions';
 
 export type ActionKind = 'activity' | 'subOrchestration' | 'timer' | 'callEntity' | 'signalEntity' | 'waitForEvent' | 'continueAsNew';
 
@@ -109,7 +52,7 @@ export interface HarnessOptions {
 }
 
 export class OrchestrationHarness {
-  private readonly run: (trigger: unknown, context: InvocationContext) => Promise<OrchestratorState>;
+  private readonly run: OrchestratorFunction;
   private history: HistoryEvent[] = [];
   private pendingEvents: HistoryEvent[] = [];
   private input: unknown;
@@ -138,7 +81,7 @@ export class OrchestrationHarness {
     handler: OrchestrationHandler,
     private readonly options: HarnessOptions,
   ) {
-    this.run = testingUtils.createOrchestrator(handler);
+    this.run = orchestratorFunction(handler);
     this.now = new Date(options.start ?? '2025-01-01T00:00:00Z');
     this.input = JSON.parse(JSON.stringify(options.input ?? null));
     this.checkInputs = options.checkInputs ?? true;
@@ -164,26 +107,23 @@ export class OrchestrationHarness {
   async step(): Promise<Scheduled[]> {
     if (this.failure !== undefined) throw new Error(`the orchestration failed: ${this.failure}`);
     if (this.continuedWith !== undefined) throw new Error('the orchestration continued as new: call nextExecution()');
-    const started = this.event(EventType.OrchestratorStarted, {});
+    const started = this.event(events.EventType.OrchestratorStarted);
     const newEvents =
       this.history.length === 0
-        ? [started, this.event(EventType.ExecutionStarted, { Name: 'orchestrator', Input: JSON.stringify(this.input) })]
+        ? [started, this.event(events.EventType.ExecutionStarted, { Name: 'orchestrator', Input: JSON.stringify(this.input) })]
         : [started, ...this.pendingEvents];
     this.pendingEvents = [];
     for (const event of this.history) event.IsPlayed = true;
     this.history.push(...newEvents);
 
-    const trigger = {
-      history: JSON.parse(JSON.stringify(this.history)) as unknown,
-      input: this.input,
+    const payload = orchestrationTriggerPayload({
+      history: this.history.map((event) => JSON.stringify(event)),
+      input: JSON.stringify(this.input),
       instanceId: this.options.instanceId,
-      isReplaying: false,
       parentInstanceId: this.options.parentInstanceId ?? null,
-      upperSchemaVersion: 0,
-      maximumShortTimerDuration: '6.00:00:00',
-      longRunningTimerIntervalDuration: '3.00:00:00',
-      defaultHttpAsyncRequestSleepTimeMillseconds: 30000,
-    };
+    });
+    // As @azure/functions hands a string trigger to the handler: parsed.
+    const trigger = JSON.parse(payload) as unknown;
     const context = new InvocationContext({
       invocationId: `episode-${this.replays}`,
       functionName: 'orchestrator',
@@ -199,7 +139,7 @@ export class OrchestrationHarness {
     }
     this.last = state;
 
-    const actions = state.actions.flat();
+    const actions = orchestratorActions.topLevelActions(state).flatMap(orchestratorActions.atomicActions);
     this.checkReplay(actions);
     const fresh: Scheduled[] = [];
     for (const action of actions.slice(this.processed)) {
@@ -207,7 +147,7 @@ export class OrchestrationHarness {
       fresh.push(scheduled);
     }
     this.processed = actions.length;
-    this.history.push(this.event(EventType.OrchestratorCompleted, {}));
+    this.history.push(this.event(events.EventType.OrchestratorCompleted));
     this.maxHistory = Math.max(this.maxHistory, this.history.length);
     this.episode += 1;
     const continued = fresh.find((action) => action.kind === 'continueAsNew');
@@ -231,23 +171,19 @@ export class OrchestrationHarness {
   // ---- what happens next -------------------------------------------------------------------------
 
   completeActivity(action: Scheduled, result: unknown): void {
-    this.expect(action, 'activity');
-    this.queue(EventType.TaskCompleted, { TaskScheduledId: action.id, Result: JSON.stringify(result ?? null) });
+    this.complete(action, 'activity', result);
   }
 
   failActivity(action: Scheduled, message: string): void {
-    this.expect(action, 'activity');
-    this.queue(EventType.TaskFailed, { TaskScheduledId: action.id, Reason: message, Details: 'test failure' });
+    this.fail(action, 'activity', message);
   }
 
   completeSubOrchestration(action: Scheduled, result: unknown): void {
-    this.expect(action, 'subOrchestration');
-    this.queue(EventType.SubOrchestrationInstanceCompleted, { TaskScheduledId: action.id, Result: JSON.stringify(result ?? null) });
+    this.complete(action, 'subOrchestration', result);
   }
 
   failSubOrchestration(action: Scheduled, message: string): void {
-    this.expect(action, 'subOrchestration');
-    this.queue(EventType.SubOrchestrationInstanceFailed, { TaskScheduledId: action.id, Reason: message, Details: 'test failure' });
+    this.fail(action, 'subOrchestration', message);
   }
 
   /** Fires a timer; the clock moves to its fireAt (if that is later). */
@@ -255,17 +191,17 @@ export class OrchestrationHarness {
     this.expect(action, 'timer');
     const fireAt = new Date(action.fireAt!);
     if (fireAt > this.now) this.now = fireAt;
-    this.queue(EventType.TimerFired, { TimerId: action.id, FireAt: action.fireAt });
+    this.pendingEvents.push(events.timerFiredEvent(action.id, fireAt.getTime()));
   }
 
   raiseEvent(name: string, payload: unknown): void {
-    this.queue(EventType.EventRaised, { Name: name, Input: JSON.stringify(payload) });
+    this.pendingEvents.push(events.eventRaisedEvent(name, JSON.stringify(payload), this.now.getTime()));
   }
 
   /** The entity's answer to a callEntity. */
   respondEntity(action: Scheduled, result: unknown): void {
     this.expect(action, 'callEntity');
-    this.queue(EventType.EventRaised, { Name: action.requestId, Input: JSON.stringify({ result: JSON.stringify(result ?? null) }) });
+    this.pendingEvents.push(entityResponseEvent(action.requestId!, { result: JSON.stringify(result ?? null) }, this.now.getTime()));
   }
 
   advance(milliseconds: number): void {
@@ -313,55 +249,44 @@ export class OrchestrationHarness {
 
   // ---- internals ---------------------------------------------------------------------------------
 
-  private schedule(action: RawAction): Scheduled {
+  private schedule(action: OrchestratorAction): Scheduled {
     const kind = kindOf(action);
-    const numbered = kind !== 'waitForEvent' && kind !== 'continueAsNew';
-    const id = numbered ? this.sequence++ : -1;
-    const fireAt = action.fireAt === undefined ? undefined : new Date(action.fireAt).toISOString();
+    const id = orchestratorActions.takesEventId(action) ? this.sequence++ : -1;
+    // The action object itself, not its JSON: a timer's fireAt is still a Date.
+    const fireAt = action.fireAt === undefined ? undefined : new Date(action.fireAt as string | Date).getTime();
+    const processedInput = kind === 'activity' || kind === 'continueAsNew';
     const scheduled: Scheduled = {
       kind,
       id,
       name: action.functionName ?? action.operation ?? action.externalEventName ?? '',
       ...(action.instanceId === undefined ? {} : { instanceId: action.instanceId }),
       input:
-        typeof action.input === 'string' && (kind === 'activity' || kind === 'continueAsNew') ? JSON.parse(action.input) : action.input,
-      ...(fireAt === undefined ? {} : { fireAt }),
+        processedInput && action.input !== undefined
+          ? events.fromJsonText(orchestratorActions.processedInputText(action.input))
+          : action.input,
+      ...(fireAt === undefined ? {} : { fireAt: new Date(fireAt).toISOString() }),
       execution: this.execution,
       episode: this.episode,
       done: kind === 'signalEntity' || kind === 'waitForEvent' || kind === 'continueAsNew',
     };
+    const at = this.now.getTime();
     switch (kind) {
       case 'activity':
-        this.history.push(
-          this.event(EventType.TaskScheduled, { EventId: id, Name: scheduled.name, Input: JSON.stringify(action.input ?? null) }),
-        );
+        this.history.push(events.taskScheduledEvent(id, scheduled.name, orchestratorActions.processedInputText(action.input), at));
         break;
       case 'subOrchestration':
         this.history.push(
-          this.event(EventType.SubOrchestrationInstanceCreated, {
-            EventId: id,
-            Name: scheduled.name,
-            InstanceId: action.instanceId,
-            Input: JSON.stringify(action.input ?? null),
-          }),
+          events.subOrchestrationCreatedEvent(id, scheduled.name, action.instanceId, JSON.stringify(action.input ?? null), at),
         );
         break;
       case 'timer':
-        this.history.push(this.event(EventType.TimerCreated, { EventId: id, FireAt: fireAt }));
+        this.history.push(events.timerCreatedEvent(id, fireAt!, at));
         break;
       case 'callEntity':
       case 'signalEntity': {
-        const requestId = `request-${this.execution}-${id}`;
-        if (kind === 'callEntity') scheduled.requestId = requestId;
-        const message = {
-          id: requestId,
-          op: action.operation,
-          signal: kind === 'signalEntity',
-          input: JSON.stringify(action.input ?? null),
-        };
-        this.history.push(
-          this.event(EventType.EventSent, { EventId: id, InstanceId: action.instanceId, Name: 'op', Input: JSON.stringify(message) }),
-        );
+        const request = entityRequestOf(action, `request-${this.execution}-${id}`, this.caller, at);
+        if (kind === 'callEntity') scheduled.requestId = request.id;
+        this.history.push(entityRequestSentEvent(id, action.instanceId ?? '', request, at));
         break;
       }
       case 'waitForEvent':
@@ -373,7 +298,7 @@ export class OrchestrationHarness {
     return scheduled;
   }
 
-  private checkReplay(actions: RawAction[]): void {
+  private checkReplay(actions: OrchestratorAction[]): void {
     const known = this.executionActions;
     for (let i = 0; i < Math.min(known.length, actions.length); i += 1) {
       const before = known[i];
@@ -402,34 +327,43 @@ export class OrchestrationHarness {
     action.done = true;
   }
 
-  private queue(type: number, fields: Record<string, unknown>): void {
-    this.pendingEvents.push(this.event(type, fields));
+  private complete(action: Scheduled, kind: TaskKind, result: unknown): void {
+    this.expect(action, kind);
+    this.pendingEvents.push(events.taskCompletedEvent(kind, action.id, JSON.stringify(result ?? null), this.now.getTime()));
   }
 
-  private event(type: number, fields: Record<string, unknown>): HistoryEvent {
-    return { EventType: type, EventId: -1, IsPlayed: false, Timestamp: this.now.toISOString(), ...fields };
+  /** A failure as Reason and Details only, which durable-functions hands the orchestrator as Error(`${Reason} \n ${Details}`). */
+  private fail(action: Scheduled, kind: TaskKind, message: string): void {
+    this.expect(action, kind);
+    const details = { ErrorType: 'Error', ErrorMessage: message, StackTrace: 'test failure' };
+    this.pendingEvents.push(events.taskFailedEvent(kind, action.id, details, this.now.getTime(), { reasonOnly: true }));
+  }
+
+  /** The orchestration an entity call answers: this instance, in the current execution. */
+  private get caller(): { instanceId: string; executionId: string } {
+    return { instanceId: this.options.instanceId, executionId: `execution-${this.execution}` };
+  }
+
+  private event(type: events.EventType, fields: Partial<HistoryEvent> = {}): HistoryEvent {
+    return events.historyEvent(type, fields, this.now.getTime());
   }
 }
 
-function kindOf(action: RawAction): ActionKind {
-  switch (action.actionType) {
-    case ActionType.CallActivity:
-    case ActionType.CallActivityWithRetry:
-      return 'activity';
-    case ActionType.CallSubOrchestrator:
-    case ActionType.CallSubOrchestratorWithRetry:
-      return 'subOrchestration';
-    case ActionType.CreateTimer:
-      return 'timer';
-    case ActionType.CallEntity:
-      return 'callEntity';
-    case ActionType.SignalEntity:
-      return 'signalEntity';
-    case ActionType.WaitForExternalEvent:
-      return 'waitForEvent';
-    case ActionType.ContinueAsNew:
-      return 'continueAsNew';
-    default:
-      throw new Error(`the harness does not support action type ${action.actionType}`);
-  }
+/** What the harness calls each kind of action it supports. */
+const KIND_OF: Partial<Record<orchestratorActions.ActionType, ActionKind>> = {
+  [orchestratorActions.ActionType.CallActivity]: 'activity',
+  [orchestratorActions.ActionType.CallActivityWithRetry]: 'activity',
+  [orchestratorActions.ActionType.CallSubOrchestrator]: 'subOrchestration',
+  [orchestratorActions.ActionType.CallSubOrchestratorWithRetry]: 'subOrchestration',
+  [orchestratorActions.ActionType.CreateTimer]: 'timer',
+  [orchestratorActions.ActionType.CallEntity]: 'callEntity',
+  [orchestratorActions.ActionType.SignalEntity]: 'signalEntity',
+  [orchestratorActions.ActionType.WaitForExternalEvent]: 'waitForEvent',
+  [orchestratorActions.ActionType.ContinueAsNew]: 'continueAsNew',
+};
+
+function kindOf(action: OrchestratorAction): ActionKind {
+  const kind = KIND_OF[action.actionType];
+  if (kind === undefined) throw new Error(`the harness does not support action type ${action.actionType}`);
+  return kind;
 }

@@ -15,19 +15,7 @@ import type { AddressInfo } from 'node:net';
 import { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import type { EntityContext } from 'durable-functions';
-
-const testingUtils = require('durable-functions/lib/src/util/testingUtils') as {
-  createEntityFunction: (
-    handler: (context: EntityContext<unknown>) => void,
-  ) => (trigger: unknown, context: InvocationContext) => Promise<EntityBatchResult>;
-};
-
-interface EntityBatchResult {
-  entityExists: boolean;
-  entityState?: string;
-  results: { isError: boolean; result?: string }[];
-  signals: { target: { name: string; key: string }; name: string; input?: string }[];
-}
+import { entityFunction, runEntityBatch, type EntityFunction } from './durableFunctions';
 
 export type RuntimeStatus = 'Pending' | 'Running' | 'Completed' | 'Failed' | 'Terminated' | 'ContinuedAsNew' | 'Suspended';
 
@@ -50,21 +38,21 @@ const TERMINAL: ReadonlySet<RuntimeStatus> = new Set(['Completed', 'Failed', 'Te
 
 export class TinyDurableApi {
   readonly instances = new Map<string, Instance>();
-  /** Entity states by `name@key` (name lower case, as Durable keys them). */
-  readonly entities = new Map<string, string | null>();
+  /** Entity states (JSON text) by `name@key` (name lower case, as Durable keys them). */
+  readonly entities = new Map<string, string>();
   /** Every request, as `METHOD path` (decoded). */
   readonly requests: string[] = [];
   /** Answer raise-event calls with this status instead (to simulate an unavailable API). */
   raiseEventStatus: number | null = null;
   /** Called when a start request arrives, before it is handled (to simulate a concurrent start). */
   beforeStart: ((instanceId: string) => void) | undefined;
-  private readonly entityFunctions = new Map<string, (trigger: unknown, context: InvocationContext) => Promise<EntityBatchResult>>();
+  private readonly entityFunctions = new Map<string, EntityFunction>();
   private server: Server | undefined;
   private port = 0;
 
   /** Registers the app's entity function for an entity name. */
   entity(name: string, handler: (context: EntityContext<never>) => void): this {
-    this.entityFunctions.set(name.toLowerCase(), testingUtils.createEntityFunction(handler as (context: EntityContext<unknown>) => void));
+    this.entityFunctions.set(name.toLowerCase(), entityFunction(handler));
     return this;
   }
 
@@ -143,7 +131,7 @@ export class TinyDurableApi {
 
   entityState<T>(name: string, key: string): T | undefined {
     const state = this.entities.get(`${name.toLowerCase()}@${key}`);
-    return state === undefined || state === null ? undefined : (JSON.parse(state) as T);
+    return state === undefined ? undefined : ((JSON.parse(state) as T | null) ?? undefined);
   }
 
   /** Runs one operation on an entity, as a signal would. */
@@ -151,22 +139,8 @@ export class TinyDurableApi {
     const fn = this.entityFunctions.get(name.toLowerCase());
     if (fn === undefined) throw new Error(`no entity function registered for ${name}`);
     const id = `${name.toLowerCase()}@${key}`;
-    const state = this.entities.get(id);
-    const trigger = {
-      self: { name: name.toLowerCase(), key },
-      exists: state !== undefined,
-      state: state ?? undefined,
-      batch: [
-        {
-          id: `op-${Math.random().toString(16).slice(2)}`,
-          name: operation,
-          signal: true,
-          input: input === undefined ? undefined : JSON.stringify(input),
-        },
-      ],
-    };
-    const result = await fn(trigger, new InvocationContext({ functionName: name, logHandler: () => undefined }));
-    if (result.entityExists) this.entities.set(id, result.entityState ?? null);
+    const result = await runEntityBatch(fn, { name: name.toLowerCase(), key, state: this.entities.get(id) }, [{ name: operation, input }]);
+    if (result.entityExists) this.entities.set(id, result.entityState ?? 'null');
     else this.entities.delete(id);
     for (const signal of result.signals) {
       await this.signal(
@@ -215,9 +189,7 @@ export class TinyDurableApi {
       if (segments[0] === 'entities' && segments.length === 3) {
         if (method === 'GET') {
           const state = this.entities.get(`${segments[1].toLowerCase()}@${segments[2]}`);
-          return state === undefined
-            ? reply(404, { message: 'no entity' })
-            : reply(200, state === null ? null : (JSON.parse(state) as unknown));
+          return state === undefined ? reply(404, { message: 'no entity' }) : reply(200, JSON.parse(state) as unknown);
         }
         if (method === 'POST') {
           await this.signal(

@@ -1,27 +1,20 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { FunctionSummary } from '../../../local/host/catalog/FunctionSummary';
+import { hostEndpoint } from '../../../local/stack/partEndpoints';
+import type { HostEndpoint } from '../../../local/host/startFunctionHost';
+import { PartProcess } from '../../../local/stack/PartProcess';
 
 const ROOT = resolve(__dirname, '../../..');
 export const APPS = join(ROOT, 'test/host/apps');
 const REGISTER_TS = join(__dirname, 'registerTypeScript.js');
 const HOST_CLI = join(__dirname, 'hostCli.ts');
 
-export interface HostEndpoint {
-  port: number;
-  baseUrl: string;
-  pid: number;
-  functions: FunctionSummary[];
-}
-
 /** `fleetwave host` in a child process (the real module loader, kill -9 possible), on a temp data dir. */
 export class HostProcess {
   readonly dataDir: string;
   endpoint!: HostEndpoint;
-  output = '';
-  private child?: ChildProcess;
+  private part?: PartProcess;
   private port = 0;
 
   constructor(
@@ -32,43 +25,23 @@ export class HostProcess {
     this.dataDir = dataDir ?? mkdtempSync(join(tmpdir(), 'fleetwave-host-'));
   }
 
+  /** What the host printed since it was last started. */
+  get output(): string {
+    return this.part?.output ?? '';
+  }
+
   async start(): Promise<this> {
-    const endpointFile = join(this.dataDir, 'endpoint.json');
-    rmSync(endpointFile, { force: true });
-    const args = [
-      '-r',
-      REGISTER_TS,
-      HOST_CLI,
-      'host',
-      '--app',
-      join(APPS, this.app),
-      '--data-dir',
-      this.dataDir,
-      '--port',
-      String(this.port),
-    ];
-    const child = spawn(process.execPath, args, { env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child = child;
-    child.stdout!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
-    child.stderr!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
-    for (let waited = 0; !existsSync(endpointFile); waited += 25) {
-      if (child.exitCode !== null) throw new Error(`the host exited with code ${child.exitCode}:\n${this.output}`);
-      if (waited > 30000) throw new Error(`the host did not start within 30 s:\n${this.output}`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    this.endpoint = JSON.parse(readFileSync(endpointFile, 'utf8')) as HostEndpoint;
+    const args = ['host', '--app', join(APPS, this.app), '--data-dir', this.dataDir, '--port', String(this.port)];
+    this.part = new PartProcess('the host', args, { env: this.env, nodeArgs: ['-r', REGISTER_TS], script: HOST_CLI });
+    this.endpoint = await this.part.start(hostEndpoint(this.dataDir), 30_000);
     // A restart keeps the port, so URLs handed out before (status query URIs) stay valid.
     this.port = this.endpoint.port;
     return this;
   }
 
   /** Logs are written once per event-loop turn, apart from responses: wait for a line to show. */
-  async waitForOutput(pattern: RegExp, timeoutMs = 5000): Promise<string> {
-    for (let waited = 0; !pattern.test(this.output); waited += 25) {
-      if (waited > timeoutMs) throw new Error(`no output matching ${pattern} within ${timeoutMs} ms:\n${this.output}`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    return this.output;
+  waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<string> {
+    return this.part!.waitForOutput(pattern, timeoutMs);
   }
 
   url(path: string): string {
@@ -77,23 +50,15 @@ export class HostProcess {
 
   /** kill -9: no shutdown code runs. */
   async crash(): Promise<void> {
-    await this.kill('SIGKILL');
+    await this.part?.signal('SIGKILL');
   }
 
   async stop(): Promise<void> {
-    await this.kill('SIGTERM');
+    await this.part?.stop();
   }
 
   async dispose(): Promise<void> {
-    await this.kill('SIGKILL');
+    await this.crash();
     rmSync(this.dataDir, { recursive: true, force: true });
-  }
-
-  private async kill(signal: NodeJS.Signals): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill(signal);
-    await exited;
   }
 }

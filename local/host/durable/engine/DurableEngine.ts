@@ -2,17 +2,17 @@ import type { HostLogger } from '../../HostLogger';
 import { messageOf, type FunctionInvoker } from '../../worker/FunctionInvoker';
 import { isTerminal, type ActivityRecord, type NewMessage } from '../persistence/records';
 import type { TaskHubStore } from '../persistence/TaskHubStore';
-import { WriteBatcher } from '../persistence/WriteBatcher';
+import type { EntityBatchResult } from '../protocol/entities';
+import { failureDetailsOf, hostFailure } from '../protocol/failureDetails';
+import { taskCompletedEvent, taskFailedEvent, type HistoryEvent } from '../protocol/historyEvents';
+import { parseOrchestrationFailure } from '../protocol/orchestrationTrigger';
+import type { OrchestratorState } from '../protocol/orchestratorActions';
 import type { DurableFunctionSet } from './DurableFunctionSet';
 import { DurableWorkCounters, entityKind } from './DurableWorkCounters';
-import { EntityEpisode, type EntityBatchResult } from './EntityEpisode';
-import { failureDetailsOf, hostFailure } from './failureDetails';
+import { EntityEpisode } from './EntityEpisode';
 import { HistoryCache } from './HistoryCache';
-import { EventType, historyEvent, type FailureDetails, type HistoryEvent } from './historyEvents';
 import type { InboxMessage } from './inboxMessages';
 import { OrchestrationEpisode, type EpisodeOutcome } from './OrchestrationEpisode';
-import { parseOrchestrationFailure } from './orchestrationFailure';
-import type { OrchestratorState } from './orchestratorActions';
 import { resultJson } from './resultJson';
 
 export interface EngineLimits {
@@ -45,7 +45,6 @@ export class DurableEngine {
   private readonly activityQueue: ActivityRecord[] = [];
   private activitiesRunning = 0;
   private readonly inFlight = new Set<Promise<void>>();
-  private readonly batcher: WriteBatcher;
   private readonly cache = new HistoryCache();
   private wakeTimer?: NodeJS.Timeout;
   private wakeAt = Number.POSITIVE_INFINITY;
@@ -68,9 +67,7 @@ export class DurableEngine {
     private readonly invoker: FunctionInvoker,
     private readonly limits: EngineLimits,
     private readonly logger: HostLogger,
-  ) {
-    this.batcher = new WriteBatcher(store);
-  }
+  ) {}
 
   start(): void {
     const now = Date.now();
@@ -80,14 +77,13 @@ export class DurableEngine {
     this.pump();
   }
 
-  /** Stops taking work, lets running invocations finish (up to `graceMs`), and flushes their results. */
+  /** Stops taking work and lets running invocations finish (up to `graceMs`); closing the store commits what they left. */
   async stop(graceMs = 5000): Promise<void> {
     this.stopped = true;
     clearTimeout(this.wakeTimer);
     clearTimeout(this.holdTimer);
     const settled = Promise.allSettled([...this.inFlight]);
     await Promise.race([settled, new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
-    this.batcher.flush();
   }
 
   /**
@@ -95,7 +91,7 @@ export class DurableEngine {
    * transaction for a burst of raised events), then the instance is woken. Resolves once durable.
    */
   async deliver(message: NewMessage): Promise<void> {
-    await this.batcher.commit({ addMessages: [message] });
+    await this.store.commit({ addMessages: [message] });
     this.notify(message.instanceId);
   }
 
@@ -189,7 +185,7 @@ export class DurableEngine {
     if (messages.length === 0) return run;
     const instance = this.store.getInstance(instanceId);
     if (!instance) {
-      this.store.commit({ deleteMessages: messages.map((m) => m.id) });
+      await this.store.commit({ deleteMessages: messages.map((m) => m.id) });
       return run;
     }
     const history = isTerminal(instance.runtimeStatus) ? [] : this.historyOf(instanceId, instance.executionId, instance.historyLength);
@@ -206,7 +202,7 @@ export class DurableEngine {
     const outcome = episode.needsOrchestrator ? await this.invokeOrchestrator(instance.name, instanceId, episode.payload()) : undefined;
     if (this.stopped) return run;
     const effects = episode.complete(outcome);
-    await this.batcher.commit(effects.write);
+    await this.store.commit(effects.write);
     this.work.add(instance.name, effects.work);
     const updated = effects.write.upsertInstances?.find((record) => record.instanceId === instanceId);
     if (effects.history.reset && updated) this.cache.set(instanceId, updated.executionId, []);
@@ -261,10 +257,8 @@ export class DurableEngine {
     const fn = this.functions.activity(activity.name);
     let event: HistoryEvent;
     if (!fn) {
-      event = failedTask(
-        activity.taskId,
-        hostFailure(`The function '${activity.name}' doesn't exist, is disabled, or is not an activity function.`),
-      );
+      const missing = hostFailure(`The function '${activity.name}' doesn't exist, is disabled, or is not an activity function.`);
+      event = taskFailedEvent('activity', activity.taskId, missing, Date.now());
     } else {
       try {
         const response = await this.invoker.invoke(fn, {
@@ -272,15 +266,15 @@ export class DurableEngine {
           triggerMetadata: { instanceId: { string: activity.instanceId } },
           reason: `(Orchestration instance ${activity.instanceId}, task ${activity.taskId})`,
         });
-        event = historyEvent(EventType.TaskCompleted, { TaskScheduledId: activity.taskId, Result: resultJson(response.returnValue) });
+        event = taskCompletedEvent('activity', activity.taskId, resultJson(response.returnValue), Date.now());
       } catch (thrown) {
-        event = failedTask(activity.taskId, failureDetailsOf(thrown));
+        event = taskFailedEvent('activity', activity.taskId, failureDetailsOf(thrown), Date.now());
       }
     }
     const body: InboxMessage = { kind: 'event', event };
     try {
       // The result and the end of the work item commit together: at least once, never lost.
-      await this.batcher.commit({
+      await this.store.commit({
         deleteActivities: [activity],
         addMessages: [
           { instanceId: activity.instanceId, executionId: activity.executionId, visibleAt: Date.now(), body: JSON.stringify(body) },
@@ -360,7 +354,7 @@ export class DurableEngine {
     }
     if (this.stopped) return run;
     const { write, notify } = episode.complete(result, failure);
-    await this.batcher.commit(write);
+    await this.store.commit(write);
     if (fn && !episode.isEmpty) {
       const work = this.work.of(entityKind(fn.name));
       work.entityOperations += episode.operations;
@@ -393,13 +387,4 @@ export class DurableEngine {
 interface EpisodeRun {
   lastSeenId: number;
   unfinished: boolean;
-}
-
-function failedTask(taskId: number, details: FailureDetails): HistoryEvent {
-  return historyEvent(EventType.TaskFailed, {
-    TaskScheduledId: taskId,
-    Reason: details.ErrorMessage,
-    Details: details.StackTrace ?? '',
-    FailureDetails: details,
-  });
 }

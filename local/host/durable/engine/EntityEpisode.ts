@@ -1,18 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityRecord, MessageRecord, NewMessage, StoreWrite } from '../persistence/records';
-import { EventType, historyEvent } from './historyEvents';
-import { entityInstanceId, parseEntityInstanceId, parseInboxMessage, type EntityRequest, type InboxMessage } from './inboxMessages';
+import {
+  entityInstanceId,
+  entityResponseEvent,
+  entityTriggerPayload,
+  parseEntityInstanceId,
+  type EntityBatchResult,
+  type EntityRequest,
+} from '../protocol/entities';
+import { parseInboxMessage, type InboxMessage } from './inboxMessages';
 
 /** Operations handed to the entity function at once. */
 const MAX_BATCH = 100;
-
-/** durable-functions' EntityState, what the entity function returns. */
-export interface EntityBatchResult {
-  entityExists: boolean;
-  entityState?: string;
-  results: { isError: boolean; duration?: number; startTime?: number; result?: string }[];
-  signals: { target: { name: string; key: string }; name: string; input?: string }[];
-}
 
 /**
  * One batch of operations on one entity: requests from the entity's inbox are run by the entity
@@ -55,17 +54,7 @@ export class EntityEpisode {
 
   /** The entity trigger's payload (DurableEntityBindingInfo). */
   payload(): string {
-    return JSON.stringify({
-      self: { name: this.name, key: this.key },
-      exists: this.entity?.state !== null && this.entity?.state !== undefined,
-      state: this.entity?.state ?? undefined,
-      batch: this.requests.map((request) => ({
-        id: request.id,
-        name: request.op,
-        signal: request.signal,
-        ...(request.input !== undefined ? { input: request.input } : {}),
-      })),
-    });
+    return entityTriggerPayload(this.name, this.key, this.entity?.state, this.requests);
   }
 
   /** The write for the batch; without a result every operation fails with `failure`. */
@@ -78,8 +67,7 @@ export class EntityEpisode {
         outcome && !outcome.isError
           ? { result: outcome.result ?? 'null' }
           : { result: outcome?.result ?? JSON.stringify(failure ?? 'The entity operation failed.'), exceptionType: 'Error' };
-      const event = historyEvent(EventType.EventRaised, { Name: request.id, Input: JSON.stringify(response) }, this.now);
-      const body: InboxMessage = { kind: 'event', event, entityResponse: true };
+      const body: InboxMessage = { kind: 'event', event: entityResponseEvent(request.id, response, this.now), entityResponse: true };
       messages.push({
         instanceId: request.parent,
         executionId: request.parentExecution ?? null,

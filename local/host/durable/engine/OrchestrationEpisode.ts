@@ -9,10 +9,31 @@ import {
   type StoreWrite,
 } from '../persistence/records';
 import { emptyWork, type DurableWork } from './DurableWorkCounters';
-import { hostFailure } from './failureDetails';
-import { EventType, historyEvent, type FailureDetails, type HistoryEvent } from './historyEvents';
-import { parseInboxMessage, type EntityRequest, type InboxMessage } from './inboxMessages';
-import { ActionType, atomicActions, topLevelActions, type OrchestratorAction, type OrchestratorState } from './orchestratorActions';
+import { entityRequestOf, entityRequestSentEvent } from '../protocol/entities';
+import { hostFailure } from '../protocol/failureDetails';
+import {
+  EventType,
+  historyEvent,
+  subOrchestrationCreatedEvent,
+  taskCompletedEvent,
+  taskFailedEvent,
+  taskScheduledEvent,
+  timerCreatedEvent,
+  timerFiredEvent,
+  type HistoryEvent,
+} from '../protocol/historyEvents';
+import type { FailureDetails } from '../protocol/failureDetails';
+import { orchestrationTriggerPayload } from '../protocol/orchestrationTrigger';
+import {
+  ActionType,
+  atomicActions,
+  processedInputText,
+  takesEventId,
+  topLevelActions,
+  type OrchestratorAction,
+  type OrchestratorState,
+} from '../protocol/orchestratorActions';
+import { parseInboxMessage, type InboxMessage } from './inboxMessages';
 import { attemptsRemain, retryDelayMs, type RetryState } from './retryPolicy';
 
 /** The counter each delivered history event adds to (an EventRaised answering an entity call counts as its result). */
@@ -25,9 +46,6 @@ const DELIVERED_COUNTER: Partial<Record<EventType, keyof DurableWork>> = {
   [EventType.SubOrchestrationInstanceFailed]: 'subOrchestrationsFailed',
   [EventType.EventRaised]: 'eventsRaised',
 };
-
-/** The schema this host speaks to durable-functions: V2 (nested compound actions). */
-export const UPPER_SCHEMA_VERSION = 1;
 
 /** What the orchestrator function did in this episode. */
 export type EpisodeOutcome =
@@ -99,14 +117,13 @@ export class OrchestrationEpisode {
   payload(): string {
     const started = historyEvent(EventType.OrchestratorStarted, {}, this.now);
     const fresh = [started, ...this.newEvents].map((event) => JSON.stringify(event));
-    const history = [...this.input.history, ...fresh].join(',');
     const { instance } = this;
-    return (
-      `{"history":[${history}],"input":${instance.input ?? 'null'},"instanceId":${JSON.stringify(instance.instanceId)},` +
-      `"isReplaying":false,"parentInstanceId":${instance.parentInstanceId ? JSON.stringify(instance.parentInstanceId) : 'null'},` +
-      `"upperSchemaVersion":${UPPER_SCHEMA_VERSION},"maximumShortTimerDuration":"6.00:00:00",` +
-      `"longRunningTimerIntervalDuration":"3.00:00:00","defaultHttpAsyncRequestSleepTimeMillseconds":30000}`
-    );
+    return orchestrationTriggerPayload({
+      history: [...this.input.history, ...fresh],
+      input: instance.input,
+      instanceId: instance.instanceId,
+      parentInstanceId: instance.parentInstanceId,
+    });
   }
 
   /** Turns the episode (and the orchestrator's outcome, when it ran) into one write. */
@@ -296,7 +313,7 @@ export class OrchestrationEpisode {
         const delay = state.timedOut ? undefined : retryDelayMs(state.options, state.attempt, state.firstAttemptAt, this.now);
         const timerId = this.instance.nextEventId++;
         const fireAt = this.now + (delay ?? 0);
-        appended.push(historyEvent(EventType.TimerCreated, { EventId: timerId, FireAt: new Date(fireAt).toISOString() }, this.now));
+        appended.push(timerCreatedEvent(timerId, fireAt, this.now));
         messages.push(this.timerMessage(timerId, fireAt));
         this.work.timersCreated++;
         const next: RetryState = {
@@ -314,7 +331,9 @@ export class OrchestrationEpisode {
           // Past the retry timeout: the attempt fails at once, with the last failure.
           appended.push(this.scheduledEventFor(next, attemptId));
           messages.push(
-            this.selfMessage(this.failureEvent(next.kind, attemptId, next.lastFailure ?? hostFailure('The retry timeout has passed.'))),
+            this.selfMessage(
+              taskFailedEvent(next.kind, attemptId, next.lastFailure ?? hostFailure('The retry timeout has passed.'), this.now),
+            ),
           );
         } else if (next.kind === 'activity') {
           appended.push(this.scheduledEventFor(next, attemptId));
@@ -342,14 +361,14 @@ export class OrchestrationEpisode {
     write.putRetries ??= [];
     for (const entry of entries.slice(this.instance.actionsDone)) {
       for (const action of atomicActions(entry)) {
-        if (action.actionType === ActionType.WaitForExternalEvent || action.actionType === ActionType.ContinueAsNew) continue;
+        if (!takesEventId(action)) continue;
         const id = this.instance.nextEventId++;
         if (done && action.actionType !== ActionType.SignalEntity) continue;
         switch (action.actionType) {
           case ActionType.CallActivity:
           case ActionType.CallActivityWithRetry: {
-            const input = jsonTextOfProcessedInput(action.input);
-            appended.push(historyEvent(EventType.TaskScheduled, { EventId: id, Name: action.functionName, Input: input }, this.now));
+            const input = processedInputText(action.input);
+            appended.push(taskScheduledEvent(id, action.functionName ?? '', input, this.now));
             effects.activities.push({ instanceId, executionId, taskId: id, name: action.functionName ?? '', input });
             this.work.activitiesScheduled++;
             if (action.retryOptions)
@@ -378,7 +397,7 @@ export class OrchestrationEpisode {
           }
           case ActionType.CreateTimer: {
             const fireAt = Date.parse(action.fireAt ?? '');
-            appended.push(historyEvent(EventType.TimerCreated, { EventId: id, FireAt: new Date(fireAt).toISOString() }, this.now));
+            appended.push(timerCreatedEvent(id, fireAt, this.now));
             messages.push(this.timerMessage(id, fireAt));
             this.work.timersCreated++;
             break;
@@ -388,13 +407,14 @@ export class OrchestrationEpisode {
             this.sendToEntity(action, id, appended, messages);
             break;
           case ActionType.CallHttp:
-            appended.push(historyEvent(EventType.TaskScheduled, { EventId: id, Name: 'BuiltIn::HttpActivity' }, this.now));
+            appended.push(taskScheduledEvent(id, 'BuiltIn::HttpActivity', undefined, this.now));
             messages.push(
               this.selfMessage(
-                this.failureEvent(
+                taskFailedEvent(
                   'activity',
                   id,
                   hostFailure('callHttp (durable HTTP) is not supported by this host; call HTTP from an activity.'),
+                  this.now,
                 ),
               ),
             );
@@ -402,7 +422,7 @@ export class OrchestrationEpisode {
           default:
             messages.push(
               this.selfMessage(
-                this.failureEvent('activity', id, hostFailure(`Action type ${action.actionType} is not supported by this host.`)),
+                taskFailedEvent('activity', id, hostFailure(`Action type ${action.actionType} is not supported by this host.`), this.now),
               ),
             );
         }
@@ -423,12 +443,8 @@ export class OrchestrationEpisode {
 
   private scheduledEventFor(state: RetryState, id: number): HistoryEvent {
     return state.kind === 'activity'
-      ? historyEvent(EventType.TaskScheduled, { EventId: id, Name: state.name, Input: state.input }, this.now)
-      : historyEvent(
-          EventType.SubOrchestrationInstanceCreated,
-          { EventId: id, Name: state.name, InstanceId: state.instanceId ?? this.childInstanceId(id), Input: state.input },
-          this.now,
-        );
+      ? taskScheduledEvent(id, state.name, state.input, this.now)
+      : subOrchestrationCreatedEvent(id, state.name, state.instanceId ?? this.childInstanceId(id), state.input, this.now);
   }
 
   private childInstanceId(taskId: number): string {
@@ -447,9 +463,7 @@ export class OrchestrationEpisode {
     effects: EpisodeEffects,
   ): void {
     const childId = requestedId ?? this.childInstanceId(taskId);
-    appended.push(
-      historyEvent(EventType.SubOrchestrationInstanceCreated, { EventId: taskId, Name: name, InstanceId: childId, Input: input }, this.now),
-    );
+    appended.push(subOrchestrationCreatedEvent(taskId, name, childId, input, this.now));
     const canonical = this.input.orchestratorName(name);
     const existing = this.input.lookupInstance(childId);
     const createdNow = (effects.write.upsertInstances ?? []).some((i) => i.instanceId === childId);
@@ -458,7 +472,7 @@ export class OrchestrationEpisode {
     else if (createdNow || (existing && !isTerminal(existing.runtimeStatus)))
       problem = `An orchestration with the instance ID '${childId}' already exists and is not finished.`;
     if (problem) {
-      messages.push(this.selfMessage(this.failureEvent('subOrchestration', taskId, hostFailure(problem))));
+      messages.push(this.selfMessage(taskFailedEvent('subOrchestration', taskId, hostFailure(problem), this.now)));
       return;
     }
     const executionId = randomUUID().replace(/-/g, '');
@@ -490,19 +504,9 @@ export class OrchestrationEpisode {
   }
 
   private sendToEntity(action: OrchestratorAction, id: number, appended: HistoryEvent[], messages: NewMessage[]): void {
-    const signal = action.actionType === ActionType.SignalEntity;
-    const request: EntityRequest = {
-      id: randomUUID(),
-      op: action.operation ?? '',
-      signal,
-      ...(action.input !== undefined ? { input: JSON.stringify(action.input) } : {}),
-      ...(signal ? {} : { parent: this.instance.instanceId, parentExecution: this.instance.executionId }),
-      timestamp: new Date(this.now).toISOString(),
-    };
+    const request = entityRequestOf(action, randomUUID(), this.instance, this.now);
     const target = action.instanceId ?? '';
-    appended.push(
-      historyEvent(EventType.EventSent, { EventId: id, InstanceId: target, Name: 'op', Input: JSON.stringify(request) }, this.now),
-    );
+    appended.push(entityRequestSentEvent(id, target, request, this.now));
     const message: InboxMessage = { kind: 'entityOperation', request };
     messages.push({ instanceId: target, executionId: null, visibleAt: this.now, body: JSON.stringify(message) });
     this.work.eventsSent++;
@@ -511,7 +515,7 @@ export class OrchestrationEpisode {
   private continueAsNew(action: OrchestratorAction, write: StoreWrite, messages: NewMessage[], effects: EpisodeEffects): void {
     const instance = this.instance;
     instance.executionId = randomUUID().replace(/-/g, '');
-    instance.input = jsonTextOfProcessedInput(action.input);
+    instance.input = processedInputText(action.input);
     instance.runtimeStatus = 'Running';
     instance.historyLength = 0;
     instance.nextEventId = 0;
@@ -557,8 +561,8 @@ export class OrchestrationEpisode {
     if (instance.parentInstanceId && instance.parentTaskId !== null) {
       const event =
         status === 'Completed'
-          ? historyEvent(EventType.SubOrchestrationInstanceCompleted, { TaskScheduledId: instance.parentTaskId, Result: output }, this.now)
-          : this.failureEvent('subOrchestration', instance.parentTaskId, failure ?? hostFailure(output));
+          ? taskCompletedEvent('subOrchestration', instance.parentTaskId, output, this.now)
+          : taskFailedEvent('subOrchestration', instance.parentTaskId, failure ?? hostFailure(output), this.now);
       const body: InboxMessage = { kind: 'event', event };
       messages.push({
         instanceId: instance.parentInstanceId,
@@ -569,18 +573,8 @@ export class OrchestrationEpisode {
     }
   }
 
-  private failureEvent(kind: RetryState['kind'], taskId: number, details: FailureDetails): HistoryEvent {
-    const type = kind === 'activity' ? EventType.TaskFailed : EventType.SubOrchestrationInstanceFailed;
-    return historyEvent(
-      type,
-      { TaskScheduledId: taskId, Reason: details.ErrorMessage, Details: details.StackTrace ?? '', FailureDetails: details },
-      this.now,
-    );
-  }
-
   private timerMessage(timerId: number, fireAt: number): NewMessage {
-    const event = historyEvent(EventType.TimerFired, { TimerId: timerId, FireAt: new Date(fireAt).toISOString() }, fireAt);
-    const body: InboxMessage = { kind: 'event', event };
+    const body: InboxMessage = { kind: 'event', event: timerFiredEvent(timerId, fireAt) };
     return { instanceId: this.instance.instanceId, executionId: this.instance.executionId, visibleAt: fireAt, body: JSON.stringify(body) };
   }
 
@@ -603,12 +597,6 @@ export class OrchestrationEpisode {
     }
     return effects;
   }
-}
-
-/** An activity or continue-as-new input: durable-functions has already turned strings into JSON text. */
-function jsonTextOfProcessedInput(input: unknown): string | null {
-  if (input === undefined || input === null) return null;
-  return typeof input === 'string' ? input : JSON.stringify(input);
 }
 
 /** The inbox message that starts an execution. */

@@ -1,17 +1,5 @@
-import type { HistoryEvent } from './historyEvents';
-
-/** An operation request to an entity (DurableTask's RequestMessage, as far as the JS SDK uses it). */
-export interface EntityRequest {
-  id: string;
-  op: string;
-  signal: boolean;
-  /** JSON text of the operation input, or undefined. */
-  input?: string;
-  /** The calling orchestration, which gets the response as an external event named `id`. */
-  parent?: string;
-  parentExecution?: string;
-  timestamp: string;
-}
+import type { EntityRequest } from '../protocol/entities';
+import type { HistoryEvent } from '../protocol/historyEvents';
 
 /** What an instance's inbox holds. */
 export type InboxMessage =
@@ -24,16 +12,4 @@ export type InboxMessage =
 
 export function parseInboxMessage(body: string): InboxMessage {
   return JSON.parse(body) as InboxMessage;
-}
-
-/** The scheduler id durable-functions gives an entity: @name@key, name lower-cased. */
-export function entityInstanceId(name: string, key: string): string {
-  return `@${name.toLowerCase()}@${key}`;
-}
-
-export function parseEntityInstanceId(instanceId: string): { name: string; key: string } | undefined {
-  if (!instanceId.startsWith('@')) return undefined;
-  const at = instanceId.indexOf('@', 1);
-  if (at < 0) return undefined;
-  return { name: instanceId.slice(1, at), key: instanceId.slice(at + 1) };
 }

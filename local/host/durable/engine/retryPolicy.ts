@@ -1,9 +1,10 @@
-import type { FailureDetails } from './historyEvents';
-import type { JsRetryOptions } from './orchestratorActions';
+import type { FailureDetails } from '../protocol/failureDetails';
+import type { TaskKind } from '../protocol/historyEvents';
+import type { JsRetryOptions } from '../protocol/orchestratorActions';
 
 /** A task under a retry policy, as the engine tracks it between attempts. */
 export interface RetryState {
-  kind: 'activity' | 'subOrchestration';
+  kind: TaskKind;
   name: string;
   /** JSON text of the input, or null. */
   input: string | null;

@@ -1,6 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { PathPattern } from '../../../http/PathPattern';
+import { Router } from '../../../http/Router';
+import { hostErrors } from '../../hostErrors';
+import { writeResponse, type HostResponse } from '../../hostResponse';
 import { isTerminal, type InstanceQuery, type RuntimeStatus } from '../persistence/records';
-import { ClientError, type InstanceOperationResult, type TaskHubClient } from '../TaskHubClient';
+import type { InstanceOperationResult, TaskHubClient } from '../TaskHubClient';
 import { DURABLE_API_PATH, managementUrls } from './durableClientData';
 import { historyView } from './historyView';
 import { statusPayload } from './statusPayload';
@@ -20,16 +24,12 @@ interface ApiRequest {
   req: IncomingMessage;
   url: URL;
   body: Buffer;
-  params: string[];
+  params: Record<string, string>;
 }
 
-interface ApiResponse {
-  status: number;
-  body?: unknown;
-  headers?: Record<string, string>;
-}
-
-type Handler = (request: ApiRequest) => ApiResponse | Promise<ApiResponse>;
+type Handler = (request: ApiRequest) => HostResponse | Promise<HostResponse>;
+/** A path's handler for each method it answers. */
+type MethodHandlers = Partial<Record<string, Handler>>;
 
 /**
  * The Durable Functions HTTP API (/runtime/webhooks/durabletask/…) as the DurableClient and the
@@ -37,61 +37,54 @@ type Handler = (request: ApiRequest) => ApiResponse | Promise<ApiResponse>;
  * suspend, resume, rewind, purge, and entities.
  */
 export class DurableHttpApi {
-  private readonly routes: { method: string; pattern: RegExp; handler: Handler }[];
+  private readonly router: Router<MethodHandlers>;
 
   constructor(
     private readonly client: TaskHubClient,
     private readonly taskHubName: string,
   ) {
-    this.routes = [
-      { method: 'POST', pattern: /^orchestrators\/([^/]+)(?:\/([^/]+))?$/, handler: (r) => this.startNew(r) },
-      { method: 'GET', pattern: /^instances\/?$/, handler: (r) => this.list(r) },
-      { method: 'DELETE', pattern: /^instances\/?$/, handler: (r) => this.purgeWhere(r) },
-      { method: 'GET', pattern: /^instances\/([^/]+)$/, handler: (r) => this.status(r) },
-      { method: 'DELETE', pattern: /^instances\/([^/]+)$/, handler: (r) => this.purge(r) },
-      { method: 'POST', pattern: /^instances\/([^/]+)\/raiseEvent\/([^/]+)$/, handler: (r) => this.raiseEvent(r) },
-      { method: 'POST', pattern: /^instances\/([^/]+)\/(terminate|suspend|resume)$/, handler: (r) => this.control(r) },
-      { method: 'POST', pattern: /^instances\/([^/]+)\/rewind$/, handler: (r) => this.rewind(r) },
-      { method: 'POST', pattern: /^instances\/([^/]+)\/restart$/, handler: (r) => this.restart(r) },
-      { method: 'POST', pattern: /^entities\/([^/]+)\/([^/]+)$/, handler: (r) => this.signalEntity(r) },
-      { method: 'GET', pattern: /^entities\/([^/]+)\/([^/]+)$/, handler: (r) => this.readEntity(r) },
-    ];
+    const paths: Record<string, MethodHandlers> = {
+      'orchestrators/{functionName}/{instanceId?}': { POST: (r) => this.startNew(r) },
+      'instances/': { GET: (r) => this.list(r), DELETE: (r) => this.purgeWhere(r) },
+      'instances/{instanceId}': { GET: (r) => this.status(r), DELETE: (r) => this.purge(r) },
+      'instances/{instanceId}/raiseEvent/{eventName}': { POST: (r) => this.raiseEvent(r) },
+      'instances/{instanceId}/terminate': { POST: (r) => this.control(r, 'terminate') },
+      'instances/{instanceId}/suspend': { POST: (r) => this.control(r, 'suspend') },
+      'instances/{instanceId}/resume': { POST: (r) => this.control(r, 'resume') },
+      'instances/{instanceId}/rewind': { POST: (r) => this.rewind(r) },
+      'instances/{instanceId}/restart': { POST: (r) => this.restart(r) },
+      'entities/{name}/{key}': { POST: (r) => this.signalEntity(r), GET: (r) => this.readEntity(r) },
+    };
+    this.router = new Router(
+      Object.entries(paths).map(([pattern, handlers]) => ({
+        path: new PathPattern(pattern),
+        methods: Object.keys(handlers),
+        target: handlers,
+      })),
+    );
   }
 
   /** Answers requests under the API path; false for any other path. */
   async handle(req: IncomingMessage, res: ServerResponse, path: string, body: Buffer): Promise<boolean> {
     if (path !== DURABLE_API_PATH && !path.startsWith(`${DURABLE_API_PATH}/`)) return false;
-    const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
-    const rest = path.slice(DURABLE_API_PATH.length + 1);
-    const method = req.method ?? 'GET';
-    let response: ApiResponse;
-    const matching = this.routes.filter((route) => route.pattern.test(rest));
-    const route = matching.find((candidate) => candidate.method === method);
-    const taskHub = url.searchParams.get('taskHub');
-    if (!route) {
-      response =
-        matching.length > 0
-          ? { status: 405, headers: { allow: matching.map((m) => m.method).join(', ') } }
-          : { status: 404, body: { message: 'Not found.' } };
-    } else if (taskHub !== null && taskHub.toLowerCase() !== this.taskHubName.toLowerCase()) {
-      response = { status: 404, body: { message: `This host serves the task hub '${this.taskHubName}', not '${taskHub}'.` } };
-    } else {
-      try {
-        const params = route.pattern
-          .exec(rest)!
-          .slice(1)
-          .map((p) => (p === undefined ? '' : decodeSegment(p)));
-        response = await route.handler({ req, url, body, params });
-      } catch (error) {
-        if (!(error instanceof ClientError)) throw error;
-        response = { status: error.status, body: { message: error.message } };
-      }
-    }
-    send(res, response);
+    writeResponse(res, await this.answer(req, path.slice(DURABLE_API_PATH.length + 1), body));
     return true;
   }
 
-  private async startNew({ req, url, body, params: [functionName, instanceId] }: ApiRequest): Promise<ApiResponse> {
+  private answer(req: IncomingMessage, path: string, body: Buffer): HostResponse | Promise<HostResponse> {
+    const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
+    const method = req.method ?? 'GET';
+    const match = this.router.match(method, path);
+    if (match.kind === 'notFound') throw hostErrors.notFound('Not found.');
+    if (match.kind === 'methodNotAllowed') throw hostErrors.methodNotAllowed(match.allowed);
+    const taskHub = url.searchParams.get('taskHub');
+    if (taskHub !== null && taskHub.toLowerCase() !== this.taskHubName.toLowerCase())
+      throw hostErrors.otherTaskHub(this.taskHubName, taskHub);
+    if (match.kind === 'undecodableParameter') throw hostErrors.undecodableSegment(match.text);
+    return match.route.target[method]!({ req, url, body, params: match.params });
+  }
+
+  private async startNew({ req, url, body, params: { functionName, instanceId } }: ApiRequest): Promise<HostResponse> {
     const text = jsonBody(body, 'The request body must be the orchestration input as JSON.');
     // DurableClient.startNew sends "" (JSON of an empty string) when there is no input.
     const input = text === '""' ? null : text;
@@ -104,13 +97,13 @@ export class DurableHttpApi {
     return this.checkStatusResponse(req, id);
   }
 
-  private checkStatusResponse(req: IncomingMessage, instanceId: string): ApiResponse {
+  private checkStatusResponse(req: IncomingMessage, instanceId: string): HostResponse {
     const payload = managementUrls(`${origin(req)}${DURABLE_API_PATH}`, this.hubQuery(), instanceId);
     return { status: 202, body: payload, headers: { location: payload.statusQueryGetUri, 'retry-after': '10' } };
   }
 
   /** waitOnNewInstance: the output once finished within the timeout, else undefined. */
-  private async waitForCompletion(instanceId: string, timeoutMs: number, intervalMs: number): Promise<ApiResponse | undefined> {
+  private async waitForCompletion(instanceId: string, timeoutMs: number, intervalMs: number): Promise<HostResponse | undefined> {
     const deadline = Date.now() + (Number.isFinite(timeoutMs) ? timeoutMs : 10_000);
     const step = Math.max(20, Math.min(Number.isFinite(intervalMs) ? intervalMs : 1000, 250));
     for (;;) {
@@ -125,9 +118,9 @@ export class DurableHttpApi {
     }
   }
 
-  private status({ req, url, params: [instanceId] }: ApiRequest): ApiResponse {
+  private status({ req, url, params: { instanceId } }: ApiRequest): HostResponse {
     const instance = this.client.getInstance(instanceId);
-    if (!instance) return { status: 404, body: { message: `No instance with ID '${instanceId}' found.` } };
+    if (!instance) throw hostErrors.instanceNotFound(instanceId);
     const showHistory = flag(url, 'showHistory', false);
     const payload = statusPayload(instance, {
       showInput: flag(url, 'showInput', true),
@@ -146,9 +139,9 @@ export class DurableHttpApi {
     }
   }
 
-  private list({ req, url }: ApiRequest): ApiResponse {
+  private list({ req, url }: ApiRequest): HostResponse {
     const top = Number(url.searchParams.get('top') ?? DEFAULT_PAGE_SIZE);
-    if (!Number.isInteger(top) || top < 1) throw new ClientError(400, "'top' must be a positive whole number.");
+    if (!Number.isInteger(top) || top < 1) throw hostErrors.badRequest("'top' must be a positive whole number.");
     const continuation = header(req, 'x-ms-continuation-token');
     const page = this.client.query(queryOf(url), top, continuation);
     const showInput = flag(url, 'showInput', false);
@@ -159,43 +152,33 @@ export class DurableHttpApi {
     };
   }
 
-  private purge({ params: [instanceId] }: ApiRequest): ApiResponse {
-    return this.client.purge(instanceId) ? { status: 200, body: { instancesDeleted: 1 } } : { status: 404, body: { instancesDeleted: 0 } };
+  private purge({ params: { instanceId } }: ApiRequest): HostResponse {
+    return purged(this.client.purge(instanceId) ? 1 : 0);
   }
 
-  private purgeWhere({ url }: ApiRequest): ApiResponse {
-    const deleted = this.client.purgeWhere(queryOf(url));
-    return deleted > 0 ? { status: 200, body: { instancesDeleted: deleted } } : { status: 404, body: { instancesDeleted: 0 } };
+  private purgeWhere({ url }: ApiRequest): HostResponse {
+    return purged(this.client.purgeWhere(queryOf(url)));
   }
 
-  private async raiseEvent({ body, params: [instanceId, eventName] }: ApiRequest): Promise<ApiResponse> {
+  private async raiseEvent({ body, params: { instanceId, eventName } }: ApiRequest): Promise<HostResponse> {
     const input = jsonBody(body, 'The request body must be the event data as JSON.');
     return operationResponse(await this.client.raiseEvent(instanceId, eventName, input), instanceId);
   }
 
-  private async control({ url, params: [instanceId, operation] }: ApiRequest): Promise<ApiResponse> {
-    const reason = url.searchParams.get('reason') ?? '';
-    const result =
-      operation === 'terminate'
-        ? this.client.terminate(instanceId, reason)
-        : operation === 'suspend'
-          ? this.client.suspend(instanceId, reason)
-          : this.client.resume(instanceId, reason);
-    return operationResponse(await result, instanceId);
+  private async control({ url, params: { instanceId } }: ApiRequest, operation: 'terminate' | 'suspend' | 'resume'): Promise<HostResponse> {
+    return operationResponse(await this.client[operation](instanceId, url.searchParams.get('reason') ?? ''), instanceId);
   }
 
-  private rewind({ params: [instanceId] }: ApiRequest): ApiResponse {
+  private rewind({ params: { instanceId } }: ApiRequest): HostResponse {
     const instance = this.client.getInstance(instanceId);
-    if (!instance) return { status: 404, body: `No instance with ID '${instanceId}' found.` };
-    if (instance.runtimeStatus !== 'Failed')
-      return { status: 412, body: 'The rewind operation is only supported on failed orchestration instances.' };
-    return { status: 501, body: 'The rewind operation is not supported by this host (it is deprecated in Durable Functions).' };
+    if (!instance) throw hostErrors.rewindInstanceNotFound(instanceId);
+    throw instance.runtimeStatus === 'Failed' ? hostErrors.rewindUnsupported() : hostErrors.rewindNotFailed();
   }
 
   /** Starts the orchestration again with its original input, under a new id unless asked otherwise. */
-  private restart({ req, url, params: [instanceId] }: ApiRequest): ApiResponse {
+  private restart({ req, url, params: { instanceId } }: ApiRequest): HostResponse {
     const instance = this.client.getInstance(instanceId);
-    if (!instance) return { status: 404, body: { message: `No instance with ID '${instanceId}' found.` } };
+    if (!instance) throw hostErrors.instanceNotFound(instanceId);
     const sameId = url.searchParams.get('restartWithNewInstanceId')?.toLowerCase() === 'false';
     const id = this.client.startNew(instance.name, {
       input: instance.input,
@@ -205,17 +188,16 @@ export class DurableHttpApi {
     return this.checkStatusResponse(req, id);
   }
 
-  private async signalEntity({ url, body, params: [name, key] }: ApiRequest): Promise<ApiResponse> {
+  private async signalEntity({ url, body, params: { name, key } }: ApiRequest): Promise<HostResponse> {
     const operation = url.searchParams.get('op') ?? '';
     await this.client.signalEntity(name, key, operation, jsonBody(body, 'The request body must be the operation input as JSON.'));
     return { status: 202 };
   }
 
-  private readEntity({ params: [name, key] }: ApiRequest): ApiResponse {
+  private readEntity({ params: { name, key } }: ApiRequest): HostResponse {
     const entity = this.client.readEntity(name, key);
-    return entity
-      ? { status: 200, body: JSON.parse(entity.state) as unknown }
-      : { status: 404, body: { message: `Entity '@${name}@${key}' does not exist.` } };
+    if (!entity) throw hostErrors.entityNotFound(name, key);
+    return { status: 200, body: JSON.parse(entity.state) as unknown };
   }
 
   private hubQuery(): string {
@@ -223,23 +205,20 @@ export class DurableHttpApi {
   }
 }
 
-function decodeSegment(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    throw new ClientError(400, `'${segment}' is not valid percent-encoding.`);
-  }
-}
-
-function operationResponse(result: InstanceOperationResult, instanceId: string): ApiResponse {
+function operationResponse(result: InstanceOperationResult, instanceId: string): HostResponse {
   switch (result) {
     case 'accepted':
       return { status: 202 };
     case 'gone':
-      return { status: 410, body: { message: `The instance '${instanceId}' has already finished.` } };
+      throw hostErrors.instanceFinished(instanceId);
     case 'notFound':
-      return { status: 404, body: { message: `No instance with ID '${instanceId}' found.` } };
+      throw hostErrors.instanceNotFound(instanceId);
   }
+}
+
+/** What a purge answers: 404 when it deleted nothing, with the count all the same. */
+function purged(instancesDeleted: number): HostResponse {
+  return { status: instancesDeleted > 0 ? 200 : 404, body: { instancesDeleted } };
 }
 
 function queryOf(url: URL): InstanceQuery {
@@ -256,7 +235,7 @@ function queryOf(url: URL): InstanceQuery {
   if (statuses.length > 0) {
     query.statuses = statuses.map((status) => {
       const match = RUNTIME_STATUSES.find((known) => known.toLowerCase() === status.toLowerCase());
-      if (!match) throw new ClientError(400, `'${status}' is not a runtime status (${RUNTIME_STATUSES.join(', ')}).`);
+      if (!match) throw hostErrors.badRequest(`'${status}' is not a runtime status (${RUNTIME_STATUSES.join(', ')}).`);
       return match;
     });
   }
@@ -267,7 +246,7 @@ function queryOf(url: URL): InstanceQuery {
 
 function timeParam(value: string, name: string): number {
   const ms = Date.parse(value);
-  if (Number.isNaN(ms)) throw new ClientError(400, `'${name}' must be a date and time (ISO 8601).`);
+  if (Number.isNaN(ms)) throw hostErrors.badRequest(`'${name}' must be a date and time (ISO 8601).`);
   return ms;
 }
 
@@ -288,7 +267,7 @@ function jsonBody(body: Buffer, problem: string): string | null {
   try {
     JSON.parse(text);
   } catch {
-    throw new ClientError(400, problem);
+    throw hostErrors.badRequest(problem);
   }
   return text;
 }
@@ -300,12 +279,4 @@ function header(req: IncomingMessage, name: string): string | undefined {
 
 function origin(req: IncomingMessage): string {
   return `http://${req.headers.host ?? 'localhost'}`;
-}
-
-function send(res: ServerResponse, response: ApiResponse): void {
-  const text = response.body === undefined ? '' : typeof response.body === 'string' ? response.body : JSON.stringify(response.body);
-  const headers: Record<string, string> = { ...(response.headers ?? {}), 'content-length': String(Buffer.byteLength(text)) };
-  if (response.body !== undefined)
-    headers['content-type'] = typeof response.body === 'string' ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8';
-  res.writeHead(response.status, headers).end(text);
 }

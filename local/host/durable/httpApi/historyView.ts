@@ -1,4 +1,4 @@
-import { EventType, fromJsonText, type HistoryEvent } from '../engine/historyEvents';
+import { EventType, fromJsonText, type HistoryEvent } from '../protocol/historyEvents';
 
 /**
  * An orchestration's history as the Durable HTTP API shows it (showHistory): bookkeeping events
@@ -8,6 +8,9 @@ export function historyView(storedEvents: string[], showOutput: boolean, showInp
   const events = storedEvents.map((text) => JSON.parse(text) as HistoryEvent);
   const scheduled = new Map<number, HistoryEvent>();
   const view: Record<string, unknown>[] = [];
+  // Inputs and results only when asked for, parsed from the JSON text the history keeps.
+  const inputOf = (event: HistoryEvent) => (showInput ? { Input: fromJsonText(event.Input) } : {});
+  const resultOf = (event: HistoryEvent) => (showOutput ? { Result: fromJsonText(event.Result) } : {});
   for (const event of events) {
     switch (event.EventType) {
       case EventType.TaskScheduled:
@@ -18,12 +21,7 @@ export function historyView(storedEvents: string[], showOutput: boolean, showInp
       case EventType.OrchestratorCompleted:
         break;
       case EventType.ExecutionStarted:
-        view.push({
-          EventType: 'ExecutionStarted',
-          FunctionName: event.Name,
-          Timestamp: event.Timestamp,
-          ...(showInput ? { Input: fromJsonText(event.Input) } : {}),
-        });
+        view.push({ EventType: 'ExecutionStarted', FunctionName: event.Name, Timestamp: event.Timestamp, ...inputOf(event) });
         break;
       case EventType.TaskCompleted:
       case EventType.SubOrchestrationInstanceCompleted:
@@ -40,11 +38,7 @@ export function historyView(storedEvents: string[], showOutput: boolean, showInp
             : {}),
           ScheduledTime: origin?.Timestamp,
           Timestamp: event.Timestamp,
-          ...(failed
-            ? { Reason: event.Reason, Details: event.Details, FailureDetails: event.FailureDetails }
-            : showOutput
-              ? { Result: fromJsonText(event.Result) }
-              : {}),
+          ...(failed ? { Reason: event.Reason, Details: event.Details, FailureDetails: event.FailureDetails } : resultOf(event)),
         });
         break;
       }
@@ -55,12 +49,7 @@ export function historyView(storedEvents: string[], showOutput: boolean, showInp
         view.push({ EventType: 'TimerFired', FireAt: event.FireAt, Timestamp: event.Timestamp });
         break;
       case EventType.EventRaised:
-        view.push({
-          EventType: 'EventRaised',
-          Name: event.Name,
-          Timestamp: event.Timestamp,
-          ...(showInput ? { Input: fromJsonText(event.Input) } : {}),
-        });
+        view.push({ EventType: 'EventRaised', Name: event.Name, Timestamp: event.Timestamp, ...inputOf(event) });
         break;
       case EventType.EventSent:
         view.push({ EventType: 'EventSent', InstanceId: event.InstanceId, Name: event.Name, Timestamp: event.Timestamp });
@@ -70,7 +59,7 @@ export function historyView(storedEvents: string[], showOutput: boolean, showInp
           EventType: 'ExecutionCompleted',
           OrchestrationStatus: event.OrchestrationStatus,
           Timestamp: event.Timestamp,
-          ...(showOutput ? { Result: fromJsonText(event.Result) } : {}),
+          ...resultOf(event),
           ...(event.FailureDetails ? { FailureDetails: event.FailureDetails } : {}),
         });
         break;

@@ -1,4 +1,4 @@
-import { fromJsonText } from '../engine/historyEvents';
+import { fromJsonText } from '../protocol/historyEvents';
 import type { InstanceRecord } from '../persistence/records';
 
 /** DurableOrchestrationStatus as the Durable HTTP API returns it. */

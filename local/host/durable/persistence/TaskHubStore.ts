@@ -1,13 +1,12 @@
-import { openDatabase, type Schema } from '../../../sqlite/openDatabase';
-import Database from 'better-sqlite3';
-import type { ActivityRecord, EntityRecord, InstanceQuery, InstanceRecord, MessageRecord, RuntimeStatus, StoreWrite } from './records';
-
-const SCHEMA_VERSION = 1;
+import type { Schema } from '../../../sqlite/openDatabase';
+import { RowMapping, type Row } from '../../../sqlite/RowMapping';
+import { SqliteStore } from '../../../sqlite/SqliteStore';
+import type { ActivityRecord, EntityRecord, InstanceQuery, InstanceRecord, MessageRecord, StoreWrite } from './records';
 
 /** The schema, created in one go on a new file. */
 const SCHEMA: Schema = {
   what: 'The task hub',
-  version: SCHEMA_VERSION,
+  version: 1,
   sql: `
       CREATE TABLE instances (
         instance_id TEXT PRIMARY KEY,
@@ -69,56 +68,49 @@ const SCHEMA: Schema = {
 `,
 };
 
-interface InstanceRow {
-  instance_id: string;
-  name: string;
-  version: string | null;
-  execution_id: string;
-  runtime_status: RuntimeStatus;
-  input: string | null;
-  output: string | null;
-  custom_status: string | null;
-  created_at: number;
-  last_updated_at: number;
-  completed_at: number | null;
-  parent_instance_id: string | null;
-  parent_execution_id: string | null;
-  parent_task_id: number | null;
-  history_length: number;
-  next_event_id: number;
-  actions_done: number;
-}
+const INSTANCE = new RowMapping<InstanceRecord>({
+  instanceId: true,
+  name: true,
+  version: true,
+  executionId: true,
+  runtimeStatus: true,
+  input: true,
+  output: true,
+  customStatus: true,
+  createdAt: true,
+  lastUpdatedAt: true,
+  completedAt: true,
+  parentInstanceId: true,
+  parentExecutionId: true,
+  parentTaskId: true,
+  historyLength: true,
+  nextEventId: true,
+  actionsDone: true,
+});
+const MESSAGE = new RowMapping<MessageRecord>({ id: true, instanceId: true, executionId: true, visibleAt: true, body: true });
+const ACTIVITY = new RowMapping<ActivityRecord>({ instanceId: true, executionId: true, taskId: true, name: true, input: true });
+const ENTITY = new RowMapping<EntityRecord>({ entityId: true, name: true, key: true, state: true, lastModifiedAt: true });
 
 /**
- * The task hub in SQLite (WAL). Every state change of the engine is one call to commit(): history
- * events, instance state, consumed and new messages, work items and timers go in together, so a
- * crash at any moment leaves either all of a change or none of it.
+ * The task hub in SQLite (WAL). Every state change of the engine is one StoreWrite: history events,
+ * instance state, consumed and new messages, work items and timers go in together, so a crash at
+ * any moment leaves either all of a change or none of it. Writes are group-committed, and every
+ * read first commits what is pending, so nobody reads around a write that is still waiting.
  */
-export class TaskHubStore {
-  private readonly db: Database.Database;
+export class TaskHubStore extends SqliteStore {
   private readonly statements;
 
   constructor(file: string) {
-    this.db = openDatabase(file, SCHEMA);
+    super(file, SCHEMA);
     const db = this.db;
     this.statements = {
-      upsertInstance: db.prepare(`
-        INSERT INTO instances (instance_id, name, version, execution_id, runtime_status, input, output, custom_status, created_at,
-          last_updated_at, completed_at, parent_instance_id, parent_execution_id, parent_task_id, history_length, next_event_id, actions_done)
-        VALUES (@instance_id, @name, @version, @execution_id, @runtime_status, @input, @output, @custom_status, @created_at,
-          @last_updated_at, @completed_at, @parent_instance_id, @parent_execution_id, @parent_task_id, @history_length, @next_event_id, @actions_done)
-        ON CONFLICT(instance_id) DO UPDATE SET name = excluded.name, version = excluded.version, execution_id = excluded.execution_id,
-          runtime_status = excluded.runtime_status, input = excluded.input, output = excluded.output, custom_status = excluded.custom_status,
-          created_at = excluded.created_at, last_updated_at = excluded.last_updated_at, completed_at = excluded.completed_at,
-          parent_instance_id = excluded.parent_instance_id, parent_execution_id = excluded.parent_execution_id,
-          parent_task_id = excluded.parent_task_id, history_length = excluded.history_length, next_event_id = excluded.next_event_id,
-          actions_done = excluded.actions_done`),
-      getInstance: db.prepare<[string], InstanceRow>('SELECT * FROM instances WHERE instance_id = ?'),
+      upsertInstance: db.prepare<[Row]>(INSTANCE.upsertSql('instances', 'instanceId')),
+      getInstance: db.prepare<[string], Row>('SELECT * FROM instances WHERE instance_id = ?'),
       deleteInstance: db.prepare<[string]>('DELETE FROM instances WHERE instance_id = ?'),
       history: db.prepare<[string], { event: string }>('SELECT event FROM history WHERE instance_id = ? ORDER BY seq'),
       appendHistory: db.prepare<[string, number, string]>('INSERT INTO history (instance_id, seq, event) VALUES (?, ?, ?)'),
       clearHistory: db.prepare<[string]>('DELETE FROM history WHERE instance_id = ?'),
-      visibleMessages: db.prepare<[string, number], MessageRow>(
+      visibleMessages: db.prepare<[string, number], Row>(
         'SELECT id, instance_id, execution_id, visible_at, body FROM messages WHERE instance_id = ? AND visible_at <= ? ORDER BY id',
       ),
       hasVisibleMessagesAfter: db.prepare<[string, number, number], { one: number }>(
@@ -131,7 +123,7 @@ export class TaskHubStore {
       ),
       deleteMessage: db.prepare<[number]>('DELETE FROM messages WHERE id = ?'),
       deleteMessagesOf: db.prepare<[string]>('DELETE FROM messages WHERE instance_id = ?'),
-      activities: db.prepare<[], ActivityRow>('SELECT instance_id, execution_id, task_id, name, input FROM activities ORDER BY rowid'),
+      activities: db.prepare<[], Row>('SELECT instance_id, execution_id, task_id, name, input FROM activities ORDER BY rowid'),
       addActivity: db.prepare<[string, string, number, string, string | null]>(
         'INSERT OR IGNORE INTO activities (instance_id, execution_id, task_id, name, input) VALUES (?, ?, ?, ?, ?)',
       ),
@@ -147,96 +139,97 @@ export class TaskHubStore {
       ),
       deleteRetry: db.prepare<[string, number]>('DELETE FROM retries WHERE instance_id = ? AND pending_id = ?'),
       deleteRetriesOf: db.prepare<[string]>('DELETE FROM retries WHERE instance_id = ?'),
-      getEntity: db.prepare<[string], EntityRow>('SELECT entity_id, name, key, state, last_modified_at FROM entities WHERE entity_id = ?'),
+      getEntity: db.prepare<[string], Row>('SELECT entity_id, name, key, state, last_modified_at FROM entities WHERE entity_id = ?'),
       putEntity: db.prepare<[string, string, string, string | null, number]>(
         'INSERT INTO entities (entity_id, name, key, state, last_modified_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(entity_id) DO UPDATE SET state = excluded.state, last_modified_at = excluded.last_modified_at',
       ),
     };
   }
 
-  close(): void {
-    this.db.close();
+  /** Queues the change for the next group commit; resolves once it is durable, rejects if it was rolled back. */
+  commit(write: StoreWrite): Promise<void> {
+    this.commits.add(() => this.apply(write));
+    return this.commits.committed();
   }
 
-  /** Applies every part of the change in one transaction. */
-  commit(write: StoreWrite): void {
-    this.commitAll([write]);
+  /** Commits the change at once, after whatever is pending (a client's request answered only once it is durable). */
+  commitNow(write: StoreWrite): void {
+    this.commits.transaction(() => this.apply(write));
   }
 
-  /** Several independent changes in one transaction (group commit); all or none. */
-  commitAll(writes: StoreWrite[]): void {
+  private apply(write: StoreWrite): void {
     const s = this.statements;
-    this.db.transaction(() => {
-      for (const write of writes) {
-        for (const id of write.clearHistoryOf ?? []) s.clearHistory.run(id);
-        for (const id of write.deleteMessagesOf ?? []) s.deleteMessagesOf.run(id);
-        for (const id of write.deleteActivitiesOf ?? []) s.deleteActivitiesOf.run(id);
-        for (const id of write.deleteRetriesOf ?? []) s.deleteRetriesOf.run(id);
-        for (const instance of write.upsertInstances ?? []) s.upsertInstance.run(toRow(instance));
-        for (const { instanceId, fromSeq, events } of write.appendHistory ?? []) {
-          events.forEach((event, i) => s.appendHistory.run(instanceId, fromSeq + i, event));
-        }
-        for (const id of write.deleteMessages ?? []) s.deleteMessage.run(id);
-        for (const m of write.addMessages ?? []) s.addMessage.run(m.instanceId, m.executionId, m.visibleAt, m.body);
-        for (const a of write.deleteActivities ?? []) s.deleteActivity.run(a.instanceId, a.executionId, a.taskId);
-        for (const a of write.addActivities ?? []) s.addActivity.run(a.instanceId, a.executionId, a.taskId, a.name, a.input);
-        for (const r of write.deleteRetries ?? []) s.deleteRetry.run(r.instanceId, r.pendingId);
-        for (const r of write.putRetries ?? []) s.putRetry.run(r.instanceId, r.executionId, r.pendingId, r.state);
-        for (const e of write.putEntities ?? []) s.putEntity.run(e.entityId, e.name, e.key, e.state, e.lastModifiedAt);
-      }
-    })();
+    for (const id of write.clearHistoryOf ?? []) s.clearHistory.run(id);
+    for (const id of write.deleteMessagesOf ?? []) s.deleteMessagesOf.run(id);
+    for (const id of write.deleteActivitiesOf ?? []) s.deleteActivitiesOf.run(id);
+    for (const id of write.deleteRetriesOf ?? []) s.deleteRetriesOf.run(id);
+    for (const instance of write.upsertInstances ?? []) s.upsertInstance.run(INSTANCE.toRow(instance));
+    for (const { instanceId, fromSeq, events } of write.appendHistory ?? []) {
+      events.forEach((event, i) => s.appendHistory.run(instanceId, fromSeq + i, event));
+    }
+    for (const id of write.deleteMessages ?? []) s.deleteMessage.run(id);
+    for (const m of write.addMessages ?? []) s.addMessage.run(m.instanceId, m.executionId, m.visibleAt, m.body);
+    for (const a of write.deleteActivities ?? []) s.deleteActivity.run(a.instanceId, a.executionId, a.taskId);
+    for (const a of write.addActivities ?? []) s.addActivity.run(a.instanceId, a.executionId, a.taskId, a.name, a.input);
+    for (const r of write.deleteRetries ?? []) s.deleteRetry.run(r.instanceId, r.pendingId);
+    for (const r of write.putRetries ?? []) s.putRetry.run(r.instanceId, r.executionId, r.pendingId, r.state);
+    for (const e of write.putEntities ?? []) s.putEntity.run(e.entityId, e.name, e.key, e.state, e.lastModifiedAt);
   }
 
   getInstance(instanceId: string): InstanceRecord | undefined {
+    this.commits.flush();
     const row = this.statements.getInstance.get(instanceId);
-    return row && fromRow(row);
+    return row && INSTANCE.fromRow(row);
   }
 
   /** The current execution's history, each event as the JSON text it was stored as. */
   history(instanceId: string): string[] {
+    this.commits.flush();
     return this.statements.history.all(instanceId).map((row) => row.event);
   }
 
   visibleMessages(instanceId: string, now: number): MessageRecord[] {
-    return this.statements.visibleMessages.all(instanceId, now).map(fromMessageRow);
+    this.commits.flush();
+    return this.statements.visibleMessages.all(instanceId, now).map((row) => MESSAGE.fromRow(row));
   }
 
   /** Whether messages other than those up to `afterId` (already looked at) are visible now. */
   hasVisibleMessagesAfter(instanceId: string, now: number, afterId: number): boolean {
+    this.commits.flush();
     return this.statements.hasVisibleMessagesAfter.get(instanceId, now, afterId) !== undefined;
   }
 
   /** Instances (and entities) with messages to process now. */
   readyInstanceIds(now: number): string[] {
+    this.commits.flush();
     return this.statements.readyInstances.all(now).map((row) => row.instance_id);
   }
 
   /** When the next message (a timer, a delayed retry) becomes visible; undefined if none waits. */
   nextVisibleAt(now: number): number | undefined {
+    this.commits.flush();
     return this.statements.nextVisibleAt.get(now)?.at ?? undefined;
   }
 
   activities(): ActivityRecord[] {
-    return this.statements.activities.all().map((row) => ({
-      instanceId: row.instance_id,
-      executionId: row.execution_id,
-      taskId: row.task_id,
-      name: row.name,
-      input: row.input,
-    }));
+    this.commits.flush();
+    return this.statements.activities.all().map((row) => ACTIVITY.fromRow(row));
   }
 
   retries(instanceId: string, executionId: string): Map<number, string> {
+    this.commits.flush();
     return new Map(this.statements.retries.all(instanceId, executionId).map((row) => [row.pending_id, row.state]));
   }
 
   getEntity(entityId: string): EntityRecord | undefined {
+    this.commits.flush();
     const row = this.statements.getEntity.get(entityId);
-    return row && { entityId: row.entity_id, name: row.name, key: row.key, state: row.state, lastModifiedAt: row.last_modified_at };
+    return row && ENTITY.fromRow(row);
   }
 
   /** Instances matching the query, oldest first, after the `after` cursor (created_at, instance_id). */
   queryInstances(query: InstanceQuery, limit: number, after?: { createdAt: number; instanceId: string }): InstanceRecord[] {
+    this.commits.flush();
     const where: string[] = [];
     const params: (string | number)[] = [];
     if (query.createdFrom !== undefined) {
@@ -260,90 +253,18 @@ export class TaskHubStore {
       params.push(after.createdAt, after.createdAt, after.instanceId);
     }
     const sql = `SELECT * FROM instances ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, instance_id LIMIT ?`;
-    return (this.db.prepare(sql).all(...params, limit) as InstanceRow[]).map(fromRow);
+    return (this.db.prepare(sql).all(...params, limit) as Row[]).map((row) => INSTANCE.fromRow(row));
   }
 
   /** Deletes an instance with its history, messages, work items and retries. */
   purgeInstance(instanceId: string): void {
     const s = this.statements;
-    this.db.transaction(() => {
+    this.commits.transaction(() => {
       s.deleteInstance.run(instanceId);
       s.clearHistory.run(instanceId);
       s.deleteMessagesOf.run(instanceId);
       s.deleteActivitiesOf.run(instanceId);
       s.deleteRetriesOf.run(instanceId);
-    })();
+    });
   }
-}
-
-interface MessageRow {
-  id: number;
-  instance_id: string;
-  execution_id: string | null;
-  visible_at: number;
-  body: string;
-}
-
-interface ActivityRow {
-  instance_id: string;
-  execution_id: string;
-  task_id: number;
-  name: string;
-  input: string | null;
-}
-
-interface EntityRow {
-  entity_id: string;
-  name: string;
-  key: string;
-  state: string | null;
-  last_modified_at: number;
-}
-
-function fromMessageRow(row: MessageRow): MessageRecord {
-  return { id: row.id, instanceId: row.instance_id, executionId: row.execution_id, visibleAt: row.visible_at, body: row.body };
-}
-
-function fromRow(row: InstanceRow): InstanceRecord {
-  return {
-    instanceId: row.instance_id,
-    name: row.name,
-    version: row.version,
-    executionId: row.execution_id,
-    runtimeStatus: row.runtime_status,
-    input: row.input,
-    output: row.output,
-    customStatus: row.custom_status,
-    createdAt: row.created_at,
-    lastUpdatedAt: row.last_updated_at,
-    completedAt: row.completed_at,
-    parentInstanceId: row.parent_instance_id,
-    parentExecutionId: row.parent_execution_id,
-    parentTaskId: row.parent_task_id,
-    historyLength: row.history_length,
-    nextEventId: row.next_event_id,
-    actionsDone: row.actions_done,
-  };
-}
-
-function toRow(record: InstanceRecord): InstanceRow {
-  return {
-    instance_id: record.instanceId,
-    name: record.name,
-    version: record.version,
-    execution_id: record.executionId,
-    runtime_status: record.runtimeStatus,
-    input: record.input,
-    output: record.output,
-    custom_status: record.customStatus,
-    created_at: record.createdAt,
-    last_updated_at: record.lastUpdatedAt,
-    completed_at: record.completedAt,
-    parent_instance_id: record.parentInstanceId,
-    parent_execution_id: record.parentExecutionId,
-    parent_task_id: record.parentTaskId,
-    history_length: record.historyLength,
-    next_event_id: record.nextEventId,
-    actions_done: record.actionsDone,
-  };
 }

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HostFunction } from '../../catalog/HostFunction';
+import { hostErrors } from '../../hostErrors';
+import { writeResponse } from '../../hostResponse';
 import type { FunctionInvoker } from '../../worker/FunctionInvoker';
 import type { RpcHttpData, RpcInvocationResponse } from '../../worker/coreTypes';
 import { forwardToStreamProxy } from './forwardToStreamProxy';
@@ -29,17 +31,9 @@ export class HttpTrigger {
   async handle(req: IncomingMessage, res: ServerResponse, path: string, body: Buffer): Promise<boolean> {
     const match = this.router.match(req.method ?? 'GET', path);
     if (match.kind === 'notFound') return false;
-    if (match.kind === 'methodNotAllowed') {
-      res.writeHead(405, { allow: match.allowed.join(', '), 'content-length': '0' }).end();
-      return true;
-    }
-    if (match.kind === 'undecodableParameter') {
-      const message = `The route parameter '${match.parameter}' is not valid percent-encoding: ${match.text}`;
-      const body = JSON.stringify({ error: 'invalidRouteParameter', parameter: match.parameter, message });
-      res.writeHead(400, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) }).end(body);
-      return true;
-    }
-    const { fn } = match.route;
+    if (match.kind === 'methodNotAllowed') throw hostErrors.methodNotAllowed(match.allowed);
+    if (match.kind === 'undecodableParameter') throw hostErrors.invalidRouteParameter(match.parameter, match.text);
+    const fn = match.route.target;
     const request = toRpcHttpRequest(req, body, match.params);
     const invocationId = randomUUID();
     const relayed = this.streamProxyUri ? forwardToStreamProxy(this.streamProxyUri, invocationId, req, body, res) : undefined;
@@ -53,7 +47,7 @@ export class HttpTrigger {
       });
     } catch {
       // The invoker has logged the failure; the caller gets what the Functions host gives.
-      if (!res.headersSent) res.writeHead(500, { 'content-length': '0' }).end();
+      if (!res.headersSent) writeResponse(res, hostErrors.serverError().response);
       return true;
     }
     if (relayed) {

@@ -1,3 +1,4 @@
+import type { PathMatcher, UndecodableParameter } from '../../../http/Router';
 import { createConstraint, type RouteConstraint } from './routeConstraints';
 
 interface RouteParameter {
@@ -14,12 +15,6 @@ type Part = { literal: string } | { parameter: RouteParameter };
 interface PathSegment {
   text: string;
   decoded: boolean;
-}
-
-/** A route parameter whose text in the path is not valid percent-encoding, as written. */
-export interface UndecodableParameter {
-  parameter: string;
-  text: string;
 }
 
 interface Binding {
@@ -39,7 +34,7 @@ interface Segment {
  * (case-insensitive), {param}, {param?}, {param=default}, {param:int}, {param:regex(…)},
  * several parameters in one segment ({name}.{ext}) and a final catch-all {*rest}.
  */
-export class RouteTemplate {
+export class RouteTemplate implements PathMatcher {
   private readonly segments: Segment[];
   /** Lower sorts first: more specific routes win, as in ASP.NET's inbound precedence. */
   readonly precedence: string;

@@ -1,17 +1,16 @@
-import { openDatabase, type Schema } from '../../../sqlite/openDatabase';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import type { Schema } from '../../../sqlite/openDatabase';
+import { Settings, SETTINGS_TABLE } from '../../../sqlite/Settings';
+import { SqliteStore } from '../../../sqlite/SqliteStore';
 import type { AmqpScalar, NewEvent, PartitionInfo, StoredEvent } from '../eventData';
-import { GroupCommit, type CommitCallback } from '../../persistence/GroupCommit';
 import type { EventLog } from './EventLog';
-
-const SCHEMA_VERSION = 1;
 
 /** The schema, created in one go on a new file. */
 const SCHEMA: Schema = {
   what: 'The event log',
-  version: SCHEMA_VERSION,
+  version: 1,
   sql: `
-      CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+      ${SETTINGS_TABLE};
       CREATE TABLE IF NOT EXISTS partitions (
         partition_id INTEGER PRIMARY KEY,
         next_sequence_number INTEGER NOT NULL,
@@ -54,9 +53,8 @@ interface PartitionHead {
  * event at open; the `partitions` table only has to remember them for partitions whose newest
  * events were purged, so it is written by purge, not by append.
  */
-export class SqliteEventLog implements EventLog {
+export class SqliteEventLog extends SqliteStore implements EventLog {
   readonly partitionIds: readonly string[];
-  private readonly db: Database.Database;
   private readonly heads: PartitionHead[];
   private readonly insert: Database.Statement<[number, number, number, string, Buffer, string, string, string]>;
   private readonly selectFrom: Database.Statement<[number, number, number], EventRow>;
@@ -64,7 +62,6 @@ export class SqliteEventLog implements EventLog {
   private readonly selectFirst: Database.Statement<[number], { first: number | null }>;
   private readonly deleteBefore: Database.Statement<[number, number]>;
   private readonly saveHead: Database.Statement<[number, number, number]>;
-  private readonly commits: GroupCommit;
 
   constructor(
     private readonly file: string,
@@ -73,11 +70,11 @@ export class SqliteEventLog implements EventLog {
     if (!Number.isInteger(partitionCount) || partitionCount < 1) {
       throw new Error(`An event log needs a whole number of partitions (at least 1), not ${partitionCount}.`);
     }
-    this.db = openDatabase(file, SCHEMA);
+    super(file, SCHEMA);
     try {
       this.checkPartitionCount(partitionCount);
     } catch (error) {
-      this.db.close();
+      this.close();
       throw error;
     }
     this.partitionIds = Array.from({ length: partitionCount }, (_, index) => String(index));
@@ -103,7 +100,6 @@ export class SqliteEventLog implements EventLog {
          next_sequence_number = excluded.next_sequence_number, last_enqueued_time = excluded.last_enqueued_time`,
     );
     this.heads = this.loadHeads(partitionCount);
-    this.commits = new GroupCommit(this.db);
   }
 
   append(partitionId: string, event: NewEvent, nowMs: number): StoredEvent {
@@ -125,10 +121,6 @@ export class SqliteEventLog implements EventLog {
     head.nextSequenceNumber = sequenceNumber + 1;
     head.lastEnqueuedTimeUtc = enqueuedTimeUtc;
     return { ...event, partitionId, sequenceNumber, offset: String(sequenceNumber), enqueuedTimeUtc };
-  }
-
-  afterCommit(callback: CommitCallback): void {
-    this.commits.afterCommit(callback);
   }
 
   read(partitionId: string, fromSequenceNumber: number, maxCount: number): StoredEvent[] {
@@ -161,8 +153,7 @@ export class SqliteEventLog implements EventLog {
   }
 
   purgeOlderThan(cutoffMs: number): number {
-    this.commits.flush();
-    return this.db.transaction(() => {
+    return this.commits.transaction(() => {
       let deleted = 0;
       this.heads.forEach((head, index) => {
         // Remember the high-water mark first: the purge may delete the very event it is derived from.
@@ -170,12 +161,7 @@ export class SqliteEventLog implements EventLog {
         deleted += this.deleteBefore.run(index, cutoffMs).changes;
       });
       return deleted;
-    })();
-  }
-
-  close(): void {
-    this.commits.flush();
-    this.db.close();
+    });
   }
 
   private indexOf(partitionId: string): number {
@@ -187,15 +173,11 @@ export class SqliteEventLog implements EventLog {
   }
 
   private checkPartitionCount(partitionCount: number): void {
-    const row = this.db.prepare("SELECT value FROM settings WHERE name = 'partition_count'").get() as { value: string } | undefined;
-    if (!row) {
-      this.db.prepare("INSERT INTO settings (name, value) VALUES ('partition_count', ?)").run(String(partitionCount));
-      return;
-    }
-    if (Number(row.value) !== partitionCount) {
+    const stored = new Settings(this.db).getOrInit('partition_count', String(partitionCount));
+    if (Number(stored) !== partitionCount) {
       throw new Error(
-        `The event log ${this.file} has ${row.value} partitions, but ${partitionCount} were asked for; ` +
-          `an existing hub cannot be repartitioned. Keep the partition count at ${row.value}, or start afresh ` +
+        `The event log ${this.file} has ${stored} partitions, but ${partitionCount} were asked for; ` +
+          `an existing hub cannot be repartitioned. Keep the partition count at ${stored}, or start afresh ` +
           `(losing the stored events) by stopping the hub and deleting ${this.file} with its -wal and -shm files.`,
       );
     }

@@ -1,4 +1,5 @@
 import { parseQuery, QuerySyntaxError } from '../../../../contracts/twinQuery';
+import { TWIN_READ } from '../../authentication/accessPolicies';
 import { IotHubErrorFactory } from '../../errors/IotHubErrorFactory';
 import { runQuery } from '../../query';
 import { twinView } from '../../registry/views';
@@ -16,7 +17,7 @@ export const queryRoutes: Route[] = [
   {
     method: 'POST',
     path: '/devices/query',
-    anyOf: ['ServiceConnect', 'RegistryRead'],
+    anyOf: TWIN_READ,
     style: 'legacy',
     // One per page: IoT Hub meters each request of a paged query.
     operation: 'queries',

@@ -1,5 +1,7 @@
+import { TWIN_READ, TWIN_WRITE } from '../../authentication/accessPolicies';
 import { IotHubErrorFactory } from '../../errors/IotHubErrorFactory';
-import type { ServiceTwinPatch } from '../../registry/DeviceRegistry';
+import type { DeviceRegistry, ServiceTwinPatch } from '../../registry/DeviceRegistry';
+import type { DeviceRecord } from '../../registry/deviceRecord';
 import { twinView } from '../../registry/views';
 import type { Route } from '../serviceContext';
 
@@ -8,36 +10,32 @@ export const twinRoutes: Route[] = [
   {
     method: 'GET',
     path: '/twins/{id}',
-    anyOf: ['ServiceConnect', 'RegistryRead'],
+    anyOf: TWIN_READ,
     style: 'nested',
     operation: 'twinReads',
     handle({ params, services }) {
       return { status: 200, body: twinView(services.registry.require(params.id, 'nested')) };
     },
   },
-  {
-    method: 'PATCH',
-    path: '/twins/{id}',
-    anyOf: ['ServiceConnect', 'RegistryWrite'],
-    style: 'nested',
-    operation: 'twinUpdates',
-    handle({ params, headers, body, services }) {
-      const record = services.registry.updateTwin(params.id, writableParts(body), headers['if-match']);
-      return { status: 200, body: twinView(record) };
-    },
-  },
-  {
-    method: 'PUT',
-    path: '/twins/{id}',
-    anyOf: ['ServiceConnect', 'RegistryWrite'],
-    style: 'nested',
-    operation: 'twinUpdates',
-    handle({ params, headers, body, services }) {
-      const record = services.registry.replaceTwin(params.id, writableParts(body), headers['if-match']);
-      return { status: 200, body: twinView(record) };
-    },
-  },
+  twinWrite('PATCH', (registry, id, patch, ifMatch) => registry.updateTwin(id, patch, ifMatch)),
+  twinWrite('PUT', (registry, id, patch, ifMatch) => registry.replaceTwin(id, patch, ifMatch)),
 ];
+
+type TwinWrite = (registry: DeviceRegistry, deviceId: string, patch: ServiceTwinPatch, ifMatch: string | undefined) => DeviceRecord;
+
+/** A service write to /twins/{id}; the method says whether the registry merges or replaces. */
+function twinWrite(method: 'PATCH' | 'PUT', write: TwinWrite): Route {
+  return {
+    method,
+    path: '/twins/{id}',
+    anyOf: TWIN_WRITE,
+    style: 'nested',
+    operation: 'twinUpdates',
+    handle({ params, headers, body, services }) {
+      return { status: 200, body: twinView(write(services.registry, params.id, writableParts(body), headers['if-match'])) };
+    },
+  };
+}
 
 /**
  * The service may write tags and desired properties. Other twin fields a client echoes back

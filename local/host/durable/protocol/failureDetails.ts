@@ -1,5 +1,14 @@
 import { FunctionInvocationError } from '../../worker/FunctionInvoker';
-import type { FailureDetails } from './historyEvents';
+
+/** DurableTask's FailureDetails, which durable-functions turns into a TaskFailedError. */
+export interface FailureDetails {
+  ErrorType: string;
+  ErrorMessage: string;
+  StackTrace?: string;
+  IsNonRetriable?: boolean;
+  Properties?: Record<string, unknown>;
+  InnerFailure?: FailureDetails;
+}
 
 /**
  * FailureDetails for what a function threw. An activity wrapped by durable-functions with an

@@ -61,3 +61,17 @@ export function atomicActions(action: OrchestratorAction): OrchestratorAction[] 
   }
   return [action];
 }
+
+/**
+ * durable-functions' numbering: every atomic action but a wait for an external event and a
+ * continue-as-new takes the next event id, depth-first; the events that answer it name that id.
+ */
+export function takesEventId(action: OrchestratorAction): boolean {
+  return action.actionType !== ActionType.WaitForExternalEvent && action.actionType !== ActionType.ContinueAsNew;
+}
+
+/** JSON text of an activity's or continue-as-new's input: durable-functions has already turned a string input into JSON text. */
+export function processedInputText(input: unknown): string | null {
+  if (input === undefined || input === null) return null;
+  return typeof input === 'string' ? input : JSON.stringify(input);
+}
