@@ -10,7 +10,8 @@
  */
 import { EventHubConsumerClient, latestEventPosition, type ReceivedEventData } from '@azure/event-hubs';
 import type { Twin } from 'azure-iot-device';
-import { HubProcess, machine, openInBatches, parseArgs, rssMiB } from '../support/hubProcess';
+import { HubProcess } from '../../local/stack/HubProcess';
+import { machine, openInBatches, parseArgs, rssMiB } from '../support/hubProcess';
 import { rawEventHubReceiver } from '../support/rawEventHubReceiver';
 import { ms, summarize } from '../support/stats';
 

@@ -21,7 +21,8 @@ import { RolloutApiClient } from '../../local/cli/rollouts/RolloutApiClient';
 import { FirmwareServer } from '../../local/firmware/FirmwareServer';
 import { makeFirmwareImage } from '../../local/firmware/makeFirmwareImage';
 import { APP_CONSUMER_GROUP, appSettings } from '../../local/stack/startLocalStack';
-import { HubProcess, machine, parseArgs } from '../support/hubProcess';
+import { HubProcess } from '../../local/stack/HubProcess';
+import { machine, parseArgs } from '../support/hubProcess';
 import { hostEndpoint } from '../../local/stack/partEndpoints';
 import { PartProcess } from '../../local/stack/PartProcess';
 

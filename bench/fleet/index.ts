@@ -11,7 +11,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FleetSimulator } from '../../local/fleet/FleetSimulator';
-import { HubProcess, machine, parseArgs } from '../support/hubProcess';
+import { HubProcess } from '../../local/stack/HubProcess';
+import { machine, parseArgs } from '../support/hubProcess';
 import { timed } from '../support/stats';
 
 const { devices: DEVICES } = parseArgs({ devices: 1000 });

@@ -8,7 +8,8 @@
  */
 import type { Twin } from 'azure-iot-device';
 import { Client as ServiceClient } from 'azure-iothub';
-import { HubProcess, machine, openInBatches, parseArgs, rssMiB } from '../support/hubProcess';
+import { HubProcess } from '../../local/stack/HubProcess';
+import { machine, openInBatches, parseArgs, rssMiB } from '../support/hubProcess';
 import { ms, summarize, timed } from '../support/stats';
 
 const { devices: DEVICES, samples: SAMPLES, batch: BATCH } = parseArgs({ devices: 1000, samples: 2000, batch: 100 });

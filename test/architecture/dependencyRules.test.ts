@@ -117,3 +117,20 @@ describe.each(PARTS)('$dir', (part) => {
     });
   }
 });
+
+test('tests do not import the benches: what both use lives in the local stack (local/probes, local/stack)', () => {
+  const intoBench = sourceFiles('test').flatMap((file) =>
+    importsOf(file)
+      .filter((specifier) => specifier.startsWith('.'))
+      .filter((specifier) =>
+        within(
+          relative(REPO, resolve(REPO, dirname(file), specifier))
+            .split(sep)
+            .join('/'),
+          'bench',
+        ),
+      )
+      .map((specifier) => `${file} imports ${specifier}`),
+  );
+  expect(intoBench).toEqual([]);
+});

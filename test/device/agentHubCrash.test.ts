@@ -5,7 +5,7 @@ import { Client as ServiceClient } from 'azure-iothub';
 import type { FirmwareUpdateStatus } from '../../contracts/firmwareUpdate';
 import { FirmwareUpdateAgent } from '../../device/agent/FirmwareUpdateAgent';
 import { SimulatedInstaller } from '../../device/install/simulatedInstaller';
-import { HubProcess } from '../../bench/support/hubProcess';
+import { HubProcess } from '../../local/stack/HubProcess';
 import { FirmwareFixture, firmwareRequest, type SlowServer } from '../support/firmwareFixture';
 import { eventually, type TwinDocument } from '../support/hubFixture';
 

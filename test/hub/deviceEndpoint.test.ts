@@ -3,8 +3,8 @@ import tls from 'node:tls';
 import { readFileSync } from 'node:fs';
 import type { Client as DeviceClient } from 'azure-iot-device';
 import { HubFixture, eventually } from '../support/hubFixture';
-import { mqttConnect } from '../../bench/support/mqttPackets';
-import { PROMPT_CLOSE, streamOversizeFrame } from '../../bench/support/oversizeFrame';
+import { mqttConnect } from '../../local/probes/mqttPackets';
+import { PROMPT_CLOSE, streamOversizeFrame } from '../../local/probes/oversizeFrame';
 import { createSas } from '../../local/hub/authentication/sharedAccessSignature';
 
 /** The device SDK's underlying socket, to simulate a network drop or write raw packets. */

@@ -11,7 +11,7 @@ import net from 'node:net';
 import type { Client as DeviceClient } from 'azure-iot-device';
 import { createSas } from '../../local/hub/authentication/sharedAccessSignature';
 import { HubFixture, eventually } from '../support/hubFixture';
-import { amqpFrameHeader as frameHeader, PROMPT_CLOSE, streamOversizeFrame } from '../../bench/support/oversizeFrame';
+import { amqpFrameHeader as frameHeader, PROMPT_CLOSE, streamOversizeFrame } from '../../local/probes/oversizeFrame';
 
 function report(client: DeviceClient, patch: Record<string, unknown>): Promise<void> {
   return client

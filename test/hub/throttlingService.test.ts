@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client as ServiceClient } from 'azure-iothub';
 import { THROTTLED_OPERATIONS, type ThrottledOperation } from '../../contracts/iotHubQuotas';
-import { hubHttpsRequest } from '../../bench/support/hubHttpsRequest';
+import { hubHttpsRequest } from '../../local/probes/hubHttpsRequest';
 import { createSas } from '../../local/hub/authentication/sharedAccessSignature';
 import type { OperationStats } from '../../local/hub/throttling/HubThrottles';
 import { HubFixture, httpFailure, nestedErrorCode } from '../support/hubFixture';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Client as DeviceClient } from 'azure-iot-device';
 import { Mqtt } from 'azure-iot-device-mqtt';
 import { Client as ServiceClient, Registry } from 'azure-iothub';
-import { hubHttpsRequest, type RawResponse } from '../../bench/support/hubHttpsRequest';
+import { hubHttpsRequest, type RawResponse } from '../../local/probes/hubHttpsRequest';
 import { createSas } from '../../local/hub/authentication/sharedAccessSignature';
 import { deviceConnectionString } from '../../local/hub/connectionInfo';
 import { startHub, type HubOptions, type RunningHub } from '../../local/hub/startHub';

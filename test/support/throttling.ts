@@ -1,5 +1,5 @@
 import tls from 'node:tls';
-import { mqttConnect } from '../../bench/support/mqttPackets';
+import { mqttConnect } from '../../local/probes/mqttPackets';
 import { createSas } from '../../local/hub/authentication/sharedAccessSignature';
 import type { ThrottlingStats } from '../../local/hub/throttling/HubThrottles';
 import type { HubFixture } from './hubFixture';

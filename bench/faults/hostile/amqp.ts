@@ -9,8 +9,8 @@ import { EventHubConsumerClient, earliestEventPosition } from '@azure/event-hubs
 import { connect, types, type Connection } from 'rhea';
 import { createSas } from '../../../local/hub/authentication/sharedAccessSignature';
 import { putToken } from '../../support/cbs';
-import type { HubProcess } from '../../support/hubProcess';
-import { amqpFrameHeader as frameHeader, PROMPT_CLOSE } from '../../support/oversizeFrame';
+import type { HubProcess } from '../../../local/stack/HubProcess';
+import { amqpFrameHeader as frameHeader, PROMPT_CLOSE } from '../../../local/probes/oversizeFrame';
 import type { Case, Edge } from './cases';
 import { since } from './cases';
 import { closed, describeWire, oversizeFrame, sendAndWatchClose, tcpConnect, type WireAnswer } from './wire';

@@ -1,4 +1,4 @@
-import type { RawResponse } from '../../support/hubHttpsRequest';
+import type { RawResponse } from '../../../local/probes/hubHttpsRequest';
 import { isRecord } from '../../../contracts/guards';
 
 /** An HTTP answer and how long it took. */

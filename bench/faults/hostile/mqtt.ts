@@ -10,9 +10,9 @@ import { Client as DeviceClient, type Twin } from 'azure-iot-device';
 import { Mqtt } from 'azure-iot-device-mqtt';
 import { createSas } from '../../../local/hub/authentication/sharedAccessSignature';
 import { readMqttPacketSize } from '../../../local/hub/device/mqttPacketSizeReader';
-import type { HubProcess } from '../../support/hubProcess';
-import { mqttConnect as connect, mqttPacket as packet, mqttString as utf8 } from '../../support/mqttPackets';
-import { PROMPT_CLOSE } from '../../support/oversizeFrame';
+import type { HubProcess } from '../../../local/stack/HubProcess';
+import { mqttConnect as connect, mqttPacket as packet, mqttString as utf8 } from '../../../local/probes/mqttPackets';
+import { PROMPT_CLOSE } from '../../../local/probes/oversizeFrame';
 import type { Case, Edge } from './cases';
 import { closed, describeWire, oversizeFrame, sendAndWatchClose, tcpConnect, type WireAnswer } from './wire';
 

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
-import { streamOversizeFrame } from '../../support/oversizeFrame';
+import { streamOversizeFrame } from '../../../local/probes/oversizeFrame';
 import { since } from './cases';
 
 /** What a connection-oriented peer (MQTT, AMQP) did with a case. */
