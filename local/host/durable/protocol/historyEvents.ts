@@ -4,26 +4,35 @@
  */
 import type { FailureDetails } from './failureDetails';
 
+/** DurableTask's event types; the numbers are the wire values. */
 export enum EventType {
+  // An execution's life: started by a client or a parent, ended by its own result or a terminate.
   ExecutionStarted = 0,
   ExecutionCompleted = 1,
   ExecutionFailed = 2,
   ExecutionTerminated = 3,
+  // Activities: scheduled by an action, answered by the activity's result.
   TaskScheduled = 4,
   TaskCompleted = 5,
   TaskFailed = 6,
+  // Sub-orchestrations, answered like activities.
   SubOrchestrationInstanceCreated = 7,
   SubOrchestrationInstanceCompleted = 8,
   SubOrchestrationInstanceFailed = 9,
+  // Durable timers.
   TimerCreated = 10,
   TimerFired = 11,
+  // The bounds of one episode (its replay clock is OrchestratorStarted's timestamp).
   OrchestratorStarted = 12,
   OrchestratorCompleted = 13,
+  // Messages: to entities and other instances (sent), from clients and entities (raised).
   EventSent = 14,
   EventRaised = 15,
+  // Defined by DurableTask; this host writes none of them.
   ContinueAsNew = 16,
   GenericEvent = 17,
   HistoryState = 18,
+  // Suspend and resume from the client API.
   ExecutionSuspended = 19,
   ExecutionResumed = 20,
 }

@@ -1,17 +1,24 @@
 /** The actions an orchestrator episode returns (durable-functions' IAction JSON). */
 export enum ActionType {
+  // Calls that schedule work and answer with its result.
   CallActivity = 0,
   CallActivityWithRetry = 1,
   CallSubOrchestrator = 2,
   CallSubOrchestratorWithRetry = 3,
+  // The end of this execution, and a new one with the given input.
   ContinueAsNew = 4,
+  // Waits.
   CreateTimer = 5,
   WaitForExternalEvent = 6,
+  // Entities: a call answers, a signal does not.
   CallEntity = 7,
+  // Durable HTTP: refused by this host (call HTTP from an activity).
   CallHttp = 8,
   SignalEntity = 9,
+  // Composition of other actions (Task.any / Task.all), nested under schema version 1; 10 is unused.
   WhenAny = 11,
   WhenAll = 12,
+  // Critical sections over entities: not supported by this host.
   LockEntities = 13,
   ReleaseEntities = 14,
 }
