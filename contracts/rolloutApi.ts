@@ -1,9 +1,11 @@
 /**
- * What the rollout HTTP API serves (GET /api/rollouts, GET /api/rollouts/{id}) and its clients
- * (the fleetwave CLI, the benches) read: rollout and wave states, and devices counted per state,
- * per wave and in total. The app builds these shapes (functions/src/rollout/rolloutStatus.ts) and
- * its clients type its answers with them, so the two cannot drift apart.
+ * What the rollout HTTP API serves and its clients (the dashboard, the fleetwave CLI, the
+ * benches) read: rollout and wave states, devices counted per state, per wave and in total, the
+ * rollout's policy and which commands apply, and the per-device rows and timelines. The app
+ * builds these shapes (functions/src/rollout, functions/src/http) and its clients type its
+ * answers with them, so the two cannot drift apart.
  */
+import type { FirmwareUpdateStatus } from './firmwareUpdate';
 
 /** The firmware a rollout installs, as POST /api/rollouts names it and the status repeats it. */
 export interface FirmwareSpec {
@@ -43,11 +45,22 @@ export interface Totals {
   canceled: number;
 }
 
+/**
+ * How far the devices counted `inProgress` are, from their last report: `waiting` accepted the
+ * method and has not started downloading (no report yet, or `waiting`); `downloading`; `applying`
+ * from `downloadComplete` until the device confirms the new version.
+ */
+export const IN_PROGRESS_STAGES = ['waiting', 'downloading', 'applying'] as const;
+export type InProgressStage = (typeof IN_PROGRESS_STAGES)[number];
+/** The `inProgress` devices by stage; the three always sum to `inProgress`. */
+export type InProgressBy = Record<InProgressStage, number>;
+
 export interface WaveStatus extends Totals {
   index: number;
   name: string;
   percent: number;
   state: WaveState;
+  inProgressBy: InProgressBy;
 }
 
 export interface RolloutStatus {
@@ -57,9 +70,146 @@ export interface RolloutStatus {
   createdAt: string;
   updatedAt: string;
   totals: Totals;
+  /** The sum of the waves' `inProgressBy`. */
+  inProgressBy: InProgressBy;
   waves: WaveStatus[];
+}
+
+// ---- GET /api/rollouts/{id}: the rollout with its policy and controls ---------------------------
+
+export const CONTROL_OPERATIONS = ['pause', 'resume', 'approve', 'cancel'] as const;
+export type ControlOperation = (typeof CONTROL_OPERATIONS)[number];
+/** What devices may do: start (run), not start (pause), never start again (cancel). */
+export type ControlCommand = 'run' | 'pause' | 'cancel';
+export type PauseReason = 'operator' | 'threshold';
+
+export interface ControlLogEntry {
+  time: string;
+  operation: ControlOperation | 'thresholdPause';
+  detail: string;
+}
+
+/** The policies of the rollout's spec that its status depends on. */
+export interface RolloutPolicy {
+  failureThreshold: { percent: number; minDevices: number; action: 'pause' | 'abort' };
+  /** 'manual': each wave after the first waits for POST …/approve. */
+  approval: 'auto' | 'manual';
+  maxConcurrency: number;
+  soakSeconds: number;
+}
+
+/** The failure threshold as it stands, judged on one wave's devices (the wave running, or the last one that ran). */
+export interface FailureShare {
+  wave: number;
+  /** succeeded + failed + timedOut in that wave. */
+  finished: number;
+  /** failed + timedOut in that wave. */
+  failed: number;
+  /** failed / finished × 100, two decimals; 0 before any device finished. */
+  percent: number;
+}
+
+export interface RolloutLinks {
+  status: string;
+  devices: string;
+  pause: string;
+  resume: string;
+  approve: string;
+  cancel: string;
+}
+
+/** The GET /api/rollouts/{id} body, and each item of GET /api/rollouts. */
+export interface RolloutView extends RolloutStatus {
+  /** What the orchestration is doing: resolvingTargets, running, soaking, awaitingApproval, paused, or the final state. */
+  phase: string;
+  /** When the first device started; null before. */
+  startedAt: string | null;
+  /** Null for a rollout whose spec is no longer known (its orchestration was purged). */
+  policy: RolloutPolicy | null;
+  /** Null until a device of the rollout finished. */
+  failureShare: FailureShare | null;
+  control: {
+    command: ControlCommand;
+    pauseReason: PauseReason | null;
+    /** The wave the rollout is on (running it, or awaiting approval to start it); null before planning. */
+    wave: number | null;
+    approvedThrough: number;
+    log: ControlLogEntry[];
+  };
+  /** Per command: null when it applies now, otherwise why not (the reason a POST would get with its 409). */
+  actions: Record<ControlOperation, string | null>;
+  error?: string;
+  links: RolloutLinks;
+}
+
+export interface RolloutPage {
+  items: RolloutView[];
+  continuationToken: string | null;
+}
+
+// ---- GET /api/rollouts/{id}/devices[/{deviceId}] ---------------------------------------------
+
+export const DEVICE_ROLLOUT_STATES = ['pending', 'inProgress', 'succeeded', 'failed', 'timedOut', 'skipped', 'canceled'] as const;
+export type DeviceRolloutState = (typeof DEVICE_ROLLOUT_STATES)[number];
+
+export interface DeviceError {
+  /** The device's code (httpError, hashMismatch, installFailed, …) or the rollout's own (versionMismatch, …). */
+  code: string;
+  message: string;
 }
 
 export function isFinalRolloutState(state: RolloutState): state is FinalRolloutState {
   return state === 'completed' || state === 'completedWithFailures' || state === 'aborted' || state === 'canceled';
 }
+
+/** Which deadline runs: `accept` until the first report, then `download`, then `apply`; `done` after a verdict. */
+export type DevicePhase = 'accept' | 'download' | 'apply' | 'done';
+
+export interface TimelineEntry {
+  /** When the rollout observed it (orchestration time, ISO 8601). */
+  time: string;
+  state: DeviceRolloutState;
+  /** The device's status, for entries that come from its twin. */
+  status?: FirmwareUpdateStatus;
+  twinVersion?: number;
+  /** The device's own timestamp for that status, when it reported one. */
+  deviceTime?: string;
+  /** When IoT Hub enqueued the report, for reports that came as twin-change events. */
+  hubTime?: string;
+  detail: string;
+}
+
+/** An item of GET /api/rollouts/{id}/devices. */
+export interface DeviceRow {
+  deviceId: string;
+  /** The wave index; null for devices skipped before planning. */
+  wave: number | null;
+  state: DeviceRolloutState;
+  status: FirmwareUpdateStatus | null;
+  error: DeviceError | null;
+  updatedAt: string;
+}
+
+export interface DevicePage {
+  items: (DeviceRow & { links: { self: string } })[];
+  /** With a filter a page may hold fewer rows than asked for and still have a token: follow it until it is null. */
+  continuationToken: string | null;
+  /** False while the rollout is still resolving its targets. */
+  planned: boolean;
+}
+
+/** What the device's tracker knows beyond the row; null/empty until it starts the device. */
+export interface DeviceDetail {
+  phase: DevicePhase | null;
+  twinVersion: number | null;
+  currentFwVersion: string | null;
+  /** Download progress, 0-100, while downloading. */
+  progress: number | null;
+  /** The newest entries (at most 50). */
+  timeline: TimelineEntry[];
+  /** Oldest entries dropped to keep the timeline bounded. */
+  timelineDropped: number;
+}
+
+/** GET /api/rollouts/{id}/devices/{deviceId}. */
+export type DeviceView = DeviceRow & DeviceDetail & { rolloutId: string };

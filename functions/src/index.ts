@@ -6,7 +6,7 @@
  *   activities      resolveTargets, invokeFirmwareUpdate, readDeviceTwins
  *   entities        rolloutControl, rolloutLedger, deviceShard, rolloutCatalog
  *   HTTP            createRollout, listRollouts, getRollout, listRolloutDevices, getRolloutDevice,
- *                   pauseRollout, resumeRollout, approveRollout, cancelRollout
+ *                   pauseRollout, resumeRollout, approveRollout, cancelRollout, dashboard, dashboardAsset
  *   Event Hubs      twinChanges
  */
 import './orchestrators/rollout';
@@ -23,4 +23,5 @@ import './entities/hubBudgetEntity';
 import './http/rollouts';
 import './http/devices';
 import './http/control';
+import './http/dashboard';
 import './events/twinChanges';

@@ -1,6 +1,6 @@
 /**
  * `npm run package`: the function app as Azure runs it, in a folder and a zip of its own — the
- * compiled app and contracts, host.json, and the production node_modules of the app's
+ * compiled app and contracts, the built dashboard, host.json, and the production node_modules of the app's
  * dependencies alone, installed afresh from its own package.json. Nothing of the local stack,
  * the agent, the benches or the tests goes in, and the result is checked for that before it is
  * zipped.
@@ -37,8 +37,8 @@ export interface LocalStackPath {
   via: string[];
 }
 
-/** What the compiled app may consist of: the function app and the contracts it shares. */
-const APP_CODE = ['dist/functions', 'dist/contracts'];
+/** What the compiled app may consist of: the function app, the contracts it shares and the dashboard it serves. */
+const APP_CODE = ['dist/functions', 'dist/contracts', 'dist/dashboard/www'];
 
 /** Core Tools (`func azure functionapp publish` from the folder) leaves these out. */
 const FUNCIGNORE = ['.funcignore', 'local.settings.json', '*.map', '*.zip', ''].join('\n');

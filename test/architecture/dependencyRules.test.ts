@@ -25,6 +25,8 @@ const PARTS: Part[] = [
   { dir: 'contracts', manifest: 'contracts/package.json', mayImport: [] },
   { dir: 'functions', manifest: 'package.json', mayImport: ['contracts'] },
   { dir: 'device', manifest: 'device/package.json', mayImport: ['contracts'] },
+  // The browser app: it shares the API's types with the app, nothing else.
+  { dir: 'dashboard', manifest: 'dashboard/package.json', mayImport: ['contracts'] },
   {
     dir: 'local',
     manifest: 'local/package.json',
@@ -41,7 +43,7 @@ const BUILTINS = new Set(builtinModules);
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(join(REPO, dir), { recursive: true, withFileTypes: true })
-    .filter((entry) => entry.isFile() && entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts'))
+    .filter((entry) => entry.isFile() && /\.tsx?$/.test(entry.name) && !entry.name.endsWith('.d.ts'))
     .map((entry) => relative(REPO, join(entry.parentPath, entry.name)).split(sep).join('/'))
     .filter((file) => !file.split('/').includes('node_modules') && !file.split('/').includes('dist'));
 }

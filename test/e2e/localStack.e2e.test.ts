@@ -1,4 +1,4 @@
-import type { RolloutStatus } from '../../contracts/rolloutApi';
+import type { RolloutStatus, RolloutView } from '../../contracts/rolloutApi';
 import { RolloutApiClient } from '../../local/cli/rollouts/RolloutApiClient';
 import { watchRollout } from '../../local/cli/rollouts/watchRollout';
 import { eventually } from '../support/hubFixture';
@@ -151,7 +151,31 @@ describe('end to end on the local stack', () => {
     try {
       const api = new RolloutApiClient(s.apiUrl);
       const { id } = await api.start(spec(s, { maxConcurrency: 5 }));
-      await eventually(async () => expect((await api.get(id)).totals.succeeded).toBeGreaterThanOrEqual(3), 120_000, 300);
+      const seen: RolloutView[] = [];
+      const poll = async (): Promise<RolloutView> => {
+        const view = await api.get(id);
+        seen.push(view);
+        return view;
+      };
+      // Devices downloading and installing (400 ms each) show in their stage while they are in progress.
+      await eventually(
+        async () => {
+          const { downloading, applying } = (await poll()).inProgressBy;
+          expect(downloading + applying).toBeGreaterThan(0);
+        },
+        120_000,
+        200,
+      );
+      await eventually(async () => expect((await poll()).totals.succeeded).toBeGreaterThanOrEqual(3), 120_000, 300);
+      // The stages always add up to inProgress, in total and over the waves.
+      const sum = ({ waiting, downloading, applying }: RolloutView['inProgressBy']) => waiting + downloading + applying;
+      for (const view of seen) {
+        expect([sum(view.inProgressBy), view.waves.reduce((total, wave) => total + sum(wave.inProgressBy), 0)]).toEqual([
+          view.totals.inProgress,
+          view.totals.inProgress,
+        ]);
+      }
+      expect(seen.find((view) => view.totals.inProgress > 0)?.startedAt).toEqual(expect.any(String));
       await s.crashAndRestartHost();
       const final = await watchRollout(api, id, { quiet: true });
       expect(final.state).toBe('completed');

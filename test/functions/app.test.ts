@@ -50,9 +50,11 @@ describe('the function app', () => {
       resumeRollout: 'httpTrigger',
       approveRollout: 'httpTrigger',
       cancelRollout: 'httpTrigger',
+      dashboard: 'httpTrigger',
+      dashboardAsset: 'httpTrigger',
       twinChanges: 'eventHubTrigger',
     });
-    expect(registrations).toHaveLength(21);
+    expect(registrations).toHaveLength(23);
     expect(
       registrations
         .filter((fn) => triggerOf(fn).type === 'activityTrigger')
@@ -63,7 +65,7 @@ describe('the function app', () => {
 
   test('the HTTP API: routes under the host route prefix, function keys required, a Durable client each', () => {
     const routes = registrations
-      .filter((fn) => triggerOf(fn).type === 'httpTrigger')
+      .filter((fn) => triggerOf(fn).type === 'httpTrigger' && !fn.name.startsWith('dashboard'))
       .map((fn) => {
         const trigger = triggerOf(fn);
         expect(trigger.authLevel).toBe('function');
@@ -81,6 +83,13 @@ describe('the function app', () => {
       'POST rollouts/{id}/pause',
       'POST rollouts/{id}/resume',
     ]);
+  });
+
+  test('the dashboard: its page behind the function key like the API, its script and style sheet anonymous (same for all, no data)', () => {
+    const page = triggerOf(byName('dashboard'));
+    const asset = triggerOf(byName('dashboardAsset'));
+    expect(page).toMatchObject({ route: 'dashboard', methods: ['GET', 'HEAD'], authLevel: 'function' });
+    expect(asset).toMatchObject({ route: 'dashboard/{file}', methods: ['GET', 'HEAD'], authLevel: 'anonymous' });
   });
 
   test('the twin-change handler: a batch trigger on the IoT Hub built-in endpoint, from app settings, with retries', () => {

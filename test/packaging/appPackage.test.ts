@@ -32,11 +32,18 @@ describe('the deployable app package (npm run package)', () => {
   }, 300_000);
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-  test('holds the compiled app and contracts, host.json and production dependencies: no local-stack, agent, bench or test code', async () => {
+  test('holds the compiled app and contracts, the dashboard, host.json and production dependencies: no local-stack, agent, bench or test code', async () => {
     const files = filesUnder(appDir);
     const code = files.filter((file) => file.startsWith('dist/'));
     expect(code).toContain('dist/functions/src/index.js');
-    expect(code.filter((file) => !/^dist\/(functions\/src|contracts)\/.+\.js$/.test(file))).toEqual([]);
+    expect(code.filter((file) => file.startsWith('dist/dashboard/'))).toEqual([
+      'dist/dashboard/www/index.html',
+      'dist/dashboard/www/main.css',
+      'dist/dashboard/www/main.js',
+    ]);
+    expect(code.filter((file) => !/^dist\/(functions\/src|contracts)\/.+\.js$/.test(file) && !file.startsWith('dist/dashboard/'))).toEqual(
+      [],
+    );
     expect(files.filter((file) => !file.startsWith('dist/'))).toEqual(['.funcignore', 'host.json', 'package-lock.json', 'package.json']);
     expect(readFileSync(join(appDir, 'host.json'), 'utf8')).toBe(readFileSync(join(REPO, 'host.json'), 'utf8'));
 
@@ -54,9 +61,14 @@ describe('the deployable app package (npm run package)', () => {
     expect(zipEntryCount(readFileSync(packaged.zip))).toBe(packaged.files);
   });
 
-  test('runs a rollout in the dev host from the moved folder alone: every device updated', async () => {
+  test('runs a rollout in the dev host from the moved folder alone, and serves the dashboard: every device updated', async () => {
     const s = await localStack(12, {}, {}, appDir);
     try {
+      const page = await fetch(`${s.apiUrl}/dashboard`);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('src="/api/dashboard/main.js"');
+      expect((await fetch(`${s.apiUrl}/dashboard/main.js`)).status).toBe(200);
+
       const api = new RolloutApiClient(s.apiUrl);
       const { id } = await api.start(demoRolloutSpec(s, { waves: [{ name: 'all', percent: 100 }] }));
       const final = await watchRollout(api, id, { quiet: true });

@@ -1,26 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { freePorts } from '../../local/probes/freePorts';
 import { startLocalStack, type LocalStackOptions, type RunningLocalStack } from '../../local/stack/startLocalStack';
 
 /** The repository root: its package.json main is the compiled function app (npm test builds it). */
 export const REPO_APP_DIR = resolve(__dirname, '../..');
-
-export async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: count },
-      () =>
-        new Promise<net.Server>((done) => {
-          const s = net.createServer().listen(0, '127.0.0.1', () => done(s));
-        }),
-    ),
-  );
-  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((done) => s.close(done))));
-  return ports;
-}
 
 export type StackFaults = { failDownload?: number; failApply?: number; seed?: string; installMs?: number };
 export type StackHub = Pick<LocalStackOptions, 'throttling' | 'appSettings'>;

@@ -2,14 +2,15 @@
  * Entity deviceShard@<rolloutId>:s<n>: the records of the devices whose id hashes to shard n
  * (rollout/deviceRows.ts, rollout/deviceShards.ts). Records are added by the rollout orchestration
  * when it plans and updated by the trackers (batch orchestrations), one operation per tracker
- * episode; the changes of state it brings are passed on to the rollout's ledger as one `moves`,
- * so the ledger's live counts are the rows' states.
+ * episode; the changes of bucket it brings (state, or stage in progress) are passed on to the
+ * rollout's ledger as one `moves` signal, so the ledger's live counts are the rows' states and stages.
  */
 import * as df from 'durable-functions';
 import { DEVICE_ROLLOUT_STATES, addRows, emptyShard, updateRows } from '../rollout';
 import type { DeviceRow, DeviceShardState, DeviceUpdate } from '../rollout';
 import { ENTITY, ledgerEntity, rolloutOfShardKey } from './contracts';
 import type { EntityOperations } from './contracts';
+import { FIRMWARE_UPDATE_STATUSES } from '../../../contracts/firmwareUpdate';
 import { isRecord } from '../../../contracts/guards';
 import { entityHandler } from './entityState';
 
@@ -19,6 +20,7 @@ function isRow(value: unknown): value is DeviceRow {
     typeof value.deviceId === 'string' &&
     (value.wave === null || typeof value.wave === 'number') &&
     (DEVICE_ROLLOUT_STATES as readonly unknown[]).includes(value.state) &&
+    (value.status === null || (FIRMWARE_UPDATE_STATUSES as readonly unknown[]).includes(value.status)) &&
     typeof value.updatedAt === 'string'
   );
 }

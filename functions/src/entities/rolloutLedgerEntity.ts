@@ -1,10 +1,10 @@
 /**
  * Entity rolloutLedger@<rolloutId>: the rollout's counts per wave (rollout/rolloutLedger.ts), for
  * GET /api/rollouts/{id}. Written by the rollout orchestration (plan, wave states and final
- * totals) and by the device shards (device moves).
+ * totals) and by the device shards (device moves; malformed ones are dropped).
  */
 import * as df from 'durable-functions';
-import { WAVE_STATES, applyMoves, finishWave, planLedger, setWaveState } from '../rollout';
+import { WAVE_STATES, applyMoves, finishWave, isDeviceMove, planLedger, setWaveState } from '../rollout';
 import type { RolloutLedgerState, WaveState } from '../rollout';
 import { ENTITY } from './contracts';
 import type { EntityOperations } from './contracts';
@@ -36,9 +36,8 @@ export const rolloutLedgerEntity = entityHandler<Ledger>(() => null, {
     return { state: finishWave(state, op.index, op.state, op.totals, op.at) };
   },
   moves: (state, input) => {
-    if (state === null || !isRecord(input) || !Array.isArray(input.moves)) return {};
-    const op = input as Ops['moves'];
-    return { state: applyMoves(state, op.moves, op.at) };
+    if (state === null || !isRecord(input) || !Array.isArray(input.moves) || typeof input.at !== 'string') return {};
+    return { state: applyMoves(state, input.moves.filter(isDeviceMove), input.at) };
   },
 });
 

@@ -1,12 +1,12 @@
 /**
- * GET /api/rollouts/{id}/devices?state=&top=&continuationToken= and
+ * GET /api/rollouts/{id}/devices?state=&errorCode=&top=&continuationToken= and
  * GET /api/rollouts/{id}/devices/{deviceId}.
  *
  * The listing reads the rollout's device shards (entities of ≈1000 rows each, by hash of the
  * device id) in order; a page stops at `top` rows or after MAX_SHARDS_PER_PAGE shards, and the
  * continuation token says where to go on (shard, row). Rows only ever get appended to a shard, so
- * a token stays valid while the rollout runs. With a state filter a page may hold fewer than
- * `top` rows and still have a token: follow it until it is null.
+ * a token stays valid while the rollout runs. With a filter (state, error code, or both) a page may
+ * hold fewer than `top` rows and still have a token: follow it until it is null.
  *
  * One device: its shard record, which its tracker (the batch orchestration) updates with the
  * phase, the twin $version and the timeline as the device goes; a device not started yet
@@ -18,7 +18,7 @@ import { isRecord } from '../../../contracts/guards';
 import { statusOrNull } from '../durableClient';
 import { ledgerEntity, shardEntity } from '../entities/contracts';
 import { DEVICE_ID_RULE, DEVICE_ROLLOUT_STATES, effectiveRow, isValidDeviceId, isWaveFinal, rowOf, shardOf } from '../rollout';
-import type { DeviceRecord, DeviceRolloutState, DeviceRow, DeviceShardState, RolloutLedgerState, SpecProblem } from '../rollout';
+import type { DevicePage, DeviceRolloutState, DeviceShardState, DeviceView, RolloutLedgerState, SpecProblem } from '../rollout';
 import { json, notFound, validationFailed } from './apiResponses';
 import { apiRoute } from './apiRoute';
 import { deviceLink } from './links';
@@ -49,6 +49,9 @@ function isDeviceState(value: string): value is DeviceRolloutState {
   return (DEVICE_ROLLOUT_STATES as readonly string[]).includes(value);
 }
 
+/** Error codes are short identifiers (hashMismatch, versionMismatch, …): anything else is a mistake, not a filter that matches nothing. */
+const ERROR_CODE = /^[\x20-\x7e]{1,64}$/;
+
 export async function listRolloutDevices(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const id = rolloutIdOf(request);
   if (!id.ok) return id.response;
@@ -56,22 +59,26 @@ export async function listRolloutDevices(request: HttpRequest, context: Invocati
   const stateParam = request.query.get('state');
   if (stateParam !== null && stateParam !== '' && !isDeviceState(stateParam))
     problems.push({ field: 'state', message: `must be one of ${DEVICE_ROLLOUT_STATES.join(', ')}` });
+  const errorCodeParam = request.query.get('errorCode');
+  if (errorCodeParam !== null && errorCodeParam !== '' && !ERROR_CODE.test(errorCodeParam))
+    problems.push({ field: 'errorCode', message: 'must be 1-64 printable ASCII characters' });
   const top = pageSize(request, 'top', DEFAULT_DEVICE_PAGE, MAX_DEVICE_PAGE);
   if (typeof top !== 'number') problems.push(top);
   const token = request.query.get('continuationToken');
   const cursor = token === null || token === '' ? { shard: 0, row: 0 } : decodeToken(token, isCursor);
   if (cursor === null) problems.push({ field: 'continuationToken', message: 'is not a token this API issued' });
   if (problems.length > 0 || typeof top !== 'number' || cursor === null) return validationFailed(problems);
-  const filter = stateParam !== null && stateParam !== '' && isDeviceState(stateParam) ? stateParam : null;
+  const state = stateParam !== null && stateParam !== '' && isDeviceState(stateParam) ? stateParam : null;
+  const errorCode = errorCodeParam === '' ? null : errorCodeParam;
 
   const client = df.getClient(context);
   const ledger = await readEntity<RolloutLedgerState>(client, ledgerEntity(id.id));
   if (ledger === null) {
     if ((await statusOrNull(client, id.id)) === null) return notFound(`No rollout ${id.id}.`);
-    return json(200, { items: [], continuationToken: null, planned: false });
+    return json(200, { items: [], continuationToken: null, planned: false } satisfies DevicePage);
   }
 
-  const items: (DeviceRow & { links: { self: string } })[] = [];
+  const items: DevicePage['items'] = [];
   let { shard, row } = cursor;
   let read = 0;
   while (shard < ledger.shardCount && items.length < top && read < MAX_SHARDS_PER_PAGE) {
@@ -79,7 +86,7 @@ export async function listRolloutDevices(request: HttpRequest, context: Invocati
     read += 1;
     for (; row < rows.length && items.length < top; row += 1) {
       const effective = effectiveRow(rowOf(rows[row]), (wave) => isWaveFinal(ledger, wave));
-      if (filter === null || effective.state === filter)
+      if ((state === null || effective.state === state) && (errorCode === null || effective.error?.code === errorCode))
         items.push({ ...effective, links: { self: deviceLink(request, id.id, effective.deviceId) } });
     }
     if (row >= rows.length) {
@@ -88,11 +95,9 @@ export async function listRolloutDevices(request: HttpRequest, context: Invocati
     }
   }
   const done = shard >= ledger.shardCount;
-  return json(200, { items, continuationToken: done ? null : encodeToken({ shard, row } satisfies DevicesCursor), planned: true });
+  const page: DevicePage = { items, continuationToken: done ? null : encodeToken({ shard, row } satisfies DevicesCursor), planned: true };
+  return json(200, page);
 }
-
-/** GET …/devices/{deviceId}: the device's record, with the rollout id. */
-export type DeviceView = DeviceRecord & { rolloutId: string };
 
 export async function getRolloutDevice(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const id = rolloutIdOf(request);

@@ -1,4 +1,5 @@
 import type { HttpRequest } from '@azure/functions';
+import type { RolloutLinks } from '../../../contracts/rolloutApi';
 
 /**
  * The URL of the rollouts collection as the caller reached it (`https://host/api/rollouts`), so
@@ -11,15 +12,6 @@ export function rolloutsBase(request: HttpRequest): string {
   const at = path.indexOf('/rollouts');
   const prefix = at < 0 ? `${path.replace(/\/+$/, '')}/rollouts` : path.slice(0, at + '/rollouts'.length);
   return `${url.origin}${prefix}`;
-}
-
-export interface RolloutLinks {
-  status: string;
-  devices: string;
-  pause: string;
-  resume: string;
-  approve: string;
-  cancel: string;
 }
 
 export function rolloutLinks(request: HttpRequest, rolloutId: string): RolloutLinks {

@@ -6,7 +6,7 @@
  *   holds the spec's hash, which is how a re-POST is told from a conflicting one;
  * - GET /api/rollouts/{id} reads the rollout's ledger entity (counts per wave, updated by every
  *   device state change within seconds) and control entity (state, pending commands);
- * - GET /api/rollouts reads the catalog entity, newest first.
+ * - GET /api/rollouts reads the catalog entity, newest first (filtered by its states).
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
@@ -22,14 +22,18 @@ import {
   BODY_FIELD,
   DEFAULT_CATALOG_PAGE,
   MAX_CATALOG_PAGE,
+  ROLLOUT_STATES,
   catalogPage,
+  controlActions,
   displayState,
   emptyCatalog,
+  failureShare,
   hubPaceFor,
   initialControlState,
   isFinalRolloutState,
   ledgerStatus,
   parseRolloutSpec,
+  rolloutPolicy,
   rolloutStatus,
   specFingerprint,
   totalsOf,
@@ -42,14 +46,18 @@ import type {
   RolloutCatalogState,
   RolloutControlState,
   RolloutLedgerState,
+  RolloutLinks,
+  RolloutPage,
+  RolloutPolicy,
   RolloutSpec,
+  RolloutState,
   RolloutStatus,
+  RolloutView,
 } from '../rollout';
 import { ALLOW_INSECURE_FIRMWARE_URI, InvalidSettingError, flagSetting, hubScaleSetting } from '../settings';
 import { conflict, invalidAppSetting, json, notFound, validationFailed } from './apiResponses';
 import { apiRoute } from './apiRoute';
 import { rolloutLinks } from './links';
-import type { RolloutLinks } from './links';
 import { decodeToken, encodeToken, pageSize, rolloutIdOf } from './requestParameters';
 
 export function specHash(spec: RolloutSpec): string {
@@ -119,62 +127,63 @@ function sameOrConflict(request: HttpRequest, rolloutId: string, hash: string, e
 
 const LIST_READ_CONCURRENCY = 10;
 
-/** A rollout the catalog knows but the task hub no longer does (purged). */
-function catalogView(request: HttpRequest, entry: CatalogEntry) {
-  return {
+/** A rollout the catalog knows but the task hub no longer does (purged): its state, nothing counted, no spec. */
+function catalogView(request: HttpRequest, entry: CatalogEntry): RolloutView {
+  const firmware = { version: entry.firmwareVersion, uri: '', sha256: '', size: 0 };
+  const status = rolloutStatus({
     id: entry.id,
     state: entry.state,
-    firmware: { version: entry.firmwareVersion },
+    firmware,
     createdAt: entry.createdAt,
     updatedAt: entry.updatedAt,
-    totals: totalsOf(),
     waves: [],
-    links: rolloutLinks(request, entry.id),
-  };
+  });
+  const control = { ...initialControlState(), phase: entry.state };
+  return rolloutView(status, { phase: entry.state, startedAt: null, policy: null, control, links: rolloutLinks(request, entry.id) });
 }
 
 function isCursor(value: unknown): value is CatalogCursor {
   return isRecord(value) && typeof value.createdAt === 'string' && typeof value.id === 'string';
 }
 
+function isRolloutState(value: string): value is RolloutState {
+  return (ROLLOUT_STATES as readonly string[]).includes(value);
+}
+
 export async function listRollouts(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const stateParam = request.query.get('state');
+  const state = stateParam === null || stateParam === '' ? null : stateParam;
   const top = pageSize(request, 'top', DEFAULT_CATALOG_PAGE, MAX_CATALOG_PAGE);
   const token = request.query.get('continuationToken');
   const cursor = token === null || token === '' ? undefined : decodeToken(token, isCursor);
   const problems = [
+    ...(state === null || isRolloutState(state) ? [] : [{ field: 'state', message: `must be one of ${ROLLOUT_STATES.join(', ')}` }]),
     ...(typeof top === 'number' ? [] : [top]),
     ...(cursor === null ? [{ field: 'continuationToken', message: 'is not a token this API issued' }] : []),
   ];
   if (problems.length > 0 || typeof top !== 'number' || cursor === null) return validationFailed(problems);
 
   const client = df.getClient(context);
-  const catalog = await readEntity<RolloutCatalogState>(client, catalogEntity());
-  const page = catalogPage(catalog ?? emptyCatalog(), top, cursor);
+  const catalog = (await readEntity<RolloutCatalogState>(client, catalogEntity())) ?? emptyCatalog();
+  // Filtered before paging, so a page is full and the cursor (an entry's position) stays valid. The state is the
+  // catalog's (the orchestration's), which an item may show a moment ahead (a pause the orchestration has not acted on).
+  const entries = state === null ? catalog.entries : catalog.entries.filter((entry) => entry.state === state);
+  const page = catalogPage({ entries }, top, cursor);
   // Each rollout as GET /api/rollouts/{id} shows it (two entity reads each, a few at a time).
-  const items: (RolloutView | ReturnType<typeof catalogView>)[] = [];
+  const items: RolloutView[] = [];
   for (let i = 0; i < page.items.length; i += LIST_READ_CONCURRENCY) {
     const slice = page.items.slice(i, i + LIST_READ_CONCURRENCY);
     items.push(
       ...(await Promise.all(slice.map(async (entry) => (await loadRollout(client, request, entry.id)) ?? catalogView(request, entry)))),
     );
   }
-  return json(200, { items, continuationToken: page.next === null ? null : encodeToken(page.next) });
+  const body: RolloutPage = { items, continuationToken: page.next === null ? null : encodeToken(page.next) };
+  return json(200, body);
 }
 
 // ---- GET /api/rollouts/{id} -------------------------------------------------------------------
 
-export interface RolloutView extends RolloutStatus {
-  /** What the orchestration is doing: resolvingTargets, running, soaking, awaitingApproval, paused, or the final state. */
-  phase: string;
-  control: {
-    command: RolloutControlState['command'];
-    pauseReason: RolloutControlState['pauseReason'];
-    approvedThrough: number;
-    log: RolloutControlState['log'];
-  };
-  error?: string;
-  links: RolloutLinks;
-}
+export type { RolloutView };
 
 export async function getRollout(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const id = rolloutIdOf(request);
@@ -183,12 +192,46 @@ export async function getRollout(request: HttpRequest, context: InvocationContex
   return view === null ? notFound(`No rollout ${id.id}.`) : json(200, view);
 }
 
+/** The counts with what the control entity and the spec add to them. */
+function rolloutView(
+  status: RolloutStatus,
+  parts: {
+    phase: string;
+    startedAt: string | null;
+    policy: RolloutPolicy | null;
+    control: RolloutControlState;
+    links: RolloutLinks;
+    error?: string;
+  },
+): RolloutView {
+  const { control } = parts;
+  return {
+    ...status,
+    phase: parts.phase,
+    startedAt: parts.startedAt,
+    policy: parts.policy,
+    failureShare: failureShare(status.waves, control.wave),
+    control: {
+      command: control.command,
+      pauseReason: control.pauseReason,
+      wave: control.wave,
+      approvedThrough: control.approvedThrough,
+      log: control.log,
+    },
+    // What POST …/{operation} would answer 409 with, from the same rule.
+    actions: controlActions(control),
+    ...(parts.error === undefined ? {} : { error: parts.error }),
+    links: parts.links,
+  };
+}
+
 /**
  * The rollout as GET /api/rollouts/{id} shows it; null when there is no such rollout.
  *
- * While it runs: the ledger's live counts and the control entity's state. Once it is over: the
- * orchestration's output, whose totals are final and exact (the ledger's last moves may still be
- * on their way when the control entity already shows the final state).
+ * While it runs: the ledger's live counts (with the policy it was planned with) and the control
+ * entity's state. Once it is over: the orchestration's output, whose totals are final and exact (the
+ * ledger's last moves may still be on their way when the control entity already shows the final
+ * state). A ledger planned by an older version has no policy: the orchestration's input has it.
  */
 export async function loadRollout(client: DurableClient, request: HttpRequest, rolloutId: string): Promise<RolloutView | null> {
   const [ledger, controlState] = await Promise.all([
@@ -196,17 +239,12 @@ export async function loadRollout(client: DurableClient, request: HttpRequest, r
     readEntity<RolloutControlState>(client, controlEntity(rolloutId)),
   ]);
   const control = controlState ?? initialControlState();
-  const controlView = {
-    command: control.command,
-    pauseReason: control.pauseReason,
-    approvedThrough: control.approvedThrough,
-    log: control.log,
-  };
   const links = rolloutLinks(request, rolloutId);
+  const startedAt = ledger?.startedAt ?? null;
   const finished = isFinalRolloutState(control.phase);
-  if (ledger !== null && !finished) {
+  if (ledger?.policy !== undefined && !finished) {
     const status = ledgerStatus(ledger, displayState(control), control.updatedAt ?? undefined);
-    return { ...status, phase: control.phase, control: controlView, links };
+    return rolloutView(status, { phase: control.phase, startedAt, policy: ledger.policy, control, links });
   }
   // Over, or not planned yet (resolving its targets): ask the orchestration.
   const instance = await statusOrNull(client, rolloutId);
@@ -214,6 +252,7 @@ export async function loadRollout(client: DurableClient, request: HttpRequest, r
   const input = instance.input as RolloutInput | undefined;
   const custom = instance.customStatus as RolloutCustomStatus | undefined;
   const output = instance.output as RolloutOutput | undefined | null;
+  const policy = ledger?.policy ?? (input?.spec === undefined ? null : rolloutPolicy(input.spec));
   const firmware = ledger?.firmware ?? input?.spec.firmware ?? { version: '', uri: '', sha256: '', size: 0 };
   const createdAt = ledger?.createdAt ?? input?.createdAt ?? instance.createdTime.toISOString();
   const updatedAt = instance.lastUpdatedTime.toISOString();
@@ -221,29 +260,26 @@ export async function loadRollout(client: DurableClient, request: HttpRequest, r
     const inWaves = output.waves.reduce((sum, wave) => sum + wave.skipped, 0);
     const outsideWaves = totalsOf({ skipped: Math.max(0, output.totals.skipped - inWaves) });
     const status = rolloutStatus({ id: rolloutId, state: output.state, firmware, createdAt, updatedAt, waves: output.waves, outsideWaves });
-    return { ...status, phase: output.state, control: controlView, links, ...(output.error === undefined ? {} : { error: output.error }) };
+    return rolloutView(status, { phase: output.state, startedAt, policy, control, links, error: output.error });
   }
   if (ledger !== null) {
     // The control entity shows the end a moment before the output is readable.
-    return {
-      ...ledgerStatus(ledger, displayState(control), control.updatedAt ?? undefined),
-      phase: control.phase,
-      control: controlView,
-      links,
-    };
+    const status = ledgerStatus(ledger, displayState(control), control.updatedAt ?? undefined);
+    return rolloutView(status, { phase: control.phase, startedAt, policy, control, links });
   }
   const broken = instance.runtimeStatus === 'Failed' || instance.runtimeStatus === 'Terminated';
   const waves = (input?.spec.waves ?? []).map((wave, index) =>
     waveStatus({ index, name: wave.name, percent: wave.percent }, broken ? 'aborted' : 'pending', totalsOf()),
   );
   const status = rolloutStatus({ id: rolloutId, state: broken ? 'aborted' : displayState(control), firmware, createdAt, updatedAt, waves });
-  return {
-    ...status,
+  return rolloutView(status, {
     phase: broken ? 'aborted' : (custom?.phase ?? 'resolvingTargets'),
-    control: controlView,
+    startedAt,
+    policy,
+    control,
     links,
     ...(broken ? { error: `the rollout orchestration is ${instance.runtimeStatus}` } : {}),
-  };
+  });
 }
 
 /** An entity's state, or null when it does not exist (or holds JSON null). */

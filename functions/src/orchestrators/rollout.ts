@@ -21,8 +21,9 @@
  * starts new devices. A wake-up that is lost or late therefore never loses a command.
  *
  * Status: the customStatus carries the phase, the state and per-wave counts as this orchestration
- * knows them (wave results); the live per-device counts are in the ledger entity (see
- * http/rollouts.ts). The phase is also reported to the control entity and the catalog.
+ * knows them (wave results, which count finished devices only: its waves' inProgressBy are
+ * `unstaged`, zeros whenever nothing is counted in progress); the live per-device counts, stages
+ * included, are in the ledger entity (see http/rollouts.ts). The phase is also reported to the control entity and the catalog.
  *
  * History: resolve (≤ 4 tries) + ≤ MAX_DEVICE_SHARDS + a few signals + per wave a handful of
  * events (sub-orchestration, timers, control reads), plus 2-4 per operator command: independent
@@ -38,6 +39,7 @@ import {
   initialControlState,
   planWaves,
   plannedWaveStatus,
+  rolloutPolicy,
   shardCountFor,
   totalsOf,
   waveInstanceId,
@@ -214,6 +216,7 @@ export function* rolloutOrchestrator(context: OrchestrationContext): Step<Rollou
         shardCount,
         waves: plan.map((wave) => ({ index: wave.index, name: wave.name, percent: wave.percent, targeted: wave.deviceIds.length })),
         skipped: skipped.length,
+        policy: rolloutPolicy(spec),
       },
       at: now(context),
     });

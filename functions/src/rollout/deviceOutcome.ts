@@ -5,42 +5,17 @@
  * same object when nothing changes, so a caller can skip work with `next === current`.
  */
 import type { FirmwareUpdateReport, FirmwareUpdateStatus } from '../../../contracts/firmwareUpdate';
+import type { DeviceError, DevicePhase, DeviceRolloutState, InProgressStage, TimelineEntry } from '../../../contracts/rolloutApi';
 import { STATUS_TIME_FIELD } from './twinReport';
 
-export const DEVICE_ROLLOUT_STATES = ['pending', 'inProgress', 'succeeded', 'failed', 'timedOut', 'skipped', 'canceled'] as const;
-export type DeviceRolloutState = (typeof DEVICE_ROLLOUT_STATES)[number];
 export type TerminalDeviceState = Exclude<DeviceRolloutState, 'pending' | 'inProgress'>;
 
 export function isTerminalDeviceState(state: DeviceRolloutState): state is TerminalDeviceState {
   return state !== 'pending' && state !== 'inProgress';
 }
 
-/**
- * Which deadline runs: `accept` from the method being accepted until the first report, then
- * `download` (waiting, downloading), `apply` (downloadComplete, applying), `done` after that.
- */
-export type DevicePhase = 'accept' | 'download' | 'apply' | 'done';
+/** Deadlines in order: `download` covers waiting and downloading, `apply` downloadComplete and applying. */
 const PHASE_ORDER: readonly DevicePhase[] = ['accept', 'download', 'apply', 'done'];
-
-export interface DeviceError {
-  /** The device's code (httpError, hashMismatch, installFailed, …) or the rollout's own (versionMismatch, …). */
-  code: string;
-  message: string;
-}
-
-export interface TimelineEntry {
-  /** When the rollout observed it (orchestration time, ISO 8601). */
-  time: string;
-  state: DeviceRolloutState;
-  /** The device's status, for entries that come from its twin. */
-  status?: FirmwareUpdateStatus;
-  twinVersion?: number;
-  /** The device's own timestamp for that status, when it reported one. */
-  deviceTime?: string;
-  /** When IoT Hub enqueued the report, for reports that came as twin-change events. */
-  hubTime?: string;
-  detail: string;
-}
 
 export interface DeviceTracking {
   deviceId: string;
@@ -94,6 +69,28 @@ export function phaseOf(status: FirmwareUpdateStatus | null): DevicePhase {
     case 'downloadFailed':
     case 'applyFailed':
       return 'done';
+  }
+}
+
+/**
+ * How far an `inProgress` device is, by its last status (IN_PROGRESS_STAGES): no report yet or
+ * `waiting`; `downloading`; from `downloadComplete` until it confirms the version (an
+ * `applyComplete` still waiting for it included). The failures never leave a device in progress;
+ * they map to the stage they end.
+ */
+export function inProgressStageOf(status: FirmwareUpdateStatus | null): InProgressStage {
+  switch (status) {
+    case null:
+    case 'waiting':
+      return 'waiting';
+    case 'downloading':
+    case 'downloadFailed':
+      return 'downloading';
+    case 'downloadComplete':
+    case 'applying':
+    case 'applyComplete':
+    case 'applyFailed':
+      return 'applying';
   }
 }
 

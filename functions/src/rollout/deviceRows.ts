@@ -5,35 +5,15 @@
  *
  * Records are created pending (or skipped) when the rollout is planned and updated by the
  * device's tracker (the batch orchestration), all of a tracker episode's changes to a shard in
- * one operation. Each change of state is returned as a move, which the shard passes on to the
- * rollout's ledger, so the counts there are exactly the rows' states.
+ * one operation. Each change of bucket (the state, or the stage of a device in progress) is
+ * returned as a move, which the shard passes on to the rollout's ledger, so the counts there are
+ * exactly the rows' states and stages.
  */
-import type { FirmwareUpdateStatus } from '../../../contracts/firmwareUpdate';
-import type { DeviceError, DevicePhase, DeviceRolloutState, DeviceTracking, TimelineEntry } from './deviceOutcome';
+import type { DeviceDetail, DeviceRow } from '../../../contracts/rolloutApi';
+import type { DeviceTracking } from './deviceOutcome';
 import { MAX_TIMELINE_ENTRIES, isTerminalDeviceState } from './deviceOutcome';
-import type { DeviceMove } from './rolloutLedger';
-
-export interface DeviceRow {
-  deviceId: string;
-  /** The wave index; null for devices skipped before planning. */
-  wave: number | null;
-  state: DeviceRolloutState;
-  status: FirmwareUpdateStatus | null;
-  error: DeviceError | null;
-  updatedAt: string;
-}
-
-/** What the tracker knows beyond the row; null/empty until it starts the device. */
-export interface DeviceDetail {
-  phase: DevicePhase | null;
-  twinVersion: number | null;
-  currentFwVersion: string | null;
-  progress: number | null;
-  /** The newest MAX_TIMELINE_ENTRIES entries. */
-  timeline: TimelineEntry[];
-  /** Oldest entries dropped to keep the timeline within MAX_TIMELINE_ENTRIES. */
-  timelineDropped: number;
-}
+import { bucketOf } from './rolloutLedger';
+import type { DeviceBucket, DeviceMove } from './rolloutLedger';
 
 export type DeviceRecord = DeviceRow & DeviceDetail;
 
@@ -65,7 +45,7 @@ export function addRows(shard: DeviceShardState, rows: readonly DeviceRow[]): De
 
 /**
  * Devices' news, applied in order. A terminal record stays as it is; an unknown device gets a
- * record, counted as having been pending. Returns a move per change of state.
+ * record, counted as having been pending. Returns a move per change of bucket.
  */
 export function updateRows(shard: DeviceShardState, updates: readonly DeviceUpdate[]): { shard: DeviceShardState; moves: DeviceMove[] } {
   const index = new Map(shard.rows.map((row, i) => [row.deviceId, i]));
@@ -77,7 +57,7 @@ export function updateRows(shard: DeviceShardState, updates: readonly DeviceUpda
     const current = at === undefined ? null : rows[at];
     if (current !== null && isTerminalDeviceState(current.state)) continue;
     changed = true;
-    const from: DeviceRolloutState = current?.state ?? 'pending';
+    const from: DeviceBucket = current === null ? 'pending' : bucketOf(current);
     const { timelineDropped: newlyDropped, ...fields } = update;
     const timeline = [...(current?.timeline ?? []), ...update.timeline];
     const excess = Math.max(0, timeline.length - MAX_TIMELINE_ENTRIES);
@@ -91,7 +71,8 @@ export function updateRows(shard: DeviceShardState, updates: readonly DeviceUpda
       index.set(update.deviceId, rows.length);
       rows.push(next);
     } else rows[at] = next;
-    if (from !== next.state && next.wave !== null) moves.push({ wave: next.wave, from, to: next.state });
+    const to = bucketOf(next);
+    if (from !== to && next.wave !== null) moves.push({ wave: next.wave, from, to });
   }
   return { shard: changed ? { rows } : shard, moves };
 }

@@ -18,3 +18,8 @@ export function basisPoints(percent: number): number {
 export function hasPercentResolution(percent: number): boolean {
   return Math.abs(percent * BASIS_POINTS_PER_PERCENT - basisPoints(percent)) < 1e-6;
 }
+
+/** part / whole in percent at that resolution (two decimals, the nearest basis point); whole must be positive. */
+export function percentOf(part: number, whole: number): number {
+  return Math.round((part * BASIS_POINTS_IN_WHOLE) / whole) / BASIS_POINTS_PER_PERCENT;
+}

@@ -11,21 +11,9 @@
  * 409 with its message, and the entity ignores a command that no longer applies by the time it
  * arrives (two operators racing), so the register never holds a contradiction.
  */
-import type { RolloutState } from './rolloutStatus';
+import { CONTROL_OPERATIONS } from '../../../contracts/rolloutApi';
+import type { ControlCommand, ControlLogEntry, ControlOperation, PauseReason, RolloutState } from '../../../contracts/rolloutApi';
 import { isFinalRolloutState } from './rolloutStatus';
-
-export const CONTROL_OPERATIONS = ['pause', 'resume', 'approve', 'cancel'] as const;
-export type ControlOperation = (typeof CONTROL_OPERATIONS)[number];
-
-/** What devices may do: start (run), not start (pause), never start again (cancel). */
-export type ControlCommand = 'run' | 'pause' | 'cancel';
-export type PauseReason = 'operator' | 'threshold';
-
-export interface ControlLogEntry {
-  time: string;
-  operation: ControlOperation | 'thresholdPause';
-  detail: string;
-}
 
 export interface RolloutControlState {
   /** The phase the rollout orchestration last reported. */
@@ -67,6 +55,14 @@ export function controlProblem(state: RolloutControlState, operation: ControlOpe
     case 'cancel':
       return null;
   }
+}
+
+/** Per operation, controlProblem's answer: what the status shows as the commands that apply now. */
+export function controlActions(state: RolloutControlState): Record<ControlOperation, string | null> {
+  return Object.fromEntries(CONTROL_OPERATIONS.map((operation) => [operation, controlProblem(state, operation)])) as Record<
+    ControlOperation,
+    string | null
+  >;
 }
 
 /** An operator command; the state is returned unchanged when it does not apply. */

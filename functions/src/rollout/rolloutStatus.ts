@@ -1,19 +1,21 @@
 /**
  * Status summaries for GET /api/rollouts/{id}: counts per device state, per wave and in total,
- * and the state a rollout ends in. Everything is plain JSON data, so the same shapes go into an
- * orchestration's customStatus and out of the HTTP API; they are the API's contract with its
- * clients (contracts/rolloutApi.ts), re-exported here with the functions that build them.
+ * the stages of the devices in progress, and the state a rollout ends in. Everything is plain JSON
+ * data, so the same shapes go into an orchestration's customStatus and out of the HTTP API; they
+ * are the API's contract with its clients (contracts/rolloutApi.ts), re-exported here with the
+ * functions that build them.
  */
 import type {
+  DeviceRolloutState,
   FinalRolloutState,
   FirmwareSpec,
+  InProgressBy,
   RolloutState,
   RolloutStatus,
   Totals,
   WaveState,
   WaveStatus,
 } from '../../../contracts/rolloutApi';
-import type { DeviceRolloutState } from './deviceOutcome';
 
 export * from '../../../contracts/rolloutApi';
 
@@ -49,6 +51,35 @@ export function addTotals(...parts: readonly Totals[]): Totals {
   });
 }
 
+/** Counts per in-progress stage (missing stages are 0). */
+export function inProgressByOf(counts: Partial<InProgressBy> = {}): InProgressBy {
+  return { waiting: counts.waiting ?? 0, downloading: counts.downloading ?? 0, applying: counts.applying ?? 0 };
+}
+
+/**
+ * The stages of `inProgress` devices counted by someone who does not know them (the rollout
+ * orchestration, whose wave results only ever count finished devices; a ledger or an output
+ * written before the stages were counted): all `waiting`, so the three still sum to inProgress.
+ */
+export function unstaged(inProgress: number): InProgressBy {
+  return inProgressByOf({ waiting: inProgress });
+}
+
+function addInProgressBy(...parts: readonly InProgressBy[]): InProgressBy {
+  return inProgressByOf({
+    waiting: parts.reduce((total, part) => total + part.waiting, 0),
+    downloading: parts.reduce((total, part) => total + part.downloading, 0),
+    applying: parts.reduce((total, part) => total + part.applying, 0),
+  });
+}
+
+/** A wave's status as any version stored it: without `inProgressBy` before the stages were counted. */
+export type StoredWaveStatus = Omit<WaveStatus, 'inProgressBy'> & { inProgressBy?: InProgressBy };
+
+function withStages(wave: StoredWaveStatus): WaveStatus {
+  return { ...wave, inProgressBy: wave.inProgressBy ?? unstaged(wave.inProgress) };
+}
+
 /** One device changes state, as results arrive. Throws when no device is in `from`: a caller bug. */
 export function moveDevice(totals: Totals, from: DeviceRolloutState, to: DeviceRolloutState): Totals {
   if (totals[from] <= 0) throw new RangeError(`no device is ${from} to move to ${to}`);
@@ -66,8 +97,9 @@ export function finalState(ending: 'finished' | 'aborted' | 'canceled', totals: 
   return totals.failed + totals.timedOut > 0 ? 'completedWithFailures' : 'completed';
 }
 
+/** A wave's status from counts that do not know the stages (`unstaged`); only the ledger's moves do. */
 export function waveStatus(wave: { index: number; name: string; percent: number }, state: WaveState, totals: Totals): WaveStatus {
-  return { index: wave.index, name: wave.name, percent: wave.percent, state, ...totals };
+  return { index: wave.index, name: wave.name, percent: wave.percent, state, ...totals, inProgressBy: unstaged(totals.inProgress) };
 }
 
 /** A wave as planned: every device pending. */
@@ -85,10 +117,10 @@ export function rolloutStatus(input: {
   firmware: FirmwareSpec;
   createdAt: string;
   updatedAt: string;
-  waves: readonly WaveStatus[];
+  waves: readonly StoredWaveStatus[];
   outsideWaves?: Totals;
 }): RolloutStatus {
-  const waves = input.waves.map((wave) => ({ ...wave }));
+  const waves = input.waves.map(withStages);
   const totals = addTotals(...waves, input.outsideWaves ?? totalsOf());
   return {
     id: input.id,
@@ -97,6 +129,7 @@ export function rolloutStatus(input: {
     createdAt: input.createdAt,
     updatedAt: input.updatedAt,
     totals,
+    inProgressBy: addInProgressBy(...waves.map((wave) => wave.inProgressBy)),
     waves,
   };
 }

@@ -10,7 +10,8 @@
  * not diluted by the successes of earlier ones. After an operator resumes a paused rollout,
  * pass the counts since the resume; the same counts would trip again at once.
  */
-import { BASIS_POINTS_IN_WHOLE, basisPoints } from './percent';
+import type { FailureShare, Totals } from '../../../contracts/rolloutApi';
+import { BASIS_POINTS_IN_WHOLE, basisPoints, percentOf } from './percent';
 import type { FailureAction, FailureThreshold } from './rolloutSpec';
 
 export type ThresholdVerdict = 'continue' | FailureAction;
@@ -31,4 +32,20 @@ export function evaluateThreshold(counts: ThresholdCounts, threshold: FailureThr
 export function thresholdCounts(totals: { succeeded: number; failed: number; timedOut: number }): ThresholdCounts {
   const failed = totals.failed + totals.timedOut;
   return { finished: totals.succeeded + failed, failed };
+}
+
+/**
+ * The threshold's share as the status shows it: on the wave named (the one the rollout is on) or
+ * the last one before it with finished devices, or without a wave on the last wave with finished
+ * devices; null while no device of the rollout finished.
+ */
+export function failureShare(waves: readonly (Totals & { index: number })[], wave: number | null): FailureShare | null {
+  const finishedIn = waves.filter((item) => thresholdCounts(item).finished > 0);
+  if (finishedIn.length === 0) return null;
+  // The wave the rollout is on once one of its devices finished; until then (it just started, or it
+  // awaits approval) the last wave before it that has a result, which is what the operator decides on.
+  const upToCurrent = wave === null ? finishedIn : finishedIn.filter((item) => item.index <= wave);
+  const judged = upToCurrent[upToCurrent.length - 1] ?? finishedIn[finishedIn.length - 1];
+  const { finished, failed } = thresholdCounts(judged);
+  return { wave: judged.index, finished, failed, percent: finished === 0 ? 0 : percentOf(failed, finished) };
 }

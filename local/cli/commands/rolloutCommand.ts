@@ -1,4 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
+import { DEVICE_ROLLOUT_STATES, ROLLOUT_STATES, type RolloutState } from '../../../contracts/rolloutApi';
 import { readFileSync } from 'node:fs';
 import { deviceTable, rolloutSummary, rolloutTable, waveTable } from '../rollouts/renderRollout';
 import { RolloutApiClient } from '../rollouts/RolloutApiClient';
@@ -80,14 +81,15 @@ export function registerRolloutCommand(program: Command): void {
     });
 
   command('list')
-    .description('List rollouts, newest first.')
+    .description('List rollouts, newest first (optionally in one state).')
+    .option('--state <state>', ROLLOUT_STATES.join(' | '), parseChoice(...ROLLOUT_STATES))
     .option('--all', 'follow continuation tokens to the end', false)
-    .action(async (flags: { all: boolean } & ApiFlags) => {
+    .action(async (flags: { state?: RolloutState; all: boolean } & ApiFlags) => {
       const client = api(flags);
-      let page = await client.list();
+      let page = await client.list({ state: flags.state });
       const items = [...page.items];
       while (flags.all && page.continuationToken) {
-        page = await client.list(page.continuationToken);
+        page = await client.list({ state: flags.state, continuationToken: page.continuationToken });
         items.push(...page.items);
       }
       console.log(rolloutTable(items));
@@ -95,16 +97,18 @@ export function registerRolloutCommand(program: Command): void {
     });
 
   command('devices <id> [deviceId]')
-    .description("List a rollout's devices (optionally by state), or show one device's timeline.")
-    .option('--state <state>', 'pending | inProgress | succeeded | failed | timedOut | skipped | canceled')
+    .description("List a rollout's devices (optionally by state or error code), or show one device's timeline.")
+    .option('--state <state>', DEVICE_ROLLOUT_STATES.join(' | '))
+    .option('--error-code <code>', 'only devices whose error has this code, e.g. hashMismatch')
     .option('--all', 'follow continuation tokens to the end', false)
-    .action(async (id: string, deviceId: string | undefined, flags: { state?: string; all: boolean } & ApiFlags) => {
+    .action(async (id: string, deviceId: string | undefined, flags: { state?: string; errorCode?: string; all: boolean } & ApiFlags) => {
       const client = api(flags);
       if (deviceId) return console.log(JSON.stringify(await client.device(id, deviceId), null, 2));
-      let page = await client.devices(id, { ...(flags.state ? { state: flags.state } : {}) });
+      const filter = { state: flags.state, errorCode: flags.errorCode };
+      let page = await client.devices(id, filter);
       const items = [...page.items];
       while (flags.all && page.continuationToken) {
-        page = await client.devices(id, { ...(flags.state ? { state: flags.state } : {}), continuationToken: page.continuationToken });
+        page = await client.devices(id, { ...filter, continuationToken: page.continuationToken });
         items.push(...page.items);
       }
       console.log(deviceTable(items));

@@ -96,6 +96,7 @@ async function start(flags: UpFlags): Promise<RunningLocalStack> {
   });
   console.log(`Local stack up in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
   console.log(describeThrottling(stack.hub.throttling));
+  console.log(`Dashboard: ${pc.bold(dashboardUrl(stack))}`);
   return stack;
 }
 
@@ -131,6 +132,11 @@ Everything is still running. Roll out another version to the canary ring:
   fleetwave rollout start --api ${stack.apiUrl} --manifest ${join(firmwareDir, 'firmware-2.1.0.json')} \\
       --uri ${nextUri} --query "tags.ring = 'canary'" --watch
   fleetwave rollout list --api ${stack.apiUrl}
+Watch and steer rollouts in the dashboard: ${dashboardUrl(stack)}
 IoT Hub service connection string: ${stack.hub.serviceConnectionString}
 Press Ctrl-C to stop.`);
+}
+
+function dashboardUrl(stack: RunningLocalStack): string {
+  return `${stack.apiUrl}/dashboard`;
 }

@@ -1,16 +1,4 @@
-import type { RolloutStatus } from '../../../contracts/rolloutApi';
-
-export interface DeviceView {
-  deviceId: string;
-  state: string;
-  error?: { code: string; message?: string } | null;
-  [more: string]: unknown;
-}
-
-export interface Page<T> {
-  items: T[];
-  continuationToken?: string | null;
-}
+import type { DevicePage, DeviceView, RolloutPage, RolloutState, RolloutView } from '../../../contracts/rolloutApi';
 
 export class ApiError extends Error {
   constructor(
@@ -36,23 +24,19 @@ export class RolloutApiClient {
     return this.request('POST', 'rollouts', spec);
   }
 
-  get(id: string): Promise<RolloutStatus> {
+  get(id: string): Promise<RolloutView> {
     return this.request('GET', `rollouts/${encodeURIComponent(id)}`);
   }
 
-  list(continuationToken?: string): Promise<Page<RolloutStatus>> {
-    return this.request('GET', `rollouts${continuationToken ? `?continuationToken=${encodeURIComponent(continuationToken)}` : ''}`);
+  list(options: { state?: RolloutState; continuationToken?: string } = {}): Promise<RolloutPage> {
+    return this.request('GET', `rollouts${queryOf(options)}`);
   }
 
-  devices(id: string, options: { state?: string; continuationToken?: string } = {}): Promise<Page<DeviceView>> {
-    const query = new URLSearchParams();
-    if (options.state) query.set('state', options.state);
-    if (options.continuationToken) query.set('continuationToken', options.continuationToken);
-    const suffix = query.size > 0 ? `?${query}` : '';
-    return this.request('GET', `rollouts/${encodeURIComponent(id)}/devices${suffix}`);
+  devices(id: string, options: { state?: string; errorCode?: string; continuationToken?: string } = {}): Promise<DevicePage> {
+    return this.request('GET', `rollouts/${encodeURIComponent(id)}/devices${queryOf(options)}`);
   }
 
-  device(id: string, deviceId: string): Promise<Record<string, unknown>> {
+  device(id: string, deviceId: string): Promise<DeviceView> {
     return this.request('GET', `rollouts/${encodeURIComponent(id)}/devices/${encodeURIComponent(deviceId)}`);
   }
 
@@ -87,6 +71,13 @@ export class RolloutApiClient {
     if (!response.ok) throw new ApiError(response.status, parsed);
     return parsed as T;
   }
+}
+
+/** `?name=value&…` of the options given (undefined and empty ones left out), or nothing. */
+function queryOf(options: Record<string, string | undefined>): string {
+  const query = new URLSearchParams();
+  for (const [name, value] of Object.entries(options)) if (value) query.set(name, value);
+  return query.size > 0 ? `?${query}` : '';
 }
 
 function describe(body: unknown): string {

@@ -1,8 +1,7 @@
 import { MultiBar, Presets, type SingleBar } from 'cli-progress';
 import Table from 'cli-table3';
 import pc from 'picocolors';
-import type { RolloutStatus, Totals, WaveStatus } from '../../../contracts/rolloutApi';
-import type { DeviceView } from './RolloutApiClient';
+import type { DeviceRow, RolloutStatus, RolloutView, Totals, WaveStatus } from '../../../contracts/rolloutApi';
 
 const STATE_COLOR: Record<string, (text: string) => string> = {
   running: pc.cyan,
@@ -27,13 +26,25 @@ function done(counts: Totals): number {
   return counts.succeeded + counts.failed + counts.timedOut + counts.skipped + counts.canceled;
 }
 
-export function rolloutSummary(rollout: RolloutStatus): string {
+export function rolloutSummary(rollout: RolloutView): string {
   const t = rollout.totals;
+  const by = rollout.inProgressBy;
+  const split = t.inProgress > 0 ? ` (${by.waiting} waiting, ${by.downloading} downloading, ${by.applying} applying)` : '';
   return (
     `${pc.bold(rollout.id)}  ${colorState(rollout.state)}  firmware ${rollout.firmware.version}\n` +
     `  ${t.targeted} targeted: ${pc.green(`${t.succeeded} succeeded`)}, ${pc.red(`${t.failed} failed`)}, ${t.timedOut} timed out, ` +
-    `${t.inProgress} in progress, ${t.pending} pending, ${t.skipped} skipped, ${t.canceled} canceled`
+    `${t.inProgress} in progress${split}, ${t.pending} pending, ${t.skipped} skipped, ${t.canceled} canceled` +
+    thresholdLine(rollout)
   );
+}
+
+/** The failure threshold as set and as it stands; nothing when the spec is no longer known. */
+function thresholdLine({ policy, failureShare: share }: RolloutView): string {
+  if (policy === null) return '';
+  const { percent, minDevices, action } = policy.failureThreshold;
+  const now =
+    share === null ? 'no device finished yet' : `${share.percent} % (${share.failed} of ${share.finished} finished) in wave ${share.wave}`;
+  return `\n  failure threshold: ${action} above ${percent} % once ${minDevices} finished; now ${now}`;
 }
 
 export function rolloutTable(rollouts: RolloutStatus[]): string {
@@ -58,7 +69,7 @@ export function waveTable(waves: WaveStatus[]): string {
   return rows.toString();
 }
 
-export function deviceTable(devices: DeviceView[]): string {
+export function deviceTable(devices: DeviceRow[]): string {
   const rows = table(['device', 'state', 'error']);
   for (const d of devices)
     rows.push([d.deviceId, d.state, d.error ? `${d.error.code}${d.error.message ? `: ${d.error.message}` : ''}` : '']);

@@ -1,5 +1,5 @@
 import { rolloutSummary, RolloutProgress } from './renderRollout';
-import { isFinalRolloutState, type RolloutStatus } from '../../../contracts/rolloutApi';
+import { isFinalRolloutState, type RolloutStatus, type RolloutView } from '../../../contracts/rolloutApi';
 import type { RolloutApiClient } from './RolloutApiClient';
 
 /** Polls a rollout once a second, drawing per-wave progress bars, until it reaches a final state. */
@@ -7,7 +7,7 @@ export async function watchRollout(
   api: RolloutApiClient,
   id: string,
   options: { intervalMs?: number; quiet?: boolean } = {},
-): Promise<RolloutStatus> {
+): Promise<RolloutView> {
   const progress = options.quiet ? undefined : new RolloutProgress();
   try {
     for (;;) {
@@ -26,6 +26,6 @@ export function exitCodeFor(rollout: RolloutStatus): number {
   return rollout.state === 'completed' ? 0 : 2;
 }
 
-export function printFinal(rollout: RolloutStatus): void {
+export function printFinal(rollout: RolloutView): void {
   console.log(`\n${rolloutSummary(rollout)}`);
 }

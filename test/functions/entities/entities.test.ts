@@ -6,7 +6,7 @@ import { hubBudgetEntity } from '../../../functions/src/entities/hubBudgetEntity
 import { rolloutControlEntity } from '../../../functions/src/entities/rolloutControlEntity';
 import { rolloutLedgerEntity } from '../../../functions/src/entities/rolloutLedgerEntity';
 import { initialControlState } from '../../../functions/src/rollout';
-import type { DeviceRecord, DeviceUpdate } from '../../../functions/src/rollout';
+import type { DeviceRecord, DeviceUpdate, RolloutLedgerState } from '../../../functions/src/rollout';
 import type { EntityBatchResult } from '../../../local/host/durable/protocol/entities';
 import { entityFunction, runEntityBatch, type EntityOperation } from '../support/durableFunctions';
 
@@ -70,11 +70,13 @@ describe('entities as the Durable extension runs them', () => {
           ],
         },
       },
-      // News without a change of state: no signal.
+      // News without a change of bucket (more progress): no signal.
       {
         name: 'update',
-        input: { updates: [update('a', 'inProgress', 50, { status: 'downloadComplete', phase: 'apply', twinVersion: 5 })] },
+        input: { updates: [update('a', 'inProgress', 50, { status: 'downloading', phase: 'download', twinVersion: 5, progress: 60 })] },
       },
+      // A status the shard does not know: ignored.
+      { name: 'update', input: { updates: [update('a', 'inProgress', 52, { status: 'rebooting' as never })] } },
       // Nothing usable, or the shape of another version: ignored.
       { name: 'update', input: { updates: [{ deviceId: 'c', state: 'succeeded' }] } },
       { name: 'update', input: { row: update('c', 'succeeded', 55) } },
@@ -87,8 +89,9 @@ describe('entities as the Durable extension runs them', () => {
         'moves',
         {
           moves: [
-            { wave: 0, from: 'pending', to: 'inProgress' },
+            { wave: 0, from: 'pending', to: 'waiting' },
             { wave: 0, from: 'pending', to: 'failed' },
+            { wave: 0, from: 'waiting', to: 'downloading' },
           ],
           at: '2025-01-01T00:01:30.000Z',
         },
@@ -96,7 +99,7 @@ describe('entities as the Durable extension runs them', () => {
       [
         { name: 'rolloutLedger', key: 'r1' },
         'moves',
-        { moves: [{ wave: 0, from: 'inProgress', to: 'succeeded' }], at: '2025-01-01T00:01:59.000Z' },
+        { moves: [{ wave: 0, from: 'downloading', to: 'succeeded' }], at: '2025-01-01T00:01:59.000Z' },
       ],
     ]);
     const state = JSON.parse(result.entityState!) as { rows: DeviceRecord[] };
@@ -107,7 +110,7 @@ describe('entities as the Durable extension runs them', () => {
       ['s', null, 'skipped', null, null, []],
     ]);
     expect(state.rows[1].error).toEqual({ code: 'invalidRequest', message: 'size: too big' });
-    expect(JSON.parse(result.results[6].result!)).toEqual(state);
+    expect(JSON.parse(result.results[7].result!)).toEqual(state);
   });
 
   test('the control entity answers get before anything was recorded, and ignores malformed input and unknown operations', async () => {
@@ -133,6 +136,40 @@ describe('entities as the Durable extension runs them', () => {
       { name: 'get', signal: false },
     ]);
     expect(JSON.parse(result.results[1].result!)).toBeNull();
+  });
+
+  test('the ledger applies moves of this version and the previous one (inProgress), and drops malformed ones', async () => {
+    const plan = {
+      rolloutId: 'r1',
+      firmware: { version: '2.1.0', uri: 'https://fw.example.com/a.bin', sha256: 'a'.repeat(64), size: 10 },
+      createdAt: 'T0',
+      shardCount: 1,
+      waves: [{ index: 0, name: 'all', percent: 100, targeted: 4 }],
+      skipped: 0,
+      policy: { failureThreshold: { percent: 5, minDevices: 1, action: 'pause' }, approval: 'auto', maxConcurrency: 10, soakSeconds: 0 },
+    };
+    const result = await run(rolloutLedgerEntity, 'rolloutledger', 'r1', undefined, [
+      { name: 'plan', input: { plan, at: 'T0' } },
+      {
+        name: 'moves',
+        input: {
+          moves: [
+            { wave: 0, from: 'pending', to: 'inProgress' },
+            { wave: 0, from: 'pending', to: 'applying' },
+            { wave: 0, from: 'pending', to: 'rebooting' },
+            { wave: '0', from: 'pending', to: 'waiting' },
+            { wave: 0, from: 'pending' },
+            'pending→waiting',
+          ],
+          at: 'T1',
+        },
+      },
+      { name: 'moves', input: { moves: [{ wave: 0, from: 'pending', to: 'waiting' }] } },
+      { name: 'get', signal: false },
+    ]);
+    const ledger = JSON.parse(result.results[3].result!) as RolloutLedgerState;
+    expect(ledger.waves[0]).toMatchObject({ pending: 2, inProgress: 2, inProgressBy: { waiting: 1, downloading: 0, applying: 1 } });
+    expect([ledger.startedAt, ledger.updatedAt]).toEqual(['T1', 'T1']);
   });
 
   test('the hub budget grants from one bucket to every caller, slows on a 429 signal, and ignores malformed asks', async () => {

@@ -6,20 +6,32 @@ import { deviceShardEntity } from '../../../functions/src/entities/deviceShardEn
 import { rolloutCatalogEntity } from '../../../functions/src/entities/rolloutCatalogEntity';
 import { rolloutControlEntity } from '../../../functions/src/entities/rolloutControlEntity';
 import { rolloutLedgerEntity } from '../../../functions/src/entities/rolloutLedgerEntity';
+import { controlHandler } from '../../../functions/src/http/control';
 import { getRolloutDevice, listRolloutDevices } from '../../../functions/src/http/devices';
 import { getRollout, listRollouts } from '../../../functions/src/http/rollouts';
 import type { RolloutView } from '../../../functions/src/http/rollouts';
 import {
+  CONTROL_OPERATIONS,
   applyInvokeOutcome,
   applyReports,
   cancelBeforeStart,
+  rolloutPolicy,
   shardCountFor,
   shardOf,
   startTracked,
   totalsOf,
   updateOf,
 } from '../../../functions/src/rollout';
-import type { DeviceRecord, DeviceRow, DeviceUpdate, LedgerPlan, TrackedDevice } from '../../../functions/src/rollout';
+import type {
+  ControlOperation,
+  DevicePage,
+  DeviceRecord,
+  DeviceRow,
+  DeviceUpdate,
+  LedgerPlan,
+  RolloutPage,
+  TrackedDevice,
+} from '../../../functions/src/rollout';
 import { FIRMWARE, TIMEOUTS, deviceReport, specOf } from '../support/fixtures';
 import { TinyDurableApi } from '../support/tinyDurableApi';
 
@@ -36,6 +48,8 @@ beforeEach(() => {
 });
 
 const AT = '2025-01-01T00:00:00.000Z';
+/** The spec every planned rollout here runs with. */
+const SPEC = specOf({ failureThreshold: { percent: 20, minDevices: 2, action: 'pause' }, maxConcurrency: 25, soakSeconds: 60 });
 
 function get(path: string, params: Record<string, string>, query: Record<string, string> = {}): HttpRequest {
   const url = new URL(`https://fleet.example.com/api/${path}`);
@@ -49,7 +63,7 @@ const body = <T>(response: HttpResponseInit): T => response.jsonBody as T;
 async function planned(rolloutId: string, waves: string[][], skipped: string[] = []): Promise<number> {
   const all = [...waves.flat(), ...skipped];
   const shardCount = Math.max(3, shardCountFor(all.length));
-  api.addInstance({ name: 'rollout', instanceId: rolloutId, input: { rolloutId, spec: specOf({}), specHash: 'h', createdAt: AT } });
+  api.addInstance({ name: 'rollout', instanceId: rolloutId, input: { rolloutId, spec: SPEC, specHash: 'h', createdAt: AT } });
   const plan: LedgerPlan = {
     rolloutId,
     firmware: FIRMWARE,
@@ -62,6 +76,7 @@ async function planned(rolloutId: string, waves: string[][], skipped: string[] =
       targeted: ids.length,
     })),
     skipped: skipped.length,
+    policy: rolloutPolicy(SPEC),
   };
   await api.signal('rolloutLedger', rolloutId, 'plan', { plan, at: AT });
   const groups: { wave: number | null; deviceIds: string[] }[] = [
@@ -154,14 +169,30 @@ describe('GET /api/rollouts/{id}', () => {
     );
     const view = async (): Promise<RolloutView> => body<RolloutView>(await getRollout(get('rollouts/r1', { id: 'r1' }), api.context()));
     expect((await view()).totals).toEqual(totalsOf({ pending: 5, skipped: 1 }));
+    expect((await view()).startedAt).toBeNull();
 
     await api.signal('rolloutLedger', 'r1', 'waveState', { index: 0, state: 'running', at: AT });
     await deviceChanged('r1', shards, { deviceId: 'c1', wave: 0, state: 'inProgress', status: 'waiting' });
     await deviceChanged('r1', shards, { deviceId: 'c2', wave: 0, state: 'inProgress' });
     let now = await view();
-    expect(now.waves[0]).toMatchObject({ name: 'canary', state: 'running', pending: 0, inProgress: 2 });
-    // A row update that does not change the state (a new status) moves nothing.
+    expect(now.waves[0]).toMatchObject({
+      name: 'canary',
+      state: 'running',
+      pending: 0,
+      inProgress: 2,
+      inProgressBy: { waiting: 2, downloading: 0, applying: 0 },
+    });
+    expect(now.startedAt).toBe('2025-01-01T00:05:00.000Z');
+    // A new status moves the device to another stage; its state stays.
     await deviceChanged('r1', shards, { deviceId: 'c1', wave: 0, state: 'inProgress', status: 'downloading' });
+    await deviceChanged('r1', shards, { deviceId: 'c2', wave: 0, state: 'inProgress', status: 'applyComplete' });
+    now = await view();
+    expect(now.totals).toMatchObject({ inProgress: 2, pending: 3 });
+    expect(now.inProgressBy).toEqual({ waiting: 0, downloading: 1, applying: 1 });
+    expect(now.waves.map((wave) => wave.inProgressBy)).toEqual([
+      { waiting: 0, downloading: 1, applying: 1 },
+      { waiting: 0, downloading: 0, applying: 0 },
+    ]);
     await deviceChanged('r1', shards, { deviceId: 'c1', wave: 0, state: 'succeeded', status: 'applyComplete' });
     await deviceChanged('r1', shards, {
       deviceId: 'c2',
@@ -172,6 +203,7 @@ describe('GET /api/rollouts/{id}', () => {
     });
     now = await view();
     expect(now.totals).toEqual(totalsOf({ succeeded: 1, failed: 1, pending: 3, skipped: 1 }));
+    expect(now.inProgressBy).toEqual({ waiting: 0, downloading: 0, applying: 0 });
     expect(now.updatedAt).toBe('2025-01-01T00:05:00.000Z');
     // A repeated terminal update counts once.
     await deviceChanged('r1', shards, { deviceId: 'c1', wave: 0, state: 'succeeded', status: 'applyComplete' });
@@ -241,6 +273,158 @@ describe('GET /api/rollouts/{id}', () => {
   });
 });
 
+describe('GET /api/rollouts/{id}: policy, failure share and the commands that apply', () => {
+  const view = async (id = 'r1'): Promise<RolloutView> => body<RolloutView>(await getRollout(get(`rollouts/${id}`, { id }), api.context()));
+  const phase = (state: string, wave: number | null): Promise<void> =>
+    api.signal('rolloutControl', 'r1', 'phase', { phase: state, wave, at: AT });
+  const post = (operation: ControlOperation): Promise<HttpResponseInit> =>
+    controlHandler(operation)(
+      new HttpRequest({ method: 'POST', url: `https://fleet.example.com/api/rollouts/r1/${operation}`, params: { id: 'r1' } }),
+      api.context(),
+    );
+  /** Each reason the view gives is what a POST of that command gets with its 409 now (accepted POSTs would change the rollout). */
+  async function expectActionsMatchPosts(actions: RolloutView['actions']): Promise<void> {
+    for (const operation of CONTROL_OPERATIONS) {
+      const reason = actions[operation];
+      if (reason === null) continue;
+      const response = await post(operation);
+      expect([operation, response.status, (response.jsonBody as { message: string }).message]).toEqual([
+        operation,
+        409,
+        `Cannot ${operation} rollout r1: ${reason}.`,
+      ]);
+    }
+  }
+
+  test('running: the policy of its spec, the share on the wave it is on, pause and cancel apply', async () => {
+    const shards = await planned('r1', [
+      ['a', 'b', 'c'],
+      ['d', 'e', 'f', 'g'],
+    ]);
+    await phase('running', 1);
+    expect(await view()).toMatchObject({ failureShare: null, control: { wave: 1 } });
+    await deviceChanged('r1', shards, { deviceId: 'a', wave: 0, state: 'succeeded' });
+    await deviceChanged('r1', shards, { deviceId: 'd', wave: 1, state: 'succeeded' });
+    await deviceChanged('r1', shards, { deviceId: 'e', wave: 1, state: 'failed', error: { code: 'hashMismatch', message: 'x' } });
+    await deviceChanged('r1', shards, { deviceId: 'f', wave: 1, state: 'timedOut' });
+    const running = await view();
+    expect(running).toMatchObject({
+      state: 'running',
+      policy: { failureThreshold: { percent: 20, minDevices: 2, action: 'pause' }, approval: 'auto', maxConcurrency: 25, soakSeconds: 60 },
+      failureShare: { wave: 1, finished: 3, failed: 2, percent: 66.67 },
+      control: { command: 'run', pauseReason: null, wave: 1, approvedThrough: -1, log: [] },
+    });
+    expect(running.actions).toEqual({
+      pause: null,
+      resume: 'the rollout is not paused',
+      approve: 'the rollout is not awaiting approval',
+      cancel: null,
+    });
+    await expectActionsMatchPosts(running.actions);
+  });
+
+  test('paused: resume and cancel apply', async () => {
+    await planned('r1', [['a']]);
+    await phase('running', 0);
+    await api.signal('rolloutControl', 'r1', 'command', { operation: 'pause', at: AT });
+    const paused = await view();
+    expect(paused.actions).toEqual({
+      pause: 'the rollout is already paused',
+      resume: null,
+      approve: 'the rollout is not awaiting approval',
+      cancel: null,
+    });
+    await expectActionsMatchPosts(paused.actions);
+  });
+
+  test('awaiting approval: approve and cancel apply; the share is on the last wave that ran, which the operator decides on', async () => {
+    const shards = await planned('r1', [['a', 'b'], ['c']]);
+    await deviceChanged('r1', shards, { deviceId: 'a', wave: 0, state: 'succeeded' });
+    await deviceChanged('r1', shards, { deviceId: 'b', wave: 0, state: 'failed', error: { code: 'installFailed', message: 'x' } });
+    await phase('awaitingApproval', 1);
+    const waiting = await view();
+    expect(waiting).toMatchObject({
+      state: 'awaitingApproval',
+      control: { wave: 1 },
+      failureShare: { wave: 0, finished: 2, failed: 1, percent: 50 },
+    });
+    expect(waiting.actions).toEqual({
+      pause: 'the rollout is awaiting approval: approve or cancel it',
+      resume: 'the rollout is not paused',
+      approve: null,
+      cancel: null,
+    });
+    await expectActionsMatchPosts(waiting.actions);
+    // Before any wave is named, the last wave with finished devices.
+    await api.signal('rolloutControl', 'r1', 'phase', { phase: 'running', wave: null, at: AT });
+    expect((await view()).failureShare).toEqual({ wave: 0, finished: 2, failed: 1, percent: 50 });
+  });
+
+  test('finished: nothing applies; the policy from the spec, the start from the ledger', async () => {
+    const shards = await planned('r1', [['a', 'b']]);
+    await deviceChanged('r1', shards, { deviceId: 'a', wave: 0, state: 'succeeded', updatedAt: '2025-01-01T00:07:00.000Z' });
+    await phase('completed', 0);
+    const instance = api.instances.get('r1')!;
+    instance.runtimeStatus = 'Completed';
+    instance.output = {
+      rolloutId: 'r1',
+      state: 'completed',
+      totals: totalsOf({ succeeded: 2 }),
+      waves: [{ index: 0, name: 'canary', percent: 100, state: 'completed', ...totalsOf({ succeeded: 2 }) }],
+    };
+    const done = await view();
+    expect(done).toMatchObject({
+      state: 'completed',
+      startedAt: '2025-01-01T00:07:00.000Z',
+      policy: rolloutPolicy(SPEC),
+      failureShare: { wave: 0, finished: 2, failed: 0, percent: 0 },
+      // An output written before the stages were counted reads as none in progress.
+      inProgressBy: { waiting: 0, downloading: 0, applying: 0 },
+      waves: [{ inProgressBy: { waiting: 0, downloading: 0, applying: 0 } }],
+    });
+    expect(done.actions).toEqual(Object.fromEntries(CONTROL_OPERATIONS.map((operation) => [operation, 'the rollout is completed'])));
+    await expectActionsMatchPosts(done.actions);
+  });
+
+  test('not planned yet: the policy from the spec, nothing started, nothing finished', async () => {
+    api.addInstance({ name: 'rollout', instanceId: 'r1', input: { rolloutId: 'r1', spec: SPEC, specHash: 'h', createdAt: AT } });
+    expect(await view()).toMatchObject({
+      phase: 'resolvingTargets',
+      startedAt: null,
+      policy: rolloutPolicy(SPEC),
+      failureShare: null,
+      inProgressBy: { waiting: 0, downloading: 0, applying: 0 },
+      control: { wave: null },
+      actions: { pause: null, cancel: null },
+    });
+  });
+
+  test('a ledger planned by the previous version (no policy, no stages): the policy from the spec, in progress as waiting', async () => {
+    api.addInstance({ name: 'rollout', instanceId: 'r1', input: { rolloutId: 'r1', spec: SPEC, specHash: 'h', createdAt: AT } });
+    // As that version stored it.
+    api.entities.set(
+      'rolloutledger@r1',
+      JSON.stringify({
+        rolloutId: 'r1',
+        firmware: FIRMWARE,
+        createdAt: AT,
+        updatedAt: AT,
+        shardCount: 3,
+        waves: [{ index: 0, name: 'all', percent: 100, state: 'running', ...totalsOf({ pending: 1, inProgress: 2 }) }],
+        finalWaves: [false],
+        outsideWaves: totalsOf(),
+      }),
+    );
+    expect(await view()).toMatchObject({
+      state: 'running',
+      startedAt: null,
+      policy: rolloutPolicy(SPEC),
+      totals: { inProgress: 2 },
+      inProgressBy: { waiting: 2, downloading: 0, applying: 0 },
+    });
+  });
+});
+
 describe('GET /api/rollouts', () => {
   beforeEach(async () => {
     for (const [id, createdAt] of [
@@ -284,6 +468,70 @@ describe('GET /api/rollouts', () => {
     const page = body<{ items: RolloutView[] }>(await listRollouts(get('rollouts', {}, { top: '1' }), api.context()));
     expect(page.items).toEqual([
       expect.objectContaining({ id: 'r-new', state: 'running', firmware: FIRMWARE, totals: totalsOf({ pending: 2, succeeded: 1 }) }),
+    ]);
+  });
+
+  test('filtered by state before paging: full pages, tokens that follow the filter; 400 naming state for a bad one', async () => {
+    await api.signal('rolloutCatalog', 'all', 'register', {
+      id: 'r-done',
+      createdAt: '2024-12-01T00:00:00.000Z',
+      firmwareVersion: '2.0.0',
+      state: 'running',
+      updatedAt: AT,
+    });
+    await api.signal('rolloutCatalog', 'all', 'state', { id: 'r-done', state: 'completed', at: AT });
+    const page = (query: Record<string, string>): Promise<RolloutPage> =>
+      listRollouts(get('rollouts', {}, query), api.context()).then((response) => body<RolloutPage>(response));
+    const first = await page({ state: 'completed', top: '1' });
+    expect(first.items.map((item) => [item.id, item.state])).toEqual([['r-old', 'completed']]);
+    expect(first.continuationToken).toEqual(expect.any(String));
+    const second = await page({ state: 'completed', top: '1', continuationToken: first.continuationToken! });
+    expect(second.items.map((item) => [item.id, item.state])).toEqual([['r-done', 'completed']]);
+    expect(second.continuationToken).toBeNull();
+    expect((await page({ state: 'running' })).items.map((item) => item.id)).toEqual(['r-new', 'r-mid']);
+    expect((await page({ state: 'paused' })).items).toEqual([]);
+
+    for (const bad of ['done', 'Completed', 'pending']) {
+      const response = await listRollouts(get('rollouts', {}, { state: bad }), api.context());
+      expect(response.status).toBe(400);
+      expect(body<{ problems: { field: string; message: string }[] }>(response).problems).toEqual([
+        { field: 'state', message: expect.stringContaining('running, paused, awaitingApproval, completed') },
+      ]);
+    }
+  });
+
+  test('a rollout the task hub no longer knows (purged) is listed in the full shape, from its catalog entry', async () => {
+    const page = body<RolloutPage>(await listRollouts(get('rollouts', {}, { state: 'completed' }), api.context()));
+    expect(page.items).toEqual([
+      {
+        id: 'r-old',
+        state: 'completed',
+        phase: 'completed',
+        firmware: { version: '2.1.0', uri: '', sha256: '', size: 0 },
+        createdAt: '2025-01-01T00:00:00.000Z',
+        updatedAt: '2025-01-02T00:00:00.000Z',
+        totals: totalsOf(),
+        inProgressBy: { waiting: 0, downloading: 0, applying: 0 },
+        waves: [],
+        startedAt: null,
+        policy: null,
+        failureShare: null,
+        control: { command: 'run', pauseReason: null, wave: null, approvedThrough: -1, log: [] },
+        actions: {
+          pause: 'the rollout is completed',
+          resume: 'the rollout is completed',
+          approve: 'the rollout is completed',
+          cancel: 'the rollout is completed',
+        },
+        links: {
+          status: 'https://fleet.example.com/api/rollouts/r-old',
+          devices: 'https://fleet.example.com/api/rollouts/r-old/devices',
+          pause: 'https://fleet.example.com/api/rollouts/r-old/pause',
+          resume: 'https://fleet.example.com/api/rollouts/r-old/resume',
+          approve: 'https://fleet.example.com/api/rollouts/r-old/approve',
+          cancel: 'https://fleet.example.com/api/rollouts/r-old/cancel',
+        },
+      },
     ]);
   });
 
@@ -338,24 +586,66 @@ describe('GET /api/rollouts/{id}/devices', () => {
       totals: totalsOf({ failed: 1, succeeded: 1, canceled: 1 }),
       at: AT,
     });
-    const list = async (state: string): Promise<DeviceRow[]> => {
+    const list = async (filter: Record<string, string>): Promise<DeviceRow[]> => {
       const all: DeviceRow[] = [];
       let token: string | null = null;
       do {
-        const query: Record<string, string> = { state, ...(token === null ? {} : { continuationToken: token }) };
-        const page: { items: DeviceRow[]; continuationToken: string | null } = body(
-          await listRolloutDevices(get('rollouts/r1/devices', { id: 'r1' }, query), api.context()),
-        );
+        const query: Record<string, string> = { ...filter, ...(token === null ? {} : { continuationToken: token }) };
+        const page: DevicePage = body(await listRolloutDevices(get('rollouts/r1/devices', { id: 'r1' }, query), api.context()));
         all.push(...page.items);
         token = page.continuationToken;
       } while (token !== null);
       return all;
     };
-    expect(await list('failed')).toEqual([
+    expect(await list({ state: 'failed' })).toEqual([
       expect.objectContaining({ deviceId: 'a', wave: 0, error: { code: 'hashMismatch', message: 'sha256 differs' } }),
     ]);
-    expect((await list('canceled')).map((row) => row.deviceId)).toEqual(['c']);
-    expect((await list('pending')).map((row) => row.deviceId).sort()).toEqual(['d', 'e']);
+    expect((await list({ state: 'canceled' })).map((row) => row.deviceId)).toEqual(['c']);
+    expect((await list({ state: 'pending' })).map((row) => row.deviceId).sort()).toEqual(['d', 'e']);
+  });
+
+  test('filtered by error code, with or without a state: the devices whose error has that code', async () => {
+    const shards = await planned('r1', [['a', 'b', 'c', 'd'], ['e']]);
+    const failed = (deviceId: string, wave: number, code: string, state: 'failed' | 'timedOut' = 'failed') =>
+      deviceChanged('r1', shards, { deviceId, wave, state, error: { code, message: `${code} on ${deviceId}` } });
+    await failed('a', 0, 'hashMismatch');
+    await failed('b', 0, 'installFailed');
+    await failed('c', 0, 'hashMismatch');
+    await failed('d', 0, 'downloadTimeout', 'timedOut');
+    await failed('e', 1, 'hashMismatch');
+    const ids = async (query: Record<string, string>): Promise<string[]> => {
+      const all: string[] = [];
+      let token: string | null = null;
+      do {
+        const page: DevicePage = body(
+          await listRolloutDevices(
+            get('rollouts/r1/devices', { id: 'r1' }, { ...query, top: '1', ...(token === null ? {} : { continuationToken: token }) }),
+            api.context(),
+          ),
+        );
+        all.push(...page.items.map((item) => item.deviceId));
+        token = page.continuationToken;
+      } while (token !== null);
+      return all.sort();
+    };
+    expect(await ids({ errorCode: 'hashMismatch' })).toEqual(['a', 'c', 'e']);
+    expect(await ids({ errorCode: 'downloadTimeout', state: 'timedOut' })).toEqual(['d']);
+    expect(await ids({ errorCode: 'downloadTimeout', state: 'failed' })).toEqual([]);
+    expect(await ids({ errorCode: 'hashmismatch' })).toEqual([]);
+    expect(await ids({ errorCode: 'versionMismatch' })).toEqual([]);
+  });
+
+  test('a bad error code → 400 naming errorCode', async () => {
+    await planned('r1', [['a']]);
+    for (const bad of ['x'.repeat(65), 'hash\u0000', 'code\n', 'café']) {
+      const response = await listRolloutDevices(get('rollouts/r1/devices', { id: 'r1' }, { errorCode: bad }), api.context());
+      expect([bad, response.status]).toEqual([bad, 400]);
+      expect(body<{ problems: unknown[] }>(response).problems).toEqual([
+        { field: 'errorCode', message: 'must be 1-64 printable ASCII characters' },
+      ]);
+    }
+    const longest = await listRolloutDevices(get('rollouts/r1/devices', { id: 'r1' }, { errorCode: 'x'.repeat(64) }), api.context());
+    expect(longest.status).toBe(200);
   });
 
   test('bad parameters → 400 naming them; unknown rollout → 404; not planned yet → empty', async () => {

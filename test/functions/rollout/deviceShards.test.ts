@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { FIRMWARE_UPDATE_STATUSES } from '../../../contracts/firmwareUpdate';
 import {
   DEVICE_ROLLOUT_STATES,
   DEVICE_SHARD_SIZE,
@@ -6,6 +7,7 @@ import {
   MAX_TIMELINE_ENTRIES,
   addRows,
   applyReport,
+  bucketOf,
   effectiveRow,
   emptyShard,
   fnv1a32,
@@ -21,6 +23,7 @@ import {
   updateRows,
 } from '../../../functions/src/rollout';
 import type {
+  DeviceBucket,
   DeviceMove,
   DeviceRecord,
   DeviceRolloutState,
@@ -54,6 +57,10 @@ const update = (deviceId: string, state: DeviceRolloutState, fields: Partial<Dev
   updatedAt: at(1),
   ...fields,
 });
+
+/** The state a bucket counts in. */
+const stateOf = (bucket: DeviceBucket): DeviceRolloutState =>
+  bucket === 'waiting' || bucket === 'downloading' || bucket === 'applying' ? 'inProgress' : bucket;
 
 const recordOf = (shard: DeviceShardState, deviceId: string): DeviceRecord | undefined => shard.rows.find((r) => r.deviceId === deviceId);
 
@@ -113,7 +120,7 @@ describe('device records', () => {
     ]);
   });
 
-  test('an update replaces the row and detail, appends its timeline entries, and returns a move per change of state', () => {
+  test('an update replaces the row and detail, appends its timeline entries, and returns a move per change of bucket', () => {
     const planned = addRows(emptyShard(), [row('a'), row('b')]);
     const first = updateRows(planned, [
       update('a', 'inProgress', {
@@ -123,7 +130,7 @@ describe('device records', () => {
         timeline: [entry(0, 'pending', 'planned'), entry(1, 'inProgress')],
       }),
     ]);
-    expect(first.moves).toEqual([{ wave: 0, from: 'pending', to: 'inProgress' }]);
+    expect(first.moves).toEqual([{ wave: 0, from: 'pending', to: 'waiting' }]);
     expect(recordOf(first.shard, 'a')).toEqual({
       ...row('a', 'inProgress'),
       status: 'waiting',
@@ -137,7 +144,7 @@ describe('device records', () => {
     });
     expect(recordOf(first.shard, 'b')).toEqual(plannedRecord(row('b')));
 
-    // Same state, more detail: no move; the new entries follow the ones the shard has.
+    // Same state, another stage: a move; the new entries follow the ones the shard has.
     const second = updateRows(first.shard, [
       update('a', 'inProgress', {
         status: 'downloading',
@@ -148,15 +155,21 @@ describe('device records', () => {
         timeline: [entry(2, 'inProgress', 'downloading')],
       }),
     ]);
-    expect(second.moves).toEqual([]);
+    expect(second.moves).toEqual([{ wave: 0, from: 'waiting', to: 'downloading' }]);
     expect(recordOf(second.shard, 'a')).toMatchObject({ status: 'downloading', progress: 40, twinVersion: 5, updatedAt: at(2) });
     expect(recordOf(second.shard, 'a')!.timeline.map((e) => e.detail)).toEqual(['planned', 'inProgress at 1', 'downloading']);
+    // More progress, same stage: no move.
+    const progressed = updateRows(second.shard, [
+      update('a', 'inProgress', { status: 'downloading', phase: 'download', progress: 70, twinVersion: 6, updatedAt: at(2) }),
+    ]);
+    expect(progressed.moves).toEqual([]);
+    expect(recordOf(progressed.shard, 'a')).toMatchObject({ progress: 70 });
 
     // An update with nothing new for the timeline keeps the timeline the shard has.
     const third = updateRows(second.shard, [
       update('a', 'failed', { error: { code: 'hashMismatch', message: 'sha256 differs' }, updatedAt: at(3) }),
     ]);
-    expect(third.moves).toEqual([{ wave: 0, from: 'inProgress', to: 'failed' }]);
+    expect(third.moves).toEqual([{ wave: 0, from: 'downloading', to: 'failed' }]);
     expect(recordOf(third.shard, 'a')).toMatchObject({ state: 'failed', error: { code: 'hashMismatch', message: 'sha256 differs' } });
     expect(recordOf(third.shard, 'a')!.timeline).toHaveLength(3);
   });
@@ -170,11 +183,12 @@ describe('device records', () => {
       update('a', 'succeeded', { status: 'applyComplete', timeline: [entry(3, 'succeeded')] }),
       update('b', 'timedOut', { wave: 1, timeline: [entry(4, 'timedOut')] }),
     ]);
+    // a: accepted (no report: waiting), then `waiting` (the same stage: no move), then succeeded.
     expect(moves).toEqual([
-      { wave: 0, from: 'pending', to: 'inProgress' },
-      { wave: 1, from: 'pending', to: 'inProgress' },
-      { wave: 0, from: 'inProgress', to: 'succeeded' },
-      { wave: 1, from: 'inProgress', to: 'timedOut' },
+      { wave: 0, from: 'pending', to: 'waiting' },
+      { wave: 1, from: 'pending', to: 'waiting' },
+      { wave: 0, from: 'waiting', to: 'succeeded' },
+      { wave: 1, from: 'waiting', to: 'timedOut' },
     ]);
     expect(shard.rows.map((r) => [r.deviceId, r.state, r.status, r.timeline.map((e) => e.time)])).toEqual([
       ['a', 'succeeded', 'applyComplete', [at(1), at(2), at(3)]],
@@ -205,7 +219,7 @@ describe('device records', () => {
 
   test('an update that overtook the plan: a record counted as coming from pending, which the plan keeps', () => {
     const early = updateRows(emptyShard(), [update('late', 'inProgress', { wave: 2, timeline: [entry(1, 'inProgress')] })]);
-    expect(early.moves).toEqual([{ wave: 2, from: 'pending', to: 'inProgress' }]);
+    expect(early.moves).toEqual([{ wave: 2, from: 'pending', to: 'waiting' }]);
     const record = recordOf(early.shard, 'late')!;
     expect(record).toMatchObject({ wave: 2, state: 'inProgress', timeline: [entry(1, 'inProgress')] });
     expect(addRows(early.shard, [row('late', 'pending', 2)]).rows).toEqual([record]);
@@ -233,11 +247,12 @@ describe('device records', () => {
     expect(recordOf(shard, 'a')!.timeline).toEqual(record.timeline);
   });
 
-  test("the moves account for every record: the plan's pending counts plus the moves are the records' states", () => {
+  test("the moves account for every record: the plan's pending counts plus the moves are the records' buckets", () => {
     const universe = ['a', 'b', 'c', 'd', 'e', 'f'].map((deviceId, i) => ({ deviceId, wave: i % 2 }));
     const updateArb = fc.record({
       device: fc.nat({ max: universe.length - 1 }),
       state: fc.constantFrom(...DEVICE_ROLLOUT_STATES),
+      status: fc.constantFrom(null, ...FIRMWARE_UPDATE_STATUSES),
       entries: fc.nat({ max: 3 }),
     });
     fc.assert(
@@ -248,14 +263,15 @@ describe('device records', () => {
           const rowsOf = (devices: typeof universe) => devices.map(({ deviceId, wave }) => row(deviceId, 'pending', wave));
           let shard = addRows(emptyShard(), rowsOf(universe.slice(0, plannedFirst)));
           const moves: DeviceMove[] = [];
-          const model = new Map<string, DeviceRolloutState>(universe.map(({ deviceId }) => [deviceId, 'pending']));
+          const model = new Map<string, DeviceBucket>(universe.map(({ deviceId }) => [deviceId, 'pending']));
           let second = 0;
           for (const call of calls) {
-            const updates = call.map(({ device, state, entries }) => {
+            const updates = call.map(({ device, state, status, entries }) => {
               const { deviceId, wave } = universe[device];
               second += 1;
-              if (!isTerminalDeviceState(model.get(deviceId)!)) model.set(deviceId, state);
+              if (!isTerminalDeviceState(stateOf(model.get(deviceId)!))) model.set(deviceId, bucketOf({ state, status }));
               return update(deviceId, state, {
+                status,
                 wave,
                 updatedAt: at(second),
                 timeline: Array.from({ length: entries }, () => entry(second, state)),
@@ -268,17 +284,17 @@ describe('device records', () => {
           // The rest of the plan arrives after the updates that overtook it.
           shard = addRows(shard, rowsOf(universe.slice(plannedFirst)));
 
-          expect(new Map(shard.rows.map((r) => [r.deviceId, r.state]))).toEqual(model);
+          expect(new Map(shard.rows.map((r) => [r.deviceId, bucketOf(r)]))).toEqual(model);
           const counts = new Map<string, number>();
-          const add = (wave: number, state: DeviceRolloutState, n: number) =>
-            counts.set(`${wave}:${state}`, (counts.get(`${wave}:${state}`) ?? 0) + n);
+          const add = (wave: number, bucket: DeviceMove['from'], n: number) =>
+            counts.set(`${wave}:${bucket}`, (counts.get(`${wave}:${bucket}`) ?? 0) + n);
           for (const { wave } of universe) add(wave, 'pending', 1);
           for (const move of moves) {
             add(move.wave, move.from, -1);
             add(move.wave, move.to, 1);
           }
           const fromRows = new Map<string, number>();
-          for (const r of shard.rows) fromRows.set(`${r.wave}:${r.state}`, (fromRows.get(`${r.wave}:${r.state}`) ?? 0) + 1);
+          for (const r of shard.rows) fromRows.set(`${r.wave}:${bucketOf(r)}`, (fromRows.get(`${r.wave}:${bucketOf(r)}`) ?? 0) + 1);
           expect(new Map([...counts].filter(([, n]) => n !== 0))).toEqual(fromRows);
           for (const r of shard.rows) expect(r.timeline.length).toBeLessThanOrEqual(MAX_TIMELINE_ENTRIES);
         },
@@ -309,7 +325,7 @@ describe('device records', () => {
       timelineDropped: 0,
     });
     const { shard, moves } = updateRows(addRows(emptyShard(), [row('thermo#7', 'pending', 3)]), [updateOf(tracking, 3)]);
-    expect(moves).toEqual([{ wave: 3, from: 'pending', to: 'inProgress' }]);
+    expect(moves).toEqual([{ wave: 3, from: 'pending', to: 'downloading' }]);
     expect(shard.rows[0].timeline.map((e) => e.detail)).toEqual(['planned', 'accepted the firmwareUpdate method', 'downloading (30 %)']);
   });
 

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { evaluateThreshold, thresholdCounts, totalsOf } from '../../../functions/src/rollout';
+import { evaluateThreshold, failureShare, thresholdCounts, totalsOf } from '../../../functions/src/rollout';
 import type { FailureThreshold } from '../../../functions/src/rollout';
 
 const pause = (percent: number, minDevices: number): FailureThreshold => ({ percent, minDevices, action: 'pause' });
@@ -74,5 +74,26 @@ describe('thresholdCounts', () => {
       finished: 13,
       failed: 3,
     });
+  });
+});
+
+describe('failureShare', () => {
+  const waves = [
+    { index: 0, ...totalsOf({ succeeded: 2, failed: 1 }) },
+    { index: 1, ...totalsOf({ succeeded: 4, timedOut: 2, failed: 1, skipped: 3, canceled: 1, inProgress: 5 }) },
+    { index: 2, ...totalsOf({ pending: 10 }) },
+  ];
+
+  test('on the wave the rollout is on, as the threshold judges it, two decimals', () => {
+    expect(failureShare(waves, 1)).toEqual({ wave: 1, finished: 7, failed: 3, percent: 42.86 });
+    expect(failureShare(waves, 0)).toEqual({ wave: 0, finished: 3, failed: 1, percent: 33.33 });
+    // A wave with no result yet (just started, or awaiting approval): the one before it, which is what the operator decides on.
+    expect(failureShare(waves, 2)).toEqual({ wave: 1, finished: 7, failed: 3, percent: 42.86 });
+  });
+
+  test('without a wave, the last one with finished devices; null while none finished', () => {
+    expect(failureShare(waves, null)).toEqual({ wave: 1, finished: 7, failed: 3, percent: 42.86 });
+    expect(failureShare([waves[2], { index: 3, ...totalsOf({ inProgress: 2, canceled: 1 }) }], 2)).toBeNull();
+    expect(failureShare([], null)).toBeNull();
   });
 });

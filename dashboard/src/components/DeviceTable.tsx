@@ -1,0 +1,138 @@
+import { useState } from 'preact/hooks';
+import type { ApplyErrorCode, DownloadErrorCode } from '../../../contracts/firmwareUpdate';
+import type { DeviceRolloutState, WaveStatus } from '../../../contracts/rolloutApi';
+import { useApi } from '../api/apiContext';
+import { usePolling } from '../hooks/usePolling';
+import { fillPage } from '../model/fillPage';
+import { formatTime } from '../model/format';
+import { hrefs } from '../model/routes';
+import { currentToken, FIRST_PAGE, nextPage, pageNumber, previousPage } from '../model/tokenStack';
+import { ErrorNotice } from './ErrorNotice';
+import { Pager } from './Pager';
+import { TableScroll } from './TableScroll';
+
+const PAGE_SIZE = 25;
+const STATE_FILTERS: Record<string, { label: string; state: DeviceRolloutState | null }> = {
+  failed: { label: 'failed', state: 'failed' },
+  timedOut: { label: 'timed out', state: 'timedOut' },
+  any: { label: 'any state', state: null },
+};
+/** The codes devices report, offered as suggestions (a Record, so a new code in the contract is not missed); any other can be typed. */
+const DEVICE_ERROR_CODES: Record<DownloadErrorCode | ApplyErrorCode, true> = {
+  httpError: true,
+  network: true,
+  timeout: true,
+  sizeMismatch: true,
+  hashMismatch: true,
+  installFailed: true,
+  bootFailed: true,
+  rolledBack: true,
+};
+
+/** The rollout's devices, failed ones first shown, filtered by state and error code; one page in the DOM at a time. */
+export function DeviceTable({ rolloutId, waves }: { rolloutId: string; waves: readonly WaveStatus[] }) {
+  const api = useApi();
+  const [filter, setFilter] = useState('failed');
+  const [errorCode, setErrorCode] = useState('');
+  // What is typed; the filter applies on change (Enter, leaving the field, a suggestion picked).
+  const [errorCodeDraft, setErrorCodeDraft] = useState('');
+  const [pages, setPages] = useState(FIRST_PAGE);
+  const token = currentToken(pages);
+  const state = STATE_FILTERS[filter].state;
+  const { data, error } = usePolling(
+    () =>
+      fillPage(
+        (continuationToken, top) =>
+          api.listDevices(rolloutId, { state, errorCode: errorCode === '' ? null : errorCode, top, continuationToken }),
+        token,
+        PAGE_SIZE,
+      ),
+    2000,
+    [rolloutId, state, errorCode, token],
+  );
+
+  return (
+    <section aria-labelledby="devices-heading">
+      <h2 id="devices-heading">Devices</h2>
+      <div class="toolbar">
+        <label for="device-state-filter">State</label>
+        <select
+          id="device-state-filter"
+          value={filter}
+          onChange={(event) => {
+            setFilter(event.currentTarget.value);
+            setPages(FIRST_PAGE);
+          }}
+        >
+          {Object.entries(STATE_FILTERS).map(([value, { label }]) => (
+            <option key={value} value={value}>
+              {label}
+            </option>
+          ))}
+        </select>
+        <label for="device-error-filter">Error code</label>
+        <input
+          id="device-error-filter"
+          list="known-error-codes"
+          placeholder="any"
+          value={errorCodeDraft}
+          onInput={(event) => setErrorCodeDraft(event.currentTarget.value)}
+          onChange={(event) => {
+            setErrorCode(event.currentTarget.value.trim());
+            setPages(FIRST_PAGE);
+          }}
+        />
+        <datalist id="known-error-codes">
+          {Object.keys(DEVICE_ERROR_CODES).map((code) => (
+            <option key={code} value={code} />
+          ))}
+        </datalist>
+      </div>
+      <ErrorNotice error={error} />
+      {data === null ? (
+        <p class="muted">{error === null ? 'Loading…' : ''}</p>
+      ) : data.items.length === 0 ? (
+        <p>No devices match.</p>
+      ) : (
+        <TableScroll label="Devices table">
+          <table class="devices">
+            <thead>
+              <tr>
+                <th scope="col">Device</th>
+                <th scope="col">Wave</th>
+                <th scope="col">State</th>
+                <th scope="col">Status</th>
+                <th scope="col">Error code</th>
+                <th scope="col">Message</th>
+                <th scope="col">Updated</th>
+              </tr>
+            </thead>
+            <tbody>
+              {data.items.map((row) => (
+                <tr key={row.deviceId}>
+                  <th scope="row">
+                    <a href={hrefs.device(rolloutId, row.deviceId)}>{row.deviceId}</a>
+                  </th>
+                  <td>{row.wave === null ? '—' : (waves[row.wave]?.name ?? row.wave + 1)}</td>
+                  <td>{row.state}</td>
+                  <td>{row.status ?? '—'}</td>
+                  <td>{row.error?.code ?? '—'}</td>
+                  <td class="message">{row.error?.message ?? ''}</td>
+                  <td class="time">{formatTime(row.updatedAt)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </TableScroll>
+      )}
+      <Pager
+        label="Device"
+        page={pageNumber(pages)}
+        hasPrevious={pageNumber(pages) > 1}
+        hasNext={data?.continuationToken != null}
+        onPrevious={() => setPages(previousPage(pages))}
+        onNext={() => data?.continuationToken != null && setPages(nextPage(pages, data.continuationToken))}
+      />
+    </section>
+  );
+}

@@ -1,0 +1,96 @@
+import { useState } from 'preact/hooks';
+import type { ControlOperation, RolloutView } from '../../../contracts/rolloutApi';
+import { useApi } from '../api/apiContext';
+import { ConfirmDialog } from './ConfirmDialog';
+import { ErrorNotice } from './ErrorNotice';
+
+const OPERATIONS: Record<ControlOperation, { label: string; question: string; consequence: string }> = {
+  pause: {
+    label: 'Pause',
+    question: 'Pause this rollout?',
+    consequence: 'No device starts until it is resumed; devices already updating finish.',
+  },
+  resume: { label: 'Resume', question: 'Resume this rollout?', consequence: 'Devices start again, up to the concurrency limit.' },
+  approve: { label: 'Approve', question: 'Approve the next wave?', consequence: 'The waiting wave starts.' },
+  cancel: {
+    label: 'Cancel rollout',
+    question: 'Cancel this rollout?',
+    consequence: 'No device starts again, ever; devices already updating finish. This cannot be undone.',
+  },
+};
+const OPERATION_NAMES = Object.keys(OPERATIONS) as ControlOperation[];
+
+/** The approval gate and the four commands, each behind a confirmation; a command that does not apply says why. */
+export function RolloutControls({ rollout, onDone }: { rollout: RolloutView; onDone: () => void }) {
+  const api = useApi();
+  const [asking, setAsking] = useState<ControlOperation | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const gateWave = rollout.state === 'awaitingApproval' && rollout.control.wave !== null ? rollout.waves[rollout.control.wave] : undefined;
+
+  const confirm = async (operation: ControlOperation) => {
+    setBusy(true);
+    try {
+      await api.command(rollout.id, operation);
+      setAsking(null);
+      setError(null);
+      onDone();
+    } catch (failure) {
+      setError(failure);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <section aria-labelledby="controls-heading">
+      <h2 id="controls-heading">Controls</h2>
+      {gateWave === undefined ? null : (
+        <p class="gate">
+          Wave {gateWave.index + 1} ({gateWave.name}) is waiting for approval to start.
+        </p>
+      )}
+      <div class="controls">
+        {OPERATION_NAMES.map((operation) => {
+          const reason = rollout.actions[operation];
+          return (
+            <div key={operation} class="control">
+              <button
+                type="button"
+                class={operation === 'cancel' ? 'danger' : operation === 'approve' && gateWave !== undefined ? 'primary' : ''}
+                disabled={reason !== null}
+                title={reason ?? undefined}
+                aria-describedby={reason === null ? undefined : `why-${operation}`}
+                onClick={() => {
+                  setError(null);
+                  setAsking(operation);
+                }}
+              >
+                {OPERATIONS[operation].label}
+              </button>
+              {reason === null ? null : (
+                <span id={`why-${operation}`} class="why">
+                  {reason}
+                </span>
+              )}
+            </div>
+          );
+        })}
+      </div>
+      {OPERATION_NAMES.map((operation) => (
+        <ConfirmDialog
+          key={operation}
+          open={asking === operation}
+          title={OPERATIONS[operation].question}
+          confirmLabel={OPERATIONS[operation].label}
+          busy={busy}
+          onConfirm={() => void confirm(operation)}
+          onCancel={() => setAsking(null)}
+        >
+          <p>{OPERATIONS[operation].consequence}</p>
+          {asking === operation ? <ErrorNotice error={error} /> : null}
+        </ConfirmDialog>
+      ))}
+    </section>
+  );
+}

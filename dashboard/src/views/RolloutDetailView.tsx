@@ -1,0 +1,87 @@
+import type { RolloutView } from '../../../contracts/rolloutApi';
+import { useApi } from '../api/apiContext';
+import { ControlLog } from '../components/ControlLog';
+import { DeviceTable } from '../components/DeviceTable';
+import { ErrorNotice } from '../components/ErrorNotice';
+import { RolloutControls } from '../components/RolloutControls';
+import { ThresholdSummary } from '../components/ThresholdSummary';
+import { WaveList } from '../components/WaveList';
+import { usePolling } from '../hooks/usePolling';
+import { finishedCount, rolloutStateLabel } from '../model/deviceStates';
+import { formatBytes, formatDuration, formatTime, shortHash } from '../model/format';
+import { rolloutPace } from '../model/pace';
+
+/** One rollout, live: where it stands, its waves, its controls, its failed devices and its control log. */
+export function RolloutDetailView({ rolloutId }: { rolloutId: string }) {
+  const api = useApi();
+  const { data: rollout, error, refresh } = usePolling(() => api.getRollout(rolloutId), 1000, [rolloutId]);
+
+  return (
+    <>
+      <h1>
+        Rollout <span class="id">{rolloutId}</span>
+      </h1>
+      <ErrorNotice error={error} />
+      {rollout === null ? (
+        <p class="muted">{error === null ? 'Loading…' : ''}</p>
+      ) : (
+        <>
+          <RolloutSummary rollout={rollout} />
+          <RolloutControls rollout={rollout} onDone={refresh} />
+          <WaveList rollout={rollout} />
+          <ThresholdSummary rollout={rollout} />
+          <DeviceTable rolloutId={rollout.id} waves={rollout.waves} />
+          <ControlLog log={rollout.control.log} />
+        </>
+      )}
+    </>
+  );
+}
+
+function RolloutSummary({ rollout }: { rollout: RolloutView }) {
+  const { totals, firmware } = rollout;
+  const pace = rolloutPace(rollout, Date.now());
+  return (
+    <section aria-label="Summary">
+      <p class="state-line" aria-live="polite">
+        <span class={`badge rollout-${rollout.state}`}>{rolloutStateLabel(rollout.state)}</span>
+        <span class="phase"> phase: {rollout.phase}</span>
+        {rollout.error === undefined ? null : <span class="error-text"> {rollout.error}</span>}
+      </p>
+      <dl class="facts">
+        <div>
+          <dt>Firmware</dt>
+          <dd>
+            {firmware.version}, {formatBytes(firmware.size)}, sha256 <code title={firmware.sha256}>{shortHash(firmware.sha256)}</code>
+          </dd>
+        </div>
+        <div>
+          <dt>Devices</dt>
+          <dd class="totals">
+            {finishedCount(totals)}/{totals.targeted} done: {totals.succeeded} succeeded, {totals.failed} failed, {totals.timedOut} timed
+            out, {totals.skipped} skipped, {totals.canceled} canceled; {totals.inProgress} in progress, {totals.pending} pending
+          </dd>
+        </div>
+        <div>
+          <dt>Rate</dt>
+          <dd>{pace.perMinute === null ? '—' : `${pace.perMinute.toFixed(1)} devices/min`}</dd>
+        </div>
+        <div>
+          <dt>ETA</dt>
+          <dd>
+            {pace.etaMs === null ? '—' : formatDuration(pace.etaMs)}
+            <span class="muted"> (not counting approval waits)</span>
+          </dd>
+        </div>
+        <div>
+          <dt>Created</dt>
+          <dd>{formatTime(rollout.createdAt)}</dd>
+        </div>
+        <div>
+          <dt>Started</dt>
+          <dd>{rollout.startedAt === null ? '—' : formatTime(rollout.startedAt)}</dd>
+        </div>
+      </dl>
+    </section>
+  );
+}

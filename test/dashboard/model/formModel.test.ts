@@ -1,0 +1,68 @@
+import { inputId, placeProblems } from '../../../dashboard/src/model/formProblems';
+import { emptyForm, rolloutRequestBody } from '../../../dashboard/src/model/rolloutForm';
+
+test('the body carries what was typed: numbers as numbers, blanks left to the API defaults, non-numbers as typed', () => {
+  const body = rolloutRequestBody({
+    ...emptyForm(),
+    version: ' 2.0.0 ',
+    uri: 'https://example.com/fw.bin',
+    sha256: 'ab',
+    size: '1024',
+    query: "tags.fleet = 'demo'",
+    waves: [
+      { key: 0, name: 'canary', percent: '10' },
+      { key: 1, name: ' ', percent: 'lots' },
+    ],
+    maxConcurrency: '5',
+    minDevices: '3',
+  });
+  expect(body).toEqual({
+    firmware: { version: '2.0.0', uri: 'https://example.com/fw.bin', sha256: 'ab', size: 1024 },
+    target: { query: "tags.fleet = 'demo'" },
+    waves: [{ name: 'canary', percent: 10 }, { percent: 'lots' }],
+    maxConcurrency: 5,
+    failureThreshold: { minDevices: 3 },
+    approval: 'auto',
+  });
+});
+
+test('device ids are one per line, blank lines dropped; an untouched threshold is left out', () => {
+  const body = rolloutRequestBody({
+    ...emptyForm(),
+    targetKind: 'deviceIds',
+    deviceIds: 'a\n\n  b  \n',
+    soakSeconds: '30',
+    action: 'abort',
+    approval: 'manual',
+  });
+  expect(body.target).toEqual({ deviceIds: ['a', 'b'] });
+  expect(body.failureThreshold).toEqual({ action: 'abort' });
+  expect(body).toMatchObject({ soakSeconds: 30, approval: 'manual', firmware: { size: '' } });
+  expect(rolloutRequestBody(emptyForm())).not.toHaveProperty('failureThreshold');
+});
+
+test('problems go to the input they name or its nearest enclosing one; the rest to the summary', () => {
+  const inputs = new Set(['firmware.sha256', 'waves[1].percent', 'target.deviceIds']);
+  const placed = placeProblems(
+    [
+      { field: 'firmware.sha256', message: 'must be 64 hexadecimal digits' },
+      { field: 'waves[1].percent', message: 'must be 100 in the last wave' },
+      { field: 'waves[1].percent', message: 'must be greater than waves[0].percent' },
+      { field: 'target.deviceIds[7]', message: 'duplicates target.deviceIds[2]' },
+      { field: 'target', message: 'must have exactly one of query or deviceIds' },
+      { field: '(body)', message: 'must be a JSON object' },
+    ],
+    inputs,
+  );
+  expect(Object.fromEntries(placed.byField)).toEqual({
+    'firmware.sha256': ['must be 64 hexadecimal digits'],
+    'waves[1].percent': ['must be 100 in the last wave', 'must be greater than waves[0].percent'],
+    'target.deviceIds': ['duplicates target.deviceIds[2]'],
+  });
+  expect(placed.unplaced.map((p) => p.field)).toEqual(['target', '(body)']);
+});
+
+test('input ids are derived from field paths', () => {
+  expect(inputId('waves[1].percent')).toBe('field-waves-1-percent');
+  expect(inputId('firmware.sha256')).toBe('field-firmware-sha256');
+});

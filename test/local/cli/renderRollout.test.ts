@@ -1,0 +1,43 @@
+import { rolloutSummary } from '../../../local/cli/rollouts/renderRollout';
+import type { RolloutView } from '../../../contracts/rolloutApi';
+
+/** The text without colors, whatever the terminal. */
+const plain = (text: string): string => text.replace(/\u001b\[[0-9;]*m/g, '');
+
+const totals = { targeted: 30, pending: 7, inProgress: 12, succeeded: 10, failed: 1, timedOut: 0, skipped: 0, canceled: 0 };
+const view: RolloutView = {
+  id: 'fw-2-1',
+  state: 'running',
+  phase: 'running',
+  firmware: { version: '2.1.0', uri: 'https://fw.example.com/2.1.0.bin', sha256: 'a'.repeat(64), size: 10 },
+  createdAt: '2025-01-01T00:00:00.000Z',
+  updatedAt: '2025-01-01T00:05:00.000Z',
+  startedAt: '2025-01-01T00:00:05.000Z',
+  totals,
+  inProgressBy: { waiting: 3, downloading: 7, applying: 2 },
+  waves: [],
+  policy: { failureThreshold: { percent: 10, minDevices: 3, action: 'pause' }, approval: 'auto', maxConcurrency: 20, soakSeconds: 0 },
+  failureShare: { wave: 1, finished: 7, failed: 1, percent: 14.29 },
+  control: { command: 'run', pauseReason: null, wave: 1, approvedThrough: -1, log: [] },
+  actions: { pause: null, resume: 'the rollout is not paused', approve: 'the rollout is not awaiting approval', cancel: null },
+  links: { status: 's', devices: 'd', pause: 'p', resume: 'r', approve: 'a', cancel: 'c' },
+};
+
+describe('fleetwave rollout status', () => {
+  test('the totals with the in-progress split, and the failure threshold as set and as it stands', () => {
+    expect(plain(rolloutSummary(view)).split('\n')).toEqual([
+      'fw-2-1  running  firmware 2.1.0',
+      '  30 targeted: 10 succeeded, 1 failed, 0 timed out, 12 in progress (3 waiting, 7 downloading, 2 applying), 7 pending, 0 skipped, ' +
+        '0 canceled',
+      '  failure threshold: pause above 10 % once 3 finished; now 14.29 % (1 of 7 finished) in wave 1',
+    ]);
+  });
+
+  test('nothing in progress: no split; nothing finished yet, or no spec known any more', () => {
+    const idle = { ...view, totals: { ...totals, inProgress: 0, pending: 19 }, inProgressBy: { waiting: 0, downloading: 0, applying: 0 } };
+    const lines = plain(rolloutSummary({ ...idle, failureShare: null })).split('\n');
+    expect(lines[1]).toContain(' 0 in progress, 19 pending');
+    expect(lines[2]).toBe('  failure threshold: pause above 10 % once 3 finished; now no device finished yet');
+    expect(plain(rolloutSummary({ ...idle, policy: null })).split('\n')).toHaveLength(2);
+  });
+});
