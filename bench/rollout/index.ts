@@ -23,8 +23,10 @@
  * operations each device update needs: contracts/iotHubQuotas.ts), each run's time as a share of
  * it, and the requests the hub shaped and rejected (429) during each run; the script's run is
  * capped at --script-minutes and the one-at-a-time run is skipped.
+ * With --dashboard 1 the dashboard watches the rollout in Chromium (dashboardObserver.ts): its
+ * weight, freshness and API answer times (the browser's CPU then counts against the rollout's time).
  * Usage: npm run bench:rollout [-- --devices 1000 --concurrency 50 --sequential 1000 --baseline 0 --keep 1
- *        --tier S1 --units 1 --script-minutes 5]
+ *        --tier S1 --units 1 --script-minutes 5 --dashboard 1]
  * (--baseline 0: fleetwave only; --keep 1 keeps the data dirs and each part's log;
  *  FLEETWAVE_BENCH_PROFILE=<dir> writes a CPU profile of each part over the rollout)
  */
@@ -45,6 +47,7 @@ import { PartProcess } from '../../local/stack/PartProcess';
 import { processUsage } from '../support/processUsage';
 import { profileChildProcesses } from '../support/cpuProfile';
 import { summarize } from '../support/stats';
+import { DashboardObserver } from './dashboardObserver';
 import { runTutorialBaseline } from './tutorialBaseline';
 import type { DeviceVerdict } from './tutorialBaseline';
 import { OPERATIONS_PER_DEVICE_UPDATE, THROTTLED_OPERATIONS, operationLimit, parseHubScale } from '../../contracts/iotHubQuotas';
@@ -61,6 +64,7 @@ const args = parseArgs({
   tier: '',
   units: 1,
   'script-minutes': 5,
+  dashboard: 0,
 });
 /** The emulated hub's tier, or null for an unthrottled hub. */
 const SCALE = args.tier === '' ? null : parseHubScale(args.tier, args.units);
@@ -161,6 +165,7 @@ async function main(): Promise<void> {
     const api = new RolloutApiClient(`${hostUrl}/api`);
     if (PROFILING) for (const pid of [hub.pid, host.pid, fleet.pid]) process.kill(pid, 'SIGUSR2');
     await durableWork(hostUrl, 'POST', '/reset');
+    let observer = null as DashboardObserver | null;
     const ours = await measured({ hub: hub.pid, host: host.pid, fleet: fleet.pid }, throttleStats, async () => {
       const { id } = await api.start({
         firmware,
@@ -171,11 +176,18 @@ async function main(): Promise<void> {
         ],
         maxConcurrency: CONCURRENCY,
       });
+      if (args.dashboard) observer = await DashboardObserver.open(`${hostUrl}/api`, id);
       const final = await waitUntilFinished(api, id);
+      observer?.stopSampling();
       if (final.totals.succeeded !== DEVICES)
         throw new Error(`ours: ${final.totals.succeeded} of ${DEVICES} succeeded (${JSON.stringify(final.totals)})`);
       return { id, final };
     });
+    if (observer) {
+      await observer.visitDevices(api, ours.value.id);
+      observer.report();
+      await observer.close();
+    }
     const result: OursResult = {
       rolloutId: ours.value.id,
       final: ours.value.final,

@@ -68,6 +68,8 @@ test('a manual approval gate names the waiting wave; Approve starts it, Cancel e
     });
     expect(response.status).toBe(202);
     const { id } = (await response.json()) as { id: string };
+    const deviceListings: string[] = [];
+    page.on('request', (request) => void (request.url().includes('/devices?') && deviceListings.push(request.url())));
     await page.goto(dashboard(`#/rollouts/${encodeURIComponent(id)}`));
 
     const approve = page.getByRole('button', { name: 'Approve', exact: true });
@@ -88,6 +90,10 @@ test('a manual approval gate names the waiting wave; Approve starts it, Cancel e
     expect(canceled.waves[2].canceled).toBe(1);
     expect(await page.getByRole('button', { name: 'Cancel rollout' }).isDisabled()).toBe(true);
     expect(await approve.isDisabled()).toBe(true);
+    // No device failed: the failed-devices table said so from the totals and never listed the shards.
+    await page.getByText('No devices match.').waitFor();
+    expect(canceled.totals.failed).toBe(0);
+    expect(deviceListings).toEqual([]);
     expect(errors).toEqual([]);
   } finally {
     await context.close();
@@ -180,9 +186,8 @@ test('a rollout started from the form is watched live, paused and resumed from t
     expect(await next.isDisabled()).toBe(true);
     await previous.click();
     await eventually(async () => expect(await rows.count()).toBe(25), 10_000, 100);
-    await stateFilter.selectOption({ label: 'failed' });
 
-    // Typing is not undone by the table's polling: the field keeps its text and the focus across a reload.
+    // Typing is not undone by the table's polling (any state: every 2 s): the field keeps its text and the focus across reloads.
     const filter = page.getByLabel('Error code');
     await filter.pressSequentially(code.slice(0, 3));
     await page.waitForResponse((answer) => answer.url().includes('/devices?'));
@@ -191,12 +196,15 @@ test('a rollout started from the form is watched live, paused and resumed from t
     expect(await page.evaluate('document.activeElement?.id')).toBe('device-error-filter');
     await filter.pressSequentially(code.slice(3));
     await filter.press('Enter');
+    await stateFilter.selectOption({ label: 'failed' });
     await eventually(
-      async () => expect(await rows.locator('td:nth-child(5)').allTextContents()).toEqual(withCode.items.map(() => code)),
+      async () => {
+        expect(await rows.locator('th a').allTextContents()).toEqual(withCode.items.map((item) => item.deviceId));
+        expect(await rows.locator('td:nth-child(5)').allTextContents()).toEqual(withCode.items.map(() => code));
+      },
       10_000,
       100,
     );
-    expect(await rows.locator('th a').allTextContents()).toEqual(withCode.items.map((item) => item.deviceId));
     await screenshot(page, 'dashboard-rollout-finished');
 
     // One failed device: its Gantt and its error.

@@ -10,11 +10,14 @@ export interface Polled<T> {
 /**
  * Loads, then loads again `intervalMs` after each answer: never two requests at once, and
  * nothing while the tab is hidden (it loads at once when shown again). A change of `deps` starts
- * over with no data; answers to the old deps are dropped.
+ * over with no data; answers to the old deps are dropped. A change of `refreshOn` loads again at
+ * once, keeping what is shown until the answer comes. Each load is the latest `load` given.
  */
-export function usePolling<T>(load: () => Promise<T>, intervalMs: number, deps: readonly unknown[]): Polled<T> {
+export function usePolling<T>(load: () => Promise<T>, intervalMs: number, deps: readonly unknown[], refreshOn?: unknown): Polled<T> {
   const [state, setState] = useState<{ data: T | null; error: unknown }>({ data: null, error: null });
   const refreshRef = useRef<() => void>(() => undefined);
+  const loadRef = useRef(load);
+  loadRef.current = load;
 
   useEffect(() => {
     let stopped = false;
@@ -32,7 +35,7 @@ export function usePolling<T>(load: () => Promise<T>, intervalMs: number, deps: 
       }
       inFlight = true;
       try {
-        const data = await load();
+        const data = await loadRef.current();
         if (!stopped) setState({ data, error: null });
       } catch (error) {
         if (!stopped) setState((previous) => ({ data: previous.data, error }));
@@ -60,6 +63,12 @@ export function usePolling<T>(load: () => Promise<T>, intervalMs: number, deps: 
     };
     // `load` is a new closure each render; `deps` says when it means something new.
   }, deps);
+
+  const firstRefreshOn = useRef(true);
+  useEffect(() => {
+    if (firstRefreshOn.current) firstRefreshOn.current = false;
+    else refreshRef.current();
+  }, [refreshOn]);
 
   return { ...state, refresh: () => refreshRef.current() };
 }

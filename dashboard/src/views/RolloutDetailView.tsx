@@ -30,7 +30,7 @@ export function RolloutDetailView({ rolloutId }: { rolloutId: string }) {
           <RolloutControls rollout={rollout} onDone={refresh} />
           <WaveList rollout={rollout} />
           <ThresholdSummary rollout={rollout} />
-          <DeviceTable rolloutId={rollout.id} waves={rollout.waves} />
+          <DeviceTable rolloutId={rollout.id} waves={rollout.waves} totals={rollout.totals} />
           <ControlLog log={rollout.control.log} />
         </>
       )}
