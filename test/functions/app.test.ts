@@ -85,10 +85,10 @@ describe('the function app', () => {
     ]);
   });
 
-  test('the dashboard: its page behind the function key like the API, its script and style sheet anonymous (same for all, no data)', () => {
+  test('the dashboard: its page, script and style sheet anonymous (the same for all, no data; a reload has no key in its URL)', () => {
     const page = triggerOf(byName('dashboard'));
     const asset = triggerOf(byName('dashboardAsset'));
-    expect(page).toMatchObject({ route: 'dashboard', methods: ['GET', 'HEAD'], authLevel: 'function' });
+    expect(page).toMatchObject({ route: 'dashboard', methods: ['GET', 'HEAD'], authLevel: 'anonymous' });
     expect(asset).toMatchObject({ route: 'dashboard/{file}', methods: ['GET', 'HEAD'], authLevel: 'anonymous' });
   });
 

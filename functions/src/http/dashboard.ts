@@ -3,9 +3,11 @@
  * into dist/dashboard/www and shipped in the app's package) that reads and steers rollouts through
  * this API from the same origin.
  *
- * The page is behind the function key like the API (on Azure it is opened as
- * /api/dashboard?code=KEY, and the app sends that key as x-functions-key with every call). Its
- * script and style sheet are anonymous: they are the same for everyone and hold no data. The
+ * The data is behind the function key, the app is not: on Azure the dashboard is opened as
+ * /api/dashboard?code=KEY, and the app keeps that key for the tab (and out of the address bar)
+ * and sends it as x-functions-key with every API call. The page, its script and its style sheet
+ * are the same for everyone and hold no data, so they are anonymous: a reload, which no longer
+ * has the key in its URL, still loads, and without a key the app says to open it with one. The
  * Content-Security-Policy allows nothing but this origin, so even a hostile device id or error
  * message that reached the page could not load or send anything elsewhere.
  */
@@ -95,5 +97,5 @@ function escapeAttribute(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-app.http('dashboard', { route: 'dashboard', methods: ['GET', 'HEAD'], authLevel: 'function', handler: dashboardPage });
+app.http('dashboard', { route: 'dashboard', methods: ['GET', 'HEAD'], authLevel: 'anonymous', handler: dashboardPage });
 app.http('dashboardAsset', { route: 'dashboard/{file}', methods: ['GET', 'HEAD'], authLevel: 'anonymous', handler: dashboardAsset });
