@@ -1,6 +1,12 @@
 import type { ControlLogEntry } from '../../../contracts/rolloutApi';
 import { formatTime } from '../model/format';
-import { TableScroll } from './TableScroll';
+import { DataTable, type Column } from './DataTable';
+
+const COLUMNS: Column<ControlLogEntry>[] = [
+  { header: 'Time', cell: (entry) => formatTime(entry.time), class: 'time' },
+  { header: 'Operation', cell: (entry) => entry.operation },
+  { header: 'Detail', cell: (entry) => entry.detail },
+];
 
 /** Who steered the rollout and when: operators' commands and the threshold's pauses. */
 export function ControlLog({ log }: { log: readonly ControlLogEntry[] }) {
@@ -10,26 +16,7 @@ export function ControlLog({ log }: { log: readonly ControlLogEntry[] }) {
       {log.length === 0 ? (
         <p class="muted">No commands yet.</p>
       ) : (
-        <TableScroll label="Control log table">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Time</th>
-                <th scope="col">Operation</th>
-                <th scope="col">Detail</th>
-              </tr>
-            </thead>
-            <tbody>
-              {log.map((entry, index) => (
-                <tr key={index}>
-                  <td class="time">{formatTime(entry.time)}</td>
-                  <td>{entry.operation}</td>
-                  <td>{entry.detail}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableScroll>
+        <DataTable label="Control log" columns={COLUMNS} rows={log} rowKey={(_, index) => index} />
       )}
     </section>
   );

@@ -1,15 +1,27 @@
 import { useState } from 'preact/hooks';
 import type { ApplyErrorCode, DownloadErrorCode } from '../../../contracts/firmwareUpdate';
-import type { DeviceRolloutState, Totals, WaveStatus } from '../../../contracts/rolloutApi';
+import type { DeviceRolloutState, DeviceRow, Totals, WaveStatus } from '../../../contracts/rolloutApi';
 import { useApi } from '../api/apiContext';
 import { usePolling } from '../hooks/usePolling';
 import { fillPage } from '../model/fillPage';
 import { formatTime } from '../model/format';
 import { hrefs } from '../model/routes';
-import { currentToken, FIRST_PAGE, nextPage, pageNumber, previousPage } from '../model/tokenStack';
+import { currentToken, FIRST_PAGE } from '../model/tokenStack';
 import { ErrorNotice } from './ErrorNotice';
 import { Pager } from './Pager';
-import { TableScroll } from './TableScroll';
+import { DataTable, type Column } from './DataTable';
+
+function columns(rolloutId: string, waves: readonly WaveStatus[]): Column<DeviceRow>[] {
+  return [
+    { header: 'Device', rowHeader: true, cell: (row) => <a href={hrefs.device(rolloutId, row.deviceId)}>{row.deviceId}</a> },
+    { header: 'Wave', cell: (row) => (row.wave === null ? '—' : (waves[row.wave]?.name ?? row.wave + 1)) },
+    { header: 'State', cell: (row) => row.state },
+    { header: 'Status', cell: (row) => row.status ?? '—' },
+    { header: 'Error code', cell: (row) => row.error?.code ?? '—' },
+    { header: 'Message', cell: (row) => row.error?.message ?? '', class: 'message' },
+    { header: 'Updated', cell: (row) => formatTime(row.updatedAt), class: 'time' },
+  ];
+}
 
 const PAGE_SIZE = 25;
 /** Any state: rows change as devices move. */
@@ -109,45 +121,9 @@ export function DeviceTable({ rolloutId, waves, totals }: { rolloutId: string; w
       ) : data.items.length === 0 ? (
         <p>No devices match.</p>
       ) : (
-        <TableScroll label="Devices table">
-          <table class="devices">
-            <thead>
-              <tr>
-                <th scope="col">Device</th>
-                <th scope="col">Wave</th>
-                <th scope="col">State</th>
-                <th scope="col">Status</th>
-                <th scope="col">Error code</th>
-                <th scope="col">Message</th>
-                <th scope="col">Updated</th>
-              </tr>
-            </thead>
-            <tbody>
-              {data.items.map((row) => (
-                <tr key={row.deviceId}>
-                  <th scope="row">
-                    <a href={hrefs.device(rolloutId, row.deviceId)}>{row.deviceId}</a>
-                  </th>
-                  <td>{row.wave === null ? '—' : (waves[row.wave]?.name ?? row.wave + 1)}</td>
-                  <td>{row.state}</td>
-                  <td>{row.status ?? '—'}</td>
-                  <td>{row.error?.code ?? '—'}</td>
-                  <td class="message">{row.error?.message ?? ''}</td>
-                  <td class="time">{formatTime(row.updatedAt)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableScroll>
+        <DataTable label="Devices" class="devices" columns={columns(rolloutId, waves)} rows={data.items} rowKey={(row) => row.deviceId} />
       )}
-      <Pager
-        label="Device"
-        page={pageNumber(pages)}
-        hasPrevious={pageNumber(pages) > 1}
-        hasNext={data?.continuationToken != null}
-        onPrevious={() => setPages(previousPage(pages))}
-        onNext={() => data?.continuationToken != null && setPages(nextPage(pages, data.continuationToken))}
-      />
+      <Pager label="Device" pages={pages} next={data?.continuationToken ?? null} onChange={setPages} />
     </section>
   );
 }

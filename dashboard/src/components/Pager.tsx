@@ -1,19 +1,27 @@
-/** Previous / next over continuation tokens; `label` names what is paged, for screen readers. */
-export function Pager(props: {
+import { nextPage, pageNumber, previousPage, type TokenStack } from '../model/tokenStack';
+
+/**
+ * Previous / next over continuation tokens (model/tokenStack.ts); `label` names what is paged,
+ * for screen readers. `next` is the token the current page ended with: null on the last page.
+ */
+export function Pager({
+  label,
+  pages,
+  next,
+  onChange,
+}: {
   label: string;
-  page: number;
-  hasPrevious: boolean;
-  hasNext: boolean;
-  onPrevious: () => void;
-  onNext: () => void;
+  pages: TokenStack;
+  next: string | null;
+  onChange: (pages: TokenStack) => void;
 }) {
   return (
-    <nav class="pager" aria-label={`${props.label} pages`}>
-      <button type="button" disabled={!props.hasPrevious} onClick={props.onPrevious}>
+    <nav class="pager" aria-label={`${label} pages`}>
+      <button type="button" disabled={pageNumber(pages) <= 1} onClick={() => onChange(previousPage(pages))}>
         Previous
       </button>
-      <span>Page {props.page}</span>
-      <button type="button" disabled={!props.hasNext} onClick={props.onNext}>
+      <span>Page {pageNumber(pages)}</span>
+      <button type="button" disabled={next === null} onClick={() => next !== null && onChange(nextPage(pages, next))}>
         Next
       </button>
     </nav>

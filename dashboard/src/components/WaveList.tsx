@@ -1,18 +1,6 @@
-import type { RolloutView, WaveState } from '../../../contracts/rolloutApi';
-import { finishedCount } from '../model/deviceStates';
+import type { RolloutView } from '../../../contracts/rolloutApi';
+import { finishedCount, waveStateLabel } from '../model/deviceStates';
 import { StateBar, StateLegend } from './StateBar';
-
-const WAVE_STATE_LABELS: Record<WaveState, string> = {
-  pending: 'not started',
-  soaking: 'soaking',
-  running: 'running',
-  paused: 'paused',
-  awaitingApproval: 'awaiting approval',
-  completed: 'completed',
-  completedWithFailures: 'completed with failures',
-  aborted: 'aborted',
-  canceled: 'canceled',
-};
 
 /** Each wave: its share of the fleet, state, and devices by state as a bar with the counts beside it. */
 export function WaveList({ rollout }: { rollout: RolloutView }) {
@@ -27,7 +15,7 @@ export function WaveList({ rollout }: { rollout: RolloutView }) {
                 {wave.index + 1}. {wave.name}
               </strong>
               <span class="muted"> up to {wave.percent} % of the fleet</span>
-              <span class="wave-state"> · {WAVE_STATE_LABELS[wave.state]}</span>
+              <span class="wave-state"> · {waveStateLabel(wave.state)}</span>
               <span class="count wave-count">
                 {' '}
                 · {finishedCount(wave)}/{wave.targeted} done

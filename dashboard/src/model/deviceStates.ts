@@ -1,4 +1,4 @@
-import type { InProgressBy, InProgressStage, RolloutState, Totals } from '../../../contracts/rolloutApi';
+import type { InProgressBy, InProgressStage, RolloutState, Totals, WaveState } from '../../../contracts/rolloutApi';
 
 /**
  * The states a bar shows, in the order devices move through them: `inProgress` is split into its
@@ -63,4 +63,11 @@ const ROLLOUT_STATE_LABELS: Record<RolloutState, string> = {
 
 export function rolloutStateLabel(state: RolloutState): string {
   return ROLLOUT_STATE_LABELS[state];
+}
+
+/** A wave is also pending before it starts and soaking while the rollout waits after it. */
+const WAVE_STATE_LABELS: Record<WaveState, string> = { ...ROLLOUT_STATE_LABELS, pending: 'not started', soaking: 'soaking' };
+
+export function waveStateLabel(state: WaveState): string {
+  return WAVE_STATE_LABELS[state];
 }

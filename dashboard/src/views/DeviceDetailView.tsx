@@ -1,3 +1,4 @@
+import type { TimelineEntry } from '../../../contracts/rolloutApi';
 import { useApi } from '../api/apiContext';
 import { ErrorNotice } from '../components/ErrorNotice';
 import { Gantt } from '../components/Gantt';
@@ -5,7 +6,15 @@ import { usePolling } from '../hooks/usePolling';
 import { formatTime } from '../model/format';
 import { hrefs } from '../model/routes';
 import { ganttBars, timelinePhases } from '../model/timelinePhases';
-import { TableScroll } from '../components/TableScroll';
+import { DataTable, type Column } from '../components/DataTable';
+
+const TIMELINE_COLUMNS: Column<TimelineEntry>[] = [
+  { header: 'Time', cell: (entry) => formatTime(entry.time, true), class: 'time' },
+  { header: 'State', cell: (entry) => entry.state },
+  { header: 'Status', cell: (entry) => entry.status ?? '—' },
+  { header: 'Twin $version', cell: (entry) => entry.twinVersion ?? '—' },
+  { header: 'Detail', cell: (entry) => entry.detail },
+];
 
 /** One device in one rollout: its stages over time, every timeline entry, its error and what it runs. */
 export function DeviceDetailView({ rolloutId, deviceId }: { rolloutId: string; deviceId: string }) {
@@ -60,30 +69,7 @@ export function DeviceDetailView({ rolloutId, deviceId }: { rolloutId: string; d
           <section aria-labelledby="timeline-heading">
             <h2 id="timeline-heading">Timeline</h2>
             {device.timelineDropped === 0 ? null : <p class="muted">{device.timelineDropped} older entries were dropped.</p>}
-            <TableScroll label="Timeline table">
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">Time</th>
-                    <th scope="col">State</th>
-                    <th scope="col">Status</th>
-                    <th scope="col">Twin $version</th>
-                    <th scope="col">Detail</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {device.timeline.map((entry, index) => (
-                    <tr key={index}>
-                      <td class="time">{formatTime(entry.time, true)}</td>
-                      <td>{entry.state}</td>
-                      <td>{entry.status ?? '—'}</td>
-                      <td>{entry.twinVersion ?? '—'}</td>
-                      <td>{entry.detail}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </TableScroll>
+            <DataTable label="Timeline" columns={TIMELINE_COLUMNS} rows={device.timeline} rowKey={(_, index) => index} />
           </section>
         </>
       )}

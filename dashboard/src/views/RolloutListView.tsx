@@ -4,12 +4,33 @@ import { ErrorNotice } from '../components/ErrorNotice';
 import { Pager } from '../components/Pager';
 import { StateBar, StateLegend } from '../components/StateBar';
 import { usePolling } from '../hooks/usePolling';
-import { ROLLOUT_STATES, type RolloutState } from '../../../contracts/rolloutApi';
+import { ROLLOUT_STATES, type RolloutState, type RolloutView } from '../../../contracts/rolloutApi';
 import { finishedCount, rolloutStateLabel } from '../model/deviceStates';
 import { formatTime } from '../model/format';
 import { hrefs } from '../model/routes';
-import { currentToken, FIRST_PAGE, nextPage, pageNumber, previousPage } from '../model/tokenStack';
-import { TableScroll } from '../components/TableScroll';
+import { currentToken, FIRST_PAGE } from '../model/tokenStack';
+import { DataTable, type Column } from '../components/DataTable';
+
+const COLUMNS: Column<RolloutView>[] = [
+  { header: 'Rollout', rowHeader: true, cell: (rollout) => <a href={hrefs.rollout(rollout.id)}>{rollout.id}</a> },
+  {
+    header: 'State',
+    cell: (rollout) => <span class={`badge rollout-${rollout.state}`}>{rolloutStateLabel(rollout.state)}</span>,
+  },
+  { header: 'Firmware', cell: (rollout) => rollout.firmware.version },
+  {
+    header: 'Progress',
+    cell: (rollout) => (
+      <div class="progress-cell">
+        <StateBar counts={{ ...rollout.totals, inProgressBy: rollout.inProgressBy }} compact />
+        <span class="count">
+          {finishedCount(rollout.totals)}/{rollout.totals.targeted}
+        </span>
+      </div>
+    ),
+  },
+  { header: 'Created', cell: (rollout) => formatTime(rollout.createdAt), class: 'time' },
+];
 
 const PAGE_SIZE = 25;
 
@@ -53,53 +74,11 @@ export function RolloutListView() {
         <p>{state === null ? 'No rollouts yet.' : `No ${rolloutStateLabel(state)} rollouts.`}</p>
       ) : (
         <>
-          <TableScroll label="Rollouts table">
-            <table>
-              <caption class="visually-hidden">Rollouts, newest first</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Rollout</th>
-                  <th scope="col">State</th>
-                  <th scope="col">Firmware</th>
-                  <th scope="col">Progress</th>
-                  <th scope="col">Created</th>
-                </tr>
-              </thead>
-              <tbody>
-                {data.items.map((rollout) => (
-                  <tr key={rollout.id}>
-                    <th scope="row">
-                      <a href={hrefs.rollout(rollout.id)}>{rollout.id}</a>
-                    </th>
-                    <td>
-                      <span class={`badge rollout-${rollout.state}`}>{rolloutStateLabel(rollout.state)}</span>
-                    </td>
-                    <td>{rollout.firmware.version}</td>
-                    <td>
-                      <div class="progress-cell">
-                        <StateBar counts={{ ...rollout.totals, inProgressBy: rollout.inProgressBy }} compact />
-                        <span class="count">
-                          {finishedCount(rollout.totals)}/{rollout.totals.targeted}
-                        </span>
-                      </div>
-                    </td>
-                    <td class="time">{formatTime(rollout.createdAt)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </TableScroll>
+          <DataTable label="Rollouts, newest first" columns={COLUMNS} rows={data.items} rowKey={(rollout) => rollout.id} />
           <StateLegend />
         </>
       )}
-      <Pager
-        label="Rollout"
-        page={pageNumber(pages)}
-        hasPrevious={pageNumber(pages) > 1}
-        hasNext={data?.continuationToken != null}
-        onPrevious={() => setPages(previousPage(pages))}
-        onNext={() => data?.continuationToken != null && setPages(nextPage(pages, data.continuationToken))}
-      />
+      <Pager label="Rollout" pages={pages} next={data?.continuationToken ?? null} onChange={setPages} />
     </>
   );
 }

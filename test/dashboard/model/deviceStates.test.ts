@@ -1,16 +1,9 @@
-import type { InProgressBy, Totals } from '../../../contracts/rolloutApi';
 import { BAR_STATES, barDescription, barSegments, finishedCount } from '../../../dashboard/src/model/deviceStates';
+import { inProgressByOf, totalsOf } from '../../../functions/src/rollout/rolloutStatus';
 
-const wave: Totals & { inProgressBy: InProgressBy } = {
-  targeted: 20,
-  pending: 4,
-  inProgress: 6,
-  succeeded: 5,
-  failed: 2,
-  timedOut: 1,
-  skipped: 1,
-  canceled: 1,
-  inProgressBy: { waiting: 1, downloading: 2, applying: 3 },
+const wave = {
+  ...totalsOf({ pending: 4, inProgress: 6, succeeded: 5, failed: 2, timedOut: 1, skipped: 1, canceled: 1 }),
+  inProgressBy: inProgressByOf({ waiting: 1, downloading: 2, applying: 3 }),
 };
 
 test('a bar splits in-progress devices by stage and covers the whole wave', () => {
@@ -32,18 +25,7 @@ test('a bar splits in-progress devices by stage and covers the whole wave', () =
 });
 
 test('an empty wave has zero-width segments, not NaN', () => {
-  const empty = barSegments({
-    ...wave,
-    targeted: 0,
-    pending: 0,
-    inProgress: 0,
-    succeeded: 0,
-    failed: 0,
-    timedOut: 0,
-    skipped: 0,
-    canceled: 0,
-    inProgressBy: { waiting: 0, downloading: 0, applying: 0 },
-  });
+  const empty = barSegments({ ...totalsOf(), inProgressBy: inProgressByOf() });
   expect(empty.every((s) => s.percent === 0)).toBe(true);
   expect(barDescription(empty, 0)).toBe('0 devices');
 });

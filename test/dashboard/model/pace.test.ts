@@ -1,17 +1,6 @@
-import type { Totals } from '../../../contracts/rolloutApi';
 import { rolloutPace } from '../../../dashboard/src/model/pace';
+import { totalsOf as totals } from '../../../functions/src/rollout/rolloutStatus';
 
-const totals = (finished: Partial<Totals>, targeted = 100): Totals => ({
-  targeted,
-  pending: 0,
-  inProgress: 0,
-  succeeded: 0,
-  failed: 0,
-  timedOut: 0,
-  skipped: 0,
-  canceled: 0,
-  ...finished,
-});
 const START = Date.parse('2026-01-01T00:00:00Z');
 
 test('rate is devices worked to a verdict per minute since the start (skipped ones cost nothing); the ETA is what is left at that rate', () => {
