@@ -7,6 +7,17 @@
 /** The direct method a rollout invokes on each device. */
 export const FIRMWARE_UPDATE_METHOD = 'firmwareUpdate';
 
+/** The direct method that applies an image a `staged` firmwareUpdate downloaded and verified. */
+export const FIRMWARE_APPLY_METHOD = 'firmwareApply';
+
+/**
+ * When the device installs: `immediate` (the default) right after the download; `staged` keeps the
+ * verified image at `downloadComplete` until firmwareApply. An agent older than this field ignores
+ * it and installs at once; it answers `accepted` without echoing `install: 'staged'`.
+ */
+export const INSTALL_MODES = ['immediate', 'staged'] as const;
+export type InstallMode = (typeof INSTALL_MODES)[number];
+
 /** Payload of the firmwareUpdate direct method. */
 export interface FirmwareUpdateRequest {
   rolloutId: string;
@@ -21,6 +32,16 @@ export interface FirmwareUpdateRequest {
    * Which instance of the rollout follows this device; opaque to the device, which echoes it in
    * every report of this update so that its twin changes reach that instance with no lookup.
    */
+  tracker?: string;
+  /** Absent: `immediate`. Any other value is a 400 naming `install`. */
+  install?: InstallMode;
+}
+
+/** Payload of the firmwareApply direct method: which staged update to apply. */
+export interface FirmwareApplyRequest {
+  rolloutId: string;
+  fwVersion: string;
+  /** Who follows the apply: replaces the staged request's tracker in the reports from here on (absent: none). */
   tracker?: string;
 }
 
@@ -43,7 +64,8 @@ export type FirmwareUpdateStatus = (typeof FIRMWARE_UPDATE_STATUSES)[number];
 export const TERMINAL_STATUSES: ReadonlySet<FirmwareUpdateStatus> = new Set(['downloadFailed', 'applyComplete', 'applyFailed']);
 
 export type DownloadErrorCode = 'httpError' | 'network' | 'timeout' | 'sizeMismatch' | 'hashMismatch';
-export type ApplyErrorCode = 'installFailed' | 'bootFailed' | 'rolledBack';
+/** imageMissing: the staged image was no longer on the device when it was to be applied. */
+export type ApplyErrorCode = 'installFailed' | 'bootFailed' | 'rolledBack' | 'imageMissing';
 
 export interface FirmwareUpdateError {
   code: DownloadErrorCode | ApplyErrorCode;
@@ -77,12 +99,26 @@ export interface FirmwareReportedProperties {
   firmware?: { currentFwVersion?: string };
 }
 
-/** Direct method answers: 200 accepted / current state, 400 invalid (naming the field), 409 busy. */
+/**
+ * firmwareUpdate answers: 200 accepted (echoing `install: 'staged'` when the device will stop at
+ * downloadComplete) / current state / already installed, 400 invalid (naming the field), 409 busy.
+ */
 export type FirmwareUpdateResponse =
-  | { status: 'accepted'; rolloutId: string }
+  | { status: 'accepted'; rolloutId: string; install?: 'staged' }
   | { status: 'current'; rolloutId: string; state: FirmwareUpdateReport }
   | { status: 'alreadyInstalled'; rolloutId: string; fwVersion: string }
   | { status: 'invalid'; field: string; message: string }
   | { status: 'busy'; rolloutId: string; message: string };
+
+/**
+ * firmwareApply answers: 200 applying (it started), 200 current (that update is already applying
+ * or applied: nothing restarts), 400 invalid, 409 notStaged (nothing staged for that rollout and
+ * version; rolloutId names the device's update, null when it has none).
+ */
+export type FirmwareApplyResponse =
+  | { status: 'applying'; rolloutId: string }
+  | { status: 'current'; rolloutId: string; state: FirmwareUpdateReport }
+  | { status: 'invalid'; field: string; message: string }
+  | { status: 'notStaged'; rolloutId: string | null; message: string };
 
 export const METHOD_STATUS = { ok: 200, badRequest: 400, conflict: 409 } as const;

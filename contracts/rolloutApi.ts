@@ -21,6 +21,10 @@ export const ROLLOUT_STATES = [
   'running',
   'paused',
   'awaitingApproval',
+  /** Waiting for the schedule's startAt before resolving its targets. */
+  'scheduled',
+  /** Between waves or within one: no maintenance window is open, so no device starts. */
+  'waitingForWindow',
   'completed',
   'completedWithFailures',
   'aborted',
@@ -81,21 +85,61 @@ export const CONTROL_OPERATIONS = ['pause', 'resume', 'approve', 'cancel'] as co
 export type ControlOperation = (typeof CONTROL_OPERATIONS)[number];
 /** What devices may do: start (run), not start (pause), never start again (cancel). */
 export type ControlCommand = 'run' | 'pause' | 'cancel';
-export type PauseReason = 'operator' | 'threshold';
+/** `approvalTimeout`: a wave's approval timed out with onTimeout "pause". */
+export type PauseReason = 'operator' | 'threshold' | 'approvalTimeout';
 
 export interface ControlLogEntry {
   time: string;
-  operation: ControlOperation | 'thresholdPause';
+  /** Besides the operator's commands: the failure threshold's pause, and what an approval timeout did. */
+  operation: ControlOperation | 'thresholdPause' | 'approvalTimeout';
   detail: string;
+}
+
+export const APPROVAL_MODES = ['auto', 'manual'] as const;
+export type ApprovalMode = (typeof APPROVAL_MODES)[number];
+export const APPROVAL_TIMEOUT_ACTIONS = ['cancel', 'approve', 'pause'] as const;
+/** What an approval that did not come in time turns into. */
+export type ApprovalTimeoutAction = (typeof APPROVAL_TIMEOUT_ACTIONS)[number];
+
+/**
+ * 'manual': each wave after the first waits for POST …/approve; for `timeoutMinutes` at most when
+ * set, and then `onTimeout` applies (the two come together, and only with 'manual').
+ */
+export interface ApprovalPolicy {
+  mode: ApprovalMode;
+  timeoutMinutes?: number;
+  onTimeout?: ApprovalTimeoutAction;
+}
+
+export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+
+/**
+ * A weekly maintenance window: from `from` to `to` (HH:MM, local wall-clock time in `timeZone`, an
+ * IANA region id) on each of `days`, the days it starts on; `to` ≤ `from` ends it the next day.
+ * See functions/src/rollout/maintenanceWindows.ts for DST days.
+ */
+export interface MaintenanceWindow {
+  days: Weekday[];
+  from: string;
+  to: string;
+  timeZone: string;
+}
+
+/** When devices may start: not before `startAt` (ISO 8601 with offset), and only inside one of `windows` (their union). */
+export interface RolloutSchedule {
+  startAt?: string;
+  windows?: MaintenanceWindow[];
 }
 
 /** The policies of the rollout's spec that its status depends on. */
 export interface RolloutPolicy {
   failureThreshold: { percent: number; minDevices: number; action: 'pause' | 'abort' };
-  /** 'manual': each wave after the first waits for POST …/approve. */
-  approval: 'auto' | 'manual';
+  approval: ApprovalPolicy;
   maxConcurrency: number;
   soakSeconds: number;
+  /** Absent when the spec has none (devices start at once, at any time). */
+  schedule?: RolloutSchedule;
 }
 
 /** The failure threshold as it stands, judged on one wave's devices (the wave running, or the last one that ran). */
@@ -120,12 +164,19 @@ export interface RolloutLinks {
 
 /** The GET /api/rollouts/{id} body, and each item of GET /api/rollouts. */
 export interface RolloutView extends RolloutStatus {
-  /** What the orchestration is doing: resolvingTargets, running, soaking, awaitingApproval, paused, or the final state. */
+  /**
+   * What the orchestration is doing: scheduled, resolvingTargets, running, soaking, awaitingApproval,
+   * waitingForWindow, paused, or the final state.
+   */
   phase: string;
   /** When the first device started; null before. */
   startedAt: string | null;
   /** Null for a rollout whose spec is no longer known (its orchestration was purged). */
   policy: RolloutPolicy | null;
+  /** While `waitingForWindow`: when the next maintenance window opens (ISO 8601); null otherwise. */
+  nextWindowAt: string | null;
+  /** While `awaitingApproval` with an approval timeout: when onTimeout applies (ISO 8601); null otherwise. */
+  approvalDeadline: string | null;
   /** Null until a device of the rollout finished. */
   failureShare: FailureShare | null;
   control: {

@@ -1,21 +1,23 @@
-import type { DeviceMethodRequest, DeviceMethodResponse, Twin } from 'azure-iot-device';
+import type { DeviceMethodResponse, Twin } from 'azure-iot-device';
 import { existsSync, unlinkSync } from 'node:fs';
 import https from 'node:https';
 import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
 import {
+  FIRMWARE_APPLY_METHOD,
   FIRMWARE_UPDATE_METHOD,
   METHOD_STATUS,
-  TERMINAL_STATUSES,
+  type FirmwareApplyResponse,
   type FirmwareUpdateError,
   type FirmwareUpdateRequest,
   type FirmwareUpdateResponse,
+  type FirmwareUpdateStatus,
 } from '../../contracts/firmwareUpdate';
 import { DownloadError, downloadImage } from '../download/downloadImage';
 import type { Installer } from '../install/Installer';
 import { DEFAULT_RECONNECT_BACKOFF, HubConnection, type ReconnectBackoff } from './HubConnection';
 import { DEFAULT_REPORT_RETRY_BACKOFF, ReportedPropertiesWriter } from './ReportedPropertiesWriter';
-import { validateFirmwareUpdateRequest } from './requestValidation';
-import { isBusy, transition, type MachineEvent } from './stateMachine';
+import { validateFirmwareApplyRequest, validateFirmwareUpdateRequest } from './requestValidation';
+import { isAtRest, isBusy, machineStateOf, transition, type MachineEvent } from './stateMachine';
 import { StateStore, toReport, type AgentState, type UpdateState } from './stateStore';
 
 export interface AgentOptions {
@@ -53,10 +55,17 @@ export interface AgentOptions {
 const PROGRESS_INTERVAL_MS = 1000;
 const DEFAULT_HUB_REQUEST_TIMEOUT_MS = 30_000;
 
+/** A direct method's answer: the status and the body the device sends back. */
+interface MethodAnswer<Body> {
+  status: number;
+  body: Body;
+}
+
 /**
  * The device side of a rollout: answers the firmwareUpdate direct method at once, then runs the
  * update through the state machine, persisting every step before reporting it, so that after a
  * crash it resumes (or reports the failure) from the persisted state — never stuck in between.
+ * A `staged` update rests at downloadComplete until the firmwareApply direct method.
  */
 export class FirmwareUpdateAgent {
   private readonly store: StateStore;
@@ -77,7 +86,10 @@ export class FirmwareUpdateAgent {
       ca: options.ca,
       backoff: options.reconnectBackoff ?? DEFAULT_RECONNECT_BACKOFF,
       requestTimeoutMs: hubRequestTimeoutMs,
-      methods: { [FIRMWARE_UPDATE_METHOD]: (request, response) => this.onFirmwareUpdate(request, response) },
+      methods: {
+        [FIRMWARE_UPDATE_METHOD]: (request, response) => this.answer(FIRMWARE_UPDATE_METHOD, response, this.decide(request.payload)),
+        [FIRMWARE_APPLY_METHOD]: (request, response) => this.answer(FIRMWARE_APPLY_METHOD, response, this.decideApply(request.payload)),
+      },
       onConnected: (twin) => this.onConnected(twin),
       onDisconnected: () => this.reported.attach(undefined),
       log: (message) => this.log(message),
@@ -131,15 +143,14 @@ export class FirmwareUpdateAgent {
     );
   }
 
-  private onFirmwareUpdate(request: DeviceMethodRequest, response: DeviceMethodResponse): void {
-    const { status, body } = this.decide(request.payload);
+  private answer(method: string, response: DeviceMethodResponse, { status, body }: MethodAnswer<object>): void {
     response.send(status, body, (error?: Error) => {
-      if (error) this.log(`could not answer ${FIRMWARE_UPDATE_METHOD}: ${error.message}`);
+      if (error) this.log(`could not answer ${method}: ${error.message}`);
     });
   }
 
-  /** The method's answer; accepting persists the new update before the answer goes out. */
-  private decide(payload: unknown): { status: number; body: FirmwareUpdateResponse } {
+  /** The firmwareUpdate answer; accepting persists the new update before the answer goes out. */
+  private decide(payload: unknown): MethodAnswer<FirmwareUpdateResponse> {
     const validation = validateFirmwareUpdateRequest(payload, { allowInsecureDownloads: this.options.allowInsecureDownloads ?? false });
     if (!validation.ok) {
       return {
@@ -152,7 +163,7 @@ export class FirmwareUpdateAgent {
     if (current && current.request.rolloutId === request.rolloutId) {
       return { status: METHOD_STATUS.ok, body: { status: 'current', rolloutId: request.rolloutId, state: toReport(current) } };
     }
-    if (current && isBusy(current.status)) {
+    if (current && isBusy(machineStateOf(current))) {
       return {
         status: METHOD_STATUS.conflict,
         body: {
@@ -169,12 +180,56 @@ export class FirmwareUpdateAgent {
     }
     this.begin(request, 'accept', now);
     this.resume();
-    return { status: METHOD_STATUS.ok, body: { status: 'accepted', rolloutId: request.rolloutId } };
+    const echo = request.install === 'staged' ? { install: request.install } : {};
+    return { status: METHOD_STATUS.ok, body: { status: 'accepted', rolloutId: request.rolloutId, ...echo } };
+  }
+
+  /**
+   * The firmwareApply answer: applies the staged update of that rollout and version, or says what
+   * the device has instead; asked again once it applies, it answers with the state, nothing restarted.
+   */
+  private decideApply(payload: unknown): MethodAnswer<FirmwareApplyResponse> {
+    const validation = validateFirmwareApplyRequest(payload);
+    if (!validation.ok) {
+      return {
+        status: METHOD_STATUS.badRequest,
+        body: { status: 'invalid', field: validation.field, message: `${validation.field} ${validation.message}` },
+      };
+    }
+    const { rolloutId, fwVersion, tracker } = validation.request;
+    const current = this.state.update;
+    const same = current !== null && current.request.rolloutId === rolloutId && current.request.fwVersion === fwVersion;
+    if (same && machineStateOf(current) === 'staged') {
+      this.move(current, 'startApply', {
+        request: { ...current.request, tracker },
+        times: { ...current.times, startedApplyingImage: new Date().toISOString() },
+        applyStep: 'installing',
+      });
+      this.resume();
+      return { status: METHOD_STATUS.ok, body: { status: 'applying', rolloutId } };
+    }
+    if (same && APPLIED.has(current.status)) {
+      return { status: METHOD_STATUS.ok, body: { status: 'current', rolloutId, state: toReport(current) } };
+    }
+    const has = current
+      ? `the device's update is ${current.request.rolloutId} ${current.request.fwVersion}, ${machineStateOf(current)}`
+      : 'the device has no update';
+    return {
+      status: METHOD_STATUS.conflict,
+      body: {
+        status: 'notStaged',
+        rolloutId: current?.request.rolloutId ?? null,
+        message: `Nothing is staged for ${rolloutId} ${fwVersion}: ${has}.`,
+      },
+    };
   }
 
   private begin(request: FirmwareUpdateRequest, event: 'accept' | 'alreadyInstalled', now: string): void {
-    const status = transition(this.state.update?.status ?? 'idle', event);
-    const lastFirmwareUpdate = this.state.update?.times.lastFirmwareUpdate ?? null;
+    const previous = this.state.update;
+    const status = transition(machineStateOf(previous), event);
+    // A replaced staged image goes, unless the new update is the same image (then it need not download).
+    if (previous && machineStateOf(previous) === 'staged' && previous.request.sha256 !== request.sha256) this.discardImage(previous);
+    const lastFirmwareUpdate = previous?.times.lastFirmwareUpdate ?? null;
     this.commit({
       request,
       status,
@@ -191,7 +246,7 @@ export class FirmwareUpdateAgent {
 
   /** Runs the machine from wherever the persisted state stands, once at a time. */
   private resume(): void {
-    if (this.running || !this.state.update || TERMINAL_STATUSES.has(this.state.update.status)) return;
+    if (this.running || isAtRest(machineStateOf(this.state.update))) return;
     this.running = this.drive()
       .catch((error: unknown) => this.log(`update stopped unexpectedly: ${(error as Error).stack ?? error}`))
       .finally(() => {
@@ -200,7 +255,7 @@ export class FirmwareUpdateAgent {
   }
 
   private async drive(): Promise<void> {
-    for (let update = this.state.update; update && !TERMINAL_STATUSES.has(update.status) && !this.stopped; update = this.state.update) {
+    for (let update = this.state.update; update && !isAtRest(machineStateOf(update)) && !this.stopped; update = this.state.update) {
       const now = () => new Date().toISOString();
       switch (update.status) {
         case 'waiting':
@@ -247,6 +302,9 @@ export class FirmwareUpdateAgent {
     const { installer } = this.options;
     const context = { imagePath: this.store.imagePath(update.request), request: update.request };
     if (update.applyStep !== 'rebooting') {
+      if (!existsSync(context.imagePath)) {
+        return this.fail(update, 'applyFailed', { code: 'imageMissing', message: `The downloaded image ${context.imagePath} is gone.` });
+      }
       const outcome = await installer.install(context);
       if (!outcome.ok) return this.fail(update, 'applyFailed', { code: outcome.code, message: outcome.message });
       if (!outcome.rebootRequired) return this.succeed(update);
@@ -288,7 +346,7 @@ export class FirmwareUpdateAgent {
   }
 
   private move(update: UpdateState, event: MachineEvent, changes: Partial<UpdateState>): void {
-    this.commit({ ...update, ...changes, status: transition(update.status, event) });
+    this.commit({ ...update, ...changes, status: transition(machineStateOf(update), event) });
   }
 
   /** Persist first, then report: the state file is the truth the twin mirrors. */
@@ -326,6 +384,9 @@ export class FirmwareUpdateAgent {
     this.options.log?.(message);
   }
 }
+
+/** An update in one of these has been applied, or is being: firmwareApply starts nothing more. */
+const APPLIED: ReadonlySet<FirmwareUpdateStatus> = new Set(['applying', 'applyComplete', 'applyFailed']);
 
 /**
  * A TLS context trusting the public roots plus `ca`, built once per CA: parsing ~140 root

@@ -1,7 +1,10 @@
-import type { FirmwareUpdateStatus } from '../../contracts/firmwareUpdate';
+import { TERMINAL_STATUSES, type FirmwareUpdateStatus, type InstallMode } from '../../contracts/firmwareUpdate';
 
-/** No update has been asked for yet (nothing reported). */
-export type MachineState = FirmwareUpdateStatus | 'idle';
+/**
+ * idle: no update has been asked for yet (nothing reported). staged: a `staged` update's image is
+ * downloaded and verified; it reports `downloadComplete` and waits for firmwareApply.
+ */
+export type MachineState = FirmwareUpdateStatus | 'idle' | 'staged';
 
 export type MachineEvent =
   | 'accept'
@@ -23,12 +26,14 @@ const READY: Partial<Record<MachineEvent, FirmwareUpdateStatus>> = { accept: 'wa
  *     ─startApply→ applying ─applySucceeded→ applyComplete
  *   waiting|downloading ─downloadFailed→ downloadFailed;  applying ─applyFailed→ applyFailed
  *   idle|terminal ─alreadyInstalled→ applyComplete;  terminal ─accept→ waiting (the next update)
+ *   staged ─startApply→ applying (firmwareApply);  staged ─accept|alreadyInstalled→ as terminal (it is replaced)
  */
 export const TRANSITIONS: Readonly<Record<MachineState, Partial<Record<MachineEvent, FirmwareUpdateStatus>>>> = {
   idle: READY,
   waiting: { startDownload: 'downloading', downloadFailed: 'downloadFailed' },
   downloading: { downloadSucceeded: 'downloadComplete', downloadFailed: 'downloadFailed' },
   downloadComplete: { startApply: 'applying' },
+  staged: { ...READY, startApply: 'applying' },
   applying: { applySucceeded: 'applyComplete', applyFailed: 'applyFailed' },
   downloadFailed: READY,
   applyComplete: READY,
@@ -52,7 +57,18 @@ export function transition(from: MachineState, event: MachineEvent): FirmwareUpd
   return to;
 }
 
-/** An update is running: a new rollout must wait (409). */
+/** The machine state of a persisted update: a staged one at downloadComplete waits for firmwareApply. */
+export function machineStateOf(update: { status: FirmwareUpdateStatus; request: { install?: InstallMode } } | null): MachineState {
+  if (update === null) return 'idle';
+  return update.status === 'downloadComplete' && update.request.install === 'staged' ? 'staged' : update.status;
+}
+
+/** An update is running: a new rollout must wait (409). A staged one is not running: a new rollout replaces it. */
 export function isBusy(state: MachineState): boolean {
   return state === 'waiting' || state === 'downloading' || state === 'downloadComplete' || state === 'applying';
+}
+
+/** Nothing for the agent to do until a method asks for something. */
+export function isAtRest(state: MachineState): boolean {
+  return state === 'idle' || state === 'staged' || TERMINAL_STATUSES.has(state);
 }

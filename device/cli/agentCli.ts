@@ -11,6 +11,7 @@ export const AGENT_USAGE = `Usage: fleetwave-agent --connection-string <cs> --st
 
 Runs the firmware update agent for one device: answers the firmwareUpdate direct method, then
 downloads, verifies and installs the image, reporting every step in the twin's reported properties.
+An update sent with install: 'staged' waits at downloadComplete for the firmwareApply direct method.
 
 Options:
   --connection-string <cs>   the device connection string

@@ -1,4 +1,4 @@
-import { validateFirmwareUpdateRequest } from '../../device/agent/requestValidation';
+import { validateFirmwareApplyRequest, validateFirmwareUpdateRequest } from '../../device/agent/requestValidation';
 
 const good = {
   rolloutId: 'r-1',
@@ -46,10 +46,42 @@ describe('firmwareUpdate payload validation', () => {
     [{ ...good, tracker: 'a'.repeat(201) }, 'tracker', /1-200 letters/],
     [{ ...good, tracker: 17 }, 'tracker', /string/],
     [{ ...good, tracker: null }, 'tracker', /string/],
+    [{ ...good, install: 'later' }, 'install', /^must be "immediate" or "staged"$/],
+    [{ ...good, install: null }, 'install', /"immediate" or "staged"/],
+    [{ ...good, install: true }, 'install', /"immediate" or "staged"/],
   ])('%j → 400 naming %s', (payload, field, message) => {
     const result = validateFirmwareUpdateRequest(payload, { allowInsecureDownloads: false });
     expect(result).toMatchObject({ ok: false, field });
     expect(result.ok ? '' : result.message).toMatch(message);
+  });
+
+  test('install is optional (absent means immediate) and kept as sent; unknown fields are dropped', () => {
+    for (const install of ['immediate', 'staged'] as const) {
+      expect(validateFirmwareUpdateRequest({ ...good, install }, { allowInsecureDownloads: false })).toEqual({
+        ok: true,
+        request: { ...good, sha256: 'a'.repeat(64), install },
+      });
+    }
+    const future = validateFirmwareUpdateRequest({ ...good, priority: 'high' }, { allowInsecureDownloads: false });
+    expect(future).toEqual({ ok: true, request: { ...good, sha256: 'a'.repeat(64) } });
+  });
+
+  test('a firmwareApply payload: rolloutId and fwVersion, an optional tracker, each checked as in firmwareUpdate', () => {
+    expect(validateFirmwareApplyRequest({ rolloutId: 'r-1', fwVersion: '2.0.0', tracker: 'r-1:w0:b0', extra: 1 })).toEqual({
+      ok: true,
+      request: { rolloutId: 'r-1', fwVersion: '2.0.0', tracker: 'r-1:w0:b0' },
+    });
+    expect(validateFirmwareApplyRequest(null)).toMatchObject({
+      ok: false,
+      field: 'payload',
+      message: expect.stringContaining('{rolloutId, fwVersion}'),
+    });
+    expect(validateFirmwareApplyRequest({ fwVersion: '2.0.0' })).toEqual({ ok: false, field: 'rolloutId', message: 'is required' });
+    expect(validateFirmwareApplyRequest({ rolloutId: 'r-1', fwVersion: '' })).toMatchObject({ ok: false, field: 'fwVersion' });
+    expect(validateFirmwareApplyRequest({ rolloutId: 'r-1', fwVersion: '2', tracker: 'x/y' })).toMatchObject({
+      ok: false,
+      field: 'tracker',
+    });
   });
 
   test('http is accepted only when insecure downloads were allowed explicitly', () => {

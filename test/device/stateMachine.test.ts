@@ -1,8 +1,17 @@
 import fc from 'fast-check';
 import { FIRMWARE_UPDATE_STATUSES } from '../../contracts/firmwareUpdate';
-import { IllegalTransitionError, TRANSITIONS, transition, type MachineEvent, type MachineState } from '../../device/agent/stateMachine';
+import {
+  IllegalTransitionError,
+  TRANSITIONS,
+  isAtRest,
+  isBusy,
+  machineStateOf,
+  transition,
+  type MachineEvent,
+  type MachineState,
+} from '../../device/agent/stateMachine';
 
-const STATES: MachineState[] = ['idle', ...FIRMWARE_UPDATE_STATUSES];
+const STATES: MachineState[] = ['idle', 'staged', ...FIRMWARE_UPDATE_STATUSES];
 const EVENTS: MachineEvent[] = [
   'accept',
   'alreadyInstalled',
@@ -23,9 +32,13 @@ const LEGAL = new Set([
   'downloading downloadSucceeded downloadComplete',
   'downloading downloadFailed downloadFailed',
   'downloadComplete startApply applying',
+  'staged startApply applying',
   'applying applySucceeded applyComplete',
   'applying applyFailed applyFailed',
-  ...['downloadFailed', 'applyComplete', 'applyFailed'].flatMap((s) => [`${s} accept waiting`, `${s} alreadyInstalled applyComplete`]),
+  ...['downloadFailed', 'applyComplete', 'applyFailed', 'staged'].flatMap((s) => [
+    `${s} accept waiting`,
+    `${s} alreadyInstalled applyComplete`,
+  ]),
 ]);
 
 describe('the firmware update state machine', () => {
@@ -57,6 +70,19 @@ describe('the firmware update state machine', () => {
         for (const step of visited) expect(LEGAL.has(step)).toBe(true);
       }),
     );
+  });
+
+  test('a staged update at downloadComplete is the staged state: at rest, and not busy (a new rollout replaces it)', () => {
+    const at = (status: (typeof FIRMWARE_UPDATE_STATUSES)[number], install?: 'immediate' | 'staged') =>
+      machineStateOf({ status, request: install === undefined ? {} : { install } });
+    expect(machineStateOf(null)).toBe('idle');
+    expect(at('downloadComplete', 'staged')).toBe('staged');
+    expect(at('downloadComplete', 'immediate')).toBe('downloadComplete');
+    expect(at('downloadComplete')).toBe('downloadComplete');
+    expect(at('downloading', 'staged')).toBe('downloading');
+    expect(at('applying', 'staged')).toBe('applying');
+    expect(STATES.filter(isAtRest)).toEqual(['idle', 'staged', 'downloadFailed', 'applyComplete', 'applyFailed']);
+    expect(STATES.filter(isBusy)).toEqual(['waiting', 'downloading', 'downloadComplete', 'applying']);
   });
 
   test('the happy path in order', () => {

@@ -43,6 +43,7 @@ const DEVICE_ERROR_CODES: Record<DownloadErrorCode | ApplyErrorCode, true> = {
   installFailed: true,
   bootFailed: true,
   rolledBack: true,
+  imageMissing: true,
 };
 
 /**

@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
-import type { ControlOperation, RolloutView } from '../../../contracts/rolloutApi';
+import type { ApprovalTimeoutAction, ControlOperation, RolloutView } from '../../../contracts/rolloutApi';
+import { formatTime } from '../model/format';
 import { useApi } from '../api/apiContext';
 import { ConfirmDialog } from './ConfirmDialog';
 import { ErrorNotice } from './ErrorNotice';
@@ -19,6 +20,11 @@ const OPERATIONS: Record<ControlOperation, { label: string; question: string; co
   },
 };
 const OPERATION_NAMES = Object.keys(OPERATIONS) as ControlOperation[];
+const ON_TIMEOUT: Record<ApprovalTimeoutAction, string> = {
+  approve: 'approves it by itself',
+  cancel: 'is canceled',
+  pause: 'pauses',
+};
 
 /** The approval gate and the four commands, each behind a confirmation; a command that does not apply says why. */
 export function RolloutControls({ rollout, onDone }: { rollout: RolloutView; onDone: () => void }) {
@@ -48,6 +54,12 @@ export function RolloutControls({ rollout, onDone }: { rollout: RolloutView; onD
       {gateWave === undefined ? null : (
         <p class="gate">
           Wave {gateWave.index + 1} ({gateWave.name}) is waiting for approval to start.
+          {rollout.approvalDeadline === null || rollout.policy?.approval.onTimeout === undefined ? null : (
+            <>
+              {' '}
+              Without a decision by {formatTime(rollout.approvalDeadline)}, the rollout {ON_TIMEOUT[rollout.policy.approval.onTimeout]}.
+            </>
+          )}
         </p>
       )}
       <div class="controls">

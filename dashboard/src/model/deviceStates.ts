@@ -55,6 +55,8 @@ const ROLLOUT_STATE_LABELS: Record<RolloutState, string> = {
   running: 'running',
   paused: 'paused',
   awaitingApproval: 'awaiting approval',
+  scheduled: 'scheduled',
+  waitingForWindow: 'waiting for a window',
   completed: 'completed',
   completedWithFailures: 'completed with failures',
   aborted: 'aborted',

@@ -1,4 +1,4 @@
-import type { RolloutView } from '../../../contracts/rolloutApi';
+import type { RolloutSchedule, RolloutView } from '../../../contracts/rolloutApi';
 import { useApi } from '../api/apiContext';
 import { ControlLog } from '../components/ControlLog';
 import { DeviceTable } from '../components/DeviceTable';
@@ -73,6 +73,14 @@ function RolloutSummary({ rollout }: { rollout: RolloutView }) {
             <span class="muted"> (not counting approval waits)</span>
           </dd>
         </div>
+        {rollout.policy?.schedule === undefined ? null : (
+          <div>
+            <dt>Schedule</dt>
+            <dd>
+              <ScheduleText schedule={rollout.policy.schedule} nextWindowAt={rollout.nextWindowAt} />
+            </dd>
+          </div>
+        )}
         <div>
           <dt>Created</dt>
           <dd>{formatTime(rollout.createdAt)}</dd>
@@ -83,5 +91,17 @@ function RolloutSummary({ rollout }: { rollout: RolloutView }) {
         </div>
       </dl>
     </section>
+  );
+}
+
+/** When devices may start: the start time, the windows (in their own time zones) and, while waiting, the next opening. */
+function ScheduleText({ schedule, nextWindowAt }: { schedule: RolloutSchedule; nextWindowAt: string | null }) {
+  const windows = (schedule.windows ?? []).map((w) => `${w.days.join(', ')} ${w.from}–${w.to} (${w.timeZone})`);
+  return (
+    <>
+      {schedule.startAt === undefined ? null : <>starts at {formatTime(schedule.startAt)}. </>}
+      {windows.length === 0 ? null : <>Devices start only in: {windows.join('; ')}. </>}
+      {nextWindowAt === null ? null : <strong>Next window opens at {formatTime(nextWindowAt)}.</strong>}
+    </>
   );
 }

@@ -10,6 +10,7 @@
  */
 import * as df from 'durable-functions';
 import type {
+  ApprovalTimeout,
   BudgetRequest,
   CatalogEntry,
   ControlOperation,
@@ -40,6 +41,8 @@ export interface EntityOperations {
     get: undefined;
     command: { operation: ControlOperation; at: string };
     phase: PhaseReport & { at: string };
+    /** Returns the RolloutControlState after it (unchanged when an approve or cancel came first). */
+    approvalTimeout: ApprovalTimeout & { at: string };
   };
   rolloutLedger: {
     get: undefined;

@@ -4,7 +4,15 @@
  * the rollout, wave and batch orchestrations (callEntity get) and the HTTP API.
  */
 import * as df from 'durable-functions';
-import { CONTROL_OPERATIONS, ROLLOUT_STATES, applyCommand, initialControlState, reportPhase } from '../rollout';
+import {
+  APPROVAL_TIMEOUT_ACTIONS,
+  CONTROL_OPERATIONS,
+  ROLLOUT_STATES,
+  applyApprovalTimeout,
+  applyCommand,
+  initialControlState,
+  reportPhase,
+} from '../rollout';
 import type { ControlOperation, RolloutControlState, RolloutState } from '../rollout';
 import { ENTITY } from './contracts';
 import type { EntityOperations } from './contracts';
@@ -26,10 +34,29 @@ export const rolloutControlEntity = entityHandler<RolloutControlState>(initialCo
     return {
       state: reportPhase(
         state,
-        { phase: report.phase as RolloutState, wave, ...(report.pausedBy === 'threshold' ? { pausedBy: 'threshold' } : {}) },
+        {
+          phase: report.phase as RolloutState,
+          wave,
+          ...(report.pausedBy === 'threshold' ? { pausedBy: 'threshold' } : {}),
+          ...(typeof report.approvalDeadline === 'string' ? { approvalDeadline: report.approvalDeadline } : {}),
+          ...(typeof report.nextWindowAt === 'string' ? { nextWindowAt: report.nextWindowAt } : {}),
+        },
         report.at,
       ),
     };
+  },
+  approvalTimeout: (state, input) => {
+    if (
+      !isRecord(input) ||
+      typeof input.wave !== 'number' ||
+      !(APPROVAL_TIMEOUT_ACTIONS as readonly unknown[]).includes(input.action) ||
+      typeof input.minutes !== 'number' ||
+      typeof input.at !== 'string'
+    )
+      return { result: state };
+    const timeout = input as unknown as EntityOperations['rolloutControl']['approvalTimeout'];
+    const next = applyApprovalTimeout(state, timeout, timeout.at);
+    return { state: next, result: next };
   },
 });
 

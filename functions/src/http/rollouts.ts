@@ -23,6 +23,7 @@ import {
   DEFAULT_CATALOG_PAGE,
   MAX_CATALOG_PAGE,
   ROLLOUT_STATES,
+  approvalPolicy,
   catalogPage,
   controlActions,
   displayState,
@@ -77,7 +78,7 @@ export async function createRollout(request: HttpRequest, context: InvocationCon
       { field: BODY_FIELD, message: `must be valid JSON (${error instanceof Error ? error.message : String(error)})` },
     ]);
   }
-  const parsed = parseRolloutSpec(body, { allowInsecureFirmwareUri: flagSetting(ALLOW_INSECURE_FIRMWARE_URI) });
+  const parsed = parseRolloutSpec(body, { allowInsecureFirmwareUri: flagSetting(ALLOW_INSECURE_FIRMWARE_URI), now: Date.now() });
   if (!parsed.ok) {
     logEvent(context, 'info', 'http.rolloutRejected', { problems: parsed.problems.length });
     return validationFailed(parsed.problems);
@@ -209,7 +210,10 @@ function rolloutView(
     ...status,
     phase: parts.phase,
     startedAt: parts.startedAt,
-    policy: parts.policy,
+    // A ledger planned before the approval's object form holds its mode string.
+    policy: parts.policy === null ? null : { ...parts.policy, approval: approvalPolicy(parts.policy.approval) },
+    nextWindowAt: control.nextWindowAt ?? null,
+    approvalDeadline: control.approvalDeadline ?? null,
     failureShare: failureShare(status.waves, control.wave),
     control: {
       command: control.command,

@@ -26,7 +26,9 @@
  *   judge    before it starts more devices, the failure threshold on the wave's results so far
  *            (`baseline`, from the batches before) and this batch's; and, at most every
  *            CONTROL_CHECK_SECONDS, the control entity: pause or cancel stop new starts, cancel
- *            also cancels the devices waiting for a retry. Devices in progress always finish.
+ *            also cancels the devices waiting for a retry. Outside the maintenance windows
+ *            (`windows`) no device starts either: the one timer also wakes at a window's end, and
+ *            the batch stops as on a pause (windowClosed). Devices in progress always finish.
  *
  * It returns its totals, the devices it did not start, and why it stopped early, if it did.
  *
@@ -50,6 +52,7 @@ import {
   thresholdCounts,
   totalsOf,
   updateOf,
+  windowState,
 } from '../rollout';
 import * as tracked from '../rollout/trackedDevice';
 import type {
@@ -60,6 +63,7 @@ import type {
   FailureThreshold,
   FirmwareSpec,
   HubPace,
+  MaintenanceWindow,
   RolloutControlState,
   Totals,
   TrackedDevice,
@@ -85,6 +89,8 @@ export interface BatchInput {
   timeouts: DeviceTimeouts;
   /** The hub's pace when the app setting names its tier: method calls draw from the hub-wide budget. */
   pace?: HubPace | null;
+  /** The spec's maintenance windows: devices start only inside one. Absent: at any time. */
+  windows?: MaintenanceWindow[];
   /** Present in an execution after continue-as-new. */
   carry?: BatchCarry;
 }
@@ -101,7 +107,7 @@ export interface BatchCarry {
 }
 
 /** Why a batch stopped starting devices before it started them all. */
-export type BatchStop = 'paused' | 'canceled' | 'thresholdPause' | 'thresholdAbort';
+export type BatchStop = 'paused' | 'canceled' | 'thresholdPause' | 'thresholdAbort' | 'windowClosed';
 
 export interface BatchResult {
   totals: Totals;
@@ -268,8 +274,14 @@ export function* batchOrchestrator(context: OrchestrationContext): Step<BatchRes
     return grant.granted;
   }
 
-  /** Fills the free slots from the queue, unless the threshold, a pause or a cancel says stop. */
+  /** Fills the free slots from the queue, unless the window, the threshold, a pause or a cancel says stop. */
   function* startMore(): Step<void> {
+    // Judged with the slots full too, so that the batch stops at the window's end, not when a slot frees.
+    if (stop === null && next < deviceIds.length && input.windows !== undefined && !windowState(input.windows, clock()).open) {
+      stop = 'windowClosed';
+      log(context, 'info', 'batch.stopping', { ...fields, reason: stop, inProgress: running.size });
+      return;
+    }
     if (stop === null && next < deviceIds.length && running.size < input.slots) {
       const verdict = evaluateThreshold(thresholdCounts(addTotals(input.baseline, totals)), input.failureThreshold);
       if (verdict !== 'continue') {
@@ -406,6 +418,10 @@ export function* batchOrchestrator(context: OrchestrationContext): Step<BatchRes
     }
     if (heldBack && stop === null && next < deviceIds.length && running.size < input.slots) earliest = Math.min(earliest, paceAt);
     for (const call of calls) earliest = Math.min(earliest, call.at + (timeouts.methodSeconds + CALL_GRACE_SECONDS) * 1000);
+    // At the window's end no more devices start: stop then, not at the next report.
+    if (input.windows !== undefined && stop === null && next < deviceIds.length) {
+      earliest = Math.min(earliest, windowState(input.windows, clock()).closesAt ?? Infinity);
+    }
     // News waits for the next report after PUBLISH_INTERVAL_SECONDS, or at most QUIET_PUBLISH_SECONDS:
     // a timer that fires is billed, and while reports flow an execution ends before this one would.
     if (hasNews()) earliest = Math.min(earliest, publishedAt + QUIET_PUBLISH_SECONDS * 1000);

@@ -113,6 +113,18 @@ export function after(context: OrchestrationContext, seconds: number): Date {
   return new Date(context.df.currentUtcDateTime.getTime() + Math.round(seconds * 1000));
 }
 
+/**
+ * How far out a durable timer is ever set. Longer timers behave differently per backend and
+ * durable-functions version (split into sub-timers, refused, or never started), so a longer wait
+ * loops on timers of at most this.
+ */
+export const MAX_TIMER_SECONDS = 3 * 24 * 60 * 60;
+
+/** A fresh timer for `at`, or MAX_TIMER_SECONDS from now if that is sooner: the caller wakes, looks and waits again. */
+export function timerToward(context: OrchestrationContext, at: Date): Task {
+  return context.df.createTimer(new Date(Math.min(at.getTime(), after(context, MAX_TIMER_SECONDS).getTime())));
+}
+
 /** Logs once, not on every replay. */
 export function log(context: OrchestrationContext, level: LogLevel, event: string, fields: LogFields): void {
   if (!context.df.isReplaying) logEvent(context, level, event, fields);

@@ -1,6 +1,8 @@
 /**
  * The rollout orchestration: one firmware rollout across the fleet, wave by wave.
  *
+ *   0. start     with a schedule.startAt still ahead, the rollout is `scheduled` until then (its
+ *                targets are resolved when it starts, so they are current).
  *   1. resolve   the resolveTargets activity runs the twin query (paged); devices already on the
  *                version are skipped. A failure is tried again (4 tries in all); a query IoT Hub
  *                rejects (400) aborts the rollout at once, as asking again gets the same answer.
@@ -8,11 +10,16 @@
  *                plan and each device shard its rows (≤ MAX_DEVICE_SHARDS signals).
  *   3. waves     each non-empty wave runs as a wave sub-orchestration. Before every wave but the
  *                first: soak (a durable timer of soakSeconds) and, with approval "manual", wait
- *                for the operator's approve. A wave that stops because of the failure threshold
- *                pauses the rollout (action pause) or aborts it (action abort); an operator pause
+ *                for the operator's approve, at most the approval's timeout (see awaitApproval).
+ *                A wave that stops because of the failure threshold pauses the rollout (action
+ *                pause) or aborts it (action abort); an operator pause
  *                stops new devices the same way. After a resume the wave runs again (a new attempt)
  *                with its devices not started yet. Cancel stops new devices; in-flight ones finish,
  *                and every device never started is canceled.
+ *   windows      with schedule.windows, devices start only inside a maintenance window: outside
+ *                one, the rollout is `waitingForWindow` until the next opens (before a wave, or
+ *                when a wave stopped at a window's end, windowClosed), then runs the wave again
+ *                with its devices not started yet, as after a resume.
  *
  * Control: operators do not talk to this orchestration directly. The HTTP API records a command
  * in the rollout's control entity and raises a `control` event here as a wake-up; whenever the
@@ -26,14 +33,16 @@
  * included, are in the ledger entity (see http/rollouts.ts). The phase is also reported to the control entity and the catalog.
  *
  * History: resolve (≤ 4 tries) + ≤ MAX_DEVICE_SHARDS + a few signals + per wave a handful of
- * events (sub-orchestration, timers, control reads), plus 2-4 per operator command: independent
- * of the fleet size (the device list itself travels as one activity result and wave inputs).
+ * events (sub-orchestration, timers, control reads), as many per window waited for or per 3 days
+ * of waiting, plus 2-4 per operator command: independent of the fleet size (the device list itself
+ * travels as one activity result and wave inputs).
  */
 import * as df from 'durable-functions';
 import type { OrchestrationContext } from 'durable-functions';
 import { catalogEntity, controlEntity, ledgerEntity, shardEntity } from '../entities/contracts';
 import {
   addTotals,
+  approvalPolicy,
   finalState,
   groupByShard,
   initialControlState,
@@ -44,10 +53,13 @@ import {
   totalsOf,
   waveInstanceId,
   waveStatus,
+  windowState,
 } from '../rollout';
 import type {
+  ApprovalTimeout,
   FinalRolloutState,
   HubPace,
+  PhaseReport,
   PlannedWave,
   RolloutControlState,
   RolloutSpec,
@@ -56,7 +68,17 @@ import type {
   WaveState,
   WaveStatus,
 } from '../rollout';
-import { EventInbox, activityWithRetry, after, callEntity, callSubOrchestrator, log, now, signalEntity } from './orchestrationApi';
+import {
+  EventInbox,
+  activityWithRetry,
+  after,
+  callEntity,
+  callSubOrchestrator,
+  log,
+  now,
+  signalEntity,
+  timerToward,
+} from './orchestrationApi';
 import type { Step } from './orchestrationApi';
 import { EVENT, ORCHESTRATION } from './contracts';
 import type { ControlEvent } from './contracts';
@@ -84,7 +106,7 @@ export interface RolloutOutput {
 export interface RolloutCustomStatus {
   rolloutId: string;
   specHash: string;
-  phase: 'resolvingTargets' | 'running' | 'soaking' | 'awaitingApproval' | 'paused' | FinalRolloutState;
+  phase: 'scheduled' | 'resolvingTargets' | 'running' | 'soaking' | 'awaitingApproval' | 'waitingForWindow' | 'paused' | FinalRolloutState;
   state: RolloutState;
   wave: number | null;
   attempt: number;
@@ -101,6 +123,7 @@ type Ending = 'finished' | 'aborted' | 'canceled';
 export function* rolloutOrchestrator(context: OrchestrationContext): Step<RolloutOutput> {
   const input = context.df.getInput<RolloutInput>();
   const { rolloutId, spec } = input;
+  const approval = approvalPolicy(spec.approval);
   const control = controlEntity(rolloutId);
   const ledger = ledgerEntity(rolloutId);
   const catalog = catalogEntity();
@@ -131,11 +154,16 @@ export function* rolloutOrchestrator(context: OrchestrationContext): Step<Rollou
     context.df.setCustomStatus(custom);
   };
   /** A new phase: shown in the customStatus, reported to the control entity and the catalog. */
-  const enter = (next: RolloutCustomStatus['phase'], nextState: RolloutState, wave: number | null, pausedBy?: 'threshold'): void => {
+  const enter = (
+    next: RolloutCustomStatus['phase'],
+    nextState: RolloutState,
+    wave: number | null,
+    report: Pick<PhaseReport, 'pausedBy' | 'approvalDeadline' | 'nextWindowAt'> = {},
+  ): void => {
     const at = now(context);
     phase = next;
     currentWave = wave;
-    signalEntity(context, control, 'phase', { phase: nextState, wave, at, ...(pausedBy === undefined ? {} : { pausedBy }) });
+    signalEntity(context, control, 'phase', { phase: nextState, wave, at, ...report });
     if (nextState !== state) signalEntity(context, catalog, 'state', { id: rolloutId, state: nextState, at });
     state = nextState;
     status();
@@ -154,14 +182,18 @@ export function* rolloutOrchestrator(context: OrchestrationContext): Step<Rollou
   function* readControl(): Step<RolloutControlState> {
     return (yield* callEntity<'rolloutControl', 'get', RolloutControlState | null>(context, control, 'get')) ?? initialControlState();
   }
-  /** Reads the control entity until `decide` says what to do, sleeping until a wake-up between reads. */
-  function* waitForControl<T>(decide: (state: RolloutControlState) => T | undefined): Step<T> {
+  /**
+   * Reads the control entity until `decide` says what to do, sleeping until a wake-up between reads;
+   * with a `deadline`, its `value` once its time has come and `decide` still says nothing.
+   */
+  function* waitForControl<T>(decide: (state: RolloutControlState) => T | undefined, deadline?: { at: Date; value: T }): Step<T> {
     for (;;) {
       inbox.take();
       const decision = decide(yield* readControl());
       if (decision !== undefined) return decision;
+      if (deadline !== undefined && context.df.currentUtcDateTime.getTime() >= deadline.at.getTime()) return deadline.value;
       if (inbox.take().length > 0) continue; // woken while reading: read again
-      yield inbox.next();
+      yield deadline === undefined ? inbox.next() : context.df.Task.any([timerToward(context, deadline.at), inbox.next()]);
     }
   }
   function* whilePaused(): Step<'resume' | 'cancel'> {
@@ -172,13 +204,64 @@ export function* rolloutOrchestrator(context: OrchestrationContext): Step<Rollou
     phase = 'soaking';
     setWave(afterWave, 'soaking', waves[afterWave], true);
     log(context, 'info', 'rollout.soak', { rolloutId, wave: afterWave, until: end.toISOString() });
+    return yield* waitForControl<'done' | 'cancel'>((c) => (c.command === 'cancel' ? 'cancel' : undefined), { at: end, value: 'done' });
+  }
+  /**
+   * Waits for the operator's approval of wave `index`, or a cancel. With a timeout, the deadline is
+   * set once, on entering; when it passes, the control entity applies onTimeout unless an approve or
+   * cancel got there first: approve goes on, cancel ends the rollout, pause pauses it, and then the
+   * operator's resume is the approval.
+   */
+  function* awaitApproval(index: number): Step<'approved' | 'cancel'> {
+    const { timeoutMinutes: minutes, onTimeout: action } = approval;
+    const timeout = minutes === undefined || action === undefined ? undefined : { wave: index, action, minutes };
+    const deadline = timeout && { at: after(context, timeout.minutes * 60), value: timeout };
+    enter('awaitingApproval', 'awaitingApproval', index, deadline === undefined ? {} : { approvalDeadline: deadline.at.toISOString() });
+    setWave(index, 'awaitingApproval');
+    const decide = (c: RolloutControlState) => (c.command === 'cancel' ? 'cancel' : c.approvedThrough >= index ? 'approved' : undefined);
+    const decision = yield* waitForControl<'approved' | 'cancel' | ApprovalTimeout>(decide, deadline);
+    if (typeof decision === 'string') return decision;
+    const input = { ...decision, at: now(context) };
+    const timedOut = yield* callEntity<'rolloutControl', 'approvalTimeout', RolloutControlState>(
+      context,
+      control,
+      'approvalTimeout',
+      input,
+    );
+    log(context, 'info', 'rollout.approvalTimeout', { rolloutId, wave: index, onTimeout: decision.action });
+    if (timedOut.command === 'pause' && timedOut.pauseReason === 'approvalTimeout') {
+      enter('paused', 'paused', index);
+      setWave(index, 'paused');
+      return (yield* whilePaused()) === 'cancel' ? 'cancel' : 'approved';
+    }
+    return decide(timedOut) ?? (yield* waitForControl(decide));
+  }
+
+  /**
+   * Waits until `at` in the phase `waiting` (its timers ≤ 3 days, see waitForControl): cancel ends
+   * the wait; a pause holds the rollout paused until a resume, then the wait goes on if `at` has not come.
+   */
+  function* holdUntil(at: Date, waiting: 'scheduled' | 'waitingForWindow', wave: number | null): Step<'done' | 'cancel'> {
     for (;;) {
-      inbox.take();
-      const c = yield* readControl();
-      if (c.command === 'cancel') return 'cancel';
-      if (context.df.currentUtcDateTime.getTime() >= end.getTime()) return 'done';
-      if (inbox.take().length > 0) continue;
-      yield context.df.Task.any([context.df.createTimer(end), inbox.next()]);
+      enter(waiting, waiting, wave, waiting === 'waitingForWindow' ? { nextWindowAt: at.toISOString() } : {});
+      const decide = (c: RolloutControlState) => (c.command === 'cancel' ? 'cancel' : c.command === 'pause' ? 'pause' : undefined);
+      const decision = yield* waitForControl<'done' | 'cancel' | 'pause'>(decide, { at, value: 'done' });
+      if (decision !== 'pause') return decision;
+      enter('paused', 'paused', wave);
+      if ((yield* whilePaused()) === 'cancel') return 'cancel';
+      if (context.df.currentUtcDateTime.getTime() >= at.getTime()) return 'done';
+    }
+  }
+  /** Returns at once inside a maintenance window (or without windows); otherwise once the next one opens. */
+  function* untilWindow(index: number, counts: Totals): Step<'open' | 'cancel'> {
+    const windows = spec.schedule?.windows;
+    if (windows === undefined) return 'open';
+    for (;;) {
+      const window = windowState(windows, context.df.currentUtcDateTime.getTime());
+      if (window.open || window.nextOpensAt === null) return 'open';
+      setWave(index, 'waitingForWindow', counts);
+      log(context, 'info', 'rollout.waitingForWindow', { rolloutId, wave: index, until: new Date(window.nextOpensAt).toISOString() });
+      if ((yield* holdUntil(new Date(window.nextOpensAt), 'waitingForWindow', index)) === 'cancel') return 'cancel';
     }
   }
 
@@ -191,6 +274,12 @@ export function* rolloutOrchestrator(context: OrchestrationContext): Step<Rollou
       updatedAt: now(context),
     });
     status();
+    const startAt = spec.schedule?.startAt;
+    if (startAt !== undefined && Date.parse(startAt) > context.df.currentUtcDateTime.getTime()) {
+      log(context, 'info', 'rollout.scheduled', { rolloutId, startAt });
+      if ((yield* holdUntil(new Date(startAt), 'scheduled', null)) === 'cancel') return 'canceled';
+      enter('resolvingTargets', 'running', null);
+    }
     const resolved = yield* activityWithRetry(
       context,
       'resolveTargets',
@@ -244,13 +333,8 @@ export function* rolloutOrchestrator(context: OrchestrationContext): Step<Rollou
           setWave(previous, finalState('finished', waves[previous]), waves[previous], true);
           if (soaked === 'cancel') return 'canceled';
         }
-        if (spec.approval === 'manual') {
-          enter('awaitingApproval', 'awaitingApproval', index);
-          setWave(index, 'awaitingApproval');
-          const approved = yield* waitForControl((c) =>
-            c.command === 'cancel' ? 'cancel' : c.approvedThrough >= index ? 'approved' : undefined,
-          );
-          if (approved === 'cancel') return 'canceled';
+        if (approval.mode === 'manual') {
+          if ((yield* awaitApproval(index)) === 'cancel') return 'canceled';
           log(context, 'info', 'rollout.approved', { rolloutId, wave: index });
         }
       }
@@ -277,6 +361,10 @@ export function* rolloutOrchestrator(context: OrchestrationContext): Step<Rollou
       if ((yield* whilePaused()) === 'cancel') return 'canceled';
     }
     for (;;) {
+      if ((yield* untilWindow(index, waveTotals())) === 'cancel') {
+        stopWave(index, remaining, totals, 'canceled');
+        return 'canceled';
+      }
       enter('running', 'running', index);
       setWave(index, 'running', waveTotals());
       const waveInput: WaveInput = {
@@ -294,6 +382,7 @@ export function* rolloutOrchestrator(context: OrchestrationContext): Step<Rollou
           maxConcurrency: spec.maxConcurrency,
           shardCount,
           pace: input.pace ?? null,
+          ...(spec.schedule?.windows === undefined ? {} : { windows: spec.schedule.windows }),
         },
       };
       let result: WaveResult;
@@ -318,9 +407,14 @@ export function* rolloutOrchestrator(context: OrchestrationContext): Step<Rollou
           error = `the failure threshold (${spec.failureThreshold.percent} %, at least ${spec.failureThreshold.minDevices} devices) was exceeded in wave ${index}`;
           stopWave(index, remaining, totals, 'aborted');
           return 'aborted';
+        case 'windowClosed':
+          // untilWindow waits for the next window, then the wave runs again with the devices not started.
+          log(context, 'info', 'rollout.windowClosed', { rolloutId, wave: index, remaining: remaining.length });
+          attempt += 1;
+          break;
         case 'paused':
         case 'thresholdPause':
-          enter('paused', 'paused', index, result.outcome === 'thresholdPause' ? 'threshold' : undefined);
+          enter('paused', 'paused', index, result.outcome === 'thresholdPause' ? { pausedBy: 'threshold' } : {});
           setWave(index, 'paused', waveTotals());
           if ((yield* whilePaused()) === 'cancel') {
             stopWave(index, remaining, totals, 'canceled');

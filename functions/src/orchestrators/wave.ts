@@ -8,7 +8,9 @@
  * Control: before it starts a batch the wave reads the rollout's control entity; pause or cancel
  * stops it from starting any more, as it stops the running batch from starting more devices
  * (devices already running finish). So does the failure threshold (after a resume, judged on the
- * results since the resume). A batch that stopped early hands back the devices it did not start.
+ * results since the resume), and being outside the maintenance windows (windowClosed: no batch
+ * starts, and the running batch starts no more devices). A batch that stopped early hands back the
+ * devices it did not start.
  *
  * History: an episode starts at most MAX_BATCHES_PER_WAVE_EPISODE batches, each adding
  * (created, completed) and one control read, then continues as new with the devices not started
@@ -25,8 +27,9 @@ import {
   evaluateThreshold,
   thresholdCounts,
   totalsOf,
+  windowState,
 } from '../rollout';
-import type { DeviceTimeouts, FailureThreshold, FirmwareSpec, HubPace, RolloutControlState, Totals } from '../rollout';
+import type { DeviceTimeouts, FailureThreshold, FirmwareSpec, HubPace, MaintenanceWindow, RolloutControlState, Totals } from '../rollout';
 import type { BatchInput, BatchResult, BatchStop } from './batch';
 import { callEntity, callSubOrchestrator, log } from './orchestrationApi';
 import type { Step } from './orchestrationApi';
@@ -40,6 +43,8 @@ export interface WaveSettings {
   shardCount: number;
   /** The hub's pace, when the app setting names its tier. */
   pace?: HubPace | null;
+  /** The spec's maintenance windows; absent when devices may start at any time. */
+  windows?: MaintenanceWindow[];
 }
 
 export interface WaveInput {
@@ -107,6 +112,10 @@ export function* waveOrchestrator(context: OrchestrationContext): Step<WaveResul
       stop = verdict === 'abort' ? 'thresholdAbort' : 'thresholdPause';
       break;
     }
+    if (settings.windows !== undefined && !windowState(settings.windows, context.df.currentUtcDateTime.getTime()).open) {
+      stop = 'windowClosed';
+      break;
+    }
     const control = yield* callEntity<'rolloutControl', 'get', RolloutControlState | null>(context, controlEntity(rolloutId), 'get');
     if (control?.command === 'cancel' || control?.command === 'pause') {
       stop = control.command === 'cancel' ? 'canceled' : 'paused';
@@ -126,6 +135,7 @@ export function* waveOrchestrator(context: OrchestrationContext): Step<WaveResul
       firmware: settings.firmware,
       timeouts: settings.timeouts,
       pace: settings.pace ?? null,
+      ...(settings.windows === undefined ? {} : { windows: settings.windows }),
     };
     status(nextBatch);
     let result: BatchResult;

@@ -20,3 +20,4 @@ export * from './rolloutLedger';
 export * from './rolloutControl';
 export * from './rolloutCatalog';
 export * from './twinReport';
+export * from './maintenanceWindows';

@@ -12,7 +12,14 @@
  * arrives (two operators racing), so the register never holds a contradiction.
  */
 import { CONTROL_OPERATIONS } from '../../../contracts/rolloutApi';
-import type { ControlCommand, ControlLogEntry, ControlOperation, PauseReason, RolloutState } from '../../../contracts/rolloutApi';
+import type {
+  ApprovalTimeoutAction,
+  ControlCommand,
+  ControlLogEntry,
+  ControlOperation,
+  PauseReason,
+  RolloutState,
+} from '../../../contracts/rolloutApi';
 import { isFinalRolloutState } from './rolloutStatus';
 
 export interface RolloutControlState {
@@ -24,6 +31,10 @@ export interface RolloutControlState {
   pauseReason: PauseReason | null;
   /** The highest wave index the operator approved; -1 for none. */
   approvedThrough: number;
+  /** While awaiting approval with a timeout: when it times out (ISO 8601), as the orchestration reported it. */
+  approvalDeadline?: string;
+  /** While waiting for a maintenance window: when the next one opens (ISO 8601), as the orchestration reported it. */
+  nextWindowAt?: string;
   /** Bumped by every change of `command`, so a reader can tell a newer command from an older one. */
   generation: number;
   updatedAt: string | null;
@@ -37,7 +48,12 @@ export function initialControlState(): RolloutControlState {
   return { phase: 'running', wave: null, command: 'run', pauseReason: null, approvedThrough: -1, generation: 0, updatedAt: null, log: [] };
 }
 
-/** Why the operation does not apply to the rollout in this state; null when it does. */
+/**
+ * Why the operation does not apply to the rollout in this state; null when it does. While the
+ * rollout is `scheduled` (before its startAt) or `waitingForWindow`, pause and cancel apply (a
+ * paused rollout stays paused when its start or window comes; cancel ends it with no device
+ * started) and approve does not: approval is asked for when the wave is due, not while waiting.
+ */
 export function controlProblem(state: RolloutControlState, operation: ControlOperation): string | null {
   if (isFinalRolloutState(state.phase)) return `the rollout is ${state.phase}`;
   if (state.command === 'cancel') return 'the rollout is being canceled';
@@ -71,8 +87,15 @@ export function applyCommand(state: RolloutControlState, operation: ControlOpera
   switch (operation) {
     case 'pause':
       return commanded(state, { command: 'pause', pauseReason: 'operator' }, { time: at, operation, detail: 'paused by the operator' });
-    case 'resume':
+    case 'resume': {
+      // Paused because an approval timed out: resuming is the operator's go-ahead for that wave.
+      if (state.pauseReason === 'approvalTimeout' && state.wave !== null) {
+        const approved = { ...state, approvedThrough: Math.max(state.approvedThrough, state.wave) };
+        const detail = `resumed by the operator: wave ${state.wave} approved`;
+        return commanded(approved, { command: 'run', pauseReason: null }, { time: at, operation, detail });
+      }
       return commanded(state, { command: 'run', pauseReason: null }, { time: at, operation, detail: 'resumed by the operator' });
+    }
     case 'approve': {
       const approved = { ...state, approvedThrough: state.wave ?? state.approvedThrough, updatedAt: at };
       return logged(approved, { time: at, operation, detail: `wave ${state.wave} approved` });
@@ -87,17 +110,56 @@ export interface PhaseReport {
   wave: number | null;
   /** Set when the failure threshold paused the rollout: the command becomes pause (unless canceled). */
   pausedBy?: 'threshold';
+  /** With awaitingApproval, when the approval policy has a timeout: when it times out. */
+  approvalDeadline?: string;
+  /** With waitingForWindow: when the next maintenance window opens. */
+  nextWindowAt?: string;
 }
 
 /** The rollout orchestration reports where it stands. */
 export function reportPhase(state: RolloutControlState, report: PhaseReport, at: string): RolloutControlState {
   if (isFinalRolloutState(state.phase)) return state;
-  const next: RolloutControlState = { ...state, phase: report.phase, wave: report.wave, updatedAt: at };
+  const { approvalDeadline: _previous, nextWindowAt: _previousWindow, ...rest } = state;
+  const deadline = report.approvalDeadline === undefined ? {} : { approvalDeadline: report.approvalDeadline };
+  const window = report.nextWindowAt === undefined ? {} : { nextWindowAt: report.nextWindowAt };
+  const next: RolloutControlState = { ...rest, ...deadline, ...window, phase: report.phase, wave: report.wave, updatedAt: at };
   if (report.pausedBy === 'threshold' && state.command === 'run') {
     const entry: ControlLogEntry = { time: at, operation: 'thresholdPause', detail: 'paused by the failure threshold' };
     return commanded(next, { command: 'pause', pauseReason: 'threshold' }, entry);
   }
   return next;
+}
+
+/** The approval of `wave` did not come within `minutes`: the spec's onTimeout `action` applies. */
+export interface ApprovalTimeout {
+  wave: number;
+  action: ApprovalTimeoutAction;
+  minutes: number;
+}
+
+/**
+ * The rollout orchestration's deadline for an approval passed. Decided here, like a command, so
+ * that an approve or cancel the operator got in first wins: then the state is returned unchanged.
+ */
+export function applyApprovalTimeout(state: RolloutControlState, timeout: ApprovalTimeout, at: string): RolloutControlState {
+  if (controlProblem(state, 'approve') !== null || state.wave !== timeout.wave) return state;
+  const entry = (detail: string): ControlLogEntry => ({ time: at, operation: 'approvalTimeout', detail });
+  const late = `wave ${timeout.wave} not approved within ${timeout.minutes} min`;
+  switch (timeout.action) {
+    case 'approve':
+      return logged(
+        { ...state, approvedThrough: timeout.wave, updatedAt: at },
+        entry(`wave ${timeout.wave} approved automatically after ${timeout.minutes} min`),
+      );
+    case 'cancel':
+      return commanded(state, { command: 'cancel', pauseReason: null }, entry(`canceled automatically: ${late}`));
+    case 'pause':
+      return commanded(
+        state,
+        { command: 'pause', pauseReason: 'approvalTimeout' },
+        entry(`paused automatically: ${late}; resume approves it`),
+      );
+  }
 }
 
 /**
@@ -106,7 +168,8 @@ export function reportPhase(state: RolloutControlState, report: PhaseReport, at:
  */
 export function displayState(state: RolloutControlState): RolloutState {
   if (isFinalRolloutState(state.phase)) return state.phase;
-  if (state.command === 'pause' && state.phase === 'running') return 'paused';
+  const pausable = state.phase === 'running' || state.phase === 'scheduled' || state.phase === 'waitingForWindow';
+  if (state.command === 'pause' && pausable) return 'paused';
   if (state.command === 'run' && state.phase === 'paused') return 'running';
   return state.phase;
 }

@@ -91,13 +91,16 @@ function stateOf(bucket: DeviceBucket): DeviceRolloutState {
 const movedBucket = (end: DeviceMove['from']): DeviceBucket => (end === 'inProgress' ? 'waiting' : end);
 
 /** The policies the status shows, from the spec. */
-export function rolloutPolicy(spec: Pick<RolloutSpec, 'failureThreshold' | 'approval' | 'maxConcurrency' | 'soakSeconds'>): RolloutPolicy {
+export function rolloutPolicy(
+  spec: Pick<RolloutSpec, 'failureThreshold' | 'approval' | 'maxConcurrency' | 'soakSeconds' | 'schedule'>,
+): RolloutPolicy {
   const { percent, minDevices, action } = spec.failureThreshold;
   return {
     failureThreshold: { percent, minDevices, action },
     approval: spec.approval,
     maxConcurrency: spec.maxConcurrency,
     soakSeconds: spec.soakSeconds,
+    ...(spec.schedule === undefined ? {} : { schedule: spec.schedule }),
   };
 }
 

@@ -5,16 +5,15 @@
  */
 import { z } from 'zod';
 import { isRecord } from '../../../contracts/guards';
-import type { FirmwareSpec } from '../../../contracts/rolloutApi';
+import { APPROVAL_MODES, APPROVAL_TIMEOUT_ACTIONS, WEEKDAYS } from '../../../contracts/rolloutApi';
+import type { ApprovalMode, ApprovalPolicy, FirmwareSpec, MaintenanceWindow, RolloutSchedule } from '../../../contracts/rolloutApi';
 import { DEVICE_ID_PATTERN, DEVICE_ID_RULE, ROLLOUT_ID_PATTERN, ROLLOUT_ID_RULE } from './identifiers';
+import { WALL_TIME, minutesOf, overlappingWindows, timeZoneProblem } from './maintenanceWindows';
 import { PERCENT_RESOLUTION, basisPoints, hasPercentResolution } from './percent';
 import { queryConditionProblems } from './twinQueryCondition';
 
 export const FAILURE_ACTIONS = ['pause', 'abort'] as const;
 export type FailureAction = (typeof FAILURE_ACTIONS)[number];
-export const APPROVAL_MODES = ['auto', 'manual'] as const;
-/** 'manual': the rollout waits for POST /api/rollouts/{id}/approve before starting each next wave. */
-export type ApprovalMode = (typeof APPROVAL_MODES)[number];
 
 /** Exactly one of a twin query condition (the WHERE clause, without WHERE) or explicit device ids. */
 export type TargetSpec = { query: string } | { deviceIds: string[] };
@@ -56,9 +55,12 @@ export interface RolloutSpec {
   waves: WaveSpec[];
   maxConcurrency: number;
   failureThreshold: FailureThreshold;
-  approval: ApprovalMode;
+  /** Normalised: the shorthands "auto" and "manual" become { mode }. */
+  approval: ApprovalPolicy;
   soakSeconds: number;
   deviceTimeouts: DeviceTimeouts;
+  /** Absent: devices start at once and at any time (and the spec's fingerprint is as before schedules existed). */
+  schedule?: RolloutSchedule;
 }
 
 export interface SpecProblem {
@@ -72,6 +74,8 @@ export type ParseRolloutSpecResult = { ok: true; spec: RolloutSpec } | { ok: fal
 export interface ParseRolloutSpecOptions {
   /** Accept http:// firmware URIs (local stacks without TLS); https:// only otherwise. */
   allowInsecureFirmwareUri?: boolean;
+  /** The time of the request (epoch ms), for `schedule.startAt`'s upper bound; without it that bound is not checked. */
+  now?: number;
 }
 
 export const BODY_FIELD = '(body)';
@@ -83,6 +87,7 @@ export const BODY_FIELD = '(body)';
  * - offlineRetryMinutes ≤ 7 days: a device offline longer than a week is not coming back for this rollout.
  * - downloadMinutes, applyMinutes ≤ 24 h: generous for slow links and long installs, yet a stuck
  *   device is noticed the same day. Minutes may be fractional (0.5 for a quick local demo).
+ * - approval.timeoutMinutes ≤ 30 days: an approval nobody gave in a month is not coming; fractional too.
  * - soakSeconds and maxConcurrency are integers; rollout ids, firmware versions and wave names
  *   are at most 64 characters (see their patterns); percents have at most two decimals.
  */
@@ -96,6 +101,10 @@ export const SPEC_LIMITS = {
   offlineRetryMinutes: { max: 7 * 24 * 60 },
   downloadMinutes: { max: 24 * 60 },
   applyMinutes: { max: 24 * 60 },
+  /** Maintenance windows: two a day for a week. */
+  windows: 14,
+  startAtDaysAhead: 366,
+  approvalTimeoutMinutes: { max: 30 * 24 * 60 },
 } as const;
 
 export const DEFAULT_MAX_CONCURRENCY = 50;
@@ -116,6 +125,14 @@ export function defaultDeviceTimeouts(): DeviceTimeouts {
   return { methodSeconds: 30, offlineRetryMinutes: 60, downloadMinutes: 30, applyMinutes: 15 };
 }
 
+/**
+ * The approval policy of a spec. Rollouts started before the object form existed hold the mode
+ * string in their orchestration input; it means the same as { mode } without a timeout.
+ */
+export function approvalPolicy(approval: ApprovalPolicy | ApprovalMode): ApprovalPolicy {
+  return typeof approval === 'string' ? { mode: approval } : approval;
+}
+
 /** The name of an unnamed wave: `wave-1` for the first. */
 export function defaultWaveName(index: number): string {
   return `wave-${index + 1}`;
@@ -123,8 +140,12 @@ export function defaultWaveName(index: number): string {
 
 export function parseRolloutSpec(body: unknown, options: ParseRolloutSpecOptions = {}): ParseRolloutSpecResult {
   const result = requestSchema(options.allowInsecureFirmwareUri === true).safeParse(body);
-  if (result.success) return { ok: true, spec: result.data };
-  return { ok: false, problems: toProblems(result.error.issues) };
+  if (!result.success) return { ok: false, problems: toProblems(result.error.issues) };
+  const startAt = result.data.schedule?.startAt;
+  if (startAt !== undefined && options.now !== undefined && Date.parse(startAt) > options.now + SPEC_LIMITS.startAtDaysAhead * DAY_MS) {
+    return { ok: false, problems: [{ field: 'schedule.startAt', message: `must be at most ${SPEC_LIMITS.startAtDaysAhead} days ahead` }] };
+  }
+  return { ok: true, spec: result.data };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -142,11 +163,10 @@ function requiredOr(message: string): (issue: IssueInput) => string {
   return (issue) => (issue.input === undefined ? 'is required' : message);
 }
 
-function object<Shape extends z.ZodRawShape>(shape: Shape) {
+function object<Shape extends z.ZodRawShape>(shape: Shape, expected = 'must be an object') {
   const known = Object.keys(shape).join(', ');
   return z.strictObject(shape, {
-    error: (issue) =>
-      issue.code === 'unrecognized_keys' ? `unknown field (known fields: ${known})` : requiredOr('must be an object')(issue),
+    error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown field (known fields: ${known})` : requiredOr(expected)(issue)),
   });
 }
 
@@ -184,8 +204,12 @@ function percent(lowest: PercentFloor) {
   return z.number({ error: requiredOr(message) }).refine((value) => isPercent(value, lowest), { error: message });
 }
 
+function quoted(values: readonly string[]): string {
+  return values.map((v) => JSON.stringify(v)).join(', ');
+}
+
 function oneOf<const Values extends readonly [string, ...string[]]>(values: Values) {
-  return z.enum(values, { error: requiredOr(`must be one of ${values.map((v) => JSON.stringify(v)).join(', ')}`) });
+  return z.enum(values, { error: requiredOr(`must be one of ${quoted(values)}`) });
 }
 
 function firmwareUriProblem(uri: string, allowInsecure: boolean): string | undefined {
@@ -327,6 +351,79 @@ const deviceTimeoutsSchema = object({
   applyMinutes: positive(SPEC_LIMITS.applyMinutes.max).default(TIMEOUT_DEFAULTS.applyMinutes),
 });
 
+/**
+ * "auto" | "manual", or { mode, timeoutMinutes?, onTimeout? }. onTimeout has no default: cancel,
+ * approve and pause each suit some fleets and would surprise others, so the author names it.
+ */
+const approvalSchema = z
+  .preprocess(
+    (value) => (typeof value === 'string' && (APPROVAL_MODES as readonly string[]).includes(value) ? { mode: value } : value),
+    object(
+      {
+        mode: oneOf(APPROVAL_MODES),
+        timeoutMinutes: positive(SPEC_LIMITS.approvalTimeoutMinutes.max).optional(),
+        onTimeout: oneOf(APPROVAL_TIMEOUT_ACTIONS).optional(),
+      },
+      'must be "auto", "manual" or an object { mode, timeoutMinutes, onTimeout }',
+    ).check(z.superRefine(checkApprovalTimeout, { when: (payload) => isRecord(payload.value) })),
+  )
+  .transform(({ mode, timeoutMinutes, onTimeout }): ApprovalPolicy =>
+    timeoutMinutes === undefined || onTimeout === undefined ? { mode } : { mode, timeoutMinutes, onTimeout },
+  );
+
+/** timeoutMinutes and onTimeout come together, and only with mode "manual" ("auto" never waits). */
+function checkApprovalTimeout(approval: unknown, ctx: z.RefinementCtx): void {
+  const { mode, timeoutMinutes, onTimeout } = approval as Record<string, unknown>;
+  if (timeoutMinutes !== undefined && mode === 'auto')
+    ctx.addIssue({ code: 'custom', path: ['timeoutMinutes'], message: 'applies only with mode "manual"' });
+  if (timeoutMinutes !== undefined && onTimeout === undefined)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['onTimeout'],
+      message: `is required with timeoutMinutes: one of ${quoted(APPROVAL_TIMEOUT_ACTIONS)}`,
+    });
+  if (timeoutMinutes === undefined && onTimeout !== undefined)
+    ctx.addIssue({ code: 'custom', path: ['onTimeout'], message: 'applies only with timeoutMinutes' });
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+const wallTime = patterned(WALL_TIME, 'a time of day HH:MM, 00:00 to 23:59');
+
+const windowSchema = object({
+  days: z
+    .array(oneOf(WEEKDAYS), { error: requiredOr(`must be an array of days (${WEEKDAYS.join(', ')})`) })
+    .min(1, { error: 'must list at least one day' })
+    .refine((days) => new Set(days).size === days.length, { error: 'must not list a day twice' }),
+  from: wallTime,
+  to: wallTime,
+  timeZone: z.string({ error: requiredOr('must be a string: an IANA time zone id such as Europe/Berlin') }).superRefine((zone, ctx) => {
+    const problem = timeZoneProblem(zone);
+    if (problem !== null) ctx.addIssue(problem);
+  }),
+}).superRefine((window, ctx) => {
+  if (minutesOf(window.from) === minutesOf(window.to)) {
+    ctx.addIssue({ code: 'custom', path: ['to'], message: 'must differ from from (a window ending where it starts is empty)' });
+  }
+});
+
+const scheduleSchema = object({
+  startAt: z.iso
+    .datetime({ offset: true, error: 'must be an ISO 8601 date and time with Z or a ±HH:MM offset, e.g. 2026-05-01T22:00:00+02:00' })
+    .optional(),
+  windows: z
+    .array(windowSchema, { error: 'must be an array of maintenance windows' })
+    .min(1, { error: `must have 1 to ${SPEC_LIMITS.windows} windows` })
+    .max(SPEC_LIMITS.windows, { error: `must have 1 to ${SPEC_LIMITS.windows} windows` })
+    .superRefine((windows: MaintenanceWindow[], ctx) => {
+      for (const [earlier, later] of overlappingWindows(windows)) {
+        ctx.addIssue({ code: 'custom', path: [later], message: `overlaps schedule.windows[${earlier}] (same time zone, same day)` });
+      }
+    })
+    .optional(),
+}).refine((schedule) => schedule.startAt !== undefined || schedule.windows !== undefined, {
+  error: 'must have startAt, windows or both',
+});
+
 function buildRequestSchema(allowInsecure: boolean) {
   return object({
     rolloutId: patterned(ROLLOUT_ID_PATTERN, ROLLOUT_ID_RULE).optional(),
@@ -335,9 +432,10 @@ function buildRequestSchema(allowInsecure: boolean) {
     waves: wavesSchema.default(defaultWaves),
     maxConcurrency: integer(SPEC_LIMITS.maxConcurrency.min, SPEC_LIMITS.maxConcurrency.max).default(DEFAULT_MAX_CONCURRENCY),
     failureThreshold: failureThresholdSchema.default(defaultFailureThreshold),
-    approval: oneOf(APPROVAL_MODES).default(DEFAULT_APPROVAL),
+    approval: approvalSchema.default(() => ({ mode: DEFAULT_APPROVAL })),
     soakSeconds: integer(SPEC_LIMITS.soakSeconds.min, SPEC_LIMITS.soakSeconds.max).default(DEFAULT_SOAK_SECONDS),
     deviceTimeouts: deviceTimeoutsSchema.default(defaultDeviceTimeouts),
+    schedule: scheduleSchema.optional(),
   }).transform((request): RolloutSpec => ({
     ...(request.rolloutId === undefined ? {} : { rolloutId: request.rolloutId }),
     firmware: request.firmware,
@@ -348,6 +446,7 @@ function buildRequestSchema(allowInsecure: boolean) {
     approval: request.approval,
     soakSeconds: request.soakSeconds,
     deviceTimeouts: request.deviceTimeouts,
+    ...(request.schedule === undefined ? {} : { schedule: request.schedule }),
   }));
 }
 

@@ -9,6 +9,8 @@ import type { RolloutSpec } from './rolloutSpec';
  * - Object keys are sorted, so the order a client wrote them in does not matter.
  * - `target.deviceIds` is sorted: a target is a set of devices (planning sorts them anyway).
  * - `rolloutId` is left out: it is the key the fingerprints are compared under, not content.
+ * - `approval` without a timeout is written as its mode ("auto", "manual"): specs were hashed so
+ *   before the object form existed, and a re-POST of such a rollout must still match.
  * - Wave order, names and every other value are kept: each changes what the rollout does or shows.
  *
  * The result grows with the device list (up to ~13 MB for 100,000 ids of 128 characters); hash it
@@ -17,7 +19,8 @@ import type { RolloutSpec } from './rolloutSpec';
 export function specFingerprint(spec: RolloutSpec): string {
   const { rolloutId: _ignored, ...content } = spec;
   const target = 'deviceIds' in spec.target ? { deviceIds: [...spec.target.deviceIds].sort(compareCodeUnits) } : spec.target;
-  return canonicalJson({ ...content, target });
+  const approval = spec.approval.timeoutMinutes === undefined ? spec.approval.mode : spec.approval;
+  return canonicalJson({ ...content, target, approval });
 }
 
 function canonicalJson(value: unknown): string {

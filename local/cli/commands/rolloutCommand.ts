@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { DEVICE_ROLLOUT_STATES, ROLLOUT_STATES, type RolloutState } from '../../../contracts/rolloutApi';
+import { DEVICE_ROLLOUT_STATES, ROLLOUT_STATES, WEEKDAYS, type MaintenanceWindow, type RolloutState } from '../../../contracts/rolloutApi';
 import { readFileSync } from 'node:fs';
 import { deviceTable, rolloutSummary, rolloutTable, waveTable } from '../rollouts/renderRollout';
 import { RolloutApiClient } from '../rollouts/RolloutApiClient';
@@ -29,6 +29,8 @@ interface StartFlags {
   onFailure?: 'pause' | 'abort';
   approval?: 'auto' | 'manual';
   soak?: number;
+  startAt?: string;
+  window?: MaintenanceWindow[];
   id?: string;
   watch: boolean;
 }
@@ -61,6 +63,12 @@ export function registerRolloutCommand(program: Command): void {
     .option('--on-failure <action>', 'pause | abort when the threshold trips', parseChoice('pause', 'abort'))
     .option('--approval <mode>', 'auto | manual approval between waves', parseChoice('auto', 'manual'))
     .option('--soak <seconds>', 'wait between waves', Number)
+    .option('--start-at <iso>', 'start no earlier than this, ISO 8601 with an offset, e.g. 2026-05-01T22:00:00+02:00')
+    .option(
+      '--window <window>',
+      'a weekly maintenance window, repeatable: "days from-to zone", e.g. "sat,sun 01:00-05:00 Europe/Berlin"',
+      (value: string, windows: MaintenanceWindow[] = []) => [...windows, parseWindowOption(value)],
+    )
     .option('--id <rolloutId>', 'choose the rollout id (re-POSTing the same spec is idempotent)')
     .option('--watch', 'follow it to the end with progress bars', false)
     .action(async (flags: StartFlags & ApiFlags) => {
@@ -156,8 +164,26 @@ function specFrom(flags: StartFlags): Record<string, unknown> {
   }
   if (flags.approval) spec.approval = flags.approval;
   if (flags.soak !== undefined) spec.soakSeconds = flags.soak;
+  if (flags.startAt !== undefined || flags.window !== undefined) {
+    const schedule = { ...(spec.schedule as Record<string, unknown> | undefined) };
+    if (flags.startAt !== undefined) schedule.startAt = flags.startAt;
+    if (flags.window !== undefined) schedule.windows = flags.window;
+    spec.schedule = schedule;
+  }
   if (flags.id) spec.rolloutId = flags.id;
   return spec;
+}
+
+/** "sat,sun 01:00-05:00 Europe/Berlin" as a window; the API checks the days, times and zone themselves. */
+export function parseWindowOption(value: string): MaintenanceWindow {
+  const match = /^\s*([a-z,]+)\s+(\d\d:\d\d)-(\d\d:\d\d)\s+(\S+)\s*$/.exec(value);
+  if (match === null) {
+    throw new InvalidArgumentError(
+      `'${value}' must be "days from-to zone", e.g. "sat,sun 01:00-05:00 Europe/Berlin" (days: ${WEEKDAYS.join(',')}).`,
+    );
+  }
+  const [, days, from, to, timeZone] = match;
+  return { days: days.split(',').filter(Boolean) as MaintenanceWindow['days'], from, to, timeZone };
 }
 
 function parsePercents(value: string): number[] {

@@ -7,6 +7,8 @@ const STATE_COLOR: Record<string, (text: string) => string> = {
   running: pc.cyan,
   paused: pc.yellow,
   awaitingApproval: pc.yellow,
+  scheduled: pc.blue,
+  waitingForWindow: pc.blue,
   completed: pc.green,
   completedWithFailures: pc.yellow,
   aborted: pc.red,
@@ -34,16 +36,38 @@ export function rolloutSummary(rollout: RolloutView): string {
     `${pc.bold(rollout.id)}  ${colorState(rollout.state)}  firmware ${rollout.firmware.version}\n` +
     `  ${t.targeted} targeted: ${pc.green(`${t.succeeded} succeeded`)}, ${pc.red(`${t.failed} failed`)}, ${t.timedOut} timed out, ` +
     `${t.inProgress} in progress${split}, ${t.pending} pending, ${t.skipped} skipped, ${t.canceled} canceled` +
-    thresholdLine(rollout)
+    thresholdLine(rollout) +
+    scheduleLines(rollout) +
+    approvalLine(rollout)
   );
 }
 
+/** With manual approval: its timeout, and while a wave awaits approval with one, when it times out. */
+function approvalLine({ policy, approvalDeadline, control }: RolloutView): string {
+  if (policy === null || policy.approval.mode === 'auto') return '';
+  const { timeoutMinutes, onTimeout } = policy.approval;
+  const timeout = timeoutMinutes === undefined ? 'no timeout' : `${onTimeout} after ${timeoutMinutes} min without it`;
+  const due = approvalDeadline === null ? '' : `; wave ${control.wave} times out at ${approvalDeadline}`;
+  return `\n  approval: manual before each next wave, ${timeout}${due}`;
+}
+
+/** The schedule: its start, its maintenance windows and, while waiting for one, when the next opens. */
+function scheduleLines({ policy, nextWindowAt }: RolloutView): string {
+  const schedule = policy?.schedule;
+  if (schedule === undefined) return '';
+  const start = schedule.startAt === undefined ? '' : `\n  starts at ${schedule.startAt}`;
+  const windows = (schedule.windows ?? []).map((w) => `${w.days.join(',')} ${w.from}-${w.to} ${w.timeZone}`).join('; ');
+  const next = nextWindowAt === null ? '' : ` (next opens at ${nextWindowAt})`;
+  return start + (windows === '' ? '' : `\n  maintenance windows: ${windows}${next}`);
+}
+
 /** The failure threshold as set and as it stands; nothing when the spec is no longer known. */
-function thresholdLine({ policy, failureShare: share }: RolloutView): string {
+function thresholdLine({ policy, failureShare: share, waves }: RolloutView): string {
   if (policy === null) return '';
   const { percent, minDevices, action } = policy.failureThreshold;
-  const now =
-    share === null ? 'no device finished yet' : `${share.percent} % (${share.failed} of ${share.finished} finished) in wave ${share.wave}`;
+  // Waves are numbered from 1 for people, as the dashboard does.
+  const wave = share === null ? '' : `wave ${share.wave + 1}${waves[share.wave] === undefined ? '' : ` (${waves[share.wave].name})`}`;
+  const now = share === null ? 'no device finished yet' : `${share.percent} % (${share.failed} of ${share.finished} finished) in ${wave}`;
   return `\n  failure threshold: ${action} above ${percent} % once ${minDevices} finished; now ${now}`;
 }
 

@@ -130,6 +130,22 @@ describe('entities as the Durable extension runs them', () => {
     ).toBe(true);
   });
 
+  test('the control entity keeps the approval deadline of the phase report and answers an approval timeout with its state', async () => {
+    const deadline = '2025-01-01T01:00:00.000Z';
+    const result = await run(rolloutControlEntity, 'rolloutcontrol', 'r1', undefined, [
+      { name: 'phase', input: { phase: 'awaitingApproval', wave: 1, approvalDeadline: deadline, at: '2025-01-01T00:00:00.000Z' } },
+      { name: 'get', signal: false },
+      { name: 'approvalTimeout', input: { wave: 1, action: 'sometimes', minutes: 60, at: deadline }, signal: false },
+      { name: 'approvalTimeout', input: { wave: 1, action: 'pause', minutes: 60, at: deadline }, signal: false },
+      { name: 'get', signal: false },
+    ]);
+    expect(JSON.parse(result.results[1].result!)).toMatchObject({ phase: 'awaitingApproval', approvalDeadline: deadline });
+    expect(JSON.parse(result.results[2].result!)).toMatchObject({ command: 'run', generation: 0 }); // malformed: unchanged
+    const paused = { command: 'pause', pauseReason: 'approvalTimeout', generation: 1 };
+    expect(JSON.parse(result.results[3].result!)).toMatchObject(paused);
+    expect(JSON.parse(result.results[4].result!)).toMatchObject(paused);
+  });
+
   test('the ledger exists only once planned; moves before the plan are ignored', async () => {
     const result = await run(rolloutLedgerEntity, 'rolloutledger', 'r1', undefined, [
       { name: 'moves', input: { moves: [{ wave: 0, from: 'pending', to: 'inProgress' }], at: 'x' } },

@@ -92,6 +92,19 @@ describe('POST /api/rollouts', () => {
       /"pause", "abort"/,
     ],
     ['an unknown approval mode', { ...VALID, approval: 'sometimes' }, 'approval', /"auto", "manual"/],
+    [
+      'a negative approval timeout',
+      { ...VALID, approval: { mode: 'manual', timeoutMinutes: -1, onTimeout: 'cancel' } },
+      'approval.timeoutMinutes',
+      /greater than 0/,
+    ],
+    [
+      'an approval timeout without onTimeout',
+      { ...VALID, approval: { mode: 'manual', timeoutMinutes: 60 } },
+      'approval.onTimeout',
+      /is required with timeoutMinutes/,
+    ],
+    ['an unknown approval object mode', { ...VALID, approval: { mode: 'often' } }, 'approval.mode', /"auto", "manual"/],
     ['a method timeout of 1 s', { ...VALID, deviceTimeouts: { methodSeconds: 1 } }, 'deviceTimeouts.methodSeconds', /from 5 to 300/],
     ['a negative soak', { ...VALID, soakSeconds: -1 }, 'soakSeconds', /from 0 to 86400/],
     ['an unknown field', { ...VALID, colour: 'red' }, 'colour', /unknown field/],
@@ -183,6 +196,13 @@ describe('POST /api/rollouts', () => {
     expect(again.jsonBody).toMatchObject({ id: 'fw-2-1', created: false });
     expect(again.headers).toMatchObject({ location: 'https://fleet.example.com/api/rollouts/fw-2-1' });
     expect(api.requests.filter((r) => r.startsWith('POST orchestrators')).length).toBe(started);
+  });
+
+  test('approval: the shorthand and its object form are the same rollout; an added timeout is a different one', async () => {
+    expect((await post({ ...VALID, approval: 'manual' })).status).toBe(202);
+    expect((await post({ ...VALID, approval: { mode: 'manual' } })).status).toBe(200);
+    expect((await post({ ...VALID, approval: { mode: 'manual', timeoutMinutes: 60, onTimeout: 'approve' } })).status).toBe(409);
+    expect((api.instances.get('fw-2-1')!.input as RolloutInput).spec.approval).toEqual({ mode: 'manual' });
   });
 
   test('the same rolloutId with a different spec is a 409', async () => {

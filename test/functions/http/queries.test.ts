@@ -60,10 +60,10 @@ function get(path: string, params: Record<string, string>, query: Record<string,
 const body = <T>(response: HttpResponseInit): T => response.jsonBody as T;
 
 /** A rollout as the orchestration leaves it after planning: ledger, shard rows, control. */
-async function planned(rolloutId: string, waves: string[][], skipped: string[] = []): Promise<number> {
+async function planned(rolloutId: string, waves: string[][], skipped: string[] = [], spec = SPEC): Promise<number> {
   const all = [...waves.flat(), ...skipped];
   const shardCount = Math.max(3, shardCountFor(all.length));
-  api.addInstance({ name: 'rollout', instanceId: rolloutId, input: { rolloutId, spec: SPEC, specHash: 'h', createdAt: AT } });
+  api.addInstance({ name: 'rollout', instanceId: rolloutId, input: { rolloutId, spec, specHash: 'h', createdAt: AT } });
   const plan: LedgerPlan = {
     rolloutId,
     firmware: FIRMWARE,
@@ -76,7 +76,7 @@ async function planned(rolloutId: string, waves: string[][], skipped: string[] =
       targeted: ids.length,
     })),
     skipped: skipped.length,
-    policy: rolloutPolicy(SPEC),
+    policy: rolloutPolicy(spec),
   };
   await api.signal('rolloutLedger', rolloutId, 'plan', { plan, at: AT });
   const groups: { wave: number | null; deviceIds: string[] }[] = [
@@ -310,7 +310,13 @@ describe('GET /api/rollouts/{id}: policy, failure share and the commands that ap
     const running = await view();
     expect(running).toMatchObject({
       state: 'running',
-      policy: { failureThreshold: { percent: 20, minDevices: 2, action: 'pause' }, approval: 'auto', maxConcurrency: 25, soakSeconds: 60 },
+      policy: {
+        failureThreshold: { percent: 20, minDevices: 2, action: 'pause' },
+        approval: { mode: 'auto' },
+        maxConcurrency: 25,
+        soakSeconds: 60,
+      },
+      approvalDeadline: null,
       failureShare: { wave: 1, finished: 3, failed: 2, percent: 66.67 },
       control: { command: 'run', pauseReason: null, wave: 1, approvedThrough: -1, log: [] },
     });
@@ -358,6 +364,23 @@ describe('GET /api/rollouts/{id}: policy, failure share and the commands that ap
     // Before any wave is named, the last wave with finished devices.
     await api.signal('rolloutControl', 'r1', 'phase', { phase: 'running', wave: null, at: AT });
     expect((await view()).failureShare).toEqual({ wave: 0, finished: 2, failed: 1, percent: 50 });
+  });
+
+  test('awaiting approval with a timeout: the policy in its object form and the deadline, which goes with the phase', async () => {
+    const approval = { mode: 'manual', timeoutMinutes: 90, onTimeout: 'pause' } as const;
+    await planned('r1', [['a'], ['b']], [], specOf({ approval }));
+    const deadline = '2025-01-01T01:30:00.000Z';
+    await api.signal('rolloutControl', 'r1', 'phase', { phase: 'awaitingApproval', wave: 1, approvalDeadline: deadline, at: AT });
+    expect(await view()).toMatchObject({ state: 'awaitingApproval', approvalDeadline: deadline, policy: { approval } });
+    await phase('running', 1);
+    expect(await view()).toMatchObject({ state: 'running', approvalDeadline: null, policy: { approval } });
+  });
+
+  test('a ledger planned before the approval had an object form: its mode string shows as the object', async () => {
+    await planned('r1', [['a'], ['b']]);
+    const ledger = JSON.parse(api.entities.get('rolloutledger@r1')!) as { policy: Record<string, unknown> };
+    api.entities.set('rolloutledger@r1', JSON.stringify({ ...ledger, policy: { ...ledger.policy, approval: 'manual' } }));
+    expect((await view()).policy).toMatchObject({ approval: { mode: 'manual' } });
   });
 
   test('finished: nothing applies; the policy from the spec, the start from the ledger', async () => {
@@ -495,7 +518,7 @@ describe('GET /api/rollouts', () => {
       const response = await listRollouts(get('rollouts', {}, { state: bad }), api.context());
       expect(response.status).toBe(400);
       expect(body<{ problems: { field: string; message: string }[] }>(response).problems).toEqual([
-        { field: 'state', message: expect.stringContaining('running, paused, awaitingApproval, completed') },
+        { field: 'state', message: expect.stringContaining('running, paused, awaitingApproval, scheduled, waitingForWindow, completed') },
       ]);
     }
   });
@@ -515,6 +538,8 @@ describe('GET /api/rollouts', () => {
         waves: [],
         startedAt: null,
         policy: null,
+        approvalDeadline: null,
+        nextWindowAt: null,
         failureShare: null,
         control: { command: 'run', pauseReason: null, wave: null, approvedThrough: -1, log: [] },
         actions: {

@@ -5,8 +5,17 @@ import { EVENT } from '../../../functions/src/orchestrators/contracts';
 import { RESOLVE_ATTEMPTS, rolloutOrchestrator } from '../../../functions/src/orchestrators/rollout';
 import type { RolloutCustomStatus, RolloutInput, RolloutOutput } from '../../../functions/src/orchestrators/rollout';
 import type { WaveInput, WaveResult } from '../../../functions/src/orchestrators/wave';
-import { groupByShard, initialControlState, shardCountFor, shardOf, totalsOf } from '../../../functions/src/rollout';
-import type { LedgerPlan, RolloutControlState, RolloutSpec, Totals } from '../../../functions/src/rollout';
+import {
+  applyApprovalTimeout,
+  applyCommand,
+  groupByShard,
+  initialControlState,
+  reportPhase,
+  shardCountFor,
+  shardOf,
+  totalsOf,
+} from '../../../functions/src/rollout';
+import type { ApprovalPolicy, ApprovalTimeout, LedgerPlan, RolloutControlState, RolloutSpec, Totals } from '../../../functions/src/rollout';
 import { specOf } from '../support/fixtures';
 import { OrchestrationHarness } from '../support/orchestrationHarness';
 import type { Scheduled } from '../support/orchestrationHarness';
@@ -371,5 +380,190 @@ describe('rollout orchestration', () => {
     const h = rollout(specOf({}));
     await resolved(h, { targets: [], skipped: ['a', 'b'] });
     expect(h.output).toMatchObject({ state: 'completed', totals: totalsOf({ skipped: 2 }) });
+  });
+});
+
+describe('rollout orchestration: approval timeouts', () => {
+  const MINUTE = 60_000;
+  const DAY = 24 * 60 * MINUTE;
+  const START = Date.parse('2025-01-01T00:00:00.000Z');
+  const iso = (ms: number): string => new Date(ms).toISOString();
+  /** The control register as the entity holds it once the rollout reported it awaits wave 1's approval. */
+  const AWAITING = reportPhase(RUN, { phase: 'awaitingApproval', wave: 1 }, iso(START));
+
+  /** Two waves of two devices; the first has run and the rollout awaits the approval of the second (after its first look). */
+  async function awaitingWave1(approval: Record<string, unknown> | string): Promise<OrchestrationHarness> {
+    const h = rollout(specOf({ waves: [{ percent: 50 }, { percent: 100 }], approval }));
+    await resolved(h, { targets: ids('t', 4), skipped: [] });
+    await control(h);
+    await waveSucceeds(h);
+    expect(status(h)).toMatchObject({ phase: 'awaitingApproval', wave: 1 });
+    await control(h, AWAITING);
+    return h;
+  }
+
+  const reported = (h: OrchestrationHarness, phase: string) =>
+    h
+      .signals('phase', 'rolloutControl')
+      .map((s) => s.input as { phase: string; approvalDeadline?: string })
+      .filter((r) => r.phase === phase);
+
+  /** The deadline passes: the timer fires, the rollout looks once more, then asks the entity to apply onTimeout. */
+  async function timesOut(h: OrchestrationHarness): Promise<RolloutControlState> {
+    h.fireTimer(h.only('timer'));
+    await h.step();
+    await control(h, AWAITING);
+    const call = h.only('callEntity', 'approvalTimeout');
+    const timeout = call.input as ApprovalTimeout & { at: string };
+    const after = applyApprovalTimeout(AWAITING, timeout, timeout.at);
+    h.respondEntity(call, after);
+    await h.step();
+    return after;
+  }
+
+  test('onTimeout approve: the deadline is reported once, and at it the wave starts as approved automatically', async () => {
+    const h = await awaitingWave1({ mode: 'manual', timeoutMinutes: 90, onTimeout: 'approve' });
+    expect(reported(h, 'awaitingApproval')).toEqual([expect.objectContaining({ wave: 1, approvalDeadline: iso(START + 90 * MINUTE) })]);
+    expect(h.only('timer').fireAt).toBe(iso(START + 90 * MINUTE));
+    expect(h.open('subOrchestration')).toHaveLength(0);
+
+    const after = await timesOut(h);
+    expect(h.scheduled.find((a) => a.name === 'approvalTimeout')!.input).toEqual({
+      wave: 1,
+      action: 'approve',
+      minutes: 90,
+      at: iso(START + 90 * MINUTE),
+    });
+    expect(after).toMatchObject({ approvedThrough: 1, command: 'run' });
+    expect(after.log.at(-1)).toEqual({
+      time: iso(START + 90 * MINUTE),
+      operation: 'approvalTimeout',
+      detail: 'wave 1 approved automatically after 90 min',
+    });
+    await control(h, after); // before the wave starts
+    expect((waveCall(h).input as WaveInput).wave.index).toBe(1);
+    // Running now: the deadline is no longer reported.
+    expect(reported(h, 'running').at(-1)).not.toHaveProperty('approvalDeadline');
+    await waveSucceeds(h);
+    expect(h.output).toMatchObject({ state: 'completed', totals: totalsOf({ succeeded: 4 }) });
+  });
+
+  test('onTimeout cancel: the rollout ends canceled, the unapproved wave never starts', async () => {
+    const h = await awaitingWave1({ mode: 'manual', timeoutMinutes: 0.5, onTimeout: 'cancel' });
+    expect(h.only('timer').fireAt).toBe(iso(START + 30_000));
+    const after = await timesOut(h);
+    expect(after).toMatchObject({ command: 'cancel', approvedThrough: -1 });
+    expect(after.log.at(-1)).toMatchObject({
+      operation: 'approvalTimeout',
+      detail: 'canceled automatically: wave 1 not approved within 0.5 min',
+    });
+    expect(h.output).toMatchObject({ state: 'canceled', totals: totalsOf({ succeeded: 2, canceled: 2 }) });
+    expect((h.output as RolloutOutput).waves.map((w) => w.state)).toEqual(['completed', 'canceled']);
+    expect(h.scheduled.filter((a) => a.kind === 'subOrchestration')).toHaveLength(1);
+  });
+
+  test('onTimeout pause: the rollout is paused; the resume is the approval and the wave starts', async () => {
+    const h = await awaitingWave1({ mode: 'manual', timeoutMinutes: 60, onTimeout: 'pause' });
+    const after = await timesOut(h);
+    expect(after).toMatchObject({ command: 'pause', pauseReason: 'approvalTimeout', approvedThrough: -1 });
+    expect(after.log.at(-1)!.detail).toBe('paused automatically: wave 1 not approved within 60 min; resume approves it');
+    expect(status(h)).toMatchObject({ phase: 'paused', state: 'paused', wave: 1 });
+    expect(status(h).waves[1].state).toBe('paused');
+    const paused = reportPhase(after, { phase: 'paused', wave: 1 }, iso(START + 60 * MINUTE));
+    expect(reported(h, 'paused')).toEqual([expect.objectContaining({ wave: 1 })]);
+    await control(h, paused);
+    expect(h.open('subOrchestration')).toHaveLength(0);
+    expect(h.open('callEntity')).toHaveLength(0); // asleep until woken, no deadline any more
+    expect(h.open('timer')).toHaveLength(0);
+
+    h.advance(5 * DAY);
+    const resumed = applyCommand(paused, 'resume', iso(h.now.getTime()));
+    expect(resumed).toMatchObject({ command: 'run', approvedThrough: 1 });
+    expect(resumed.log.at(-1)!.detail).toBe('resumed by the operator: wave 1 approved');
+    h.raiseEvent(EVENT.control, { operation: 'resume', requestedAt: iso(h.now.getTime()) });
+    await h.step();
+    await control(h, resumed); // whilePaused
+    await control(h, resumed); // before the wave starts
+    expect(waveCall(h).instanceId).toBe('r1:w1');
+    await waveSucceeds(h);
+    expect(h.output).toMatchObject({ state: 'completed' });
+  });
+
+  test('an approval before the deadline: the wave starts, and the timer firing later does nothing', async () => {
+    const h = await awaitingWave1({ mode: 'manual', timeoutMinutes: 60, onTimeout: 'cancel' });
+    const timer = h.only('timer');
+    h.advance(20 * MINUTE); // replays later must still compute the same deadline
+    const approved = applyCommand(AWAITING, 'approve', iso(h.now.getTime()));
+    h.raiseEvent(EVENT.control, { operation: 'approve', requestedAt: iso(h.now.getTime()) });
+    await h.step();
+    await control(h, approved);
+    await control(h, approved); // before the wave starts
+    expect(waveCall(h).input).toMatchObject({ wave: { index: 1 } });
+    h.fireTimer(timer);
+    expect(await h.step()).toEqual([]);
+    await waveSucceeds(h);
+    expect(h.output).toMatchObject({ state: 'completed', totals: totalsOf({ succeeded: 4 }) });
+    expect(h.scheduled.filter((a) => a.name === 'approvalTimeout')).toEqual([]);
+    expect(reported(h, 'awaitingApproval')).toHaveLength(1);
+  });
+
+  test('cancel while waiting: canceled at once, no timeout applied', async () => {
+    const h = await awaitingWave1({ mode: 'manual', timeoutMinutes: 60, onTimeout: 'approve' });
+    h.advance(MINUTE);
+    h.raiseEvent(EVENT.control, { operation: 'cancel', requestedAt: iso(h.now.getTime()) });
+    await h.step();
+    await control(h, applyCommand(AWAITING, 'cancel', iso(h.now.getTime())));
+    expect(h.output).toMatchObject({ state: 'canceled', totals: totalsOf({ succeeded: 2, canceled: 2 }) });
+    expect(h.scheduled.filter((a) => a.name === 'approvalTimeout')).toEqual([]);
+    expect(h.scheduled.filter((a) => a.kind === 'subOrchestration')).toHaveLength(1);
+  });
+
+  test('a timeout longer than 3 days waits on timers of at most 3 days, each wake costing the same few events', async () => {
+    const h = await awaitingWave1({ mode: 'manual', timeoutMinutes: 10 * 24 * 60, onTimeout: 'cancel' });
+    expect(reported(h, 'awaitingApproval')[0].approvalDeadline).toBe(iso(START + 10 * DAY));
+    const fireAts: string[] = [];
+    const growth: number[] = [];
+    for (;;) {
+      const timer = h.open('timer');
+      if (timer.length === 0) break;
+      expect(timer).toHaveLength(1);
+      expect(Date.parse(timer[0].fireAt!) - h.now.getTime()).toBeLessThanOrEqual(3 * DAY);
+      fireAts.push(timer[0].fireAt!);
+      const before = h.historyLength;
+      h.fireTimer(timer[0]);
+      await h.step();
+      if (h.open('callEntity', 'get').length === 0) break;
+      await control(h, AWAITING);
+      growth.push(h.historyLength - before);
+    }
+    expect(fireAts).toEqual([3, 6, 9, 10].map((days) => iso(START + days * DAY)));
+    // Every wake: the timer fired, one control read, a fresh timer and wait: the same count, so the history grows by the day, not per event.
+    expect(new Set(growth.slice(0, -1)).size).toBe(1);
+    const call = h.only('callEntity', 'approvalTimeout');
+    const timeout = call.input as ApprovalTimeout & { at: string };
+    expect(timeout).toMatchObject({ action: 'cancel', minutes: 14_400, at: iso(START + 10 * DAY) });
+    h.respondEntity(call, applyApprovalTimeout(AWAITING, timeout, timeout.at));
+    await h.step();
+    expect(h.output).toMatchObject({ state: 'canceled' });
+    expect(h.maxHistory).toBeLessThan(120);
+  });
+
+  test('no timeout: waits for the approval however long it takes, without a timer', async () => {
+    const h = await awaitingWave1({ mode: 'manual' });
+    expect(reported(h, 'awaitingApproval')[0]).not.toHaveProperty('approvalDeadline');
+    expect(h.open('timer')).toHaveLength(0);
+    expect(h.open('callEntity')).toHaveLength(0);
+  });
+
+  test('an input from before the object form ("manual" as a string) still waits for the approval', async () => {
+    const legacy = { ...specOf({ waves: [{ percent: 50 }, { percent: 100 }] }), approval: 'manual' as unknown as ApprovalPolicy };
+    const h = rollout(legacy);
+    await resolved(h, { targets: ids('t', 4), skipped: [] });
+    await control(h);
+    await waveSucceeds(h);
+    expect(status(h)).toMatchObject({ phase: 'awaitingApproval', wave: 1 });
+    await control(h, AWAITING);
+    expect(h.open('subOrchestration')).toHaveLength(0);
+    expect(h.open('timer')).toHaveLength(0);
   });
 });

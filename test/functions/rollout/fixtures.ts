@@ -64,7 +64,14 @@ export const validRequestArb = fc.record(
       },
       { requiredKeys: ['percent'] },
     ),
-    approval: fc.constantFrom('auto', 'manual'),
+    approval: fc.oneof(
+      fc.constantFrom('auto', 'manual', { mode: 'auto' }, { mode: 'manual' }),
+      fc.record({
+        mode: fc.constant('manual'),
+        timeoutMinutes: fc.double({ min: 0.01, max: 43_200, noNaN: true }),
+        onTimeout: fc.constantFrom('cancel', 'approve', 'pause'),
+      }),
+    ),
     soakSeconds: fc.integer({ min: 0, max: 86_400 }),
     deviceTimeouts: fc.record(
       {

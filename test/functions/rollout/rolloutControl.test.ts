@@ -1,6 +1,7 @@
 import {
   CONTROL_OPERATIONS,
   MAX_CONTROL_LOG,
+  applyApprovalTimeout,
   applyCommand,
   controlProblem,
   displayState,
@@ -62,6 +63,46 @@ describe('rollout control', () => {
     });
     const done = reportPhase(state(), { phase: 'completed', wave: 2 }, AT);
     expect(reportPhase(done, { phase: 'running', wave: 0 }, AT)).toBe(done);
+  });
+
+  test('an approval deadline is reported with awaitingApproval and gone with the next phase', () => {
+    const waiting = reportPhase(state(), { phase: 'awaitingApproval', wave: 1, approvalDeadline: '2025-01-01T01:00:00.000Z' }, AT);
+    expect(waiting.approvalDeadline).toBe('2025-01-01T01:00:00.000Z');
+    expect(reportPhase(waiting, { phase: 'running', wave: 1 }, AT)).not.toHaveProperty('approvalDeadline');
+    expect(reportPhase(waiting, { phase: 'canceled', wave: 1 }, AT)).not.toHaveProperty('approvalDeadline');
+  });
+
+  test('an approval timeout applies its action, unless an approve or cancel came first', () => {
+    const waiting = state({ phase: 'awaitingApproval', wave: 2 });
+    const at = '2025-01-01T01:00:00.000Z';
+    const timeout = (action: 'cancel' | 'approve' | 'pause') => applyApprovalTimeout(waiting, { wave: 2, action, minutes: 60 }, at);
+    expect(timeout('approve')).toMatchObject({ command: 'run', approvedThrough: 2, generation: 0 });
+    expect(timeout('cancel')).toMatchObject({ command: 'cancel', pauseReason: null, approvedThrough: -1, generation: 1 });
+    expect(timeout('pause')).toMatchObject({ command: 'pause', pauseReason: 'approvalTimeout', approvedThrough: -1, generation: 1 });
+    expect(timeout('approve').log).toEqual([
+      { time: at, operation: 'approvalTimeout', detail: 'wave 2 approved automatically after 60 min' },
+    ]);
+    for (const first of [applyCommand(waiting, 'approve', AT), applyCommand(waiting, 'cancel', AT)]) {
+      for (const action of ['cancel', 'approve', 'pause'] as const)
+        expect(applyApprovalTimeout(first, { wave: 2, action, minutes: 60 }, at)).toBe(first);
+    }
+    // Not the wave the rollout awaits (a late or stray report): nothing.
+    expect(applyApprovalTimeout(waiting, { wave: 1, action: 'cancel', minutes: 60 }, at)).toBe(waiting);
+  });
+
+  test('paused by an approval timeout: resume is the approval of that wave; an ordinary resume approves nothing', () => {
+    const paused = reportPhase(
+      applyApprovalTimeout(state({ phase: 'awaitingApproval', wave: 2 }), { wave: 2, action: 'pause', minutes: 5 }, AT),
+      { phase: 'paused', wave: 2 },
+      AT,
+    );
+    expect(controlProblem(paused, 'approve')).toBe('the rollout is not awaiting approval');
+    const resumed = applyCommand(paused, 'resume', AT);
+    expect(resumed).toMatchObject({ command: 'run', pauseReason: null, approvedThrough: 2 });
+    expect(resumed.log.at(-1)).toEqual({ time: AT, operation: 'resume', detail: 'resumed by the operator: wave 2 approved' });
+    expect(applyCommand(state({ phase: 'paused', wave: 2, command: 'pause', pauseReason: 'operator' }), 'resume', AT)).toMatchObject({
+      approvedThrough: -1,
+    });
   });
 
   test('what is shown: a pending pause already paused, a pending resume already running', () => {

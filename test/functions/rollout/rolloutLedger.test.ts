@@ -48,7 +48,7 @@ describe('rollout ledger', () => {
     const ledger = planLedger(PLAN, AT);
     expect(ledger.policy).toEqual({
       failureThreshold: { percent: 5, minDevices: 10, action: 'abort' },
-      approval: 'auto',
+      approval: { mode: 'auto' },
       maxConcurrency: 50,
       soakSeconds: 0,
     });

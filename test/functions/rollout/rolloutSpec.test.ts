@@ -237,7 +237,43 @@ const badRequests: ReadonlyArray<readonly [name: string, body: unknown, expected
     bodyWith((b) => (b.failureThreshold = { minDevices: 3 })),
     [['failureThreshold.percent', /is required/]],
   ],
-  ['approval unknown', bodyWith((b) => (b.approval = 'yes')), [['approval', /"auto", "manual"/]]],
+  ['approval unknown', bodyWith((b) => (b.approval = 'yes')), [['approval', /"auto", "manual" or an object/]]],
+  ['approval a number', bodyWith((b) => (b.approval = 1)), [['approval', /"auto", "manual" or an object/]]],
+  ['approval object without mode', bodyWith((b) => (b.approval = {})), [['approval.mode', /is required/]]],
+  ['approval mode unknown', bodyWith((b) => (b.approval = { mode: 'sometimes' })), [['approval.mode', /"auto", "manual"/]]],
+  ...[0, -5, 30 * 24 * 60 + 0.5, '60', null].map(
+    (timeoutMinutes) =>
+      [
+        `approval timeoutMinutes ${JSON.stringify(timeoutMinutes)}`,
+        bodyWith((b) => (b.approval = { mode: 'manual', timeoutMinutes, onTimeout: 'pause' })),
+        [['approval.timeoutMinutes', /greater than 0 and at most 43200/]],
+      ] as const,
+  ),
+  [
+    'approval timeout without onTimeout',
+    bodyWith((b) => (b.approval = { mode: 'manual', timeoutMinutes: 60 })),
+    [['approval.onTimeout', /is required with timeoutMinutes: one of "cancel", "approve", "pause"/]],
+  ],
+  [
+    'approval onTimeout unknown',
+    bodyWith((b) => (b.approval = { mode: 'manual', timeoutMinutes: 60, onTimeout: 'escalate' })),
+    [['approval.onTimeout', /"cancel", "approve", "pause"/]],
+  ],
+  [
+    'approval onTimeout without timeoutMinutes',
+    bodyWith((b) => (b.approval = { mode: 'manual', onTimeout: 'cancel' })),
+    [['approval.onTimeout', /applies only with timeoutMinutes/]],
+  ],
+  [
+    'approval timeout with mode auto',
+    bodyWith((b) => (b.approval = { mode: 'auto', timeoutMinutes: 60, onTimeout: 'cancel' })),
+    [['approval.timeoutMinutes', /applies only with mode "manual"/]],
+  ],
+  [
+    'approval unknown field',
+    bodyWith((b) => (b.approval = { mode: 'manual', timeout: 60 })),
+    [['approval.timeout', /unknown field \(known fields: mode, timeoutMinutes, onTimeout\)/]],
+  ],
   ['soak negative', bodyWith((b) => (b.soakSeconds = -1)), [['soakSeconds', /from 0 to 86400/]]],
   ['soak over a day', bodyWith((b) => (b.soakSeconds = 86_401)), [['soakSeconds', /from 0 to 86400/]]],
   [
@@ -308,7 +344,7 @@ describe('parseRolloutSpec: accepted requests', () => {
       waves: [{ name: 'wave-1', percent: 100 }],
       maxConcurrency: 50,
       failureThreshold: { percent: 10, minDevices: 5, action: 'pause' },
-      approval: 'auto',
+      approval: { mode: 'auto' },
       soakSeconds: 0,
       deviceTimeouts: { methodSeconds: 30, offlineRetryMinutes: 60, downloadMinutes: 30, applyMinutes: 15 },
     });
@@ -333,7 +369,20 @@ describe('parseRolloutSpec: accepted requests', () => {
     ]);
     expect(spec.failureThreshold).toEqual({ percent: 2.5, minDevices: 5, action: 'pause' });
     expect(spec.deviceTimeouts).toEqual({ methodSeconds: 30, offlineRetryMinutes: 60, downloadMinutes: 90, applyMinutes: 15 });
-    expect(spec.approval).toBe('manual');
+    expect(spec.approval).toEqual({ mode: 'manual' });
+  });
+
+  test('approval: the strings are shorthands for the object form, which may add a timeout', () => {
+    const approvalOf = (approval: unknown) => specOf(bodyWith((b) => (b.approval = approval))).approval;
+    expect(approvalOf('auto')).toEqual({ mode: 'auto' });
+    expect(approvalOf('manual')).toEqual({ mode: 'manual' });
+    expect(approvalOf({ mode: 'auto' })).toEqual({ mode: 'auto' });
+    expect(approvalOf({ mode: 'manual' })).toEqual({ mode: 'manual' });
+    for (const onTimeout of ['cancel', 'approve', 'pause'])
+      expect(approvalOf({ onTimeout, timeoutMinutes: 120, mode: 'manual' })).toEqual({ mode: 'manual', timeoutMinutes: 120, onTimeout });
+    // Fractional minutes for quick demos, up to 30 days.
+    expect(approvalOf({ mode: 'manual', timeoutMinutes: 0.25, onTimeout: 'approve' })).toMatchObject({ timeoutMinutes: 0.25 });
+    expect(approvalOf({ mode: 'manual', timeoutMinutes: 43_200, onTimeout: 'pause' })).toMatchObject({ timeoutMinutes: 43_200 });
   });
 
   test('normalises sha256 to lower case and trims the query', () => {

@@ -102,8 +102,14 @@ describe('final state', () => {
     expect(isFinalRolloutState(finalState(ending, totals))).toBe(true);
   });
 
-  test('running, paused and awaitingApproval are not final', () => {
-    expect(ROLLOUT_STATES.filter((s) => !isFinalRolloutState(s))).toEqual(['running', 'paused', 'awaitingApproval']);
+  test('running, paused, awaitingApproval, scheduled and waitingForWindow are not final', () => {
+    expect(ROLLOUT_STATES.filter((s) => !isFinalRolloutState(s))).toEqual([
+      'running',
+      'paused',
+      'awaitingApproval',
+      'scheduled',
+      'waitingForWindow',
+    ]);
     expect(WAVE_STATES).toEqual(expect.arrayContaining(['pending', 'soaking', ...ROLLOUT_STATES]));
   });
 });

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { parseRolloutSpec, specFingerprint } from '../../../functions/src/rollout';
 import type { RolloutSpec } from '../../../functions/src/rollout';
@@ -39,9 +40,30 @@ describe('specFingerprint', () => {
     );
   });
 
+  test('specs with the approval strings keep the hashes they had before the object form (re-POSTs still match)', () => {
+    const sha256 = (body: unknown) => createHash('sha256').update(fingerprint(body)).digest('hex');
+    const twoWaves = (approval?: unknown) =>
+      bodyWith((b) => {
+        b.waves = [{ percent: 50 }, { percent: 100 }];
+        if (approval !== undefined) b.approval = approval;
+      });
+    // Computed with the parser and fingerprint as they were before approval had an object form.
+    const AUTO = 'fea517a2ffedcc0c56ffdd1afab0d0fee729b8d22707f9d6e3208889f0eb8e26';
+    const MANUAL = 'c033b4334da0d7bf78bd3722e70687fa41ddb658884cc09ac82a201b034d640f';
+    expect(sha256(twoWaves())).toBe(AUTO);
+    expect(sha256(twoWaves('auto'))).toBe(AUTO);
+    expect(sha256(twoWaves({ mode: 'auto' }))).toBe(AUTO);
+    expect(sha256(twoWaves('manual'))).toBe(MANUAL);
+    expect(sha256(twoWaves({ mode: 'manual' }))).toBe(MANUAL);
+    const timed = { mode: 'manual', timeoutMinutes: 60, onTimeout: 'approve' };
+    expect(fingerprint(twoWaves(timed))).toContain('"approval":{"mode":"manual","onTimeout":"approve","timeoutMinutes":60}');
+    expect(fingerprint(twoWaves({ onTimeout: 'approve', timeoutMinutes: 60, mode: 'manual' }))).toBe(fingerprint(twoWaves(timed)));
+  });
+
   test('is a canonical JSON text', () => {
     const text = fingerprint(validBody());
-    expect(JSON.parse(text)).toEqual({ ...spec(validBody()) });
+    // An approval without a timeout is written as its mode, as before the object form existed.
+    expect(JSON.parse(text)).toEqual({ ...spec(validBody()), approval: 'auto' });
     expect(text.startsWith('{"approval":"auto","deviceTimeouts":{"applyMinutes":15,')).toBe(true);
   });
 
@@ -59,6 +81,8 @@ describe('specFingerprint', () => {
     ['failureThreshold.minDevices', (b) => (b.failureThreshold = { percent: 10, minDevices: 6 })],
     ['failureThreshold.action', (b) => (b.failureThreshold = { percent: 10, action: 'abort' })],
     ['approval', (b) => (b.approval = 'manual')],
+    ['approval.timeoutMinutes', (b) => (b.approval = { mode: 'manual', timeoutMinutes: 60, onTimeout: 'cancel' })],
+    ['approval.onTimeout', (b) => (b.approval = { mode: 'manual', timeoutMinutes: 60, onTimeout: 'pause' })],
     ['soakSeconds', (b) => (b.soakSeconds = 1)],
     ['deviceTimeouts.methodSeconds', (b) => (b.deviceTimeouts = { methodSeconds: 31 })],
     ['deviceTimeouts.offlineRetryMinutes', (b) => (b.deviceTimeouts = { offlineRetryMinutes: 61 })],

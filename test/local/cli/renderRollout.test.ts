@@ -16,7 +16,14 @@ const view: RolloutView = {
   totals,
   inProgressBy: { waiting: 3, downloading: 7, applying: 2 },
   waves: [],
-  policy: { failureThreshold: { percent: 10, minDevices: 3, action: 'pause' }, approval: 'auto', maxConcurrency: 20, soakSeconds: 0 },
+  policy: {
+    failureThreshold: { percent: 10, minDevices: 3, action: 'pause' },
+    approval: { mode: 'auto' },
+    maxConcurrency: 20,
+    soakSeconds: 0,
+  },
+  approvalDeadline: null,
+  nextWindowAt: null,
   failureShare: { wave: 1, finished: 7, failed: 1, percent: 14.29 },
   control: { command: 'run', pauseReason: null, wave: 1, approvedThrough: -1, log: [] },
   actions: { pause: null, resume: 'the rollout is not paused', approve: 'the rollout is not awaiting approval', cancel: null },
@@ -29,7 +36,7 @@ describe('fleetwave rollout status', () => {
       'fw-2-1  running  firmware 2.1.0',
       '  30 targeted: 10 succeeded, 1 failed, 0 timed out, 12 in progress (3 waiting, 7 downloading, 2 applying), 7 pending, 0 skipped, ' +
         '0 canceled',
-      '  failure threshold: pause above 10 % once 3 finished; now 14.29 % (1 of 7 finished) in wave 1',
+      '  failure threshold: pause above 10 % once 3 finished; now 14.29 % (1 of 7 finished) in wave 2',
     ]);
   });
 
@@ -39,5 +46,41 @@ describe('fleetwave rollout status', () => {
     expect(lines[1]).toContain(' 0 in progress, 19 pending');
     expect(lines[2]).toBe('  failure threshold: pause above 10 % once 3 finished; now no device finished yet');
     expect(plain(rolloutSummary({ ...idle, policy: null })).split('\n')).toHaveLength(2);
+  });
+
+  test('a schedule: its start, its windows and, while waiting for one, when the next opens', () => {
+    const window = { days: ['sat' as const, 'sun' as const], from: '01:00', to: '05:00', timeZone: 'Europe/Berlin' };
+    const schedule = { startAt: '2026-03-28T00:00:00+01:00', windows: [window] };
+    const waiting = {
+      ...view,
+      state: 'waitingForWindow' as const,
+      policy: { ...view.policy!, schedule },
+      nextWindowAt: '2026-03-29T00:00:00.000Z',
+    };
+    expect(plain(rolloutSummary(waiting)).split('\n').slice(3)).toEqual([
+      '  starts at 2026-03-28T00:00:00+01:00',
+      '  maintenance windows: sat,sun 01:00-05:00 Europe/Berlin (next opens at 2026-03-29T00:00:00.000Z)',
+    ]);
+  });
+
+  test('manual approval: its timeout, and while a wave awaits approval, when it times out', () => {
+    const manual = (approval: NonNullable<RolloutView['policy']>['approval']) => ({ ...view, policy: { ...view.policy!, approval } });
+    const approvalLine = (rollout: RolloutView) =>
+      plain(rolloutSummary(rollout))
+        .split('\n')
+        .find((line) => line.includes('approval'));
+    expect(approvalLine(view)).toBeUndefined();
+    expect(approvalLine(manual({ mode: 'manual' }))).toBe('  approval: manual before each next wave, no timeout');
+    const waiting = {
+      ...manual({ mode: 'manual', timeoutMinutes: 90, onTimeout: 'pause' }),
+      state: 'awaitingApproval' as const,
+      approvalDeadline: '2025-01-01T01:30:00.000Z',
+    };
+    expect(approvalLine(waiting)).toBe(
+      '  approval: manual before each next wave, pause after 90 min without it; wave 1 times out at 2025-01-01T01:30:00.000Z',
+    );
+    expect(approvalLine({ ...waiting, approvalDeadline: null })).toBe(
+      '  approval: manual before each next wave, pause after 90 min without it',
+    );
   });
 });

@@ -1,0 +1,99 @@
+jest.mock('@azure/functions-core', () => require('../support/functionsCore').functionsCore, { virtual: true });
+
+import { HttpRequest } from '@azure/functions';
+import type { HttpResponseInit } from '@azure/functions';
+import { rolloutControlEntity } from '../../../functions/src/entities/rolloutControlEntity';
+import { rolloutLedgerEntity } from '../../../functions/src/entities/rolloutLedgerEntity';
+import { controlHandler } from '../../../functions/src/http/control';
+import { createRollout, getRollout } from '../../../functions/src/http/rollouts';
+import type { RolloutView } from '../../../functions/src/http/rollouts';
+import { rolloutPolicy } from '../../../functions/src/rollout';
+import type { ControlOperation, LedgerPlan } from '../../../functions/src/rollout';
+import { FIRMWARE, specOf } from '../support/fixtures';
+import { TinyDurableApi } from '../support/tinyDurableApi';
+
+const api = new TinyDurableApi().entity('rolloutControl', rolloutControlEntity).entity('rolloutLedger', rolloutLedgerEntity);
+beforeAll(() => api.start());
+afterAll(() => api.stop());
+beforeEach(() => {
+  api.instances.clear();
+  api.entities.clear();
+});
+
+const AT = '2026-03-28T12:00:00.000Z';
+const WINDOW = { days: ['sat', 'sun'], from: '01:00', to: '05:00', timeZone: 'Europe/Berlin' };
+const SCHEDULE = { startAt: '2026-03-28T10:00:00+01:00', windows: [WINDOW] };
+const SPEC = specOf({ schedule: SCHEDULE });
+
+const view = async (): Promise<RolloutView> =>
+  (
+    await getRollout(
+      new HttpRequest({ method: 'GET', url: 'https://fleet.example.com/api/rollouts/r1', params: { id: 'r1' } }),
+      api.context(),
+    )
+  ).jsonBody as RolloutView;
+const post = (operation: ControlOperation): Promise<HttpResponseInit> =>
+  controlHandler(operation)(
+    new HttpRequest({ method: 'POST', url: `https://fleet.example.com/api/rollouts/r1/${operation}`, params: { id: 'r1' } }),
+    api.context(),
+  );
+
+describe('a rollout schedule through the HTTP API', () => {
+  test('POST: overlapping windows, an unknown zone and a startAt over a year ahead → 400 naming each field', async () => {
+    const startAt = new Date(Date.now() + 400 * 24 * 3600 * 1000).toISOString();
+    const schedule = { startAt, windows: [WINDOW, { ...WINDOW, days: ['sun'], from: '04:00', to: '06:00' }] };
+    const request = (body: unknown) =>
+      new HttpRequest({ method: 'POST', url: 'https://fleet.example.com/api/rollouts', body: { string: JSON.stringify(body) } });
+    const base = { rolloutId: 'r1', firmware: FIRMWARE, target: { query: "tags.model = 'thermo-x'" } };
+    const overlapping = await createRollout(request({ ...base, schedule }), api.context('createRollout'));
+    expect(overlapping.status).toBe(400);
+    expect(JSON.stringify(overlapping.jsonBody)).toContain('"field":"schedule.windows[1]"');
+    const unknownZone = await createRollout(
+      request({ ...base, schedule: { windows: [{ ...WINDOW, timeZone: 'Mars/Olympus' }] } }),
+      api.context('createRollout'),
+    );
+    expect(JSON.stringify(unknownZone.jsonBody)).toContain('"field":"schedule.windows[0].timeZone"');
+    const farAhead = await createRollout(request({ ...base, schedule: { startAt } }), api.context('createRollout'));
+    expect(farAhead.jsonBody).toMatchObject({ problems: [{ field: 'schedule.startAt', message: 'must be at most 366 days ahead' }] });
+    expect(api.instances.size).toBe(0);
+  });
+
+  test('scheduled (not planned yet): the schedule in the policy from the spec; pause and cancel apply, approve does not', async () => {
+    api.addInstance({ name: 'rollout', instanceId: 'r1', input: { rolloutId: 'r1', spec: SPEC, specHash: 'h', createdAt: AT } });
+    await api.signal('rolloutControl', 'r1', 'phase', { phase: 'scheduled', wave: null, at: AT });
+    const scheduled = await view();
+    expect(scheduled).toMatchObject({ state: 'scheduled', policy: { schedule: SCHEDULE }, nextWindowAt: null });
+    expect(scheduled.actions).toEqual({
+      pause: null,
+      resume: 'the rollout is not paused',
+      approve: 'the rollout is not awaiting approval',
+      cancel: null,
+    });
+    expect((await post('pause')).status).toBe(202);
+    expect((await view()).state).toBe('paused');
+  });
+
+  test('waiting for a window: the next window from the phase report, gone once running', async () => {
+    api.addInstance({ name: 'rollout', instanceId: 'r1', input: { rolloutId: 'r1', spec: SPEC, specHash: 'h', createdAt: AT } });
+    const plan: LedgerPlan = {
+      rolloutId: 'r1',
+      firmware: FIRMWARE,
+      createdAt: AT,
+      shardCount: 1,
+      waves: [{ index: 0, name: 'wave-1', percent: 100, targeted: 2 }],
+      skipped: 0,
+      policy: rolloutPolicy(SPEC),
+    };
+    await api.signal('rolloutLedger', 'r1', 'plan', { plan, at: AT });
+    const nextWindowAt = '2026-03-29T00:00:00.000Z';
+    await api.signal('rolloutControl', 'r1', 'phase', { phase: 'waitingForWindow', wave: 0, nextWindowAt, at: AT });
+    expect(await view()).toMatchObject({
+      state: 'waitingForWindow',
+      phase: 'waitingForWindow',
+      nextWindowAt,
+      policy: { schedule: SCHEDULE },
+    });
+    await api.signal('rolloutControl', 'r1', 'phase', { phase: 'running', wave: 0, at: nextWindowAt });
+    expect(await view()).toMatchObject({ state: 'running', nextWindowAt: null });
+  });
+});
