@@ -1,46 +1,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FirmwareUpdateRequest } from '../../contracts/firmwareUpdate';
-import { AgentFixture } from '../support/agentFixture';
-import { FirmwareFixture, firmwareRequest } from '../support/firmwareFixture';
-import { HubFixture, eventually } from '../support/hubFixture';
+import { agentTestBed } from '../support/agentFixture';
+import { firmwareRequest } from '../support/firmwareFixture';
+import { eventually } from '../support/hubFixture';
 
 describe('the device agent on the real device SDK against the local hub', () => {
-  const fx = new HubFixture();
-  const fw = new FirmwareFixture(join(fx.dataDir, 'tls'));
-  const agents = new AgentFixture(fx);
-  let image: ReturnType<FirmwareFixture['image']>;
+  const { fx, fw, agents, image, invoke: invokeMethod, reported } = agentTestBed({ imageBytes: 256 * 1024 });
 
-  beforeAll(async () => {
-    await fx.start();
-    await fw.start();
-    agents.watch();
-    image = fw.image('2.0.0', 256 * 1024);
-  });
-  afterAll(async () => {
-    await agents.stop();
-    await fw.stop();
-    await fx.stop();
-  });
-
-  const request = (rolloutId: string, overrides: Partial<FirmwareUpdateRequest> = {}) => firmwareRequest(image, rolloutId, overrides);
-
-  async function invoke(deviceId: string, payload: unknown): Promise<{ status: number; payload: Record<string, unknown> }> {
-    const { result } = await fx.service.invokeDeviceMethod(deviceId, {
-      methodName: 'firmwareUpdate',
-      payload,
-      responseTimeoutInSeconds: 10,
-    });
-    return result as { status: number; payload: Record<string, unknown> };
-  }
-
-  async function reported(deviceId: string) {
-    const twin = await fx.twin(deviceId);
-    return twin.properties.reported as {
-      firmware?: { currentFwVersion?: string };
-      iothubDM?: { firmwareUpdate?: Record<string, unknown> | null };
-    };
-  }
+  const request = (rolloutId: string, overrides: Partial<FirmwareUpdateRequest> = {}) => firmwareRequest(image(), rolloutId, overrides);
+  const invoke = (deviceId: string, payload: unknown) => invokeMethod(deviceId, 'firmwareUpdate', payload);
 
   test('the happy path reports exactly waiting → downloading → downloadComplete → applying → applyComplete', async () => {
     const { agent, installer } = await agents.agent('agent-happy');
@@ -156,7 +125,7 @@ describe('the device agent on the real device SDK against the local hub', () => 
   });
 
   test('the same rollout again is 200 with the current state, nothing restarted; another one meanwhile is 409', async () => {
-    const slow = await fw.slowServer(readFileSync(join(fw.dir, image.file)), { sliceBytes: 16 * 1024, pauseMs: 100 });
+    const slow = await fw.slowServer(readFileSync(join(fw.dir, image().file)), { sliceBytes: 16 * 1024, pauseMs: 100 });
     const { agent } = await agents.agent('agent-busy');
     const first = await invoke('agent-busy', request('r-busy', { fwPackageUri: slow.url }));
     expect(first.payload.status).toBe('accepted');

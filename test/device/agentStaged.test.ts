@@ -1,47 +1,19 @@
 import { existsSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIRMWARE_APPLY_METHOD, FIRMWARE_UPDATE_METHOD, type FirmwareUpdateRequest } from '../../contracts/firmwareUpdate';
-import { AgentFixture } from '../support/agentFixture';
-import { FirmwareFixture, firmwareRequest } from '../support/firmwareFixture';
-import { HubFixture } from '../support/hubFixture';
+import { agentTestBed } from '../support/agentFixture';
+import { firmwareRequest } from '../support/firmwareFixture';
 
 describe('stage then apply: firmwareUpdate {install: staged}, then firmwareApply, over the local hub', () => {
-  const fx = new HubFixture();
-  const fw = new FirmwareFixture(join(fx.dataDir, 'tls'));
-  const agents = new AgentFixture(fx);
-  let image: ReturnType<FirmwareFixture['image']>;
-
-  beforeAll(async () => {
-    await fx.start();
-    await fw.start();
-    agents.watch();
-    image = fw.image('2.0.0', 128 * 1024);
-  });
-  afterAll(async () => {
-    await agents.stop();
-    await fw.stop();
-    await fx.stop();
-  });
+  const { fw, agents, image: imageOf, invoke, reported } = agentTestBed({ imageBytes: 128 * 1024 });
 
   const staged = (rolloutId: string, overrides: Partial<FirmwareUpdateRequest> = {}) =>
-    firmwareRequest(image, rolloutId, { install: 'staged', ...overrides });
+    firmwareRequest(imageOf(), rolloutId, { install: 'staged', ...overrides });
 
-  async function invoke(deviceId: string, methodName: string, payload: unknown) {
-    const { result } = await fx.service.invokeDeviceMethod(deviceId, { methodName, payload, responseTimeoutInSeconds: 5 });
-    return result as { status: number; payload: Record<string, unknown> };
-  }
   const update = (deviceId: string, payload: unknown) => invoke(deviceId, FIRMWARE_UPDATE_METHOD, payload);
   const apply = (deviceId: string, payload: unknown) => invoke(deviceId, FIRMWARE_APPLY_METHOD, payload);
 
-  async function reported(deviceId: string) {
-    const twin = await fx.twin(deviceId);
-    return twin.properties.reported as {
-      firmware?: { currentFwVersion?: string };
-      iothubDM?: { firmwareUpdate?: Record<string, unknown> | null };
-    };
-  }
-
-  test('a staged update stops at downloadComplete with the image kept; firmwareApply installs it; a second apply changes nothing', async () => {
+  test('a staged update stops at downloadComplete with the imageOf() kept; firmwareApply installs it; a second apply changes nothing', async () => {
     const { agent, installer, stateDir } = await agents.agent('staged-happy');
     const answer = await update('staged-happy', staged('r-staged', { tracker: 'r-staged:stage' }));
     expect(answer).toEqual({ status: 200, payload: { status: 'accepted', rolloutId: 'r-staged', install: 'staged' } });
@@ -57,7 +29,7 @@ describe('stage then apply: firmwareUpdate {install: staged}, then firmwareApply
     expect(stagedTwin.iothubDM?.firmwareUpdate).not.toHaveProperty('startedApplyingImage'); // null: deleted
     expect(stagedTwin.firmware?.currentFwVersion).toBe('1.0.0');
     expect(installer.activeSlot()).toBe('a');
-    expect(readFileSync(join(stateDir, 'downloads', `${image.sha256}.img`)).length).toBe(image.size);
+    expect(readFileSync(join(stateDir, 'downloads', `${imageOf().sha256}.img`)).length).toBe(imageOf().size);
 
     const applied = await apply('staged-happy', { rolloutId: 'r-staged', fwVersion: '2.0.0', tracker: 'r-staged:apply' });
     expect(applied).toEqual({ status: 200, payload: { status: 'applying', rolloutId: 'r-staged' } });
@@ -112,8 +84,8 @@ describe('stage then apply: firmwareUpdate {install: staged}, then firmwareApply
 
     // An immediate update was never staged: it applies by itself, and an apply while it downloads is 409.
     const { agent: immediate } = await agents.agent('staged-immediate');
-    const slow = await fw.slowServer(readFileSync(join(fw.dir, image.file)), { sliceBytes: 16 * 1024, pauseMs: 50 });
-    await update('staged-immediate', firmwareRequest(image, 'r-now', { fwPackageUri: slow.url }));
+    const slow = await fw.slowServer(readFileSync(join(fw.dir, imageOf().file)), { sliceBytes: 16 * 1024, pauseMs: 50 });
+    await update('staged-immediate', firmwareRequest(imageOf(), 'r-now', { fwPackageUri: slow.url }));
     const early = await apply('staged-immediate', { rolloutId: 'r-now', fwVersion: '2.0.0' });
     expect(early).toMatchObject({ status: 409, payload: { status: 'notStaged', rolloutId: 'r-now' } });
     await immediate.settled();
@@ -142,7 +114,7 @@ describe('stage then apply: firmwareUpdate {install: staged}, then firmwareApply
 
   test('an explicit immediate install runs the whole update at once, as a request without the field does', async () => {
     const { agent } = await agents.agent('staged-explicit');
-    const answer = await update('staged-explicit', firmwareRequest(image, 'r-explicit', { install: 'immediate' }));
+    const answer = await update('staged-explicit', firmwareRequest(imageOf(), 'r-explicit', { install: 'immediate' }));
     expect(answer).toEqual({ status: 200, payload: { status: 'accepted', rolloutId: 'r-explicit' } });
     await agent.settled();
     expect(agents.statuses.get('staged-explicit')).toEqual(['waiting', 'downloading', 'downloadComplete', 'applying', 'applyComplete']);
@@ -166,31 +138,31 @@ describe('stage then apply: firmwareUpdate {install: staged}, then firmwareApply
     expect((await reported('staged-restart')).firmware?.currentFwVersion).toBe('2.0.0');
   });
 
-  test('a staged image that vanished before the apply is applyFailed/imageMissing, and the old version stays', async () => {
+  test('a staged imageOf() that vanished before the apply is applyFailed/imageMissing, and the old version stays', async () => {
     const { agent, installer, stateDir } = await agents.agent('staged-vanished');
     await update('staged-vanished', staged('r-vanished'));
     await agent.settled();
-    unlinkSync(join(stateDir, 'downloads', `${image.sha256}.img`));
+    unlinkSync(join(stateDir, 'downloads', `${imageOf().sha256}.img`));
     expect(await apply('staged-vanished', { rolloutId: 'r-vanished', fwVersion: '2.0.0' })).toMatchObject({ status: 200 });
     await agent.settled();
     const twin = await reported('staged-vanished');
     expect(twin.iothubDM?.firmwareUpdate).toMatchObject({
       status: 'applyFailed',
-      error: { code: 'imageMissing', message: expect.stringContaining(`${image.sha256}.img`) },
+      error: { code: 'imageMissing', message: expect.stringContaining(`${imageOf().sha256}.img`) },
     });
     expect(twin.firmware?.currentFwVersion).toBe('1.0.0');
     expect(installer.activeSlot()).toBe('a');
   });
 
-  test('a new rollout replaces a staged update (its image discarded); while a staged download runs it is 409 busy', async () => {
+  test('a new rollout replaces a staged update (its imageOf() discarded); while a staged download runs it is 409 busy', async () => {
     const { agent, stateDir } = await agents.agent('staged-replace');
-    const slow = await fw.slowServer(readFileSync(join(fw.dir, image.file)), { sliceBytes: 16 * 1024, pauseMs: 50 });
+    const slow = await fw.slowServer(readFileSync(join(fw.dir, imageOf().file)), { sliceBytes: 16 * 1024, pauseMs: 50 });
     await update('staged-replace', staged('r-old', { fwPackageUri: slow.url }));
     const busy = await update('staged-replace', staged('r-new'));
     expect(busy).toMatchObject({ status: 409, payload: { status: 'busy', rolloutId: 'r-old' } });
     await agent.settled();
     await slow.close();
-    const stagedImage = join(stateDir, 'downloads', `${image.sha256}.img`);
+    const stagedImage = join(stateDir, 'downloads', `${imageOf().sha256}.img`);
     expect(existsSync(stagedImage)).toBe(true);
 
     const next = fw.image('3.0.0', 64 * 1024);

@@ -1,6 +1,5 @@
-import { join } from 'node:path';
-import { AgentFixture } from '../support/agentFixture';
-import { FirmwareFixture, firmwareRequest } from '../support/firmwareFixture';
+import { AgentFixture, agentTestBed } from '../support/agentFixture';
+import { firmwareRequest } from '../support/firmwareFixture';
 import { HubFixture, eventually } from '../support/hubFixture';
 import { ManualClock } from '../support/manualClock';
 import { connackOf, registerWithKnownKey, spendConnections, spendTwinUpdates, throttlingStats } from '../support/throttling';
@@ -14,28 +13,16 @@ const STEPS = ['waiting', 'downloading', 'downloadComplete', 'applying', 'applyC
  */
 describe('the device agent on a throttled hub', () => {
   const clock = new ManualClock();
-  const fx = new HubFixture({ throttling: { tier: 'S1', units: 1, shapingSeconds: 0, clock } });
-  const fw = new FirmwareFixture(join(fx.dataDir, 'tls'));
-  const agents = new AgentFixture(fx);
+  const { fx, agents, image } = agentTestBed({
+    imageBytes: 128 * 1024,
+    hub: { throttling: { tier: 'S1', units: 1, shapingSeconds: 0, clock } },
+  });
   const backoffs = { reconnectBackoff: { initialMs: 100, maxMs: 400 }, reportRetryBackoff: { initialMs: 50, maxMs: 200 } };
-  let image: ReturnType<FirmwareFixture['image']>;
-
-  beforeAll(async () => {
-    await fx.start();
-    await fw.start();
-    agents.watch();
-    image = fw.image('2.0.0', 128 * 1024);
-  });
-  afterAll(async () => {
-    await agents.stop();
-    await fw.stop();
-    await fx.stop();
-  });
   // A minute of the hub's time: every budget is full again.
   beforeEach(() => clock.advance(60_000));
 
   const invoke = (deviceId: string, rolloutId: string) => {
-    const payload = firmwareRequest(image, rolloutId);
+    const payload = firmwareRequest(image(), rolloutId);
     return fx.service.invokeDeviceMethod(deviceId, { methodName: 'firmwareUpdate', payload, responseTimeoutInSeconds: 10 });
   };
   const refusedConnects = (log: string[]) =>

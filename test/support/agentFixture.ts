@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import type { FirmwareUpdateReport, FirmwareUpdateStatus } from '../../contracts/firmwareUpdate';
 import { FirmwareUpdateAgent, type AgentOptions } from '../../device/agent/FirmwareUpdateAgent';
 import { SimulatedInstaller, type SimulatedInstallerOptions } from '../../device/install/simulatedInstaller';
-import type { HubFixture } from './hubFixture';
+import { FirmwareFixture } from './firmwareFixture';
+import { HubFixture } from './hubFixture';
 
 /** Device agents on a HubFixture, and the statuses each device reported, seen from the hub. */
 export class AgentFixture {
@@ -58,3 +59,48 @@ export class AgentFixture {
     await Promise.allSettled(this.agents.map((agent) => agent.stop()));
   }
 }
+
+type DeviceMethodAnswer = { status: number; payload: Record<string, unknown> };
+
+/**
+ * What every agent suite starts from, set up in the beforeAll and torn down in the afterAll of the
+ * describe block that calls it: a hub, a firmware server with one 2.0.0 image of `imageBytes`, and
+ * agents on them; plus a direct method call and a reported-properties read through the hub.
+ */
+export function agentTestBed(options: { imageBytes: number; hub?: ConstructorParameters<typeof HubFixture>[0] }) {
+  const fx = new HubFixture(options.hub);
+  const fw = new FirmwareFixture(join(fx.dataDir, 'tls'));
+  const agents = new AgentFixture(fx);
+  let image: FirmwareImage | undefined;
+  beforeAll(async () => {
+    await fx.start();
+    await fw.start();
+    agents.watch();
+    image = fw.image('2.0.0', options.imageBytes);
+  });
+  afterAll(async () => {
+    await agents.stop();
+    await fw.stop();
+    await fx.stop();
+  });
+  return {
+    fx,
+    fw,
+    agents,
+    /** The image (once beforeAll has run). */
+    image: (): FirmwareImage => image!,
+    async invoke(deviceId: string, methodName: string, payload: unknown, responseTimeoutInSeconds = 10): Promise<DeviceMethodAnswer> {
+      const { result } = await fx.service.invokeDeviceMethod(deviceId, { methodName, payload, responseTimeoutInSeconds });
+      return result as DeviceMethodAnswer;
+    },
+    async reported(deviceId: string) {
+      const twin = await fx.twin(deviceId);
+      return twin.properties.reported as {
+        firmware?: { currentFwVersion?: string };
+        iothubDM?: { firmwareUpdate?: Record<string, unknown> | null };
+      };
+    },
+  };
+}
+
+type FirmwareImage = ReturnType<FirmwareFixture['image']>;
