@@ -265,15 +265,21 @@ test("the form shows the API's problems next to the fields they name, and nothin
     const before = await api<RolloutPage>('/rollouts');
     await page.goto(dashboard('#/new'));
     await fillStartForm(page, { ...demoFirmware(), sha256: '0123456789' }, ['150', '100']);
+    await page.getByLabel('Maintenance window days').fill('sat, sun');
+    await page.getByLabel('Window from').fill('01:00');
+    await page.getByLabel('Window to').fill('05:00');
+    await page.getByLabel('Window time zone').fill('Mars/Olympus');
     await page.getByRole('button', { name: 'Start the rollout' }).click();
 
     const sha = page.getByLabel('SHA-256');
     await eventually(async () => expect(await sha.getAttribute('aria-invalid')).toBe('true'), 10_000, 100);
-    // Exactly the two fields the API named are marked, each with its message; the first has focus.
+    // Exactly the three fields the API named are marked, each with its message; the first has focus.
     expect(await page.locator('[aria-invalid="true"]').evaluateAll((inputs) => inputs.map((input) => input.getAttribute('name')))).toEqual([
       'firmware.sha256',
       'waves[0].percent',
+      'schedule.windows[0].timeZone',
     ]);
+    expect(await page.locator('#field-schedule-windows-0-timeZone-problems').textContent()).toMatch(/Mars\/Olympus|time zone/);
     expect(await page.locator('#field-firmware-sha256-problems').textContent()).toBe('must be 64 hexadecimal digits');
     expect(await page.locator('#field-waves-0-percent-problems').textContent()).toMatch(/^must be a number from 0\.01 to 100/);
     expect(await page.evaluate('document.activeElement?.name')).toBe('firmware.sha256');

@@ -3,6 +3,8 @@
  * is the one validator: what cannot be a number goes as typed, so its message names the problem;
  * blank optional fields are left out so its defaults apply.
  */
+import type { ApprovalTimeoutAction } from '../../../contracts/rolloutApi';
+
 export interface WaveRow {
   /** Identifies the row across re-renders while rows are added and removed. */
   key: number;
@@ -24,7 +26,17 @@ export interface RolloutFormValues {
   minDevices: string;
   action: '' | 'pause' | 'abort';
   approval: 'auto' | 'manual';
+  /** With manual approval: how long to wait for it, and what then. */
+  approvalTimeoutMinutes: string;
+  onTimeout: '' | ApprovalTimeoutAction;
   soakSeconds: string;
+  /** ISO 8601 with an offset; blank: at once. */
+  startAt: string;
+  /** One weekly maintenance window (the API takes several): days as typed ("sat, sun"), HH:MM, an IANA zone. */
+  windowDays: string;
+  windowFrom: string;
+  windowTo: string;
+  windowTimeZone: string;
 }
 
 export function emptyForm(): RolloutFormValues {
@@ -42,7 +54,14 @@ export function emptyForm(): RolloutFormValues {
     minDevices: '',
     action: '',
     approval: 'auto',
+    approvalTimeoutMinutes: '',
+    onTimeout: '',
     soakSeconds: '',
+    startAt: '',
+    windowDays: '',
+    windowFrom: '',
+    windowTo: '',
+    windowTimeZone: '',
   };
 }
 
@@ -80,6 +99,37 @@ export function rolloutRequestBody(values: RolloutFormValues): Record<string, un
     waves: values.waves.map((wave) => ({ ...(wave.name.trim() === '' ? {} : { name: wave.name.trim() }), percent: numeric(wave.percent) })),
     ...filled({ maxConcurrency: values.maxConcurrency, soakSeconds: values.soakSeconds }),
     ...(Object.keys(threshold).length === 0 ? {} : { failureThreshold: threshold }),
-    approval: values.approval,
+    approval: approvalOf(values),
+    ...scheduleOf(values),
   };
+}
+
+/** The shorthand, or the object form once a timeout or its action is given. */
+function approvalOf(values: RolloutFormValues): unknown {
+  if (values.approvalTimeoutMinutes.trim() === '' && values.onTimeout === '') return values.approval;
+  return {
+    mode: values.approval,
+    ...filled({ timeoutMinutes: values.approvalTimeoutMinutes }),
+    ...(values.onTimeout === '' ? {} : { onTimeout: values.onTimeout }),
+  };
+}
+
+/** `schedule` when a start time or any part of the window was given; the API names what is missing or wrong. */
+function scheduleOf(values: RolloutFormValues): { schedule?: Record<string, unknown> } {
+  const window = [values.windowDays, values.windowFrom, values.windowTo, values.windowTimeZone].some((text) => text.trim() !== '')
+    ? {
+        days: values.windowDays
+          .split(/[\s,]+/)
+          .map((day) => day.trim().toLowerCase())
+          .filter((day) => day !== ''),
+        from: values.windowFrom.trim(),
+        to: values.windowTo.trim(),
+        timeZone: values.windowTimeZone.trim(),
+      }
+    : null;
+  const schedule = {
+    ...(values.startAt.trim() === '' ? {} : { startAt: values.startAt.trim() }),
+    ...(window === null ? {} : { windows: [window] }),
+  };
+  return Object.keys(schedule).length === 0 ? {} : { schedule };
 }

@@ -23,7 +23,13 @@ function inputPaths(values: RolloutFormValues): Set<string> {
     'failureThreshold.minDevices',
     'failureThreshold.action',
     'approval',
+    ...(values.approval === 'manual' ? ['approval.timeoutMinutes', 'approval.onTimeout'] : []),
     'soakSeconds',
+    'schedule.startAt',
+    'schedule.windows[0].days',
+    'schedule.windows[0].from',
+    'schedule.windows[0].to',
+    'schedule.windows[0].timeZone',
   ]);
 }
 
@@ -232,8 +238,79 @@ export function NewRolloutView() {
               <option value="manual">when approved</option>
             </select>
           </FormField>
+          {values.approval === 'manual' ? (
+            <>
+              <FormField
+                path="approval.timeoutMinutes"
+                label="Approval timeout (minutes)"
+                hint="Blank: wait for as long as it takes"
+                problems={at('approval.timeoutMinutes')}
+              >
+                <input
+                  {...fieldAttributes('approval.timeoutMinutes', at('approval.timeoutMinutes'))}
+                  {...text('approvalTimeoutMinutes')}
+                  inputMode="decimal"
+                />
+              </FormField>
+              <FormField path="approval.onTimeout" label="When nobody approves in time" problems={at('approval.onTimeout')}>
+                <select
+                  {...fieldAttributes('approval.onTimeout', at('approval.onTimeout'))}
+                  value={values.onTimeout}
+                  onChange={(event) => set('onTimeout', event.currentTarget.value as RolloutFormValues['onTimeout'])}
+                >
+                  <option value="">(choose, with a timeout)</option>
+                  <option value="pause">pause the rollout</option>
+                  <option value="cancel">cancel the rollout</option>
+                  <option value="approve">approve the wave</option>
+                </select>
+              </FormField>
+            </>
+          ) : null}
           <FormField path="soakSeconds" label="Soak between waves (seconds)" hint="Default 0" problems={at('soakSeconds')}>
             <input {...fieldAttributes('soakSeconds', at('soakSeconds'))} {...text('soakSeconds')} inputMode="numeric" />
+          </FormField>
+        </fieldset>
+
+        <fieldset>
+          <legend>Schedule</legend>
+          <FormField path="schedule.startAt" label="Start at" hint="ISO 8601 with an offset; blank: now" problems={at('schedule.startAt')}>
+            <input
+              {...fieldAttributes('schedule.startAt', at('schedule.startAt'))}
+              {...text('startAt')}
+              placeholder="2026-12-24T22:00:00+01:00"
+              autoComplete="off"
+            />
+          </FormField>
+          <FormField
+            path="schedule.windows[0].days"
+            label="Maintenance window days"
+            hint="e.g. sat, sun; blank: devices start at any time"
+            problems={at('schedule.windows[0].days')}
+          >
+            <input {...fieldAttributes('schedule.windows[0].days', at('schedule.windows[0].days'))} {...text('windowDays')} />
+          </FormField>
+          <FormField path="schedule.windows[0].from" label="Window from" hint="HH:MM" problems={at('schedule.windows[0].from')}>
+            <input {...fieldAttributes('schedule.windows[0].from', at('schedule.windows[0].from'))} {...text('windowFrom')} />
+          </FormField>
+          <FormField
+            path="schedule.windows[0].to"
+            label="Window to"
+            hint="HH:MM; earlier than from: the next day"
+            problems={at('schedule.windows[0].to')}
+          >
+            <input {...fieldAttributes('schedule.windows[0].to', at('schedule.windows[0].to'))} {...text('windowTo')} />
+          </FormField>
+          <FormField
+            path="schedule.windows[0].timeZone"
+            label="Window time zone"
+            hint="IANA, e.g. Europe/Berlin"
+            problems={at('schedule.windows[0].timeZone')}
+          >
+            <input
+              {...fieldAttributes('schedule.windows[0].timeZone', at('schedule.windows[0].timeZone'))}
+              {...text('windowTimeZone')}
+              autoComplete="off"
+            />
           </FormField>
         </fieldset>
 

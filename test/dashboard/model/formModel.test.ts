@@ -66,3 +66,28 @@ test('input ids are derived from field paths', () => {
   expect(inputId('waves[1].percent')).toBe('field-waves-1-percent');
   expect(inputId('firmware.sha256')).toBe('field-firmware-sha256');
 });
+
+test('an approval timeout makes the object form; a start time or any part of the window makes a schedule', () => {
+  const body = rolloutRequestBody({
+    ...emptyForm(),
+    approval: 'manual',
+    approvalTimeoutMinutes: '90',
+    onTimeout: 'pause',
+    startAt: ' 2026-12-24T22:00:00+01:00 ',
+    windowDays: 'Sat, sun',
+    windowFrom: '01:00',
+    windowTo: '05:00',
+    windowTimeZone: 'Europe/Berlin',
+  });
+  expect(body.approval).toEqual({ mode: 'manual', timeoutMinutes: 90, onTimeout: 'pause' });
+  expect(body.schedule).toEqual({
+    startAt: '2026-12-24T22:00:00+01:00',
+    windows: [{ days: ['sat', 'sun'], from: '01:00', to: '05:00', timeZone: 'Europe/Berlin' }],
+  });
+  // Half a window still goes, for the API to name what is missing; nothing typed, no schedule.
+  expect(rolloutRequestBody({ ...emptyForm(), windowTimeZone: 'Mars/Olympus' }).schedule).toEqual({
+    windows: [{ days: [], from: '', to: '', timeZone: 'Mars/Olympus' }],
+  });
+  expect(rolloutRequestBody({ ...emptyForm(), approval: 'manual' })).not.toHaveProperty('schedule');
+  expect(rolloutRequestBody({ ...emptyForm(), approval: 'manual' }).approval).toBe('manual');
+});
