@@ -311,7 +311,8 @@ describe('runQuery: inputs and reuse', () => {
   });
 });
 
-describe('runQuery: performance', () => {
+// How fast it is, is bench:hub's to measure; here, that 10,000 twins give the right answers.
+describe('runQuery over 10,000 twins', () => {
   const regions = ['US', 'EU', 'APAC', 'LATAM'];
   const rows = Array.from({ length: 10_000 }, (_, i) => ({
     ...FLEET[i % FLEET.length],
@@ -320,34 +321,20 @@ describe('runQuery: performance', () => {
     properties: { desired: {}, reported: { firmware: { version: i % 3 === 0 ? '2.1.0' : '2.0.5' }, batteryLevel: i % 100 } },
   }));
 
-  it('filters 10,000 twins in a few milliseconds', () => {
+  it('filters them', () => {
     const query = parseQuery(
       "SELECT * FROM devices WHERE tags.location.region = 'EU' AND properties.reported.firmware.version != '2.1.0' OR properties.reported.batteryLevel < 5",
     );
     const expected = rows.filter((_, i) => (i % 4 === 1 && i % 3 !== 0) || i % 100 < 5).length;
-    let best = Infinity;
-    for (let run = 0; run < 10; run++) {
-      const started = process.hrtime.bigint();
-      const { items } = runQuery(query, rows);
-      best = Math.min(best, Number(process.hrtime.bigint() - started) / 1e6);
-      expect(items).toHaveLength(expected);
-    }
+    expect(runQuery(query, rows).items).toHaveLength(expected);
     expect(expected).toBeGreaterThan(1000);
-    expect(best).toBeLessThan(10);
   });
 
-  it('groups 10,000 twins quickly', () => {
+  it('groups them', () => {
     const query = parseQuery(
       'SELECT tags.location.region AS region, COUNT() AS n, AVG(properties.reported.batteryLevel) AS battery FROM devices GROUP BY tags.location.region',
     );
-    let best = Infinity;
-    for (let run = 0; run < 10; run++) {
-      const started = process.hrtime.bigint();
-      const { items } = runQuery(query, rows);
-      best = Math.min(best, Number(process.hrtime.bigint() - started) / 1e6);
-      // Region r holds the rows i ≡ r (mod 4), whose battery levels i % 100 are r, r + 4, ..., r + 96.
-      expect(items).toEqual(regions.map((region, r) => ({ region, n: 2500, battery: 48 + r })));
-    }
-    expect(best).toBeLessThan(10);
+    // Region r holds the rows i ≡ r (mod 4), whose battery levels i % 100 are r, r + 4, ..., r + 96.
+    expect(runQuery(query, rows).items).toEqual(regions.map((region, r) => ({ region, n: 2500, battery: 48 + r })));
   });
 });
