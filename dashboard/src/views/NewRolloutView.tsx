@@ -7,7 +7,10 @@ import { placeProblems, type PlacedProblems } from '../model/formProblems';
 import { emptyForm, rolloutRequestBody, type RolloutFormValues } from '../model/rolloutForm';
 import { hrefs } from '../model/routes';
 
-type TextField = { [K in keyof RolloutFormValues]: RolloutFormValues[K] extends string ? K : never }[keyof RolloutFormValues];
+/** What a text input may add: the hints browsers and on-screen keyboards use. */
+type InputProps = { inputMode?: 'numeric' | 'decimal' | 'url'; placeholder?: string; autoComplete?: 'off'; spellcheck?: boolean };
+
+type TextName = { [K in keyof RolloutFormValues]: RolloutFormValues[K] extends string ? K : never }[keyof RolloutFormValues];
 
 /** The paths of the inputs the form has now, in the order they appear. */
 function inputPaths(values: RolloutFormValues): Set<string> {
@@ -54,7 +57,7 @@ export function NewRolloutView() {
   }, [problems]);
 
   const set = <K extends keyof RolloutFormValues>(name: K, value: RolloutFormValues[K]) => setValues((v) => ({ ...v, [name]: value }));
-  const text = (name: TextField) => ({
+  const text = (name: TextName) => ({
     value: values[name],
     onInput: (event: { currentTarget: HTMLInputElement | HTMLTextAreaElement }) => set(name, event.currentTarget.value),
   });
@@ -64,6 +67,18 @@ export function NewRolloutView() {
       values.waves.map((wave) => (wave.key === key ? { ...wave, ...change } : wave)),
     );
   const at = (path: string) => problems.byField.get(path);
+  /** A text input with its label, hint and the API's problems, named by its path in the request. */
+  const textField = ({
+    path,
+    label,
+    value,
+    hint,
+    ...input
+  }: { path: string; label: string; value: TextName; hint?: string } & InputProps) => (
+    <FormField path={path} label={label} hint={hint} problems={at(path)}>
+      <input {...fieldAttributes(path, at(path))} {...text(value)} {...input} />
+    </FormField>
+  );
 
   const submit = async (event: Event) => {
     event.preventDefault();
@@ -104,23 +119,17 @@ export function NewRolloutView() {
       <form ref={formRef} class="rollout-form" noValidate onSubmit={(event) => void submit(event)}>
         <fieldset>
           <legend>Firmware</legend>
-          <FormField path="firmware.version" label="Version" problems={at('firmware.version')}>
-            <input {...fieldAttributes('firmware.version', at('firmware.version'))} {...text('version')} autoComplete="off" />
-          </FormField>
-          <FormField path="firmware.uri" label="Image URI" problems={at('firmware.uri')}>
-            <input {...fieldAttributes('firmware.uri', at('firmware.uri'))} {...text('uri')} type="url" />
-          </FormField>
-          <FormField path="firmware.sha256" label="SHA-256" hint="64 hexadecimal digits" problems={at('firmware.sha256')}>
-            <input
-              {...fieldAttributes('firmware.sha256', at('firmware.sha256'))}
-              {...text('sha256')}
-              autoComplete="off"
-              spellcheck={false}
-            />
-          </FormField>
-          <FormField path="firmware.size" label="Size (bytes)" problems={at('firmware.size')}>
-            <input {...fieldAttributes('firmware.size', at('firmware.size'))} {...text('size')} inputMode="numeric" />
-          </FormField>
+          {textField({ path: 'firmware.version', label: 'Version', value: 'version', autoComplete: 'off' })}
+          {textField({ path: 'firmware.uri', label: 'Image URI', value: 'uri', inputMode: 'url' })}
+          {textField({
+            path: 'firmware.sha256',
+            label: 'SHA-256',
+            value: 'sha256',
+            hint: '64 hexadecimal digits',
+            autoComplete: 'off',
+            spellcheck: false,
+          })}
+          {textField({ path: 'firmware.size', label: 'Size (bytes)', value: 'size', inputMode: 'numeric' })}
         </fieldset>
 
         <fieldset>
@@ -134,9 +143,13 @@ export function NewRolloutView() {
             ))}
           </div>
           {values.targetKind === 'query' ? (
-            <FormField path="target.query" label="Twin query condition" hint="The WHERE clause without WHERE" problems={at('target.query')}>
-              <input {...fieldAttributes('target.query', at('target.query'))} {...text('query')} placeholder="tags.fleet = 'demo'" />
-            </FormField>
+            textField({
+              path: 'target.query',
+              label: 'Twin query condition',
+              value: 'query',
+              hint: 'The WHERE clause without WHERE',
+              placeholder: "tags.fleet = 'demo'",
+            })
           ) : (
             <FormField path="target.deviceIds" label="Device ids, one per line" problems={at('target.deviceIds')}>
               <textarea {...fieldAttributes('target.deviceIds', at('target.deviceIds'))} {...text('deviceIds')} rows={5} />
@@ -190,33 +203,27 @@ export function NewRolloutView() {
 
         <fieldset>
           <legend>Pace and safety</legend>
-          <FormField path="maxConcurrency" label="Max concurrency" hint="Default 50" problems={at('maxConcurrency')}>
-            <input {...fieldAttributes('maxConcurrency', at('maxConcurrency'))} {...text('maxConcurrency')} inputMode="numeric" />
-          </FormField>
-          <FormField
-            path="failureThreshold.percent"
-            label="Failure threshold (%)"
-            hint="Default 10"
-            problems={at('failureThreshold.percent')}
-          >
-            <input
-              {...fieldAttributes('failureThreshold.percent', at('failureThreshold.percent'))}
-              {...text('thresholdPercent')}
-              inputMode="decimal"
-            />
-          </FormField>
-          <FormField
-            path="failureThreshold.minDevices"
-            label="Judged from (finished devices)"
-            hint="Default 5"
-            problems={at('failureThreshold.minDevices')}
-          >
-            <input
-              {...fieldAttributes('failureThreshold.minDevices', at('failureThreshold.minDevices'))}
-              {...text('minDevices')}
-              inputMode="numeric"
-            />
-          </FormField>
+          {textField({
+            path: 'maxConcurrency',
+            label: 'Max concurrency',
+            value: 'maxConcurrency',
+            hint: 'Default 50',
+            inputMode: 'numeric',
+          })}
+          {textField({
+            path: 'failureThreshold.percent',
+            label: 'Failure threshold (%)',
+            value: 'thresholdPercent',
+            hint: 'Default 10',
+            inputMode: 'decimal',
+          })}
+          {textField({
+            path: 'failureThreshold.minDevices',
+            label: 'Judged from (finished devices)',
+            value: 'minDevices',
+            hint: 'Default 5',
+            inputMode: 'numeric',
+          })}
           <FormField path="failureThreshold.action" label="When it trips" problems={at('failureThreshold.action')}>
             <select
               {...fieldAttributes('failureThreshold.action', at('failureThreshold.action'))}
@@ -240,18 +247,13 @@ export function NewRolloutView() {
           </FormField>
           {values.approval === 'manual' ? (
             <>
-              <FormField
-                path="approval.timeoutMinutes"
-                label="Approval timeout (minutes)"
-                hint="Blank: wait for as long as it takes"
-                problems={at('approval.timeoutMinutes')}
-              >
-                <input
-                  {...fieldAttributes('approval.timeoutMinutes', at('approval.timeoutMinutes'))}
-                  {...text('approvalTimeoutMinutes')}
-                  inputMode="decimal"
-                />
-              </FormField>
+              {textField({
+                path: 'approval.timeoutMinutes',
+                label: 'Approval timeout (minutes)',
+                value: 'approvalTimeoutMinutes',
+                hint: 'Blank: wait for as long as it takes',
+                inputMode: 'decimal',
+              })}
               <FormField path="approval.onTimeout" label="When nobody approves in time" problems={at('approval.onTimeout')}>
                 <select
                   {...fieldAttributes('approval.onTimeout', at('approval.onTimeout'))}
@@ -266,52 +268,45 @@ export function NewRolloutView() {
               </FormField>
             </>
           ) : null}
-          <FormField path="soakSeconds" label="Soak between waves (seconds)" hint="Default 0" problems={at('soakSeconds')}>
-            <input {...fieldAttributes('soakSeconds', at('soakSeconds'))} {...text('soakSeconds')} inputMode="numeric" />
-          </FormField>
+          {textField({
+            path: 'soakSeconds',
+            label: 'Soak between waves (seconds)',
+            value: 'soakSeconds',
+            hint: 'Default 0',
+            inputMode: 'numeric',
+          })}
         </fieldset>
 
         <fieldset>
           <legend>Schedule</legend>
-          <FormField path="schedule.startAt" label="Start at" hint="ISO 8601 with an offset; blank: now" problems={at('schedule.startAt')}>
-            <input
-              {...fieldAttributes('schedule.startAt', at('schedule.startAt'))}
-              {...text('startAt')}
-              placeholder="2026-12-24T22:00:00+01:00"
-              autoComplete="off"
-            />
-          </FormField>
-          <FormField
-            path="schedule.windows[0].days"
-            label="Maintenance window days"
-            hint="e.g. sat, sun; blank: devices start at any time"
-            problems={at('schedule.windows[0].days')}
-          >
-            <input {...fieldAttributes('schedule.windows[0].days', at('schedule.windows[0].days'))} {...text('windowDays')} />
-          </FormField>
-          <FormField path="schedule.windows[0].from" label="Window from" hint="HH:MM" problems={at('schedule.windows[0].from')}>
-            <input {...fieldAttributes('schedule.windows[0].from', at('schedule.windows[0].from'))} {...text('windowFrom')} />
-          </FormField>
-          <FormField
-            path="schedule.windows[0].to"
-            label="Window to"
-            hint="HH:MM; earlier than from: the next day"
-            problems={at('schedule.windows[0].to')}
-          >
-            <input {...fieldAttributes('schedule.windows[0].to', at('schedule.windows[0].to'))} {...text('windowTo')} />
-          </FormField>
-          <FormField
-            path="schedule.windows[0].timeZone"
-            label="Window time zone"
-            hint="IANA, e.g. Europe/Berlin"
-            problems={at('schedule.windows[0].timeZone')}
-          >
-            <input
-              {...fieldAttributes('schedule.windows[0].timeZone', at('schedule.windows[0].timeZone'))}
-              {...text('windowTimeZone')}
-              autoComplete="off"
-            />
-          </FormField>
+          {textField({
+            path: 'schedule.startAt',
+            label: 'Start at',
+            value: 'startAt',
+            hint: 'ISO 8601 with an offset; blank: now',
+            placeholder: '2026-12-24T22:00:00+01:00',
+            autoComplete: 'off',
+          })}
+          {textField({
+            path: 'schedule.windows[0].days',
+            label: 'Maintenance window days',
+            value: 'windowDays',
+            hint: 'e.g. sat, sun; blank: devices start at any time',
+          })}
+          {textField({ path: 'schedule.windows[0].from', label: 'Window from', value: 'windowFrom', hint: 'HH:MM' })}
+          {textField({
+            path: 'schedule.windows[0].to',
+            label: 'Window to',
+            value: 'windowTo',
+            hint: 'HH:MM; earlier than from: the next day',
+          })}
+          {textField({
+            path: 'schedule.windows[0].timeZone',
+            label: 'Window time zone',
+            value: 'windowTimeZone',
+            hint: 'IANA, e.g. Europe/Berlin',
+            autoComplete: 'off',
+          })}
         </fieldset>
 
         <button type="submit" class="primary" disabled={submitting}>
