@@ -3,10 +3,11 @@ import { resolve } from 'node:path';
 import { FirmwareServer } from '../../firmware/FirmwareServer';
 import { makeFirmwareImage } from '../../firmware/makeFirmwareImage';
 import { parsePort, parsePositiveInt } from '../options';
+import { inputErrors, registerSigningCommands, signingMaterial, writeSignedManifest, type SignFlags } from './firmwareSigningCommands';
 import { DEFAULT_HUB_DATA_DIR } from '../runningHub';
 import { onShutdown } from '../../../device/cli/shutdown';
 
-/** `fleetwave firmware make|serve`: demo images and an HTTPS server for them. */
+/** `fleetwave firmware make|serve|keygen|roots|certify|sign|verify|bundle`: demo images, a server for them, their signatures. */
 export function registerFirmwareCommand(program: Command): void {
   const firmware = program.command('firmware').description('Make firmware images and serve them to devices.');
 
@@ -16,10 +17,16 @@ export function registerFirmwareCommand(program: Command): void {
     .requiredOption('--version <version>', 'firmware version, e.g. 2.0.0')
     .requiredOption('--size <bytes>', 'image size in bytes', parsePositiveInt)
     .requiredOption('--out <dir>', 'where to write firmware-<version>.bin and .json')
-    .action((flags: { version: string; size: number; out: string }) => {
-      const manifest = makeFirmwareImage({ version: flags.version, size: flags.size, outDir: resolve(flags.out) });
-      console.log(JSON.stringify(manifest, null, 2));
-    });
+    .option('--sign-key <file>', 'also sign it with this signing key (needs --cert): writes firmware-<version>.manifest.jws')
+    .option('--cert <file>', "the signing key's certificate (firmware certify)")
+    .action(
+      inputErrors((flags: { version: string; size: number; out: string } & SignFlags) => {
+        const signing = flags.signKey === undefined && flags.cert === undefined ? undefined : signingMaterial(flags);
+        const manifest = makeFirmwareImage({ version: flags.version, size: flags.size, outDir: resolve(flags.out) });
+        if (signing) console.error(`Signed manifest: ${writeSignedManifest(manifest, resolve(flags.out), signing)}`);
+        console.log(JSON.stringify(manifest, null, 2));
+      }),
+    );
 
   firmware
     .command('serve <dir>')
@@ -39,4 +46,6 @@ export function registerFirmwareCommand(program: Command): void {
       console.log(`Serving ${resolve(dir)} at ${server.url('')} (CA: ${resolve(flags.tlsDir, 'ca.pem')}); Ctrl-C to stop.`);
       onShutdown(() => server.close());
     });
+
+  registerSigningCommands(firmware);
 }

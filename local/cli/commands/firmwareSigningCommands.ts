@@ -1,0 +1,230 @@
+import type { Command } from 'commander';
+import { mkdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
+import { verifySignedManifest } from '../../../contracts/signing/signedManifest';
+import type { SignatureFailure } from '../../../contracts/signing/signatureResult';
+import { acceptTrustBundle, parseTrust, type Trust } from '../../../contracts/signing/trust';
+import { hashFile } from '../../../device/download/downloadImage';
+import type { FirmwareManifest } from '../../firmware/makeFirmwareImage';
+import {
+  certifySigningKey,
+  generateKey,
+  issueTrustBundle,
+  makeTrustRoots,
+  readJson,
+  readPrivateKey,
+  readPublicKey,
+  readText,
+  signManifest,
+} from '../../firmware/signing';
+import { parsePositiveInt } from '../options';
+
+/**
+ * Runs a command action; an error is bad input (a missing file, a key of the wrong kind …): it is printed
+ * naming the problem and the command exits 2, which `verify` keeps apart from "not valid" (exit 1).
+ */
+export function inputErrors<A extends unknown[]>(action: (...args: A) => void | Promise<void>): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    try {
+      await action(...args);
+    } catch (error) {
+      console.error(`fleetwave: ${(error as Error).message}`);
+      process.exitCode = 2;
+    }
+  };
+}
+
+export interface SignFlags {
+  signKey?: string;
+  cert?: string;
+}
+
+/** The signing key and its certificate, read before anything is written. */
+export function signingMaterial(flags: SignFlags): { key: string; certificate: string } {
+  if (flags.signKey === undefined || flags.cert === undefined)
+    throw new Error('--sign-key and --cert go together: the key and its certificate');
+  readPrivateKey(flags.signKey, 'the signing key');
+  return { key: flags.signKey, certificate: readText(flags.cert, 'the certificate') };
+}
+
+/** Signs `image` and writes firmware-<version>.manifest.jws into `dir`; returns its path. */
+export function writeSignedManifest(
+  image: Partial<Record<keyof FirmwareManifest, unknown>>,
+  dir: string,
+  signing: { key: string; certificate: string },
+  compatibility?: { manufacturer?: string; model: string }[],
+): string {
+  const jws = signManifest({
+    image,
+    signingKey: readPrivateKey(signing.key, 'the signing key'),
+    certificate: signing.certificate,
+    now: new Date(),
+    ...(compatibility ? { compatibility } : {}),
+  });
+  const path = join(dir, `firmware-${String(image.version)}.manifest.jws`);
+  writeFileAtomic.sync(path, `${jws}\n`);
+  return path;
+}
+
+function output(text: string, out: string | undefined): void {
+  if (out === undefined) {
+    console.log(text);
+    return;
+  }
+  writeFileAtomic.sync(resolve(out), `${text}\n`);
+  console.error(`Wrote ${resolve(out)}`);
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** `acme/x100` or `x100`: a compatibility entry. */
+function parseModel(value: string): { manufacturer?: string; model: string } {
+  const slash = value.indexOf('/');
+  return slash < 0 ? { model: value } : { manufacturer: value.slice(0, slash), model: value.slice(slash + 1) };
+}
+
+function trustFrom(path: string): Trust {
+  const trust = parseTrust(readJson(resolve(path), 'the trust roots'));
+  if (!trust.ok) throw new Error(`${path}: ${trust.message}`);
+  return trust.trust;
+}
+
+function refuse(failure: SignatureFailure): void {
+  console.error(`fleetwave: not valid (${failure.code}): ${failure.message}`);
+  process.exitCode = 1;
+}
+
+/** `firmware keygen|roots|certify|sign|verify|bundle`: the keys, certificates, manifests and bundles of signed firmware. */
+export function registerSigningCommands(firmware: Command): void {
+  firmware
+    .command('keygen')
+    .description('Make an Ed25519 key pair: <name>.key.pem (mode 0600, never printed) and <name>.pub.json, which is printed.')
+    .requiredOption('--out <dir>', 'where to write the key files')
+    .option('--root', 'a root key (keep it offline) rather than a signing key')
+    .option('--name <name>', 'file name stem (default root-/signing-<kid prefix>)')
+    .action(
+      inputErrors((flags: { out: string; root?: boolean; name?: string }) => {
+        mkdirSync(resolve(flags.out), { recursive: true });
+        const key = generateKey({ outDir: resolve(flags.out), root: flags.root === true, ...(flags.name ? { name: flags.name } : {}) });
+        console.error(
+          `Private key: ${key.privateKeyPath} (mode 0600${flags.root ? '; keep it offline' : ''})\nPublic key: ${key.publicKeyPath}`,
+        );
+        console.log(JSON.stringify({ kid: key.kid, jwk: key.jwk }, null, 2));
+      }),
+    );
+
+  firmware
+    .command('roots <publicKeys...>')
+    .description('Make the roots file devices pin (trust version 0) from root public keys.')
+    .option('--threshold <n>', 'root signatures a trust bundle needs (default: a majority)', parsePositiveInt)
+    .option('--out <file>', 'write it there rather than print it')
+    .action(
+      inputErrors((publicKeys: string[], flags: { threshold?: number; out?: string }) => {
+        const roots = publicKeys.map((path) => readPublicKey(resolve(path), 'the root key'));
+        const threshold = flags.threshold ?? Math.floor(roots.length / 2) + 1;
+        output(JSON.stringify(makeTrustRoots({ roots, threshold, now: new Date() }), null, 2), flags.out);
+      }),
+    );
+
+  firmware
+    .command('certify')
+    .description('Certify a signing key with a root key: prints the certificate (a compact JWS).')
+    .requiredOption('--root-key <file>', 'the root private key (PEM)')
+    .requiredOption('--key <file>', 'the signing public key ({kid, jwk} as keygen writes it)')
+    .option('--days <n>', 'how long the certificate is valid', parsePositiveInt, 365)
+    .option('--out <file>', 'write it there rather than print it')
+    .action(
+      inputErrors((flags: { rootKey: string; key: string; days: number; out?: string }) => {
+        const rootKey = readPrivateKey(resolve(flags.rootKey), 'the root key');
+        const signingKey = readPublicKey(resolve(flags.key), 'the signing key');
+        output(certifySigningKey({ rootKey, signingKey: signingKey.jwk, now: new Date(), days: flags.days }), flags.out);
+      }),
+    );
+
+  firmware
+    .command('sign <manifest>')
+    .description("Sign an image's manifest (as firmware make writes it): writes firmware-<version>.manifest.jws next to it.")
+    .requiredOption('--key <file>', 'the signing private key (PEM)')
+    .requiredOption('--cert <file>', "the signing key's certificate")
+    .option('--model <[manufacturer/]model>', 'restrict the image to this device model (repeatable)', collect)
+    .action(
+      inputErrors((manifest: string, flags: { key: string; cert: string; model?: string[] }) => {
+        const image = readJson(resolve(manifest), 'the manifest');
+        if (image === null || typeof image !== 'object' || Array.isArray(image))
+          throw new Error(`the manifest ${manifest} is not a JSON object`);
+        const signing = signingMaterial({ signKey: resolve(flags.key), cert: resolve(flags.cert) });
+        console.log(writeSignedManifest(image, dirname(resolve(manifest)), signing, flags.model?.map(parseModel)));
+      }),
+    );
+
+  firmware
+    .command('verify <signed> [image]')
+    .description('Check a signed manifest as devices do (and the image against it): exit 0 valid, 1 not valid, 2 bad input.')
+    .requiredOption('--trust-root <file>', 'the roots file devices pin')
+    .option('--bundle <file>', 'a trust bundle to adopt first, as a device would (repeatable, in version order)', collect)
+    .action(
+      inputErrors(async (signed: string, image: string | undefined, flags: { trustRoot: string; bundle?: string[] }) => {
+        let trust = trustFrom(flags.trustRoot);
+        for (const path of flags.bundle ?? []) {
+          const accepted = acceptTrustBundle(trust, readText(resolve(path), 'the trust bundle'));
+          if (!accepted.ok) return refuse(accepted);
+          if (!accepted.adopted) console.error(`Ignored ${path}: version not above ${trust.version}`);
+          trust = accepted.trust;
+        }
+        const manifest = readText(resolve(signed), 'the signed manifest').trim();
+        let result = verifySignedManifest({ manifest, trust, now: new Date() });
+        if (result.ok && image !== undefined) {
+          const [sha256, size] = [await hashFile(resolve(image)), statSync(resolve(image)).size];
+          result = verifySignedManifest({ manifest, trust, now: new Date(), expect: { version: result.manifest.version, sha256, size } });
+        }
+        if (!result.ok) return refuse(result);
+        const { version, sha256, size } = result.manifest;
+        const until = new Date(result.certificate.exp * 1000).toISOString();
+        console.log(
+          `valid: firmware ${version} (sha256 ${sha256}, ${size} bytes)${image === undefined ? '' : `, matched by ${image}`}; ` +
+            `signed by key ${result.signingKid}, certified by root ${result.rootKid} until ${until}`,
+        );
+      }),
+    );
+
+  firmware
+    .command('bundle')
+    .description('Issue a trust bundle (root rotation, revocation) signed by root keys: a threshold of the current and of the new roots.')
+    .requiredOption('--version <n>', 'its version: above the one devices trust', parsePositiveInt)
+    .requiredOption('--root <file>', 'a root public key the bundle lists (repeatable)', collect)
+    .requiredOption('--root-key <file>', 'a root private key that signs it (repeatable)', collect)
+    .option('--threshold <n>', 'root signatures the next bundle needs (default: a majority)', parsePositiveInt)
+    .option('--disable-root <kid>', 'a root key id to disable (repeatable)', collect)
+    .option('--disable-key <kid>', 'a signing key id to revoke (repeatable)', collect)
+    .option('--out <file>', 'write it there rather than print it')
+    .action(
+      inputErrors(
+        (flags: {
+          version: number;
+          root: string[];
+          rootKey: string[];
+          threshold?: number;
+          disableRoot?: string[];
+          disableKey?: string[];
+          out?: string;
+        }) => {
+          const rootKeys = flags.root.map((path) => readPublicKey(resolve(path), 'the root key'));
+          const bundle = issueTrustBundle({
+            trust: {
+              version: flags.version,
+              threshold: flags.threshold ?? Math.floor(rootKeys.length / 2) + 1,
+              rootKeys,
+              disabledRootKeys: flags.disableRoot ?? [],
+              disabledSigningKeys: flags.disableKey ?? [],
+            },
+            signers: flags.rootKey.map((path) => readPrivateKey(resolve(path), 'the root key')),
+            now: new Date(),
+          });
+          output(JSON.stringify(bundle, null, 2), flags.out);
+        },
+      ),
+    );
+}
