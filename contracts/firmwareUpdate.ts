@@ -3,6 +3,7 @@
  * direct method, its payload and answers, and the reported properties the device keeps. Both
  * sides import this module, so they cannot drift apart.
  */
+import type { SignatureErrorCode } from './signing/signatureResult';
 
 /** The direct method a rollout invokes on each device. */
 export const FIRMWARE_UPDATE_METHOD = 'firmwareUpdate';
@@ -33,8 +34,29 @@ export interface FirmwareUpdateRequest {
    * every report of this update so that its twin changes reach that instance with no lookup.
    */
   tracker?: string;
+  /**
+   * The rollout's attempt: 2, 3, … when the rollout is retried (absent: 1). A device whose update of
+   * this rollout failed starts over for a later attempt; otherwise a request for the rollout it has
+   * is answered with its state (`current`), whatever the attempt. Agents older than this field answer
+   * `current`, so a retry finds them failed again.
+   */
+  attempt?: number;
   /** Absent: `immediate`. Any other value is a 400 naming `install`. */
   install?: InstallMode;
+  /**
+   * The signed manifest of the image (compact JWS, see contracts/signing): an agent with trust roots
+   * verifies it, and that it signs fwVersion, sha256 and size, before downloading anything. Agents
+   * older than this field, or without trust roots, ignore it.
+   */
+  manifest?: string;
+  /** The app's current root-signed trust bundle (General JSON JWS): a verifying agent adopts it first when newer. */
+  trustBundle?: TrustBundleJws;
+}
+
+/** A trust bundle as `fleetwave firmware bundle` writes it: one signature per root over the same payload. */
+export interface TrustBundleJws {
+  payload: string;
+  signatures: { protected: string; signature: string }[];
 }
 
 /** Payload of the firmwareApply direct method: which staged update to apply. */
@@ -63,7 +85,8 @@ export type FirmwareUpdateStatus = (typeof FIRMWARE_UPDATE_STATUSES)[number];
 /** Statuses after which the device does nothing more for that rollout. */
 export const TERMINAL_STATUSES: ReadonlySet<FirmwareUpdateStatus> = new Set(['downloadFailed', 'applyComplete', 'applyFailed']);
 
-export type DownloadErrorCode = 'httpError' | 'network' | 'timeout' | 'sizeMismatch' | 'hashMismatch';
+/** The last four are the signature checks' (contracts/signing): the device refused the image before downloading it. */
+export type DownloadErrorCode = 'httpError' | 'network' | 'timeout' | 'sizeMismatch' | 'hashMismatch' | SignatureErrorCode;
 /** imageMissing: the staged image was no longer on the device when it was to be applied. */
 export type ApplyErrorCode = 'installFailed' | 'bootFailed' | 'rolledBack' | 'imageMissing';
 

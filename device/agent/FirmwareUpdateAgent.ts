@@ -12,11 +12,13 @@ import {
   type FirmwareUpdateResponse,
   type FirmwareUpdateStatus,
 } from '../../contracts/firmwareUpdate';
+import type { Trust } from '../../contracts/signing/trust';
 import { DownloadError, downloadImage } from '../download/downloadImage';
 import type { Installer } from '../install/Installer';
 import { DEFAULT_RECONNECT_BACKOFF, HubConnection, type ReconnectBackoff } from './HubConnection';
 import { DEFAULT_REPORT_RETRY_BACKOFF, ReportedPropertiesWriter } from './ReportedPropertiesWriter';
 import { validateFirmwareApplyRequest, validateFirmwareUpdateRequest } from './requestValidation';
+import { SignatureCheck } from './signatureCheck';
 import { isAtRest, isBusy, machineStateOf, transition, type MachineEvent } from './stateMachine';
 import { StateStore, toReport, type AgentState, type UpdateState } from './stateStore';
 
@@ -30,6 +32,13 @@ export interface AgentOptions {
   ca?: string;
   /** Allow http:// image URIs. */
   allowInsecureDownloads?: boolean;
+  /**
+   * Verify signed firmware against these pinned roots (see agent/trustRoots.ts): a request's manifest is
+   * checked before anything is downloaded, and its trust bundle adopted when newer. Absent: manifests are ignored.
+   */
+  trustRoots?: Trust;
+  /** With trustRoots: refuse firmware without a manifest (signatureMissing). Default false, for unsigned rollouts. */
+  requireSigned?: boolean;
   /** How long a simulated reboot keeps the device offline. Default 0. */
   rebootMs?: number;
   /**
@@ -73,6 +82,7 @@ export class FirmwareUpdateAgent {
   private readonly connection: HubConnection;
   private readonly reported: ReportedPropertiesWriter;
   private readonly downloadAgent: https.Agent;
+  private readonly signatures: SignatureCheck | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
   private lastProgressAt = 0;
@@ -80,6 +90,9 @@ export class FirmwareUpdateAgent {
   constructor(private readonly options: AgentOptions) {
     this.store = new StateStore(options.stateDir, { fsync: options.fsyncState ?? true });
     this.state = this.store.load(options.initialFwVersion);
+    if (options.requireSigned && !options.trustRoots) throw new Error('requireSigned needs trustRoots to verify signatures with');
+    this.signatures =
+      options.trustRoots && new SignatureCheck(options.trustRoots, this.store, { requireSigned: options.requireSigned ?? false });
     const hubRequestTimeoutMs = options.hubRequestTimeoutMs ?? DEFAULT_HUB_REQUEST_TIMEOUT_MS;
     this.connection = new HubConnection({
       connectionString: options.connectionString,
@@ -151,7 +164,10 @@ export class FirmwareUpdateAgent {
 
   /** The firmwareUpdate answer; accepting persists the new update before the answer goes out. */
   private decide(payload: unknown): MethodAnswer<FirmwareUpdateResponse> {
-    const validation = validateFirmwareUpdateRequest(payload, { allowInsecureDownloads: this.options.allowInsecureDownloads ?? false });
+    const validation = validateFirmwareUpdateRequest(payload, {
+      allowInsecureDownloads: this.options.allowInsecureDownloads ?? false,
+      verifiesSignatures: this.signatures !== undefined,
+    });
     if (!validation.ok) {
       return {
         status: METHOD_STATUS.badRequest,
@@ -160,7 +176,7 @@ export class FirmwareUpdateAgent {
     }
     const request = validation.request;
     const current = this.state.update;
-    if (current && current.request.rolloutId === request.rolloutId) {
+    if (current && current.request.rolloutId === request.rolloutId && !isRetryOf(current, request)) {
       return { status: METHOD_STATUS.ok, body: { status: 'current', rolloutId: request.rolloutId, state: toReport(current) } };
     }
     if (current && isBusy(machineStateOf(current))) {
@@ -258,9 +274,13 @@ export class FirmwareUpdateAgent {
     for (let update = this.state.update; update && !isAtRest(machineStateOf(update)) && !this.stopped; update = this.state.update) {
       const now = () => new Date().toISOString();
       switch (update.status) {
-        case 'waiting':
-          this.move(update, 'startDownload', { times: { ...update.times, startedDownloadingTime: now() }, progress: 0 });
+        case 'waiting': {
+          // Signed firmware is checked before a byte is downloaded: a refused image never reaches the device.
+          const refusal = this.signatures?.refusal(update.request, new Date());
+          if (refusal) this.fail(update, 'downloadFailed', refusal);
+          else this.move(update, 'startDownload', { times: { ...update.times, startedDownloadingTime: now() }, progress: 0 });
           break;
+        }
         case 'downloading':
           await this.download(update);
           break;
@@ -383,6 +403,12 @@ export class FirmwareUpdateAgent {
   private log(message: string): void {
     this.options.log?.(message);
   }
+}
+
+/** A later attempt of the rollout (a retry) after this device's update of it failed: the update starts over. */
+function isRetryOf(current: UpdateState, request: FirmwareUpdateRequest): boolean {
+  const failed = current.status === 'downloadFailed' || current.status === 'applyFailed';
+  return failed && (request.attempt ?? 1) > (current.request.attempt ?? 1);
 }
 
 /** An update in one of these has been applied, or is being: firmwareApply starts nothing more. */

@@ -11,14 +11,31 @@ const updateIdentity = {
   tracker: z.string().regex(TRACKER_PATTERN, 'must be 1-200 letters, digits or . _ : ~ ^ -, starting with a letter or digit').optional(),
 };
 
+/** The signature fields' shapes; what they say is checked by the signature check, before the download. */
+const signatureFields = {
+  manifest: z.string({ error: 'must be a string: the signed manifest (compact JWS)' }).optional(),
+  trustBundle: z
+    .object(
+      { payload: z.string(), signatures: z.array(z.object({ protected: z.string(), signature: z.string() })) },
+      { error: 'must be a trust bundle {payload, signatures} (General JSON JWS)' },
+    )
+    .optional(),
+};
+/** A field this agent ignores, whatever it holds. */
+const ignored = z
+  .unknown()
+  .transform((): undefined => undefined)
+  .optional();
+
 /**
  * Validates a firmwareUpdate payload; the first problem is answered with a 400 naming its field.
  * https only, unless insecure downloads were allowed explicitly (a lab, the local stack over http).
- * Unknown fields are dropped, so an app newer than this agent can add optional ones.
+ * Unknown fields are dropped, so an app newer than this agent can add optional ones; so are `manifest`
+ * and `trustBundle` when the agent does not verify signatures (no trust roots), as before them.
  */
 export function validateFirmwareUpdateRequest(
   payload: unknown,
-  options: { allowInsecureDownloads: boolean },
+  options: { allowInsecureDownloads: boolean; verifiesSignatures?: boolean },
 ): Validation<FirmwareUpdateRequest> {
   const schema = z.object({
     ...updateIdentity,
@@ -29,7 +46,10 @@ export function validateFirmwareUpdateRequest(
     }),
     sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hexadecimal digits'),
     size: z.number().int('must be a whole number of bytes').positive('must be greater than 0').max(Number.MAX_SAFE_INTEGER),
+    attempt: z.number().int('must be a whole number').min(1, 'must be 1 or more').max(Number.MAX_SAFE_INTEGER).optional(),
     install: z.enum(INSTALL_MODES, { error: `must be ${INSTALL_MODES.map((mode) => JSON.stringify(mode)).join(' or ')}` }).optional(),
+    manifest: options.verifiesSignatures ? signatureFields.manifest : ignored,
+    trustBundle: options.verifiesSignatures ? signatureFields.trustBundle : ignored,
   });
   const result = validate(schema, payload, '{rolloutId, fwVersion, fwPackageUri, sha256, size}');
   return result.ok ? { ok: true, request: { ...result.request, sha256: result.request.sha256.toLowerCase() } } : result;

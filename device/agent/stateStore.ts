@@ -7,6 +7,7 @@ import type {
   FirmwareUpdateRequest,
   FirmwareUpdateStatus,
 } from '../../contracts/firmwareUpdate';
+import { parseTrust, type Trust } from '../../contracts/signing/trust';
 
 /** The running update, as persisted: enough to resume or fail it correctly after a crash. */
 export interface UpdateState {
@@ -31,6 +32,8 @@ export interface AgentState {
 }
 
 const STATE_FILE = 'agent-state.json';
+/** The trust adopted from the newest valid trust bundle (its payload), when the agent verifies signatures. */
+const TRUST_FILE = 'trust.json';
 
 /**
  * The agent's state in its state dir, replaced atomically (write to a temp file, fsync, rename)
@@ -67,6 +70,26 @@ export class StateStore {
 
   save(state: AgentState): void {
     writeFileAtomic.sync(join(this.dir, STATE_FILE), `${JSON.stringify(state, null, 2)}\n`, { fsync: this.fsync });
+  }
+
+  /** The trust adopted from a bundle earlier, or null when none was. */
+  loadTrust(): Trust | null {
+    const path = join(this.dir, TRUST_FILE);
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw error;
+    }
+    const trust = parseTrust(text);
+    if (!trust.ok) throw new Error(`The adopted trust in ${path} is not valid (${trust.message}); move it away to use the pinned roots.`);
+    return trust.trust;
+  }
+
+  /** Replaces the adopted trust atomically: a crash leaves the old trust or the new one, never a torn file. */
+  saveTrust(trust: Trust): void {
+    writeFileAtomic.sync(join(this.dir, TRUST_FILE), `${JSON.stringify(trust, null, 2)}\n`, { fsync: this.fsync });
   }
 
   /** Where the image of an update is downloaded (named by hash, so a resume finds its partial file). */

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FirmwareUpdateAgent } from '../agent/FirmwareUpdateAgent';
+import { readTrustRoots } from '../agent/trustRoots';
 import { CommandInstaller } from '../install/commandInstaller';
 import type { Installer } from '../install/Installer';
 import { SimulatedInstaller } from '../install/simulatedInstaller';
@@ -22,6 +23,12 @@ Options:
   --install-command <cmd>    with --installer command: the command to run; the image path is appended
   --fw <version>             the version the device runs before any update (default: 1.0.0)
   --allow-insecure-downloads accept http:// image URIs
+  --trust-root <file>        verify signed firmware against these root keys (repeatable): a roots file
+                             (fleetwave firmware roots) or a root public key (fleetwave firmware keygen
+                             --root); a request's signed manifest is checked before anything is
+                             downloaded, and a newer trust bundle it carries is adopted and kept
+  --require-signed           with --trust-root: refuse firmware that has no signed manifest
+                             (default off: unsigned firmware still installs, for older rollouts)
   -h, --help                 show this help`;
 
 /** Thrown for command lines the agent cannot run with; the message says what to change. */
@@ -37,6 +44,8 @@ export interface AgentFlags {
   installCommand?: string;
   fw: string;
   allowInsecureDownloads: boolean;
+  trustRoots: string[];
+  requireSigned: boolean;
 }
 
 /** Parses the agent's command line; undefined means help was asked for. */
@@ -55,6 +64,8 @@ export function parseAgentArgs(argv: string[]): AgentFlags | undefined {
         'install-command': { type: 'string' },
         fw: { type: 'string', default: '1.0.0' },
         'allow-insecure-downloads': { type: 'boolean', default: false },
+        'trust-root': { type: 'string', multiple: true, default: [] },
+        'require-signed': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }));
@@ -71,12 +82,17 @@ export function parseAgentArgs(argv: string[]): AgentFlags | undefined {
     throw new UsageError(`--installer must be 'simulated' or 'command', not '${installer}'.`);
   const installCommand = values['install-command'];
   if (installer === 'command' && !installCommand) throw new UsageError('--installer command needs --install-command <cmd>.');
+  const trustRoots = values['trust-root'].map((path) => resolve(path));
+  if (values['require-signed'] && trustRoots.length === 0)
+    throw new UsageError('--require-signed needs --trust-root <file>: the root keys to verify signatures with.');
   return {
     connectionString,
     stateDir: resolve(stateDir),
     installer,
     fw: values.fw,
     allowInsecureDownloads: values['allow-insecure-downloads'],
+    trustRoots,
+    requireSigned: values['require-signed'],
     ...(values.ca ? { ca: values.ca } : {}),
     ...(installCommand ? { installCommand } : {}),
   };
@@ -91,6 +107,7 @@ export async function runAgent(flags: AgentFlags): Promise<FirmwareUpdateAgent> 
     installer: installerFor(flags),
     initialFwVersion: flags.fw,
     allowInsecureDownloads: flags.allowInsecureDownloads,
+    ...(flags.trustRoots.length > 0 ? { trustRoots: readTrustRoots(flags.trustRoots), requireSigned: flags.requireSigned } : {}),
     ...(flags.ca ? { ca: readFileSync(flags.ca, 'utf8') } : {}),
     log,
   });

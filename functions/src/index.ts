@@ -6,7 +6,8 @@
  *   activities      resolveTargets, invokeFirmwareUpdate, readDeviceTwins
  *   entities        rolloutControl, rolloutLedger, deviceShard, rolloutCatalog
  *   HTTP            createRollout, listRollouts, getRollout, listRolloutDevices, getRolloutDevice,
- *                   pauseRollout, resumeRollout, approveRollout, cancelRollout, dashboard, dashboardAsset
+ *                   pauseRollout, resumeRollout, approveRollout, cancelRollout, retryRollout, dashboard,
+ *                   dashboardAsset
  *   Event Hubs      twinChanges
  */
 import './orchestrators/rollout';
@@ -23,5 +24,6 @@ import './entities/hubBudgetEntity';
 import './http/rollouts';
 import './http/devices';
 import './http/control';
+import './http/retry';
 import './http/dashboard';
 import './events/twinChanges';

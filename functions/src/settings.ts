@@ -13,6 +13,12 @@ export const ALLOW_INSECURE_FIRMWARE_URI = 'FLEETWAVE_ALLOW_INSECURE_FIRMWARE_UR
 /** The hub's tier (F1, S1, S2, S3) and units: rollouts pace themselves to its throttles. Unset: no pacing. */
 export const HUB_TIER = 'FLEETWAVE_HUB_TIER';
 export const HUB_UNITS = 'FLEETWAVE_HUB_UNITS';
+/** on: POST /api/rollouts requires firmware.manifest, a signed manifest that verifies against FIRMWARE_TRUST. */
+export const REQUIRE_SIGNED_FIRMWARE = 'FLEETWAVE_REQUIRE_SIGNED_FIRMWARE';
+/** The firmware roots file (JSON inline, or a path to it) the app verifies signed manifests against. */
+export const FIRMWARE_TRUST = 'FLEETWAVE_FIRMWARE_TRUST';
+/** Optional: the current root-signed trust bundle (JSON inline, or a path), verified with and handed to devices. */
+export const FIRMWARE_TRUST_BUNDLE = 'FLEETWAVE_FIRMWARE_TRUST_BUNDLE';
 /** Set by Azure on a Function App connected to Application Insights; set, log events also go there as traces. */
 export const APPLICATIONINSIGHTS_CONNECTION_STRING = 'APPLICATIONINSIGHTS_CONNECTION_STRING';
 
@@ -46,6 +52,22 @@ export function requiredSetting(name: string, env: NodeJS.ProcessEnv = process.e
 
 export function flagSetting(name: string, env: NodeJS.ProcessEnv = process.env): boolean {
   return (env[name] ?? '').trim().toLowerCase() === 'true';
+}
+
+const SWITCH_VALUES: ReadonlyMap<string, boolean> = new Map([
+  ['', false],
+  ['off', false],
+  ['false', false],
+  ['on', true],
+  ['true', true],
+]);
+
+/** An on/off setting: on or true, off or false (case-insensitive); unset or empty is off; anything else is an error. */
+export function switchSetting(name: string, env: NodeJS.ProcessEnv = process.env): boolean {
+  const value = (env[name] ?? '').trim();
+  const on = SWITCH_VALUES.get(value.toLowerCase());
+  if (on === undefined) throw new InvalidSettingError(name, `'${value}' is not on or off`);
+  return on;
 }
 
 /** The hub's size from FLEETWAVE_HUB_TIER / FLEETWAVE_HUB_UNITS, or null when no tier is set. */

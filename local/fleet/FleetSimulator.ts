@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Registry } from 'azure-iothub';
 import seedrandom from 'seedrandom';
+import type { Trust } from '../../contracts/signing/trust';
 import { FirmwareUpdateAgent } from '../../device/agent/FirmwareUpdateAgent';
 import { DownloadError } from '../../device/download/downloadImage';
 import { SimulatedInstaller } from '../../device/install/simulatedInstaller';
@@ -34,6 +35,9 @@ export interface FleetOptions {
   installMs?: number;
   rebootMs?: number;
   allowInsecureDownloads?: boolean;
+  /** Root keys every agent verifies signed firmware with (as `--trust-root`); requireSigned as `--require-signed`. */
+  trustRoots?: Trust;
+  requireSigned?: boolean;
   log?: (message: string) => void;
 }
 
@@ -85,6 +89,7 @@ export class FleetSimulator {
         initialFwVersion: this.options.fw ?? '1.0.0',
         ...(this.options.ca ? { ca: this.options.ca } : {}),
         allowInsecureDownloads: this.options.allowInsecureDownloads ?? false,
+        ...(this.options.trustRoots ? { trustRoots: this.options.trustRoots, requireSigned: this.options.requireSigned ?? false } : {}),
         rebootMs: this.options.rebootMs ?? 0,
         fsyncState: false,
         installer: new SimulatedInstaller({

@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { FleetSimulator } from '../fleet/FleetSimulator';
+import { ensureDemoSigning, type DemoSigning } from '../firmware/demoSigning';
 import { FirmwareServer } from '../firmware/FirmwareServer';
 import { makeFirmwareImage, type FirmwareManifest } from '../firmware/makeFirmwareImage';
 import { startHub, type HubOptions, type RunningHub } from '../hub/startHub';
@@ -26,12 +27,19 @@ export interface LocalStackOptions {
   throttling?: HubOptions['throttling'];
   /** App settings for the dev host over those that wire it to the hub (e.g. FLEETWAVE_HUB_TIER '' to run the app unpaced). */
   appSettings?: Record<string, string>;
+  /**
+   * Signed firmware end to end: a root and a signing key in dataDir/signing (made once), the demo image
+   * signed, the app requiring signed firmware against that root, every simulated device verifying with it
+   * and refusing unsigned firmware. Default off (rollouts of unsigned images, as before).
+   */
+  signedFirmware?: boolean;
   log: (message: string) => void;
 }
 
 export interface RunningLocalStack {
   hub: RunningHub;
-  firmware: { old: string; image: FirmwareManifest & { uri: string } };
+  /** With signedFirmware, image.manifest is the demo image's signed manifest and signing where its keys are. */
+  firmware: { old: string; image: FirmwareManifest & { uri: string; manifest?: string }; signing?: DemoSigning };
   fleet: FleetSimulator;
   apiUrl: string;
   /** Kills the dev host (SIGKILL, no goodbye) and starts it again on the same data dir and port. */
@@ -52,6 +60,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
     host: join(options.dataDir, 'host'),
     fleet: join(options.dataDir, 'fleet'),
     firmware: join(options.dataDir, 'firmware'),
+    signing: join(options.dataDir, 'signing'),
   };
   const stops: (() => Promise<unknown>)[] = [];
   const close = async () => {
@@ -76,13 +85,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
     options.log('making demo firmware 2.0.0 and serving it…');
     mkdirSync(dirs.firmware, { recursive: true });
     const manifest = makeFirmwareImage({ version: '2.0.0', size: 512 * 1024, outDir: dirs.firmware });
+    const signing = options.signedFirmware ? ensureDemoSigning(dirs.signing) : undefined;
+    const signed = signing && signing.sign(manifest);
     const server = await startPart('firmware server', () =>
       new FirmwareServer({ dir: dirs.firmware, tlsDir: join(dirs.hub, 'tls'), port: options.ports.firmware }).start(),
     );
     stops.push(() => server.close());
 
     options.log(`starting the Functions dev host with the app in ${options.appDir}…`);
-    let host = await startHost(options, dirs.host, hub);
+    let host = await startHost(options, dirs.host, hub, signing);
     stops.push(() => host.part.stop());
 
     options.log(`connecting ${options.devices} simulated devices on firmware 1.0.0…`);
@@ -100,14 +111,16 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
       seed: options.seed,
       installMs: options.installMs ?? 0,
       stateRoot: dirs.fleet,
+      ...(signing ? { trustRoots: signing.trust, requireSigned: true } : {}),
     }).start();
     stops.push(() => fleet.stop());
 
     const crashAndRestartHost = async () => {
       await host.part.signal('SIGKILL');
-      host = await startHost(options, dirs.host, hub);
+      host = await startHost(options, dirs.host, hub, signing);
     };
-    const firmware = { old: '1.0.0', image: { ...manifest, uri: server.url(manifest.file) } };
+    const image = { ...manifest, uri: server.url(manifest.file), ...(signed ? { manifest: signed } : {}) };
+    const firmware = { old: '1.0.0', image, ...(signing ? { signing } : {}) };
     return { hub, firmware, fleet, apiUrl: `${host.baseUrl}/api`, crashAndRestartHost, close };
   } catch (error) {
     await close();
@@ -134,9 +147,17 @@ async function startPart<T>(name: string, start: () => Promise<T>): Promise<T> {
  * The dev host runs as its own process, as `func start` would: the app's settings point at the
  * emulator, so the same app deploys to Azure with Azure's settings instead.
  */
-async function startHost(options: LocalStackOptions, dataDir: string, hub: RunningHub): Promise<{ part: PartProcess; baseUrl: string }> {
+async function startHost(
+  options: LocalStackOptions,
+  dataDir: string,
+  hub: RunningHub,
+  signing: DemoSigning | undefined,
+): Promise<{ part: PartProcess; baseUrl: string }> {
   const args = ['host', '--app', resolve(options.appDir), '--port', String(options.ports.host), '--data-dir', dataDir];
-  const part = new PartProcess('the Functions dev host', args, { env: { ...appSettings(hub), ...options.appSettings } });
+  const signed: Record<string, string> = signing
+    ? { FLEETWAVE_REQUIRE_SIGNED_FIRMWARE: 'on', FLEETWAVE_FIRMWARE_TRUST: signing.rootsPath }
+    : {};
+  const part = new PartProcess('the Functions dev host', args, { env: { ...appSettings(hub), ...signed, ...options.appSettings } });
   try {
     return { part, baseUrl: (await part.start(hostEndpoint(dataDir), 60_000)).baseUrl };
   } catch (error) {

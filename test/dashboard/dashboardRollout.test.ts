@@ -22,6 +22,9 @@ afterAll(async () => {
   await Promise.all([browser?.close(), stack?.close()]);
 });
 
+/** The rollout the form started (finished with failures), for the retry test. */
+let formRolloutId: string | undefined;
+
 const dashboard = (hash = '') => `${stack.apiUrl}/dashboard${hash}`;
 
 async function api<T>(path: string): Promise<T> {
@@ -167,6 +170,7 @@ test('a rollout started from the form is watched live, paused and resumed from t
     await page.locator('.state-line', { hasText: 'completed with failures' }).waitFor({ timeout: 30_000 });
     const finished = await api<RolloutView>(`/rollouts/${encodeURIComponent(rolloutId)}`);
     expect(finished.state).toBe('completedWithFailures');
+    formRolloutId = rolloutId;
     expect(finished.totals.failed).toBeGreaterThan(0);
     expect(await page.locator('.totals').textContent()).toContain(`${finished.totals.failed} failed`);
     expect(errors).toEqual([]);
@@ -188,7 +192,7 @@ test('a rollout started from the form is watched live, paused and resumed from t
     await eventually(async () => expect(await rows.count()).toBe(25), 10_000, 100);
 
     // Typing is not undone by the table's polling (any state: every 2 s): the field keeps its text and the focus across reloads.
-    const filter = page.getByLabel('Error code');
+    const filter = page.getByLabel('Error code', { exact: true });
     await filter.pressSequentially(code.slice(0, 3));
     await page.waitForResponse((answer) => answer.url().includes('/devices?'));
     await page.waitForResponse((answer) => answer.url().includes('/devices?'));
@@ -258,6 +262,53 @@ test('a rollout started from the form is watched live, paused and resumed from t
     await context.close();
   }
 }, 90_000);
+
+test("a finished rollout's failed devices are retried from the page: attempt 2 runs them, each attempt listed with its outcome", async () => {
+  expect(formRolloutId).toBeDefined();
+  const rolloutId = formRolloutId!;
+  const path = `/rollouts/${encodeURIComponent(rolloutId)}`;
+  const before = await api<RolloutView>(path);
+  expect([before.state, before.attempt, before.actions.retry]).toEqual(['completedWithFailures', 1, null]);
+  const { context, page, errors } = await openPage(browser);
+  try {
+    await page.goto(dashboard(`#${path}`));
+    const retry = page.getByRole('button', { name: 'Retry devices' });
+    await eventually(async () => expect(await retry.isEnabled()).toBe(true), 10_000, 100);
+    await retry.click();
+    const dialog = page.getByRole('dialog', { name: 'Retry devices of this rollout?' });
+    expect(await dialog.getByRole('checkbox', { name: /failed/ }).isChecked()).toBe(true);
+    expect(await dialog.getByRole('checkbox', { name: /timed out/ }).isChecked()).toBe(true);
+    expect(await dialog.getByRole('checkbox', { name: /canceled/ }).isChecked()).toBe(false);
+    await dialog.getByRole('button', { name: 'Retry' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+
+    await page.getByRole('heading', { name: 'Attempts' }).waitFor({ timeout: 15_000 });
+    await page.locator('.state-line', { hasText: /completed/ }).waitFor({ timeout: 30_000 });
+    const after = await eventually(
+      async () => {
+        const view = await api<RolloutView>(path);
+        expect(view.attempts.map((attempt) => attempt.finishedAt === null)).toEqual([false, false]);
+        return view;
+      },
+      30_000,
+      200,
+    );
+    expect(after.attempt).toBe(2);
+    expect(after.attempts[1].retried).toEqual({ states: ['failed', 'timedOut'], errorCodes: null });
+    expect(after.attempts[1].totals.targeted).toBe(before.totals.failed + before.totals.timedOut);
+    expect(after.totals.succeeded).toBe(before.totals.succeeded + after.attempts[1].totals.succeeded);
+    const attemptRows = page.locator('section[aria-labelledby="attempts-heading"] tbody tr');
+    await eventually(async () => expect(await attemptRows.count()).toBe(2), 10_000, 100);
+    expect(await attemptRows.nth(1).textContent()).toContain(
+      `${after.attempts[1].totals.targeted} devices: ${after.attempts[1].totals.succeeded} succeeded`,
+    );
+    expect(await page.locator('dt', { hasText: 'Attempt' }).locator('xpath=..').locator('dd').textContent()).toBe('2');
+    await screenshot(page, 'dashboard-retried');
+    expect(errors).toEqual([]);
+  } finally {
+    await context.close();
+  }
+}, 60_000);
 
 test("the form shows the API's problems next to the fields they name, and nothing is created", async () => {
   const { context, page, errors } = await openPage(browser);

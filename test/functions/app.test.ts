@@ -48,13 +48,14 @@ describe('the function app', () => {
       getRolloutDevice: 'httpTrigger',
       pauseRollout: 'httpTrigger',
       resumeRollout: 'httpTrigger',
+      retryRollout: 'httpTrigger',
       approveRollout: 'httpTrigger',
       cancelRollout: 'httpTrigger',
       dashboard: 'httpTrigger',
       dashboardAsset: 'httpTrigger',
       twinChanges: 'eventHubTrigger',
     });
-    expect(registrations).toHaveLength(23);
+    expect(registrations).toHaveLength(24);
     expect(
       registrations
         .filter((fn) => triggerOf(fn).type === 'activityTrigger')
@@ -82,6 +83,7 @@ describe('the function app', () => {
       'POST rollouts/{id}/cancel',
       'POST rollouts/{id}/pause',
       'POST rollouts/{id}/resume',
+      'POST rollouts/{id}/retry',
     ]);
   });
 

@@ -160,6 +160,8 @@ describe('fleetwave hub --tier / --units (CLI)', () => {
   });
 
   test('bad values are refused naming the option, before anything starts', async () => {
+    // A data dir of its own: the hub of the test before may still be removing its connection.json on a loaded machine.
+    const dataDir = mkdtempSync(join(tmpdir(), 'fleetwave-cli-refused-'));
     expect(await failure(['hub', '--data-dir', dataDir, '--tier', 'S9'])).toMatchObject({
       code: 1,
       stderr: expect.stringContaining(
@@ -179,5 +181,6 @@ describe('fleetwave hub --tier / --units (CLI)', () => {
       stderr: expect.stringContaining("option '--units <n>' needs --tier"),
     });
     expect(existsSync(join(dataDir, 'connection.json'))).toBe(false);
+    rmSync(dataDir, { recursive: true, force: true });
   });
 });

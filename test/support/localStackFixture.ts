@@ -8,7 +8,7 @@ import { startLocalStack, type LocalStackOptions, type RunningLocalStack } from 
 export const REPO_APP_DIR = resolve(__dirname, '../..');
 
 export type StackFaults = { failDownload?: number; failApply?: number; seed?: string; installMs?: number };
-export type StackHub = Pick<LocalStackOptions, 'throttling' | 'appSettings'>;
+export type StackHub = Pick<LocalStackOptions, 'throttling' | 'appSettings' | 'signedFirmware'>;
 
 /** The whole local stack on free ports in a temp dir, running the app in appDir; close() removes the dir. */
 export async function localStack(

@@ -5,6 +5,8 @@ import type {
   DeviceView,
   RolloutPage,
   RolloutState,
+  RetryAccepted,
+  RetryRequest,
   RolloutView,
 } from '../../../contracts/rolloutApi';
 import type { FieldProblem } from '../model/formProblems';
@@ -70,6 +72,11 @@ export class ApiClient {
 
   command(rolloutId: string, operation: ControlOperation): Promise<unknown> {
     return this.request('POST', `/rollouts/${encodeURIComponent(rolloutId)}/${operation}`, {}, {});
+  }
+
+  /** A new attempt on some devices of a finished rollout. */
+  retry(rolloutId: string, body: RetryRequest): Promise<RetryAccepted> {
+    return this.request('POST', `/rollouts/${encodeURIComponent(rolloutId)}/retry`, {}, body);
   }
 
   private async request<T>(method: 'GET' | 'POST', path: string, query: Query = {}, body?: unknown): Promise<T> {

@@ -2,8 +2,10 @@ import { useState } from 'preact/hooks';
 import type { ApprovalTimeoutAction, ControlOperation, RolloutView } from '../../../contracts/rolloutApi';
 import { formatTime } from '../model/format';
 import { useApi } from '../api/apiContext';
+import { useConfirmedAction } from '../hooks/useConfirmedAction';
 import { ConfirmDialog } from './ConfirmDialog';
 import { ErrorNotice } from './ErrorNotice';
+import { RetryControl } from './RetryControl';
 
 const OPERATIONS: Record<ControlOperation, { label: string; question: string; consequence: string }> = {
   pause: {
@@ -26,27 +28,21 @@ const ON_TIMEOUT: Record<ApprovalTimeoutAction, string> = {
   pause: 'pauses',
 };
 
-/** The approval gate and the four commands, each behind a confirmation; a command that does not apply says why. */
+/** The approval gate, the four commands and retry, each behind a confirmation; a command that does not apply says why. */
 export function RolloutControls({ rollout, onDone }: { rollout: RolloutView; onDone: () => void }) {
   const api = useApi();
   const [asking, setAsking] = useState<ControlOperation | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, run, clearError } = useConfirmedAction();
   const gateWave = rollout.state === 'awaitingApproval' && rollout.control.wave !== null ? rollout.waves[rollout.control.wave] : undefined;
 
-  const confirm = async (operation: ControlOperation) => {
-    setBusy(true);
-    try {
-      await api.command(rollout.id, operation);
-      setAsking(null);
-      setError(null);
-      onDone();
-    } catch (failure) {
-      setError(failure);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const confirm = (operation: ControlOperation) =>
+    run(
+      () => api.command(rollout.id, operation),
+      () => {
+        setAsking(null);
+        onDone();
+      },
+    );
 
   return (
     <section aria-labelledby="controls-heading">
@@ -74,7 +70,7 @@ export function RolloutControls({ rollout, onDone }: { rollout: RolloutView; onD
                 title={reason ?? undefined}
                 aria-describedby={reason === null ? undefined : `why-${operation}`}
                 onClick={() => {
-                  setError(null);
+                  clearError();
                   setAsking(operation);
                 }}
               >
@@ -88,6 +84,7 @@ export function RolloutControls({ rollout, onDone }: { rollout: RolloutView; onD
             </div>
           );
         })}
+        <RetryControl rollout={rollout} onDone={onDone} />
       </div>
       {OPERATION_NAMES.map((operation) => (
         <ConfirmDialog

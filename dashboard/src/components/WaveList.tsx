@@ -16,6 +16,7 @@ export function WaveList({ rollout }: { rollout: RolloutView }) {
               </strong>
               <span class="muted"> up to {wave.percent} % of the fleet</span>
               <span class="wave-state"> · {waveStateLabel(wave.state)}</span>
+              {wave.pass === undefined ? null : <span class="wave-pass"> · {wave.pass === 'stage' ? 'stage pass' : 'apply pass'}</span>}
               <span class="count wave-count">
                 {' '}
                 · {finishedCount(wave)}/{wave.targeted} done

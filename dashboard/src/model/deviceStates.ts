@@ -1,3 +1,4 @@
+import { IN_PROGRESS_STAGES } from '../../../contracts/rolloutApi';
 import type { InProgressBy, InProgressStage, RolloutState, Totals, WaveState } from '../../../contracts/rolloutApi';
 
 /**
@@ -8,6 +9,7 @@ const BAR_STATE_LABELS: Record<Exclude<keyof Totals, 'targeted' | 'inProgress'> 
   pending: 'pending',
   waiting: 'waiting',
   downloading: 'downloading',
+  staged: 'staged',
   applying: 'applying',
   succeeded: 'succeeded',
   failed: 'failed',
@@ -31,13 +33,16 @@ export interface BarSegment {
 
 /** Every bar state with its count and share, zero counts included (the legend lists them all). */
 export function barSegments(counts: Totals & { inProgressBy: InProgressBy }): BarSegment[] {
-  const count = (state: BarState): number =>
-    state === 'waiting' || state === 'downloading' || state === 'applying' ? counts.inProgressBy[state] : counts[state];
+  const count = (state: BarState): number => (isInProgressStage(state) ? counts.inProgressBy[state] : counts[state]);
   return BAR_STATES.map((state) => ({
     state,
     count: count(state),
     percent: counts.targeted === 0 ? 0 : (count(state) / counts.targeted) * 100,
   }));
+}
+
+function isInProgressStage(state: BarState): state is InProgressStage {
+  return (IN_PROGRESS_STAGES as readonly string[]).includes(state);
 }
 
 /** The text a screen reader gets for a bar: the non-zero counts. */
@@ -57,6 +62,7 @@ const ROLLOUT_STATE_LABELS: Record<RolloutState, string> = {
   awaitingApproval: 'awaiting approval',
   scheduled: 'scheduled',
   waitingForWindow: 'waiting for a window',
+  watching: 'watching for new devices',
   completed: 'completed',
   completedWithFailures: 'completed with failures',
   aborted: 'aborted',

@@ -17,6 +17,8 @@ export interface RolloutFormValues {
   uri: string;
   sha256: string;
   size: string;
+  /** The signed manifest (a compact JWS); blank: unsigned. */
+  manifest: string;
   targetKind: 'query' | 'deviceIds';
   query: string;
   deviceIds: string;
@@ -37,6 +39,15 @@ export interface RolloutFormValues {
   windowFrom: string;
   windowTo: string;
   windowTimeZone: string;
+  /** Stage the wave (download and verify on every device), then apply; blank numbers: `true`, the API's defaults. */
+  stageThenApply: boolean;
+  stagedPercent: string;
+  stageDeadlineMinutes: string;
+  /** `continuous`: after its waves the rollout takes devices that match the target later. */
+  mode: 'once' | 'continuous';
+  rescanMinutes: string;
+  /** ISO 8601 with an offset; blank: until canceled. */
+  until: string;
 }
 
 export function emptyForm(): RolloutFormValues {
@@ -45,6 +56,7 @@ export function emptyForm(): RolloutFormValues {
     uri: '',
     sha256: '',
     size: '',
+    manifest: '',
     targetKind: 'query',
     query: '',
     deviceIds: '',
@@ -62,6 +74,12 @@ export function emptyForm(): RolloutFormValues {
     windowFrom: '',
     windowTo: '',
     windowTimeZone: '',
+    stageThenApply: false,
+    stagedPercent: '',
+    stageDeadlineMinutes: '',
+    mode: 'once',
+    rescanMinutes: '',
+    until: '',
   };
 }
 
@@ -86,7 +104,13 @@ export function rolloutRequestBody(values: RolloutFormValues): Record<string, un
     ...(values.action === '' ? {} : { action: values.action }),
   };
   return {
-    firmware: { version: values.version.trim(), uri: values.uri.trim(), sha256: values.sha256.trim(), size: numeric(values.size) },
+    firmware: {
+      version: values.version.trim(),
+      uri: values.uri.trim(),
+      sha256: values.sha256.trim(),
+      size: numeric(values.size),
+      ...(values.manifest.trim() === '' ? {} : { manifest: values.manifest.trim() }),
+    },
     target:
       values.targetKind === 'query'
         ? { query: values.query }
@@ -101,7 +125,24 @@ export function rolloutRequestBody(values: RolloutFormValues): Record<string, un
     ...(Object.keys(threshold).length === 0 ? {} : { failureThreshold: threshold }),
     approval: approvalOf(values),
     ...scheduleOf(values),
+    ...stageThenApplyOf(values),
+    ...modeOf(values),
   };
+}
+
+function stageThenApplyOf(values: RolloutFormValues): { stageThenApply?: unknown } {
+  if (!values.stageThenApply) return {};
+  const given = filled({ stagedPercent: values.stagedPercent, deadlineMinutes: values.stageDeadlineMinutes });
+  return { stageThenApply: Object.keys(given).length === 0 ? true : given };
+}
+
+function modeOf(values: RolloutFormValues): { mode?: 'continuous'; continuous?: Record<string, unknown> } {
+  if (values.mode === 'once') return {};
+  const continuous = {
+    ...filled({ rescanMinutes: values.rescanMinutes }),
+    ...(values.until.trim() === '' ? {} : { until: values.until.trim() }),
+  };
+  return { mode: 'continuous', ...(Object.keys(continuous).length === 0 ? {} : { continuous }) };
 }
 
 /** The shorthand, or the object form once a timeout or its action is given. */

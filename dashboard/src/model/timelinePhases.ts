@@ -1,8 +1,8 @@
 import type { DeviceRolloutState, TimelineEntry } from '../../../contracts/rolloutApi';
 
 /** The stages of one device's update, in order; `verdict` is the moment it ended. */
-export type Stage = 'accept' | 'waiting' | 'downloading' | 'applying' | 'verdict';
-const STAGE_ORDER: readonly Stage[] = ['accept', 'waiting', 'downloading', 'applying', 'verdict'];
+export type Stage = 'accept' | 'waiting' | 'downloading' | 'staged' | 'applying' | 'verdict';
+const STAGE_ORDER: readonly Stage[] = ['accept', 'waiting', 'downloading', 'staged', 'applying', 'verdict'];
 
 export interface Phase {
   stage: Stage;
@@ -21,8 +21,11 @@ function isFinalDeviceState(state: DeviceRolloutState): state is FinalDeviceStat
   return state !== 'pending' && state !== 'inProgress';
 }
 
-/** The stage an entry moves the device to; null for entries that move it nowhere (planned, notes while pending). */
-function stageOf(entry: TimelineEntry): Stage | null {
+/**
+ * The stage an entry moves the device to; null for entries that move it nowhere (planned, notes while
+ * pending). `staging`: the rollout stages, then applies, so downloadComplete holds the image until applying.
+ */
+function stageOf(entry: TimelineEntry, staging: boolean): Stage | null {
   if (isFinalDeviceState(entry.state)) return 'verdict';
   switch (entry.status) {
     case 'waiting':
@@ -30,6 +33,7 @@ function stageOf(entry: TimelineEntry): Stage | null {
     case 'downloading':
       return 'downloading';
     case 'downloadComplete':
+      return staging ? 'staged' : 'applying';
     case 'applying':
     case 'applyComplete':
       return 'applying';
@@ -44,10 +48,10 @@ function stageOf(entry: TimelineEntry): Stage | null {
  * where the next begins. Stages only move forward (a late or repeated report does not go back);
  * a device still running has its last stage end at `now`.
  */
-export function timelinePhases(timeline: readonly TimelineEntry[], now: number): Phase[] {
+export function timelinePhases(timeline: readonly TimelineEntry[], now: number, staging = false): Phase[] {
   const phases: Phase[] = [];
-  for (const entry of timeline) {
-    const stage = stageOf(entry);
+  for (const entry of latestAttempt(timeline)) {
+    const stage = stageOf(entry, staging);
     const time = Date.parse(entry.time);
     const current = phases.at(-1);
     if (stage === null || Number.isNaN(time)) continue;
@@ -61,6 +65,12 @@ export function timelinePhases(timeline: readonly TimelineEntry[], now: number):
     last.ongoing = true;
   }
   return phases;
+}
+
+/** A retry starts the device over: its stages are those from the entry that put it back to pending for that attempt. */
+export function latestAttempt(timeline: readonly TimelineEntry[]): readonly TimelineEntry[] {
+  for (let index = timeline.length - 1; index >= 0; index -= 1) if (timeline[index].attempt !== undefined) return timeline.slice(index);
+  return timeline;
 }
 
 export interface GanttBar extends Phase {

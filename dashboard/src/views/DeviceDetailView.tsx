@@ -20,6 +20,9 @@ const TIMELINE_COLUMNS: Column<TimelineEntry>[] = [
 export function DeviceDetailView({ rolloutId, deviceId }: { rolloutId: string; deviceId: string }) {
   const api = useApi();
   const { data: device, error } = usePolling(() => api.getDevice(rolloutId, deviceId), 2000, [rolloutId, deviceId]);
+  // Only its policy is needed (does the rollout stage, then apply?), which never changes.
+  const { data: rollout } = usePolling(() => api.getRollout(rolloutId), 3_600_000, [rolloutId]);
+  const staging = rollout?.policy?.stageThenApply !== undefined;
 
   return (
     <>
@@ -64,7 +67,7 @@ export function DeviceDetailView({ rolloutId, deviceId }: { rolloutId: string; d
           </dl>
           <section aria-labelledby="stages-heading">
             <h2 id="stages-heading">Stages</h2>
-            <Gantt bars={ganttBars(timelinePhases(device.timeline, Date.now()))} />
+            <Gantt bars={ganttBars(timelinePhases(device.timeline, Date.now(), staging))} />
           </section>
           <section aria-labelledby="timeline-heading">
             <h2 id="timeline-heading">Timeline</h2>

@@ -130,6 +130,19 @@ export function NewRolloutView() {
             spellcheck: false,
           })}
           {textField({ path: 'firmware.size', label: 'Size (bytes)', value: 'size', inputMode: 'numeric' })}
+          <FormField
+            path="firmware.manifest"
+            label="Signed manifest"
+            problems={at('firmware.manifest')}
+            hint="The contents of firmware-<version>.manifest.jws (fleetwave firmware sign); blank: unsigned"
+          >
+            <textarea
+              {...fieldAttributes('firmware.manifest', at('firmware.manifest'))}
+              {...text('manifest')}
+              rows={3}
+              spellcheck={false}
+            />
+          </FormField>
         </fieldset>
 
         <fieldset>
@@ -307,6 +320,66 @@ export function NewRolloutView() {
             hint: 'IANA, e.g. Europe/Berlin',
             autoComplete: 'off',
           })}
+        </fieldset>
+
+        <fieldset>
+          <legend>Install and mode</legend>
+          <FormField path="stageThenApply" label="Devices install" problems={at('stageThenApply')}>
+            <select
+              {...fieldAttributes('stageThenApply', at('stageThenApply'))}
+              value={values.stageThenApply ? 'staged' : 'immediate'}
+              onChange={(event) => set('stageThenApply', event.currentTarget.value === 'staged')}
+            >
+              <option value="immediate">right after their download</option>
+              <option value="staged">when their wave is staged</option>
+            </select>
+          </FormField>
+          {values.stageThenApply ? (
+            <>
+              {textField({
+                path: 'stageThenApply.stagedPercent',
+                label: 'Apply when staged (% of the wave)',
+                value: 'stagedPercent',
+                hint: 'Default 100',
+                inputMode: 'decimal',
+              })}
+              {textField({
+                path: 'stageThenApply.deadlineMinutes',
+                label: 'Staging deadline (minutes)',
+                value: 'stageDeadlineMinutes',
+                hint: 'Then the staged devices apply anyway; blank with a blank share: a day',
+                inputMode: 'decimal',
+              })}
+            </>
+          ) : null}
+          <FormField path="mode" label="Devices that match the target later" problems={at('mode')}>
+            <select
+              {...fieldAttributes('mode', at('mode'))}
+              value={values.mode}
+              onChange={(event) => set('mode', event.currentTarget.value as RolloutFormValues['mode'])}
+            >
+              <option value="once">are left out</option>
+              <option value="continuous">are updated too (continuous)</option>
+            </select>
+          </FormField>
+          {values.mode === 'continuous' ? (
+            <>
+              {textField({
+                path: 'continuous.rescanMinutes',
+                label: 'Look for new devices every (minutes)',
+                value: 'rescanMinutes',
+                hint: 'Default 15',
+                inputMode: 'decimal',
+              })}
+              {textField({
+                path: 'continuous.until',
+                label: 'Until',
+                value: 'until',
+                hint: 'ISO 8601 with an offset; blank: until canceled',
+                autoComplete: 'off',
+              })}
+            </>
+          ) : null}
         </fieldset>
 
         <button type="submit" class="primary" disabled={submitting}>

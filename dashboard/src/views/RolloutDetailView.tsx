@@ -1,4 +1,5 @@
-import type { RolloutSchedule, RolloutView } from '../../../contracts/rolloutApi';
+import type { ContinuousPolicy, ContinuousProgress, RolloutSchedule, RolloutView, StageThenApply } from '../../../contracts/rolloutApi';
+import { AttemptList } from '../components/AttemptList';
 import { useApi } from '../api/apiContext';
 import { ControlLog } from '../components/ControlLog';
 import { DeviceTable } from '../components/DeviceTable';
@@ -29,6 +30,7 @@ export function RolloutDetailView({ rolloutId }: { rolloutId: string }) {
           <RolloutSummary rollout={rollout} />
           <RolloutControls rollout={rollout} onDone={refresh} />
           <WaveList rollout={rollout} />
+          <AttemptList attempts={rollout.attempts} />
           <ThresholdSummary rollout={rollout} />
           <DeviceTable rolloutId={rollout.id} waves={rollout.waves} totals={rollout.totals} />
           <ControlLog log={rollout.control.log} />
@@ -81,6 +83,28 @@ function RolloutSummary({ rollout }: { rollout: RolloutView }) {
             </dd>
           </div>
         )}
+        {rollout.policy?.stageThenApply === undefined ? null : (
+          <div>
+            <dt>Install</dt>
+            <dd>
+              <StagingText policy={rollout.policy.stageThenApply} staged={rollout.inProgressBy.staged} targeted={totals.targeted} />
+            </dd>
+          </div>
+        )}
+        {rollout.policy?.continuous === undefined ? null : (
+          <div>
+            <dt>Mode</dt>
+            <dd>
+              <ContinuousText policy={rollout.policy.continuous} progress={rollout.continuous} nextRescanAt={rollout.nextRescanAt} />
+            </dd>
+          </div>
+        )}
+        {rollout.attempt < 2 ? null : (
+          <div>
+            <dt>Attempt</dt>
+            <dd>{rollout.attempt}</dd>
+          </div>
+        )}
         <div>
           <dt>Created</dt>
           <dd>{formatTime(rollout.createdAt)}</dd>
@@ -102,6 +126,35 @@ function ScheduleText({ schedule, nextWindowAt }: { schedule: RolloutSchedule; n
       {schedule.startAt === undefined ? null : <>starts at {formatTime(schedule.startAt)}. </>}
       {windows.length === 0 ? null : <>Devices start only in: {windows.join('; ')}. </>}
       {nextWindowAt === null ? null : <strong>Next window opens at {formatTime(nextWindowAt)}.</strong>}
+    </>
+  );
+}
+
+/** Stage, then apply: when a wave's apply pass starts, and how many devices hold a staged image now. */
+function StagingText({ policy, staged, targeted }: { policy: StageThenApply; staged: number; targeted: number }) {
+  return (
+    <>
+      each wave downloads first; it applies once {policy.stagedPercent} % of it is staged, or after {policy.deadlineMinutes} minutes.{' '}
+      <strong>
+        {staged} of {targeted} staged now.
+      </strong>
+    </>
+  );
+}
+
+/** A continuous rollout: how often it looks for devices that newly match, until when, and what it found. */
+function ContinuousText(props: { policy: ContinuousPolicy; progress: ContinuousProgress | null; nextRescanAt: string | null }) {
+  const { policy, progress, nextRescanAt } = props;
+  return (
+    <>
+      continuous: looks for new devices every {policy.rescanMinutes} min
+      {policy.until === undefined ? ', until canceled' : `, until ${formatTime(policy.until)}`}.{' '}
+      {progress === null ? null : (
+        <>
+          {progress.pickedUp} picked up, {progress.skipped} already on the version, in {progress.rescans} rescans.{' '}
+        </>
+      )}
+      {nextRescanAt === null ? null : <strong>Next rescan at {formatTime(nextRescanAt)}.</strong>}
     </>
   );
 }

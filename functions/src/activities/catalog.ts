@@ -15,6 +15,7 @@ export interface Activities {
 }
 
 export type ActivityName = keyof Activities;
+export type { FirmwareMethodCall } from './invokeFirmwareUpdate';
 export type ActivityInput<N extends ActivityName> = Parameters<Activities[N]>[0];
 export type ActivityResult<N extends ActivityName> = Awaited<ReturnType<Activities[N]>>;
 

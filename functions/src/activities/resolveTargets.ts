@@ -34,6 +34,8 @@ export interface ResolvedTargets {
   targets: string[];
   /** Devices that already report `firmware.currentFwVersion` equal to the version. */
   skipped: string[];
+  /** IoT Hub queries (pages) it took: what a continuous rollout's rescan costs the hub's query budget. */
+  queries?: number;
 }
 
 /** IoT Hub refused a query of the target: why, and the query. */
@@ -77,7 +79,7 @@ export async function resolveTargets(input: ResolveTargetsInput, context: Invoca
     }
   }
   const candidates = 'query' in input.target ? [...found.keys()] : [...new Set(input.target.deviceIds)];
-  const result: ResolvedTargets = { targets: [], skipped: [] };
+  const result: ResolvedTargets = { targets: [], skipped: [], queries: pages };
   for (const deviceId of candidates) (found.get(deviceId) === input.fwVersion ? result.skipped : result.targets).push(deviceId);
   logEvent(context, 'info', 'targets.resolved', {
     rolloutId: input.rolloutId,

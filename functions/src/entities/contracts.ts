@@ -11,15 +11,19 @@
 import * as df from 'durable-functions';
 import type {
   ApprovalTimeout,
+  AttemptStart,
   BudgetRequest,
   CatalogEntry,
+  ContinuousWaveUpdate,
   ControlOperation,
   DeviceMove,
   DeviceUpdate,
   LedgerPlan,
   PhaseReport,
+  RetrySelection,
   RolloutState,
   Totals,
+  WavePass,
   WaveState,
 } from '../rollout';
 
@@ -43,20 +47,31 @@ export interface EntityOperations {
     phase: PhaseReport & { at: string };
     /** Returns the RolloutControlState after it (unchanged when an approve or cancel came first). */
     approvalTimeout: ApprovalTimeout & { at: string };
+    /** A retry of the finished rollout begins: running again as attempt `attempt`. */
+    retry: { attempt: number; selection: RetrySelection; at: string };
   };
   rolloutLedger: {
     get: undefined;
     plan: { plan: LedgerPlan; at: string };
-    waveState: { index: number; state: WaveState; at: string };
+    /** `pass`: with stageThenApply, the pass the wave runs. */
+    waveState: { index: number; state: WaveState; at: string; pass?: WavePass };
     waveFinal: { index: number; state: WaveState; totals: Totals; at: string };
     moves: { moves: DeviceMove[]; at: string };
+    /** A retry's devices back to pending (rollout/rolloutAttempts.ts); returns the Totals of the devices outside the attempt. */
+    beginAttempt: AttemptStart;
+    /** A continuous rollout's wave of devices picked up by rescans (rollout/continuousRollout.ts). */
+    continuousWave: ContinuousWaveUpdate & { at: string };
   };
   deviceShard: {
     get: undefined;
     /** Planned devices, grouped by wave (null: skipped before planning): compact, as it travels in the rollout's history. */
     addRows: { groups: { wave: number | null; deviceIds: string[] }[]; at: string };
+    /** addRows for a continuous rollout's rescan; returns the ids that were not known yet (string[]), which it added. */
+    addNewRows: { groups: { wave: number | null; deviceIds: string[] }[]; at: string };
     /** A tracker episode's news about its devices in this shard. */
     update: { updates: DeviceUpdate[] };
+    /** A retry of the finished rollout: the records it takes go back to pending; returns RetriedDevice[] (rollout/retryRows.ts). */
+    retry: { attempt: number; selection: RetrySelection; at: string };
   };
   rolloutCatalog: {
     get: undefined;

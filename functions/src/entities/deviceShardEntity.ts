@@ -6,7 +6,7 @@
  * rollout's ledger as one `moves` signal, so the ledger's live counts are the rows' states and stages.
  */
 import * as df from 'durable-functions';
-import { DEVICE_ROLLOUT_STATES, addRows, emptyShard, updateRows } from '../rollout';
+import { DEVICE_ROLLOUT_STATES, addNewRows, addRows, emptyShard, isRetryOperation, retryRows, updateRows } from '../rollout';
 import type { DeviceRow, DeviceShardState, DeviceUpdate } from '../rollout';
 import { ENTITY, ledgerEntity, rolloutOfShardKey } from './contracts';
 import type { EntityOperations } from './contracts';
@@ -37,24 +37,36 @@ function isGroup(value: unknown): value is EntityOperations['deviceShard']['addR
   return isRecord(value) && (value.wave === null || typeof value.wave === 'number') && Array.isArray(value.deviceIds);
 }
 
+/** The planned rows of an addRows/addNewRows input; null when it is malformed. */
+function plannedRows(input: unknown): DeviceRow[] | null {
+  if (!isRecord(input) || !Array.isArray(input.groups) || typeof input.at !== 'string') return null;
+  const at = input.at;
+  return input.groups.filter(isGroup).flatMap((group) =>
+    group.deviceIds
+      .filter((id): id is string => typeof id === 'string')
+      .map((deviceId): DeviceRow => ({
+        deviceId,
+        wave: group.wave,
+        state: group.wave === null ? 'skipped' : 'pending',
+        status: null,
+        error: null,
+        updatedAt: at,
+      })),
+  );
+}
+
 export const deviceShardEntity = entityHandler<DeviceShardState>(emptyShard, {
   get: (state) => ({ result: state }),
   addRows: (state, input) => {
-    if (!isRecord(input) || !Array.isArray(input.groups) || typeof input.at !== 'string') return {};
-    const at = input.at;
-    const rows = input.groups.filter(isGroup).flatMap((group) =>
-      group.deviceIds
-        .filter((id): id is string => typeof id === 'string')
-        .map((deviceId): DeviceRow => ({
-          deviceId,
-          wave: group.wave,
-          state: group.wave === null ? 'skipped' : 'pending',
-          status: null,
-          error: null,
-          updatedAt: at,
-        })),
-    );
-    return { state: addRows(state, rows) };
+    const rows = plannedRows(input);
+    return rows === null ? {} : { state: addRows(state, rows) };
+  },
+  // In one operation, so a device is added (and so started) once, however the rollout's rescans overlap or replay.
+  addNewRows: (state, input) => {
+    const rows = plannedRows(input);
+    if (rows === null) return { result: [] };
+    const { shard, added } = addNewRows(state, rows);
+    return { state: shard, result: added };
   },
   update: (state, input, context) => {
     if (!isRecord(input) || !Array.isArray(input.updates)) return {};
@@ -67,6 +79,12 @@ export const deviceShardEntity = entityHandler<DeviceShardState>(emptyShard, {
       context.df.signalEntity(ledgerEntity(rolloutOfShardKey(context.df.entityKey)), 'moves', op);
     }
     return { state: shard };
+  },
+  // The records and the answer in one operation: the devices the retry runs are exactly those it put back to pending.
+  retry: (state, input) => {
+    if (!isRetryOperation(input)) return { result: [] };
+    const { shard, devices } = retryRows(state, input.selection, input.attempt, input.at);
+    return { state: shard, result: devices };
   },
 });
 

@@ -10,7 +10,10 @@ import {
   ROLLOUT_STATES,
   applyApprovalTimeout,
   applyCommand,
+  applyRetry,
+  describeSelection,
   initialControlState,
+  isRetryOperation,
   reportPhase,
 } from '../rollout';
 import type { ControlOperation, RolloutControlState, RolloutState } from '../rollout';
@@ -40,6 +43,7 @@ export const rolloutControlEntity = entityHandler<RolloutControlState>(initialCo
           ...(report.pausedBy === 'threshold' ? { pausedBy: 'threshold' } : {}),
           ...(typeof report.approvalDeadline === 'string' ? { approvalDeadline: report.approvalDeadline } : {}),
           ...(typeof report.nextWindowAt === 'string' ? { nextWindowAt: report.nextWindowAt } : {}),
+          ...(typeof report.nextRescanAt === 'string' ? { nextRescanAt: report.nextRescanAt } : {}),
         },
         report.at,
       ),
@@ -57,6 +61,11 @@ export const rolloutControlEntity = entityHandler<RolloutControlState>(initialCo
     const timeout = input as unknown as EntityOperations['rolloutControl']['approvalTimeout'];
     const next = applyApprovalTimeout(state, timeout, timeout.at);
     return { state: next, result: next };
+  },
+  retry: (state, input) => {
+    if (!isRetryOperation(input)) return {};
+    const detail = `attempt ${input.attempt}: retrying ${describeSelection(input.selection)}`;
+    return { state: applyRetry(state, input.attempt, detail, input.at) };
   },
 });
 

@@ -17,7 +17,17 @@ import * as df from 'durable-functions';
 import { isRecord } from '../../../contracts/guards';
 import { statusOrNull } from '../durableClient';
 import { ledgerEntity, shardEntity } from '../entities/contracts';
-import { DEVICE_ID_RULE, DEVICE_ROLLOUT_STATES, effectiveRow, isValidDeviceId, isWaveFinal, rowOf, shardOf } from '../rollout';
+import {
+  DEVICE_ID_RULE,
+  DEVICE_ROLLOUT_STATES,
+  ERROR_CODE_RULE,
+  effectiveRow,
+  isErrorCode,
+  isValidDeviceId,
+  isWaveFinal,
+  rowOf,
+  shardOf,
+} from '../rollout';
 import type { DevicePage, DeviceRolloutState, DeviceShardState, DeviceView, RolloutLedgerState, SpecProblem } from '../rollout';
 import { json, notFound, validationFailed } from './apiResponses';
 import { apiRoute } from './apiRoute';
@@ -49,9 +59,6 @@ function isDeviceState(value: string): value is DeviceRolloutState {
   return (DEVICE_ROLLOUT_STATES as readonly string[]).includes(value);
 }
 
-/** Error codes are short identifiers (hashMismatch, versionMismatch, …): anything else is a mistake, not a filter that matches nothing. */
-const ERROR_CODE = /^[\x20-\x7e]{1,64}$/;
-
 export async function listRolloutDevices(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const id = rolloutIdOf(request);
   if (!id.ok) return id.response;
@@ -60,8 +67,8 @@ export async function listRolloutDevices(request: HttpRequest, context: Invocati
   if (stateParam !== null && stateParam !== '' && !isDeviceState(stateParam))
     problems.push({ field: 'state', message: `must be one of ${DEVICE_ROLLOUT_STATES.join(', ')}` });
   const errorCodeParam = request.query.get('errorCode');
-  if (errorCodeParam !== null && errorCodeParam !== '' && !ERROR_CODE.test(errorCodeParam))
-    problems.push({ field: 'errorCode', message: 'must be 1-64 printable ASCII characters' });
+  if (errorCodeParam !== null && errorCodeParam !== '' && !isErrorCode(errorCodeParam))
+    problems.push({ field: 'errorCode', message: `must be ${ERROR_CODE_RULE}` });
   const top = pageSize(request, 'top', DEFAULT_DEVICE_PAGE, MAX_DEVICE_PAGE);
   if (typeof top !== 'number') problems.push(top);
   const token = request.query.get('continuationToken');
@@ -114,7 +121,8 @@ export async function getRolloutDevice(request: HttpRequest, context: Invocation
   const shard = await readEntity<DeviceShardState>(client, shardEntity(id.id, shardOf(deviceId, ledger.shardCount)));
   const found = shard?.rows.find((row) => row.deviceId === deviceId);
   if (found === undefined) return notFound(`Device ${deviceId} is not a target of rollout ${id.id}.`);
-  const record = effectiveRow(found, (wave) => isWaveFinal(ledger, wave));
+  // Records of attempt 1 were stored without it.
+  const record = { ...effectiveRow(found, (wave) => isWaveFinal(ledger, wave)), attempt: found.attempt ?? 1 };
   if (record.timeline.length > 0 || record.timelineDropped > 0) return json(200, { rolloutId: id.id, ...record } satisfies DeviceView);
   const detail =
     record.state === 'skipped'

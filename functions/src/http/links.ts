@@ -23,6 +23,7 @@ export function rolloutLinks(request: HttpRequest, rolloutId: string): RolloutLi
     resume: `${status}/resume`,
     approve: `${status}/approve`,
     cancel: `${status}/cancel`,
+    retry: `${status}/retry`,
   };
 }
 

@@ -14,6 +14,7 @@ import * as df from 'durable-functions';
 import { isRecord } from '../../../contracts/guards';
 import type { DurableClient } from 'durable-functions';
 import { statusOrNull } from '../durableClient';
+import { firmwareSignatureProblems, firmwareTrustSettings } from '../firmwareSignature';
 import { catalogEntity, controlEntity, ledgerEntity } from '../entities/contracts';
 import { logEvent } from '../logging';
 import { ORCHESTRATION } from '../orchestrators/contracts';
@@ -34,6 +35,8 @@ import {
   isFinalRolloutState,
   ledgerStatus,
   parseRolloutSpec,
+  retryActionProblem,
+  rolloutAttempts,
   rolloutPolicy,
   rolloutStatus,
   specFingerprint,
@@ -43,6 +46,7 @@ import {
 import type {
   CatalogCursor,
   CatalogEntry,
+  ContinuousProgress,
   HubPace,
   RolloutCatalogState,
   RolloutControlState,
@@ -54,6 +58,7 @@ import type {
   RolloutState,
   RolloutStatus,
   RolloutView,
+  SpecProblem,
 } from '../rollout';
 import { ALLOW_INSECURE_FIRMWARE_URI, InvalidSettingError, flagSetting, hubScaleSetting } from '../settings';
 import { conflict, invalidAppSetting, json, notFound, validationFailed } from './apiResponses';
@@ -92,13 +97,19 @@ export async function createRollout(request: HttpRequest, context: InvocationCon
   if (existing !== null) return sameOrConflict(request, rolloutId, hash, existing.input);
 
   let pace: HubPace | null;
+  let signatureProblems: SpecProblem[];
   try {
     const scale = hubScaleSetting();
     pace = scale === null ? null : hubPaceFor(scale);
+    signatureProblems = firmwareSignatureProblems(spec.firmware, firmwareTrustSettings(), new Date());
   } catch (error) {
     // The app is misconfigured, not the request: nothing is started, the operator is told what to fix.
     if (error instanceof InvalidSettingError) return invalidAppSetting(error.message);
     throw error;
+  }
+  if (signatureProblems.length > 0) {
+    logEvent(context, 'info', 'http.rolloutRejected', { problems: signatureProblems.length });
+    return validationFailed(signatureProblems);
   }
   const input: RolloutInput = { rolloutId, spec, specHash: hash, createdAt: new Date().toISOString(), pace };
   try {
@@ -203,6 +214,10 @@ function rolloutView(
     control: RolloutControlState;
     links: RolloutLinks;
     error?: string;
+    /** The ledger's, for a continuous rollout once it watches. */
+    continuous?: ContinuousProgress;
+    /** The attempts' counts; null before planning. */
+    ledger?: RolloutLedgerState | null;
   },
 ): RolloutView {
   const { control } = parts;
@@ -214,6 +229,9 @@ function rolloutView(
     policy: parts.policy === null ? null : { ...parts.policy, approval: approvalPolicy(parts.policy.approval) },
     nextWindowAt: control.nextWindowAt ?? null,
     approvalDeadline: control.approvalDeadline ?? null,
+    mode: parts.policy?.continuous === undefined ? 'once' : 'continuous',
+    nextRescanAt: control.nextRescanAt ?? null,
+    continuous: parts.continuous ?? null,
     failureShare: failureShare(status.waves, control.wave),
     control: {
       command: control.command,
@@ -223,7 +241,9 @@ function rolloutView(
       log: control.log,
     },
     // What POST …/{operation} would answer 409 with, from the same rule.
-    actions: controlActions(control),
+    actions: { ...controlActions(control), retry: retryActionProblem(control, status.totals) },
+    attempt: control.attempt ?? 1,
+    attempts: rolloutAttempts(parts.ledger ?? null, status.totals, isFinalRolloutState(status.state)),
     ...(parts.error === undefined ? {} : { error: parts.error }),
     links: parts.links,
   };
@@ -248,7 +268,8 @@ export async function loadRollout(client: DurableClient, request: HttpRequest, r
   const finished = isFinalRolloutState(control.phase);
   if (ledger?.policy !== undefined && !finished) {
     const status = ledgerStatus(ledger, displayState(control), control.updatedAt ?? undefined);
-    return rolloutView(status, { phase: control.phase, startedAt, policy: ledger.policy, control, links });
+    const { policy, continuous } = ledger;
+    return rolloutView(status, { phase: control.phase, startedAt, policy, control, links, continuous, ledger });
   }
   // Over, or not planned yet (resolving its targets): ask the orchestration.
   const instance = await statusOrNull(client, rolloutId);
@@ -263,13 +284,18 @@ export async function loadRollout(client: DurableClient, request: HttpRequest, r
   if (isRecord(output) && typeof output.state === 'string' && Array.isArray(output.waves)) {
     const inWaves = output.waves.reduce((sum, wave) => sum + wave.skipped, 0);
     const outsideWaves = totalsOf({ skipped: Math.max(0, output.totals.skipped - inWaves) });
-    const status = rolloutStatus({ id: rolloutId, state: output.state, firmware, createdAt, updatedAt, waves: output.waves, outsideWaves });
-    return rolloutView(status, { phase: output.state, startedAt, policy, control, links, error: output.error });
+    // After a retry the output counts the last attempt's devices only; the ledger, final once that attempt's waves are, counts all.
+    const status =
+      ledger?.attempts !== undefined
+        ? ledgerStatus(ledger, output.state, updatedAt)
+        : rolloutStatus({ id: rolloutId, state: output.state, firmware, createdAt, updatedAt, waves: output.waves, outsideWaves });
+    const { continuous } = ledger ?? {};
+    return rolloutView(status, { phase: output.state, startedAt, policy, control, links, error: output.error, continuous, ledger });
   }
   if (ledger !== null) {
     // The control entity shows the end a moment before the output is readable.
     const status = ledgerStatus(ledger, displayState(control), control.updatedAt ?? undefined);
-    return rolloutView(status, { phase: control.phase, startedAt, policy, control, links });
+    return rolloutView(status, { phase: control.phase, startedAt, policy, control, links, continuous: ledger.continuous, ledger });
   }
   const broken = instance.runtimeStatus === 'Failed' || instance.runtimeStatus === 'Terminated';
   const waves = (input?.spec.waves ?? []).map((wave, index) =>

@@ -29,6 +29,13 @@
  *            also cancels the devices waiting for a retry. Outside the maintenance windows
  *            (`windows`) no device starts either: the one timer also wakes at a window's end, and
  *            the batch stops as on a pause (windowClosed). Devices in progress always finish.
+ *   passes   with stageThenApply the wave runs its devices twice (`pass`). The stage pass calls
+ *            firmwareUpdate with install 'staged': a device that reports downloadComplete after
+ *            echoing it is staged, done with this pass (its slot frees, BatchResult.staged); one
+ *            whose answer lacks the echo (an agent without staging) installs at once and is
+ *            followed to its verdict. At `stageDeadline` the pass starts no more devices and those
+ *            not staged by then are timedOut (stageDeadline). The apply pass calls firmwareApply
+ *            on staged devices; the apply deadline runs from the call.
  *
  * It returns its totals, the devices it did not start, and why it stopped early, if it did.
  *
@@ -41,13 +48,16 @@
  */
 import * as df from 'durable-functions';
 import type { OrchestrationContext, Task } from 'durable-functions';
-import type { FirmwareUpdateRequest } from '../../../contracts/firmwareUpdate';
+import { FIRMWARE_APPLY_METHOD } from '../../../contracts/firmwareUpdate';
+import type { FirmwareApplyRequest, FirmwareUpdateRequest } from '../../../contracts/firmwareUpdate';
+import type { FirmwareMethodCall } from '../activities/catalog';
 import { controlEntity, hubBudgetEntity, shardEntity } from '../entities/contracts';
 import {
   addTotals,
   evaluateThreshold,
   expirePhase,
   groupByShard,
+  parseBatchInstanceId,
   parseTwinReportsEvent,
   thresholdCounts,
   totalsOf,
@@ -68,6 +78,7 @@ import type {
   Totals,
   TrackedDevice,
   TwinReport,
+  WavePass,
 } from '../rollout';
 import { EventInbox, activityTask, after, callEntity, log, now, settledActivity, signalEntity, tryActivity } from './orchestrationApi';
 import type { Step } from './orchestrationApi';
@@ -91,6 +102,10 @@ export interface BatchInput {
   pace?: HubPace | null;
   /** The spec's maintenance windows: devices start only inside one. Absent: at any time. */
   windows?: MaintenanceWindow[];
+  /** With stageThenApply, the pass this batch runs (absent: each device installs after its download). */
+  pass?: WavePass;
+  /** The stage pass's end (ISO 8601), set once for the wave. */
+  stageDeadline?: string;
   /** Present in an execution after continue-as-new. */
   carry?: BatchCarry;
 }
@@ -104,16 +119,20 @@ export interface BatchCarry {
   stop: BatchStop | null;
   control: ControlCheck;
   episode: number;
+  /** Stage pass: the devices staged so far (absent in a carry from before staging). */
+  staged?: string[];
 }
 
 /** Why a batch stopped starting devices before it started them all. */
-export type BatchStop = 'paused' | 'canceled' | 'thresholdPause' | 'thresholdAbort' | 'windowClosed';
+export type BatchStop = 'paused' | 'canceled' | 'thresholdPause' | 'thresholdAbort' | 'windowClosed' | 'stageDeadline';
 
 export interface BatchResult {
   totals: Totals;
   /** Devices not started, in order (empty unless stopped). */
   remaining: string[];
   stop: BatchStop | null;
+  /** Stage pass: the devices that staged, in order (absent in the other passes). */
+  staged?: string[];
 }
 
 interface ControlCheck {
@@ -135,9 +154,33 @@ export const OPEN_WAITS = 16;
 /** Waits per execution before continuing as new; see historyBound.test.ts for the events each adds. */
 export const BATCH_STEPS_PER_EPISODE = 25;
 
-/** The firmwareUpdate method's payload for a rollout, naming the tracker the device reports to. */
+/**
+ * The firmwareUpdate method's payload for a rollout, naming the tracker the device reports to and, in a retry of
+ * the rollout, its attempt (part of the tracker's id), so that a device whose update of the rollout failed starts over.
+ */
 export function firmwareUpdateRequest(rolloutId: string, firmware: FirmwareSpec, tracker: string): FirmwareUpdateRequest {
-  return { rolloutId, fwVersion: firmware.version, fwPackageUri: firmware.uri, sha256: firmware.sha256, size: firmware.size, tracker };
+  const { version: fwVersion, uri: fwPackageUri, sha256, size, manifest } = firmware;
+  const attempt = parseBatchInstanceId(tracker)?.rolloutAttempt;
+  return {
+    rolloutId,
+    fwVersion,
+    fwPackageUri,
+    sha256,
+    size,
+    tracker,
+    ...(attempt === undefined ? {} : { attempt }),
+    ...(manifest === undefined ? {} : { manifest }),
+  };
+}
+
+/** The method call of a batch's pass: firmwareUpdate (install 'staged' in the stage pass), or firmwareApply. */
+function methodCall(input: BatchInput, tracker: string): FirmwareMethodCall {
+  if (input.pass === 'apply') {
+    const request: FirmwareApplyRequest = { rolloutId: input.rolloutId, fwVersion: input.firmware.version, tracker };
+    return { method: FIRMWARE_APPLY_METHOD, request };
+  }
+  const request = firmwareUpdateRequest(input.rolloutId, input.firmware, tracker);
+  return { request: input.pass === 'stage' ? { ...request, install: 'staged' } : request };
 }
 
 export function* batchOrchestrator(context: OrchestrationContext): Step<BatchResult | undefined> {
@@ -145,7 +188,8 @@ export function* batchOrchestrator(context: OrchestrationContext): Step<BatchRes
   const { rolloutId, wave, batch, deviceIds, timeouts } = input;
   const carry = input.carry;
   const target = { rolloutId, fwVersion: input.firmware.version };
-  const request = firmwareUpdateRequest(rolloutId, input.firmware, context.df.instanceId);
+  const call = methodCall(input, context.df.instanceId);
+  const stageDeadline = input.pass === 'stage' && input.stageDeadline !== undefined ? Date.parse(input.stageDeadline) : null;
   const fields = { rolloutId, wave, batch };
   const clock = (): number => context.df.currentUtcDateTime.getTime();
 
@@ -156,6 +200,7 @@ export function* batchOrchestrator(context: OrchestrationContext): Step<BatchRes
   let next = carry?.next ?? 0;
   let totals = carry?.totals ?? totalsOf();
   let stop = carry?.stop ?? null;
+  const staged = carry?.staged ?? [];
   // The wave read the control entity right before it started this batch.
   let control: ControlCheck = carry?.control ?? { command: 'run', at: now(context) };
   /** News for the shards: devices in progress that changed, and devices that finished. */
@@ -181,6 +226,15 @@ export function* batchOrchestrator(context: OrchestrationContext): Step<BatchRes
         status: device.tracking.status,
       });
     }
+    if (input.pass === 'stage' && tracked.isStaged(device)) {
+      // Its stage pass is over: it waits for the apply pass, in no slot.
+      running.delete(deviceId);
+      changed.delete(deviceId);
+      finishedNews.push(device.tracking);
+      staged.push(deviceId);
+      log(context, 'info', 'device.staged', { ...fields, deviceId });
+      return;
+    }
     if (tracked.isSettled(device)) {
       running.delete(deviceId);
       changed.delete(deviceId);
@@ -198,7 +252,15 @@ export function* batchOrchestrator(context: OrchestrationContext): Step<BatchRes
     if (current?.tracking !== device.tracking) changed.add(deviceId);
   };
   const status = (): void =>
-    context.df.setCustomStatus({ ...fields, devices: deviceIds.length, started: next, inProgress: running.size, stopReason: stop, totals });
+    context.df.setCustomStatus({
+      ...fields,
+      ...(input.pass === undefined ? {} : { pass: input.pass, staged: staged.length }),
+      devices: deviceIds.length,
+      started: next,
+      inProgress: running.size,
+      stopReason: stop,
+      totals,
+    });
 
   // The news of a device whose method call is under way waits for the answer.
   const hasNews = (): boolean => {
@@ -233,7 +295,7 @@ export function* batchOrchestrator(context: OrchestrationContext): Step<BatchRes
   }
 
   const invoke = (deviceIds: string[]): void => {
-    const task = activityTask(context, 'invokeFirmwareUpdate', { deviceIds, request, responseTimeoutInSeconds: timeouts.methodSeconds });
+    const task = activityTask(context, 'invokeFirmwareUpdate', { ...call, deviceIds, responseTimeoutInSeconds: timeouts.methodSeconds });
     calls.push({ task, deviceIds, at: clock() });
     unwaited.push(task);
   };
@@ -274,6 +336,19 @@ export function* batchOrchestrator(context: OrchestrationContext): Step<BatchRes
     return grant.granted;
   }
 
+  /** Past the stage deadline nothing starts, and the devices not staged by then stop holding the wave. */
+  const stageDeadlinePassed = (): void => {
+    if (stageDeadline === null || clock() < stageDeadline) return;
+    if (stop === null && (next < deviceIds.length || running.size > 0)) {
+      stop = 'stageDeadline';
+      log(context, 'info', 'batch.stopping', { ...fields, reason: stop, inProgress: running.size });
+    }
+    for (const device of [...running.values()]) {
+      const missed = tracked.missedStageDeadline(device, now(context));
+      if (missed !== null) set(missed);
+    }
+  };
+
   /** Fills the free slots from the queue, unless the window, the threshold, a pause or a cancel says stop. */
   function* startMore(): Step<void> {
     // Judged with the slots full too, so that the batch stops at the window's end, not when a slot frees.
@@ -298,7 +373,8 @@ export function* batchOrchestrator(context: OrchestrationContext): Step<BatchRes
       const ids = deviceIds.slice(next, next + (yield* permits(Math.min(input.slots - running.size, deviceIds.length - next))));
       if (ids.length === 0) return;
       next += ids.length;
-      for (const deviceId of ids) set(tracked.startTracked(deviceId, now(context)));
+      const start = input.pass === 'apply' ? tracked.startApply : tracked.startTracked;
+      for (const deviceId of ids) set(start(deviceId, now(context)));
       invoke(ids);
     }
   }
@@ -381,6 +457,7 @@ export function* batchOrchestrator(context: OrchestrationContext): Step<BatchRes
     answered();
     yield* retryDue();
     yield* readTwins();
+    stageDeadlinePassed();
     publishIfDue(false);
     yield* startMore();
     const done = running.size === 0 && (stop !== null || next >= deviceIds.length);
@@ -401,7 +478,15 @@ export function* batchOrchestrator(context: OrchestrationContext): Step<BatchRes
       answered();
       yield* drain();
       if (hasNews()) publish();
-      const nextCarry: BatchCarry = { running: [...running.values()], next, totals, stop, control, episode: (carry?.episode ?? 0) + 1 };
+      const nextCarry: BatchCarry = {
+        running: [...running.values()],
+        next,
+        totals,
+        stop,
+        control,
+        episode: (carry?.episode ?? 0) + 1,
+        ...(input.pass === 'stage' ? { staged } : {}),
+      };
       log(context, 'info', 'batch.continueAsNew', { ...fields, episode: nextCarry.episode, inProgress: running.size, started: next });
       context.df.continueAsNew({ ...input, carry: nextCarry } satisfies BatchInput);
       return undefined;
@@ -422,6 +507,7 @@ export function* batchOrchestrator(context: OrchestrationContext): Step<BatchRes
     if (input.windows !== undefined && stop === null && next < deviceIds.length) {
       earliest = Math.min(earliest, windowState(input.windows, clock()).closesAt ?? Infinity);
     }
+    if (stageDeadline !== null && clock() < stageDeadline) earliest = Math.min(earliest, stageDeadline);
     // News waits for the next report after PUBLISH_INTERVAL_SECONDS, or at most QUIET_PUBLISH_SECONDS:
     // a timer that fires is billed, and while reports flow an execution ends before this one would.
     if (hasNews()) earliest = Math.min(earliest, publishedAt + QUIET_PUBLISH_SECONDS * 1000);
@@ -435,8 +521,14 @@ export function* batchOrchestrator(context: OrchestrationContext): Step<BatchRes
     received();
   }
 
-  const result: BatchResult = { totals, remaining: deviceIds.slice(next), stop };
-  log(context, 'info', 'batch.finished', { ...fields, stopReason: stop, remaining: result.remaining.length, ...totals });
+  const result: BatchResult = { totals, remaining: deviceIds.slice(next), stop, ...(input.pass === 'stage' ? { staged } : {}) };
+  log(context, 'info', 'batch.finished', {
+    ...fields,
+    stopReason: stop,
+    remaining: result.remaining.length,
+    staged: staged.length,
+    ...totals,
+  });
   return result;
 }
 

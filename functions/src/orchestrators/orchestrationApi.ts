@@ -91,6 +91,16 @@ export function* callEntity<E extends EntityName, O extends OperationName<E>, R>
   return (yield context.df.callEntity(entity, operation, input)) as R;
 }
 
+/** One operation on several entities at once (one fresh Task.all), each with its own input; their results in the calls' order. */
+export function* callEntities<E extends EntityName, O extends OperationName<E>, R>(
+  context: OrchestrationContext,
+  operation: O,
+  calls: readonly { entity: EntityId & { name: E }; input: OperationInput<E, O> }[],
+): Step<R[]> {
+  if (calls.length === 0) return [];
+  return (yield context.df.Task.all(calls.map(({ entity, input }) => context.df.callEntity(entity, operation, input)))) as R[];
+}
+
 export function signalEntity<E extends EntityName, O extends OperationName<E>>(
   context: OrchestrationContext,
   entity: EntityId & { name: E },

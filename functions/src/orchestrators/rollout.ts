@@ -20,6 +20,14 @@
  *                one, the rollout is `waitingForWindow` until the next opens (before a wave, or
  *                when a wave stopped at a window's end, windowClosed), then runs the wave again
  *                with its devices not started yet, as after a resume.
+ *   continuous   with mode "continuous", after its waves the rollout is `watching`: it continues as new
+ *                (every cycle, so each execution's history is bounded however long it watches) and
+ *                waits for the next rescan (see watch), which re-runs the target query and runs the
+ *                devices it did not know yet in the wave named "continuous", appended after the planned
+ *                ones; until it is canceled or `until` passes.
+ *   retry        an execution started with `retry` (POST …/retry, on the finished instance) is a new attempt
+ *                of the rollout: instead of 0-2 it takes the devices the shards hold in the chosen states
+ *                back to pending and runs them through the same waves and policies (see retryAttempt).
  *
  * Control: operators do not talk to this orchestration directly. The HTTP API records a command
  * in the rollout's control entity and raises a `control` event here as a wake-up; whenever the
@@ -41,15 +49,22 @@ import * as df from 'durable-functions';
 import type { OrchestrationContext } from 'durable-functions';
 import { catalogEntity, controlEntity, ledgerEntity, shardEntity } from '../entities/contracts';
 import {
+  CONTINUOUS_WAVE_NAME,
   addTotals,
   approvalPolicy,
+  compareCodeUnits,
+  countDevices,
   finalState,
   groupByShard,
   initialControlState,
+  newDevices,
   planWaves,
   plannedWaveStatus,
+  rescanIntervalMs,
   rolloutPolicy,
   shardCountFor,
+  stageBarrier,
+  stageBarrierMissed,
   totalsOf,
   waveInstanceId,
   waveStatus,
@@ -57,14 +72,19 @@ import {
 } from '../rollout';
 import type {
   ApprovalTimeout,
+  ContinuousPolicy,
   FinalRolloutState,
   HubPace,
   PhaseReport,
   PlannedWave,
+  RetriedDevice,
+  RetrySelection,
   RolloutControlState,
+  RolloutLedgerState,
   RolloutSpec,
   RolloutState,
   Totals,
+  WavePass,
   WaveState,
   WaveStatus,
 } from '../rollout';
@@ -72,6 +92,7 @@ import {
   EventInbox,
   activityWithRetry,
   after,
+  callEntities,
   callEntity,
   callSubOrchestrator,
   log,
@@ -83,6 +104,7 @@ import type { Step } from './orchestrationApi';
 import { EVENT, ORCHESTRATION } from './contracts';
 import type { ControlEvent } from './contracts';
 import type { WaveInput, WaveResult } from './wave';
+import type { ResolvedTargets } from '../activities/resolveTargets';
 
 export interface RolloutInput {
   rolloutId: string;
@@ -92,6 +114,32 @@ export interface RolloutInput {
   createdAt: string;
   /** The hub's pace, from the app settings FLEETWAVE_HUB_TIER / FLEETWAVE_HUB_UNITS when it started. */
   pace?: HubPace | null;
+  /** A continuous rollout after its waves: what the next watch cycle needs (each cycle is an execution). */
+  continuous?: ContinuousCycle;
+  /** A retry of the finished rollout (POST …/retry starts the instance again with it); absent for attempt 1. */
+  retry?: RolloutRetry;
+}
+
+/** Which attempt a retry is (2 for the first) and which devices it takes. */
+export interface RolloutRetry extends RetrySelection {
+  attempt: number;
+  requestedAt: string;
+}
+
+/** A continuous rollout's carry from one watch cycle (execution) to the next. */
+export interface ContinuousCycle {
+  /** Rescans run so far. */
+  cycle: number;
+  shardCount: number;
+  /** Every wave's status as this orchestration knows it, the continuous wave last. */
+  waves: WaveStatus[];
+  /** Targets outside the waves (skipped: already on the version). */
+  outside: Totals;
+  /** When the next rescan runs (ISO 8601). */
+  nextRescanAt: string;
+  /** The continuous wave's next attempt and batch index: its wave and batch instance ids never repeat across cycles. */
+  attempt: number;
+  nextBatch: number;
 }
 
 export interface RolloutOutput {
@@ -106,7 +154,16 @@ export interface RolloutOutput {
 export interface RolloutCustomStatus {
   rolloutId: string;
   specHash: string;
-  phase: 'scheduled' | 'resolvingTargets' | 'running' | 'soaking' | 'awaitingApproval' | 'waitingForWindow' | 'paused' | FinalRolloutState;
+  phase:
+    | 'scheduled'
+    | 'resolvingTargets'
+    | 'running'
+    | 'soaking'
+    | 'awaitingApproval'
+    | 'waitingForWindow'
+    | 'watching'
+    | 'paused'
+    | FinalRolloutState;
   state: RolloutState;
   wave: number | null;
   attempt: number;
@@ -115,12 +172,21 @@ export interface RolloutCustomStatus {
   error?: string;
 }
 
+/** Where runWave starts: a wave's first run, or the continuous wave's run in a later cycle. */
+interface WaveStart {
+  attempt: number;
+  nextBatch: number;
+  /** The wave's devices run before (all finished). */
+  totals: Totals;
+}
+
 export const RESOLVE_ATTEMPTS = 4;
 export const RESOLVE_FIRST_RETRY_SECONDS = 30;
 
-type Ending = 'finished' | 'aborted' | 'canceled';
+/** `continued`: a continuous rollout's execution ended in continue-as-new; the rollout goes on. */
+type Ending = 'finished' | 'aborted' | 'canceled' | 'continued';
 
-export function* rolloutOrchestrator(context: OrchestrationContext): Step<RolloutOutput> {
+export function* rolloutOrchestrator(context: OrchestrationContext): Step<RolloutOutput | undefined> {
   const input = context.df.getInput<RolloutInput>();
   const { rolloutId, spec } = input;
   const approval = approvalPolicy(spec.approval);
@@ -137,6 +203,10 @@ export function* rolloutOrchestrator(context: OrchestrationContext): Step<Rollou
   let state: RolloutState = 'running';
   let currentWave: number | null = null;
   let attempt = 0;
+  /** The rollout's attempt (1, or a retry's): part of its wave and batch instance ids. */
+  const rolloutAttempt = input.retry?.attempt ?? 1;
+  /** The next batch index of the wave runWave ran last. */
+  let batchesStarted = 0;
   let error: string | undefined;
 
   const status = (): void => {
@@ -158,7 +228,7 @@ export function* rolloutOrchestrator(context: OrchestrationContext): Step<Rollou
     next: RolloutCustomStatus['phase'],
     nextState: RolloutState,
     wave: number | null,
-    report: Pick<PhaseReport, 'pausedBy' | 'approvalDeadline' | 'nextWindowAt'> = {},
+    report: Pick<PhaseReport, 'pausedBy' | 'approvalDeadline' | 'nextWindowAt' | 'nextRescanAt'> = {},
   ): void => {
     const at = now(context);
     phase = next;
@@ -169,13 +239,18 @@ export function* rolloutOrchestrator(context: OrchestrationContext): Step<Rollou
     status();
     log(context, 'info', 'rollout.phase', { rolloutId, wave: wave ?? undefined, phase: next, state: nextState });
   };
-  const setWave = (index: number, waveState: WaveState, counts?: Totals, final = false): void => {
+  /** `pass`: with stageThenApply, the pass the wave starts (the ledger keeps the last one). */
+  const setWave = (index: number, waveState: WaveState, counts?: Totals, final = false, pass?: WavePass): void => {
     const at = now(context);
     const current = waves.find((wave) => wave.index === index);
     const totals = totalsOfWave(counts ?? current ?? totalsOf());
-    waves = waves.map((wave) => (wave.index === index ? waveStatus(wave, waveState, totals) : wave));
+    const shown = (wave: WaveStatus, kept = pass ?? wave.pass): WaveStatus => ({
+      ...waveStatus(wave, waveState, totals),
+      ...(kept === undefined ? {} : { pass: kept }),
+    });
+    waves = waves.map((wave) => (wave.index === index ? shown(wave) : wave));
     if (final) signalEntity(context, ledger, 'waveFinal', { index, state: waveState, totals, at });
-    else signalEntity(context, ledger, 'waveState', { index, state: waveState, at });
+    else signalEntity(context, ledger, 'waveState', { index, state: waveState, at, ...(pass === undefined ? {} : { pass }) });
     status();
   };
 
@@ -241,9 +316,14 @@ export function* rolloutOrchestrator(context: OrchestrationContext): Step<Rollou
    * Waits until `at` in the phase `waiting` (its timers ≤ 3 days, see waitForControl): cancel ends
    * the wait; a pause holds the rollout paused until a resume, then the wait goes on if `at` has not come.
    */
-  function* holdUntil(at: Date, waiting: 'scheduled' | 'waitingForWindow', wave: number | null): Step<'done' | 'cancel'> {
+  function* holdUntil(
+    at: Date,
+    waiting: 'scheduled' | 'waitingForWindow' | 'watching',
+    wave: number | null,
+    report: Pick<PhaseReport, 'nextRescanAt'> = {},
+  ): Step<'done' | 'cancel'> {
     for (;;) {
-      enter(waiting, waiting, wave, waiting === 'waitingForWindow' ? { nextWindowAt: at.toISOString() } : {});
+      enter(waiting, waiting, wave, waiting === 'waitingForWindow' ? { nextWindowAt: at.toISOString() } : report);
       const decide = (c: RolloutControlState) => (c.command === 'cancel' ? 'cancel' : c.command === 'pause' ? 'pause' : undefined);
       const decision = yield* waitForControl<'done' | 'cancel' | 'pause'>(decide, { at, value: 'done' });
       if (decision !== 'pause') return decision;
@@ -265,7 +345,61 @@ export function* rolloutOrchestrator(context: OrchestrationContext): Step<Rollou
     }
   }
 
+  /**
+   * A retry (attempt ≥ 2) instead of resolving and planning: the control entity and the catalog go back to
+   * running; each device shard puts the devices the selection takes back to pending for this attempt and
+   * answers which they are (≤ MAX_DEVICE_SHARDS calls, at once); the ledger moves them back to pending and
+   * opens their waves; then the same waves run with those devices (waves without any complete at once).
+   * Its counts are this attempt's; `outside` holds every other device's, so the end state is all of them.
+   */
+  function* retryAttempt(retry: RolloutRetry): Step<Ending> {
+    const at = now(context);
+    const selection: RetrySelection = { states: retry.states, errorCodes: retry.errorCodes };
+    signalEntity(context, control, 'retry', { attempt: retry.attempt, selection, at });
+    signalEntity(context, catalog, 'state', { id: rolloutId, state: 'running', at });
+    status();
+    const planned = yield* callEntity<'rolloutLedger', 'get', RolloutLedgerState | null>(context, ledger, 'get');
+    if (planned === null) {
+      error = 'the rollout never planned its devices: nothing to retry';
+      return 'aborted';
+    }
+    const input = { attempt: retry.attempt, selection, at };
+    const shards = Array.from({ length: planned.shardCount }, (_, shard) => ({ entity: shardEntity(rolloutId, shard), input }));
+    const answers = yield* callEntities<'deviceShard', 'retry', RetriedDevice[] | null>(context, 'retry', shards);
+    const retried = answers.flatMap((answer) => answer ?? []);
+    const inWave = (index: number): RetriedDevice[] => retried.filter((device) => device.wave === index);
+    const plan: PlannedWave[] = planned.waves.map((wave) => ({
+      index: wave.index,
+      name: wave.name,
+      percent: wave.percent,
+      deviceIds: inWave(wave.index)
+        .map((device) => device.deviceId)
+        .sort(compareCodeUnits),
+    }));
+    const from = planned.waves.map((wave) => countDevices(inWave(wave.index).map((device) => device.from)));
+    const start = { attempt: retry.attempt, selection, waves: from, at };
+    outside = (yield* callEntity<'rolloutLedger', 'beginAttempt', Totals | null>(context, ledger, 'beginAttempt', start)) ?? totalsOf();
+    waves = plan.map(plannedWaveStatus);
+    status();
+    log(context, 'info', 'rollout.retry', { rolloutId, attempt: retry.attempt, devices: retried.length, states: retry.states.join(',') });
+    return yield* runWaves(plan, planned.shardCount);
+  }
+
+  /** The twin query's devices (paged), with RESOLVE_ATTEMPTS tries; `rejected` says why when none succeeded or IoT Hub refused it. */
+  function* resolveTargets(): Step<ResolvedTargets | { rejected: string }> {
+    const resolved = yield* activityWithRetry(
+      context,
+      'resolveTargets',
+      { rolloutId, target: spec.target, fwVersion: spec.firmware.version },
+      RESOLVE_ATTEMPTS,
+      RESOLVE_FIRST_RETRY_SECONDS,
+    );
+    return resolved.ok ? resolved.value : { rejected: resolved.error };
+  }
+
   function* run(): Step<Ending> {
+    if (input.retry !== undefined) return yield* retryAttempt(input.retry);
+    if (input.continuous !== undefined && spec.continuous !== undefined) return yield* watch(spec.continuous, input.continuous);
     signalEntity(context, catalog, 'register', {
       id: rolloutId,
       createdAt: input.createdAt,
@@ -280,14 +414,7 @@ export function* rolloutOrchestrator(context: OrchestrationContext): Step<Rollou
       if ((yield* holdUntil(new Date(startAt), 'scheduled', null)) === 'cancel') return 'canceled';
       enter('resolvingTargets', 'running', null);
     }
-    const resolved = yield* activityWithRetry(
-      context,
-      'resolveTargets',
-      { rolloutId, target: spec.target, fwVersion: spec.firmware.version },
-      RESOLVE_ATTEMPTS,
-      RESOLVE_FIRST_RETRY_SECONDS,
-    );
-    const outcome = resolved.ok ? resolved.value : { rejected: resolved.error };
+    const outcome = yield* resolveTargets();
     if ('rejected' in outcome) {
       error = `resolving the targets failed: ${outcome.rejected}`;
       return 'aborted';
@@ -318,6 +445,13 @@ export function* rolloutOrchestrator(context: OrchestrationContext): Step<Rollou
       shardCount,
     });
 
+    const ending = yield* runWaves(plan, shardCount);
+    if (ending !== 'finished') return ending;
+    return spec.continuous === undefined ? 'finished' : yield* startWatching(spec.continuous, plan.length, shardCount, outcome);
+  }
+
+  /** The planned waves in order: empty ones complete at once; before each but the first that has devices, soak and approval. */
+  function* runWaves(plan: readonly PlannedWave[], shardCount: number): Step<Ending> {
     const nonEmpty = plan.filter((wave) => wave.deviceIds.length > 0).map((wave) => wave.index);
     for (const planned of plan) {
       const index = planned.index;
@@ -344,15 +478,30 @@ export function* rolloutOrchestrator(context: OrchestrationContext): Step<Rollou
     return 'finished';
   }
 
-  /** Runs a wave to its end, through pauses and resumes; the wave's remaining devices on a stop. */
-  function* runWave(planned: PlannedWave, shardCount: number): Step<Ending> {
+  /**
+   * Runs a wave to its end, through pauses and resumes; the wave's remaining devices on a stop. `from`: where a
+   * wave run before goes on (a continuous rollout's wave, once per cycle); its next batch index is then in batchesStarted.
+   */
+  function* runWave(
+    planned: PlannedWave,
+    shardCount: number,
+    from: WaveStart = { attempt: 0, nextBatch: 0, totals: totalsOf() },
+  ): Step<Ending> {
     const index = planned.index;
     // In shard order: a batch's devices then share one or two shards, which its tracker updates once per episode.
     let remaining = groupByShard(planned.deviceIds, shardCount, (id) => id).flat();
-    let nextBatch = 0;
-    let totals = totalsOf();
-    const waveTotals = (): Totals => addTotals(totals, totalsOf({ pending: remaining.length }));
-    attempt = 0;
+    let nextBatch = from.nextBatch;
+    let totals = from.totals;
+    // stageThenApply: the pass being run, the devices staged for the apply pass, and the stage pass's end (set once).
+    let pass: WavePass | undefined = spec.stageThenApply === undefined ? undefined : 'stage';
+    let staged: string[] = [];
+    let stageDeadline: string | undefined;
+    const waveTotals = (): Totals =>
+      addTotals(
+        totals,
+        totalsOf(pass === 'apply' ? { inProgress: remaining.length } : { pending: remaining.length, inProgress: staged.length }),
+      );
+    attempt = from.attempt;
     // A pause or cancel recorded while nothing was running (soak, approval) applies before the start.
     const before = yield* readControl();
     if (before.command === 'cancel') return 'canceled';
@@ -362,11 +511,13 @@ export function* rolloutOrchestrator(context: OrchestrationContext): Step<Rollou
     }
     for (;;) {
       if ((yield* untilWindow(index, waveTotals())) === 'cancel') {
-        stopWave(index, remaining, totals, 'canceled');
+        stopWave(index, [...remaining, ...staged], totals, 'canceled');
         return 'canceled';
       }
       enter('running', 'running', index);
-      setWave(index, 'running', waveTotals());
+      if (pass === 'stage' && spec.stageThenApply !== undefined)
+        stageDeadline ??= after(context, spec.stageThenApply.deadlineMinutes * 60).toISOString();
+      setWave(index, 'running', waveTotals(), false, pass);
       const waveInput: WaveInput = {
         rolloutId,
         wave: { index, name: planned.name },
@@ -375,6 +526,7 @@ export function* rolloutOrchestrator(context: OrchestrationContext): Step<Rollou
         deviceIds: remaining,
         nextBatch,
         totals: totalsOf(),
+        ...(rolloutAttempt > 1 ? { rolloutAttempt } : {}),
         settings: {
           firmware: spec.firmware,
           timeouts: spec.deviceTimeouts,
@@ -383,29 +535,51 @@ export function* rolloutOrchestrator(context: OrchestrationContext): Step<Rollou
           shardCount,
           pace: input.pace ?? null,
           ...(spec.schedule?.windows === undefined ? {} : { windows: spec.schedule.windows }),
+          ...(pass === undefined ? {} : { pass }),
+          ...(pass === 'stage' && stageDeadline !== undefined ? { stageDeadline } : {}),
         },
       };
       let result: WaveResult;
       try {
-        result = yield* callSubOrchestrator<WaveResult>(context, ORCHESTRATION.wave, waveInput, waveInstanceId(rolloutId, index, attempt));
+        const id = waveInstanceId(rolloutId, index, attempt, rolloutAttempt);
+        result = yield* callSubOrchestrator<WaveResult>(context, ORCHESTRATION.wave, waveInput, id);
       } catch (failure) {
         error = `wave ${index} failed: ${failure instanceof Error ? failure.message : String(failure)}`;
-        stopWave(index, remaining, totals, 'aborted');
+        stopWave(index, [...remaining, ...staged], totals, 'aborted');
         return 'aborted';
       }
       totals = addTotals(totals, result.totals);
       remaining = result.remaining;
       nextBatch = result.nextBatch;
+      batchesStarted = nextBatch;
+      if (result.staged !== undefined) staged = [...staged, ...result.staged];
+      if (pass === 'stage' && (result.outcome === 'completed' || result.outcome === 'stageDeadline')) {
+        // The stage pass is over: the devices it never started are canceled, and the barrier decides about the apply pass.
+        totals = addTotals(totals, totalsOf({ canceled: remaining.length }));
+        remaining = [];
+        const decision = yield* stageBarrierOf(index, planned.deviceIds.length, staged, totals);
+        if (decision !== 'apply') {
+          stopWave(index, staged, totals, decision);
+          return decision;
+        }
+        if (staged.length === 0) {
+          setWave(index, finalState('finished', totals), totals, true);
+          return 'finished';
+        }
+        [pass, remaining, staged] = ['apply', staged, []];
+        attempt += 1;
+        continue;
+      }
       switch (result.outcome) {
         case 'completed':
           setWave(index, finalState('finished', totals), totals, true);
           return 'finished';
         case 'canceled':
-          stopWave(index, remaining, totals, 'canceled');
+          stopWave(index, [...remaining, ...staged], totals, 'canceled');
           return 'canceled';
         case 'thresholdAbort':
           error = `the failure threshold (${spec.failureThreshold.percent} %, at least ${spec.failureThreshold.minDevices} devices) was exceeded in wave ${index}`;
-          stopWave(index, remaining, totals, 'aborted');
+          stopWave(index, [...remaining, ...staged], totals, 'aborted');
           return 'aborted';
         case 'windowClosed':
           // untilWindow waits for the next window, then the wave runs again with the devices not started.
@@ -417,7 +591,7 @@ export function* rolloutOrchestrator(context: OrchestrationContext): Step<Rollou
           enter('paused', 'paused', index, result.outcome === 'thresholdPause' ? { pausedBy: 'threshold' } : {});
           setWave(index, 'paused', waveTotals());
           if ((yield* whilePaused()) === 'cancel') {
-            stopWave(index, remaining, totals, 'canceled');
+            stopWave(index, [...remaining, ...staged], totals, 'canceled');
             return 'canceled';
           }
           log(context, 'info', 'rollout.resumed', { rolloutId, wave: index, remaining: remaining.length });
@@ -427,7 +601,33 @@ export function* rolloutOrchestrator(context: OrchestrationContext): Step<Rollou
     }
   }
 
-  /** A wave stopped for good: its devices never started are canceled. */
+  /**
+   * stageThenApply: wave `index`'s stage pass is over, with `staged` devices staged; the barrier
+   * (rollout/stageBarrier.ts) says whether its apply pass runs. Not met: the failure threshold's
+   * action applies, abort, or pause, after which the operator's resume applies the staged devices.
+   */
+  function* stageBarrierOf(
+    index: number,
+    devices: number,
+    staged: readonly string[],
+    totals: Totals,
+  ): Step<'apply' | 'canceled' | 'aborted'> {
+    const policy = spec.stageThenApply!;
+    const barrier = stageBarrier(policy, devices, staged.length, totals);
+    log(context, barrier.met ? 'info' : 'warn', 'rollout.stageBarrier', { rolloutId, wave: index, staged: staged.length, ...barrier });
+    if (barrier.met) return 'apply';
+    const missed = stageBarrierMissed(index, barrier, policy);
+    log(context, 'warn', 'rollout.stageBarrierMissed', { rolloutId, wave: index, action: spec.failureThreshold.action, reason: missed });
+    if (spec.failureThreshold.action === 'abort') {
+      error = missed;
+      return 'aborted';
+    }
+    enter('paused', 'paused', index, { pausedBy: 'threshold' });
+    setWave(index, 'paused', addTotals(totals, totalsOf({ inProgress: staged.length })));
+    return (yield* whilePaused()) === 'cancel' ? 'canceled' : 'apply';
+  }
+
+  /** A wave stopped for good: its devices never started (or staged and never applied) are canceled. */
   function stopWave(index: number, remaining: readonly string[], totals: Totals, waveState: 'canceled' | 'aborted'): void {
     setWave(index, waveState, addTotals(totals, totalsOf({ canceled: remaining.length })), true);
   }
@@ -448,6 +648,114 @@ export function* rolloutOrchestrator(context: OrchestrationContext): Step<Rollou
     });
   }
 
+  // ---- continuous mode: watching the target after the waves ---------------------------------------
+
+  /**
+   * After the planned waves: the continuous wave joins the plan (empty) and the rollout watches, from
+   * a new execution, until the first rescan.
+   */
+  function* startWatching(policy: ContinuousPolicy, index: number, shardCount: number, resolved: ResolvedTargets): Step<Ending> {
+    signalEntity(context, ledger, 'continuousWave', { index, added: 0, skipped: 0, rescanAt: null, at: now(context) });
+    waves = [...waves, waveStatus({ index, name: CONTINUOUS_WAVE_NAME, percent: 100 }, 'watching', totalsOf())];
+    const nextRescanAt = after(context, rescanIntervalMs(policy, resolved.queries ?? 1, input.pace ?? null) / 1000);
+    return yield* nextCycle({ cycle: 0, shardCount, waves, outside, nextRescanAt: nextRescanAt.toISOString(), attempt: 0, nextBatch: 0 });
+  }
+
+  /**
+   * One watch cycle, the whole of its execution: `watching` until the rescan (pause holds it, cancel or
+   * `until` ends it: nothing was cut short, so the rollout ends completed or completedWithFailures by its
+   * totals), then the rescan; the new devices run as the continuous wave's next attempt (threshold,
+   * maxConcurrency, pacing and windows as in any wave); then the next cycle, rescanMinutes later.
+   */
+  function* watch(policy: ContinuousPolicy, carried: ContinuousCycle): Step<Ending> {
+    waves = carried.waves;
+    outside = carried.outside;
+    const index = waves.length - 1;
+    const rescanAt = new Date(carried.nextRescanAt);
+    const until = policy.until === undefined ? Infinity : Date.parse(policy.until);
+    const rescanFirst = rescanAt.getTime() < until;
+    const held = yield* holdUntil(
+      rescanFirst ? rescanAt : new Date(until),
+      'watching',
+      index,
+      rescanFirst ? { nextRescanAt: carried.nextRescanAt } : {},
+    );
+    if (held === 'cancel' || context.df.currentUtcDateTime.getTime() >= until) {
+      log(context, 'info', 'rollout.watchEnded', { rolloutId, reason: held === 'cancel' ? 'canceled' : 'until', rescans: carried.cycle });
+      setWave(index, finalState('finished', waves[index]), waves[index], true);
+      return 'finished';
+    }
+    const next = { ...carried, cycle: carried.cycle + 1 };
+    const outcome = yield* resolveTargets();
+    if ('rejected' in outcome) {
+      // The query was good when the rollout started; a failed rescan is tried again at the next one.
+      log(context, 'warn', 'rollout.rescanFailed', { rolloutId, cycle: next.cycle, error: outcome.rejected });
+    } else {
+      const found = yield* addNewRows(outcome, index, carried.shardCount);
+      const at = now(context);
+      signalEntity(context, ledger, 'continuousWave', {
+        index,
+        added: found.targets.length,
+        skipped: found.skipped.length,
+        rescanAt: at,
+        at,
+      });
+      outside = addTotals(outside, totalsOf({ skipped: found.skipped.length }));
+      log(context, 'info', 'rollout.rescanned', { rolloutId, cycle: next.cycle, new: found.targets.length, skipped: found.skipped.length });
+      if (found.targets.length > 0) {
+        const before = totalsOfWave(waves[index]);
+        setWave(index, 'pending', addTotals(before, totalsOf({ pending: found.targets.length })));
+        const planned = { index, name: CONTINUOUS_WAVE_NAME, percent: 100, deviceIds: found.targets };
+        const ending = yield* runWave(planned, carried.shardCount, {
+          attempt: carried.attempt,
+          nextBatch: carried.nextBatch,
+          totals: before,
+        });
+        if (ending !== 'finished') return ending;
+        setWave(index, 'watching', waves[index], true);
+        next.attempt = attempt + 1;
+        next.nextBatch = batchesStarted;
+      }
+    }
+    const interval = rescanIntervalMs(policy, 'rejected' in outcome ? 1 : (outcome.queries ?? 1), input.pace ?? null);
+    return yield* nextCycle({ ...next, waves, outside, nextRescanAt: after(context, interval / 1000).toISOString() });
+  }
+
+  /**
+   * Asks the shards the candidates hash to (≤ MAX_DEVICE_SHARDS calls, together) which ids the rollout
+   * does not know; each adds their rows in the same operation, so a device is added, and started, once.
+   */
+  function* addNewRows(resolved: ResolvedTargets, index: number, shardCount: number): Step<{ targets: string[]; skipped: string[] }> {
+    const at = now(context);
+    const targets = groupByShard(resolved.targets, shardCount, (id) => id);
+    const skipped = groupByShard(resolved.skipped, shardCount, (id) => id);
+    const calls = targets.flatMap((ids, shard) => {
+      const groups = [
+        { wave: index, deviceIds: ids },
+        { wave: null, deviceIds: skipped[shard] },
+      ].filter((group) => group.deviceIds.length > 0);
+      return groups.length === 0 ? [] : [{ entity: shardEntity(rolloutId, shard), input: { groups, at } }];
+    });
+    const added = yield* callEntities<'deviceShard', 'addNewRows', string[]>(context, 'addNewRows', calls);
+    return newDevices(added.flat(), resolved);
+  }
+
+  /**
+   * Continues as new into the next cycle. Events this execution received but did not take would be
+   * dropped, so it takes them first (control wake-ups only: the command is in the control entity, which
+   * the next execution reads before it waits).
+   */
+  function* nextCycle(cycle: ContinuousCycle): Step<Ending> {
+    for (;;) {
+      const wait = inbox.next();
+      yield context.df.Task.any([wait, context.df.createTimer(context.df.currentUtcDateTime)]);
+      if (inbox.take().length === 0) break;
+    }
+    log(context, 'info', 'rollout.nextCycle', { rolloutId, cycle: cycle.cycle, nextRescanAt: cycle.nextRescanAt });
+    context.df.continueAsNew({ ...input, continuous: cycle } satisfies RolloutInput);
+    return 'continued';
+  }
+
   let ending: Ending;
   try {
     ending = yield* run();
@@ -455,6 +763,7 @@ export function* rolloutOrchestrator(context: OrchestrationContext): Step<Rollou
     error = failure instanceof Error ? failure.message : String(failure);
     ending = 'aborted';
   }
+  if (ending === 'continued') return undefined;
 
   // Waves that never ran: all their devices are canceled.
   for (const wave of waves) {

@@ -12,6 +12,10 @@
  * starts, and the running batch starts no more devices). A batch that stopped early hands back the
  * devices it did not start.
  *
+ * Stage then apply: the rollout runs a wave's devices in a stage pass and then its staged devices
+ * in an apply pass (settings.pass, see batch.ts); the stage pass collects the devices its batches
+ * staged (carried across episodes) and stops at the stage deadline like at a window's end.
+ *
  * History: an episode starts at most MAX_BATCHES_PER_WAVE_EPISODE batches, each adding
  * (created, completed) and one control read, then continues as new with the devices not started
  * yet: a few hundred events, whatever the wave's size.
@@ -29,7 +33,16 @@ import {
   totalsOf,
   windowState,
 } from '../rollout';
-import type { DeviceTimeouts, FailureThreshold, FirmwareSpec, HubPace, MaintenanceWindow, RolloutControlState, Totals } from '../rollout';
+import type {
+  DeviceTimeouts,
+  FailureThreshold,
+  FirmwareSpec,
+  HubPace,
+  MaintenanceWindow,
+  RolloutControlState,
+  Totals,
+  WavePass,
+} from '../rollout';
 import type { BatchInput, BatchResult, BatchStop } from './batch';
 import { callEntity, callSubOrchestrator, log } from './orchestrationApi';
 import type { Step } from './orchestrationApi';
@@ -45,6 +58,10 @@ export interface WaveSettings {
   pace?: HubPace | null;
   /** The spec's maintenance windows; absent when devices may start at any time. */
   windows?: MaintenanceWindow[];
+  /** With stageThenApply: the pass this run of the wave makes. */
+  pass?: WavePass;
+  /** The stage pass's end (ISO 8601), set once when the wave's stage pass started. */
+  stageDeadline?: string;
 }
 
 export interface WaveInput {
@@ -60,7 +77,11 @@ export interface WaveInput {
   nextBatch: number;
   /** Results of this attempt so far. */
   totals: Totals;
+  /** The rollout's attempt when it is a retry (2, 3, …): part of the batch instance ids. Absent: 1. */
+  rolloutAttempt?: number;
   settings: WaveSettings;
+  /** Stage pass: the devices this attempt staged in earlier episodes. */
+  staged?: string[];
 }
 
 export type WaveOutcome = 'completed' | BatchStop;
@@ -72,6 +93,8 @@ export interface WaveResult {
   /** Devices never started (empty when completed). */
   remaining: string[];
   nextBatch: number;
+  /** Stage pass: the devices this attempt staged (absent in the other passes). */
+  staged?: string[];
 }
 
 export function* waveOrchestrator(context: OrchestrationContext): Step<WaveResult | undefined> {
@@ -85,6 +108,7 @@ export function* waveOrchestrator(context: OrchestrationContext): Step<WaveResul
   let totals = input.totals;
   let nextBatch = input.nextBatch;
   let stop: BatchStop | null = null;
+  let staged = input.staged ?? [];
 
   const status = (running: number | null): void =>
     context.df.setCustomStatus({
@@ -95,6 +119,7 @@ export function* waveOrchestrator(context: OrchestrationContext): Step<WaveResul
       episode: input.episode,
       batch: running,
       stopReason: stop,
+      ...(settings.pass === undefined ? {} : { pass: settings.pass, staged: staged.length }),
       devicesNotStarted: queue.length - next,
       totals,
     });
@@ -102,7 +127,14 @@ export function* waveOrchestrator(context: OrchestrationContext): Step<WaveResul
   log(context, 'info', 'wave.episode', { rolloutId, wave, attempt: input.attempt, episode: input.episode, devices: queue.length });
   for (let started = 0; next < queue.length && stop === null; started += 1) {
     if (started >= MAX_BATCHES_PER_WAVE_EPISODE) {
-      const following: WaveInput = { ...input, episode: input.episode + 1, deviceIds: queue.slice(next), nextBatch, totals };
+      const following: WaveInput = {
+        ...input,
+        episode: input.episode + 1,
+        deviceIds: queue.slice(next),
+        nextBatch,
+        totals,
+        ...(settings.pass === 'stage' ? { staged } : {}),
+      };
       context.df.continueAsNew(following);
       return undefined;
     }
@@ -115,6 +147,12 @@ export function* waveOrchestrator(context: OrchestrationContext): Step<WaveResul
     if (settings.windows !== undefined && !windowState(settings.windows, context.df.currentUtcDateTime.getTime()).open) {
       stop = 'windowClosed';
       break;
+    }
+    if (settings.pass === 'stage' && settings.stageDeadline !== undefined) {
+      if (context.df.currentUtcDateTime.getTime() >= Date.parse(settings.stageDeadline)) {
+        stop = 'stageDeadline';
+        break;
+      }
     }
     const control = yield* callEntity<'rolloutControl', 'get', RolloutControlState | null>(context, controlEntity(rolloutId), 'get');
     if (control?.command === 'cancel' || control?.command === 'pause') {
@@ -136,6 +174,8 @@ export function* waveOrchestrator(context: OrchestrationContext): Step<WaveResul
       timeouts: settings.timeouts,
       pace: settings.pace ?? null,
       ...(settings.windows === undefined ? {} : { windows: settings.windows }),
+      ...(settings.pass === undefined ? {} : { pass: settings.pass }),
+      ...(settings.stageDeadline === undefined ? {} : { stageDeadline: settings.stageDeadline }),
     };
     status(nextBatch);
     let result: BatchResult;
@@ -144,7 +184,7 @@ export function* waveOrchestrator(context: OrchestrationContext): Step<WaveResul
         context,
         ORCHESTRATION.batch,
         batchInput,
-        batchInstanceId(rolloutId, wave, nextBatch),
+        batchInstanceId(rolloutId, wave, nextBatch, 0, input.rolloutAttempt ?? 1),
       );
     } catch (error) {
       // The batch orchestration itself failed (a bug, not a verdict): its devices count as failed.
@@ -158,6 +198,7 @@ export function* waveOrchestrator(context: OrchestrationContext): Step<WaveResul
     }
     nextBatch += 1;
     totals = addTotals(totals, result.totals);
+    if (result.staged !== undefined && result.staged.length > 0) staged = [...staged, ...result.staged];
     if (result.remaining.length > 0) {
       queue = [...result.remaining, ...queue.slice(next)];
       next = 0;
@@ -174,7 +215,13 @@ export function* waveOrchestrator(context: OrchestrationContext): Step<WaveResul
   status(null);
 
   const remaining = queue.slice(next);
-  const result: WaveResult = { outcome: stop ?? 'completed', totals, remaining, nextBatch };
+  const result: WaveResult = {
+    outcome: stop ?? 'completed',
+    totals,
+    remaining,
+    nextBatch,
+    ...(settings.pass === 'stage' ? { staged } : {}),
+  };
   log(context, 'info', 'wave.finished', {
     rolloutId,
     wave,

@@ -14,8 +14,11 @@ export function isTerminalDeviceState(state: DeviceRolloutState): state is Termi
   return state !== 'pending' && state !== 'inProgress';
 }
 
-/** Deadlines in order: `download` covers waiting and downloading, `apply` downloadComplete and applying. */
-const PHASE_ORDER: readonly DevicePhase[] = ['accept', 'download', 'apply', 'done'];
+/**
+ * Deadlines in order: `download` covers waiting and downloading, `apply` downloadComplete and applying;
+ * `staged` (no deadline) a staged install's downloadComplete until the firmwareApply call.
+ */
+const PHASE_ORDER: readonly DevicePhase[] = ['accept', 'download', 'staged', 'apply', 'done'];
 
 export interface DeviceTracking {
   deviceId: string;
@@ -107,6 +110,8 @@ export function phaseTimeoutSeconds(
       return timeouts.downloadMinutes * 60;
     case 'apply':
       return timeouts.applyMinutes * 60;
+    // The wave's stage deadline bounds the wait, not the device's.
+    case 'staged':
     case 'done':
       return null;
   }
@@ -146,6 +151,19 @@ export function markAccepted(current: DeviceTracking, now: string, detail = 'acc
   const next: DeviceTracking =
     current.state === 'pending' ? { ...current, state: 'inProgress', phaseStartedAt: now, updatedAt: now } : { ...current, updatedAt: now };
   return withEntry(next, { time: now, state: next.state, detail });
+}
+
+/** A staged install reached downloadComplete: its image waits for the apply pass, with no deadline of its own. */
+export function markStaged(current: DeviceTracking, now: string): DeviceTracking {
+  if (current.state !== 'inProgress' || current.status !== 'downloadComplete' || current.phase === 'staged') return current;
+  return { ...current, phase: 'staged', phaseStartedAt: now };
+}
+
+/** The device took the firmwareApply call (or was applying already): the apply deadline runs from now. */
+export function markApplyCalled(current: DeviceTracking, now: string, detail: string): DeviceTracking {
+  if (current.state !== 'inProgress') return current;
+  const phase = laterPhase(current.phase, 'apply');
+  return withEntry({ ...current, phase, phaseStartedAt: now, updatedAt: now }, { time: now, state: current.state, detail });
 }
 
 /** An audit note that changes no state (a busy device, an offline retry). */

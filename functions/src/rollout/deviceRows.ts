@@ -38,9 +38,14 @@ export function plannedRecord(row: DeviceRow): DeviceRecord {
 
 /** Planned records; those that exist already (an update overtook the plan) are kept as they are. */
 export function addRows(shard: DeviceShardState, rows: readonly DeviceRow[]): DeviceShardState {
+  return addNewRows(shard, rows).shard;
+}
+
+/** addRows, also saying which devices were not known yet and got their record now (a continuous rollout's rescan). */
+export function addNewRows(shard: DeviceShardState, rows: readonly DeviceRow[]): { shard: DeviceShardState; added: string[] } {
   const known = new Set(shard.rows.map((row) => row.deviceId));
-  const added = rows.filter((row) => !known.has(row.deviceId)).map(plannedRecord);
-  return added.length === 0 ? shard : { rows: [...shard.rows, ...added] };
+  const added = rows.filter((row) => !known.has(row.deviceId) && known.add(row.deviceId)).map(plannedRecord);
+  return { shard: added.length === 0 ? shard : { rows: [...shard.rows, ...added] }, added: added.map((row) => row.deviceId) };
 }
 
 /**
@@ -58,23 +63,33 @@ export function updateRows(shard: DeviceShardState, updates: readonly DeviceUpda
     if (current !== null && isTerminalDeviceState(current.state)) continue;
     changed = true;
     const from: DeviceBucket = current === null ? 'pending' : bucketOf(current);
-    const { timelineDropped: newlyDropped, ...fields } = update;
-    const timeline = [...(current?.timeline ?? []), ...update.timeline];
-    const excess = Math.max(0, timeline.length - MAX_TIMELINE_ENTRIES);
+    const { timelineDropped: newlyDropped, timeline: entries, ...fields } = update;
+    const attempt = current?.attempt === undefined ? {} : { attempt: current.attempt };
     const next: DeviceRecord = {
       ...fields,
       wave: update.wave ?? current?.wave ?? null,
-      timeline: timeline.slice(excess),
-      timelineDropped: (current?.timelineDropped ?? 0) + newlyDropped + excess,
+      ...attempt,
+      ...appendTimeline(current ?? { timeline: [], timelineDropped: 0 }, entries, newlyDropped),
     };
     if (at === undefined) {
       index.set(update.deviceId, rows.length);
       rows.push(next);
     } else rows[at] = next;
     const to = bucketOf(next);
-    if (from !== to && next.wave !== null) moves.push({ wave: next.wave, from, to });
+    if (from !== to && next.wave !== null) moves.push({ wave: next.wave, from, to, ...attempt });
   }
   return { shard: changed ? { rows } : shard, moves };
+}
+
+/** A record's timeline with `entries` appended, its oldest entries dropped beyond MAX_TIMELINE_ENTRIES (and counted). */
+export function appendTimeline(
+  record: Pick<DeviceRecord, 'timeline' | 'timelineDropped'>,
+  entries: DeviceRecord['timeline'],
+  alreadyDropped = 0,
+): Pick<DeviceRecord, 'timeline' | 'timelineDropped'> {
+  const timeline = [...record.timeline, ...entries];
+  const excess = Math.max(0, timeline.length - MAX_TIMELINE_ENTRIES);
+  return { timeline: timeline.slice(excess), timelineDropped: record.timelineDropped + alreadyDropped + excess };
 }
 
 /** A tracked device's news: its tracking holds only the timeline entries not sent yet (see trackedDevice.ts). */
@@ -104,6 +119,7 @@ export function rowOf(record: DeviceRecord): DeviceRow {
     status: record.status,
     error: record.error,
     updatedAt: record.updatedAt,
+    attempt: record.attempt ?? 1,
   };
 }
 

@@ -21,3 +21,8 @@ export * from './rolloutControl';
 export * from './rolloutCatalog';
 export * from './twinReport';
 export * from './maintenanceWindows';
+export * from './retrySelection';
+export * from './retryRows';
+export * from './rolloutAttempts';
+export * from './continuousRollout';
+export * from './stageBarrier';

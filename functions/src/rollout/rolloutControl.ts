@@ -35,8 +35,12 @@ export interface RolloutControlState {
   approvalDeadline?: string;
   /** While waiting for a maintenance window: when the next one opens (ISO 8601), as the orchestration reported it. */
   nextWindowAt?: string;
+  /** While a continuous rollout watches its target: when the next rescan runs (ISO 8601), as the orchestration reported it. */
+  nextRescanAt?: string;
   /** Bumped by every change of `command`, so a reader can tell a newer command from an older one. */
   generation: number;
+  /** The attempt the rollout is on: 1 for the original run (absent), +1 per retry. */
+  attempt?: number;
   updatedAt: string | null;
   /** The last commands, newest last, for the audit trail. */
   log: ControlLogEntry[];
@@ -114,15 +118,20 @@ export interface PhaseReport {
   approvalDeadline?: string;
   /** With waitingForWindow: when the next maintenance window opens. */
   nextWindowAt?: string;
+  /** With watching: when the next rescan runs. */
+  nextRescanAt?: string;
 }
 
 /** The rollout orchestration reports where it stands. */
 export function reportPhase(state: RolloutControlState, report: PhaseReport, at: string): RolloutControlState {
   if (isFinalRolloutState(state.phase)) return state;
-  const { approvalDeadline: _previous, nextWindowAt: _previousWindow, ...rest } = state;
+  const { approvalDeadline: _previous, nextWindowAt: _previousWindow, nextRescanAt: _previousRescan, ...rest } = state;
   const deadline = report.approvalDeadline === undefined ? {} : { approvalDeadline: report.approvalDeadline };
   const window = report.nextWindowAt === undefined ? {} : { nextWindowAt: report.nextWindowAt };
-  const next: RolloutControlState = { ...rest, ...deadline, ...window, phase: report.phase, wave: report.wave, updatedAt: at };
+  // A pause while watching keeps showing when the rescan is due: the resume goes on watching toward it.
+  const rescanAt = report.nextRescanAt ?? (report.phase === 'paused' ? state.nextRescanAt : undefined);
+  const rescan = rescanAt === undefined ? {} : { nextRescanAt: rescanAt };
+  const next: RolloutControlState = { ...rest, ...deadline, ...window, ...rescan, phase: report.phase, wave: report.wave, updatedAt: at };
   if (report.pausedBy === 'threshold' && state.command === 'run') {
     const entry: ControlLogEntry = { time: at, operation: 'thresholdPause', detail: 'paused by the failure threshold' };
     return commanded(next, { command: 'pause', pauseReason: 'threshold' }, entry);
@@ -163,12 +172,25 @@ export function applyApprovalTimeout(state: RolloutControlState, timeout: Approv
 }
 
 /**
+ * A retry of the finished rollout begins (attempt `attempt`): running again, with no command, no
+ * wave approved (each attempt asks for its approvals) and nothing pending from the last attempt.
+ * Applies once: to a finished rollout on the attempt before.
+ */
+export function applyRetry(state: RolloutControlState, attempt: number, detail: string, at: string): RolloutControlState {
+  if (!isFinalRolloutState(state.phase) || (state.attempt ?? 1) !== attempt - 1) return state;
+  const { approvalDeadline: _deadline, nextWindowAt: _window, nextRescanAt: _rescan, ...rest } = state;
+  const running: RolloutControlState = { ...rest, phase: 'running', wave: null, approvedThrough: -1, attempt };
+  return commanded(running, { command: 'run', pauseReason: null }, { time: at, operation: 'retry', detail });
+}
+
+/**
  * The state to show: the reported phase, except that a pause the orchestration has not acted on
  * yet already shows as paused (new devices stop starting at once) and a resume as running.
  */
 export function displayState(state: RolloutControlState): RolloutState {
   if (isFinalRolloutState(state.phase)) return state.phase;
-  const pausable = state.phase === 'running' || state.phase === 'scheduled' || state.phase === 'waitingForWindow';
+  const pausable =
+    state.phase === 'running' || state.phase === 'scheduled' || state.phase === 'waitingForWindow' || state.phase === 'watching';
   if (state.command === 'pause' && pausable) return 'paused';
   if (state.command === 'run' && state.phase === 'paused') return 'running';
   return state.phase;

@@ -5,8 +5,17 @@
  */
 import { z } from 'zod';
 import { isRecord } from '../../../contracts/guards';
-import { APPROVAL_MODES, APPROVAL_TIMEOUT_ACTIONS, WEEKDAYS } from '../../../contracts/rolloutApi';
-import type { ApprovalMode, ApprovalPolicy, FirmwareSpec, MaintenanceWindow, RolloutSchedule } from '../../../contracts/rolloutApi';
+import { MANIFEST_MAX_LENGTH } from '../../../contracts/signing/signedManifest';
+import { APPROVAL_MODES, APPROVAL_TIMEOUT_ACTIONS, ROLLOUT_MODES, WEEKDAYS } from '../../../contracts/rolloutApi';
+import type {
+  ApprovalMode,
+  ApprovalPolicy,
+  ContinuousPolicy,
+  FirmwareSpec,
+  MaintenanceWindow,
+  RolloutSchedule,
+  StageThenApply,
+} from '../../../contracts/rolloutApi';
 import { DEVICE_ID_PATTERN, DEVICE_ID_RULE, ROLLOUT_ID_PATTERN, ROLLOUT_ID_RULE } from './identifiers';
 import { WALL_TIME, minutesOf, overlappingWindows, timeZoneProblem } from './maintenanceWindows';
 import { PERCENT_RESOLUTION, basisPoints, hasPercentResolution } from './percent';
@@ -61,6 +70,10 @@ export interface RolloutSpec {
   deviceTimeouts: DeviceTimeouts;
   /** Absent: devices start at once and at any time (and the spec's fingerprint is as before schedules existed). */
   schedule?: RolloutSchedule;
+  /** Absent: each device installs right after its download (and the fingerprint is as before staging existed). */
+  stageThenApply?: StageThenApply;
+  /** Present exactly with mode "continuous" (mode "once" leaves the fingerprint as before continuous rollouts existed). */
+  continuous?: ContinuousPolicy;
 }
 
 export interface SpecProblem {
@@ -74,7 +87,7 @@ export type ParseRolloutSpecResult = { ok: true; spec: RolloutSpec } | { ok: fal
 export interface ParseRolloutSpecOptions {
   /** Accept http:// firmware URIs (local stacks without TLS); https:// only otherwise. */
   allowInsecureFirmwareUri?: boolean;
-  /** The time of the request (epoch ms), for `schedule.startAt`'s upper bound; without it that bound is not checked. */
+  /** The time of the request (epoch ms), for `schedule.startAt`'s upper bound and `continuous.until`; without it those are not checked. */
   now?: number;
 }
 
@@ -88,6 +101,11 @@ export const BODY_FIELD = '(body)';
  * - downloadMinutes, applyMinutes ≤ 24 h: generous for slow links and long installs, yet a stuck
  *   device is noticed the same day. Minutes may be fractional (0.5 for a quick local demo).
  * - approval.timeoutMinutes ≤ 30 days: an approval nobody gave in a month is not coming; fractional too.
+ * - stageThenApply.deadlineMinutes ≤ 7 days: how long a wave's stage pass may last (staged images wait that long at most).
+ * - continuous.rescanMinutes 0.5..1440: each rescan runs the target query again (one IoT Hub query per 1,000 matching
+ *   devices, or per 100 listed ids), the hub's scarcest operation (20 a minute per S1 unit); a day at most, so a
+ *   device that newly matches waits no longer than that. The orchestration spaces rescans further when the hub's
+ *   tier is set (see rollout/continuousRescan.ts).
  * - soakSeconds and maxConcurrency are integers; rollout ids, firmware versions and wave names
  *   are at most 64 characters (see their patterns); percents have at most two decimals.
  */
@@ -105,6 +123,8 @@ export const SPEC_LIMITS = {
   windows: 14,
   startAtDaysAhead: 366,
   approvalTimeoutMinutes: { max: 30 * 24 * 60 },
+  stageDeadlineMinutes: { max: 7 * 24 * 60 },
+  rescanMinutes: { min: 0.5, max: 24 * 60 },
 } as const;
 
 export const DEFAULT_MAX_CONCURRENCY = 50;
@@ -112,6 +132,7 @@ export const DEFAULT_SOAK_SECONDS = 0;
 export const DEFAULT_APPROVAL: ApprovalMode = 'auto';
 export const DEFAULT_MIN_DEVICES = 5;
 export const DEFAULT_FAILURE_ACTION: FailureAction = 'pause';
+export const DEFAULT_RESCAN_MINUTES = 15;
 
 export function defaultWaves(): WaveSpec[] {
   return [{ name: defaultWaveName(0), percent: 100 }];
@@ -119,6 +140,11 @@ export function defaultWaves(): WaveSpec[] {
 
 export function defaultFailureThreshold(): FailureThreshold {
   return { percent: 10, minDevices: DEFAULT_MIN_DEVICES, action: DEFAULT_FAILURE_ACTION };
+}
+
+/** What `stageThenApply: true` stands for: wait for the whole wave, for a day at most. */
+export function defaultStageThenApply(): StageThenApply {
+  return { stagedPercent: 100, deadlineMinutes: 24 * 60 };
 }
 
 export function defaultDeviceTimeouts(): DeviceTimeouts {
@@ -142,10 +168,15 @@ export function parseRolloutSpec(body: unknown, options: ParseRolloutSpecOptions
   const result = requestSchema(options.allowInsecureFirmwareUri === true).safeParse(body);
   if (!result.success) return { ok: false, problems: toProblems(result.error.issues) };
   const startAt = result.data.schedule?.startAt;
+  const problems: SpecProblem[] = [];
   if (startAt !== undefined && options.now !== undefined && Date.parse(startAt) > options.now + SPEC_LIMITS.startAtDaysAhead * DAY_MS) {
-    return { ok: false, problems: [{ field: 'schedule.startAt', message: `must be at most ${SPEC_LIMITS.startAtDaysAhead} days ahead` }] };
+    problems.push({ field: 'schedule.startAt', message: `must be at most ${SPEC_LIMITS.startAtDaysAhead} days ahead` });
   }
-  return { ok: true, spec: result.data };
+  const until = result.data.continuous?.until;
+  if (until !== undefined && options.now !== undefined && Date.parse(until) <= options.now) {
+    problems.push({ field: 'continuous.until', message: 'must be in the future' });
+  }
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, spec: result.data };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -242,6 +273,11 @@ function firmwareSchema(allowInsecure: boolean) {
     }),
     sha256: patterned(SHA256, '64 hexadecimal digits').transform((hash) => hash.toLowerCase()),
     size: integer(1),
+    // What it says is verified with the app's trust (functions/src/firmwareSignature.ts), not here.
+    manifest: z
+      .string({ error: 'must be a string: the signed manifest (compact JWS), as `fleetwave firmware sign` writes it' })
+      .max(MANIFEST_MAX_LENGTH, { error: `must be at most ${MANIFEST_MAX_LENGTH} characters` })
+      .optional(),
   });
 }
 
@@ -386,7 +422,45 @@ function checkApprovalTimeout(approval: unknown, ctx: z.RefinementCtx): void {
     ctx.addIssue({ code: 'custom', path: ['onTimeout'], message: 'applies only with timeoutMinutes' });
 }
 
+/** `true`, or { stagedPercent?, deadlineMinutes }: the deadline has no default in the object form, as it depends on the fleet. */
+const stageThenApplySchema = z.preprocess(
+  (value) => (value === true ? defaultStageThenApply() : value),
+  object(
+    {
+      stagedPercent: percent('oneStep').default(defaultStageThenApply().stagedPercent),
+      deadlineMinutes: positive(SPEC_LIMITS.stageDeadlineMinutes.max),
+    },
+    'must be true or an object { stagedPercent, deadlineMinutes }',
+  ),
+);
+
 const DAY_MS = 24 * 60 * 60 * 1000;
+const ISO_DATE_TIME_RULE = 'must be an ISO 8601 date and time with Z or a ±HH:MM offset, e.g. 2026-05-01T22:00:00+02:00';
+
+const continuousSchema = object({
+  rescanMinutes: z
+    .number({ error: requiredOr(continuousRescanRule()) })
+    .refine((value) => value >= SPEC_LIMITS.rescanMinutes.min && value <= SPEC_LIMITS.rescanMinutes.max, { error: continuousRescanRule() })
+    .default(DEFAULT_RESCAN_MINUTES),
+  until: z.iso.datetime({ offset: true, error: ISO_DATE_TIME_RULE }).optional(),
+});
+
+function continuousRescanRule(): string {
+  const { min, max } = SPEC_LIMITS.rescanMinutes;
+  return `must be a number of minutes from ${min} to ${max}: each rescan costs the hub's scarce twin queries`;
+}
+
+/** `continuous` belongs to mode "continuous" (which defaults it), and its `until` comes after the schedule's startAt. */
+function checkContinuous(request: unknown, ctx: z.RefinementCtx): void {
+  const { mode, continuous, schedule } = request as Record<string, unknown>;
+  if (continuous !== undefined && mode !== 'continuous') {
+    ctx.addIssue({ code: 'custom', path: ['continuous'], message: 'applies only with mode "continuous"' });
+  }
+  const until = isRecord(continuous) && typeof continuous.until === 'string' ? Date.parse(continuous.until) : NaN;
+  const startAt = isRecord(schedule) && typeof schedule.startAt === 'string' ? Date.parse(schedule.startAt) : NaN;
+  if (until <= startAt) ctx.addIssue({ code: 'custom', path: ['continuous', 'until'], message: 'must be after schedule.startAt' });
+}
+
 const wallTime = patterned(WALL_TIME, 'a time of day HH:MM, 00:00 to 23:59');
 
 const windowSchema = object({
@@ -407,9 +481,7 @@ const windowSchema = object({
 });
 
 const scheduleSchema = object({
-  startAt: z.iso
-    .datetime({ offset: true, error: 'must be an ISO 8601 date and time with Z or a ±HH:MM offset, e.g. 2026-05-01T22:00:00+02:00' })
-    .optional(),
+  startAt: z.iso.datetime({ offset: true, error: ISO_DATE_TIME_RULE }).optional(),
   windows: z
     .array(windowSchema, { error: 'must be an array of maintenance windows' })
     .min(1, { error: `must have 1 to ${SPEC_LIMITS.windows} windows` })
@@ -436,18 +508,25 @@ function buildRequestSchema(allowInsecure: boolean) {
     soakSeconds: integer(SPEC_LIMITS.soakSeconds.min, SPEC_LIMITS.soakSeconds.max).default(DEFAULT_SOAK_SECONDS),
     deviceTimeouts: deviceTimeoutsSchema.default(defaultDeviceTimeouts),
     schedule: scheduleSchema.optional(),
-  }).transform((request): RolloutSpec => ({
-    ...(request.rolloutId === undefined ? {} : { rolloutId: request.rolloutId }),
-    firmware: request.firmware,
-    target: request.target.query !== undefined ? { query: request.target.query } : { deviceIds: request.target.deviceIds ?? [] },
-    waves: request.waves,
-    maxConcurrency: request.maxConcurrency,
-    failureThreshold: request.failureThreshold,
-    approval: request.approval,
-    soakSeconds: request.soakSeconds,
-    deviceTimeouts: request.deviceTimeouts,
-    ...(request.schedule === undefined ? {} : { schedule: request.schedule }),
-  }));
+    stageThenApply: stageThenApplySchema.optional(),
+    mode: oneOf(ROLLOUT_MODES).default('once'),
+    continuous: continuousSchema.optional(),
+  })
+    .check(z.superRefine(checkContinuous, { when: (payload) => isRecord(payload.value) }))
+    .transform((request): RolloutSpec => ({
+      ...(request.rolloutId === undefined ? {} : { rolloutId: request.rolloutId }),
+      firmware: request.firmware,
+      target: request.target.query !== undefined ? { query: request.target.query } : { deviceIds: request.target.deviceIds ?? [] },
+      waves: request.waves,
+      maxConcurrency: request.maxConcurrency,
+      failureThreshold: request.failureThreshold,
+      approval: request.approval,
+      soakSeconds: request.soakSeconds,
+      deviceTimeouts: request.deviceTimeouts,
+      ...(request.schedule === undefined ? {} : { schedule: request.schedule }),
+      ...(request.stageThenApply === undefined ? {} : { stageThenApply: request.stageThenApply }),
+      ...(request.mode === 'continuous' ? { continuous: request.continuous ?? { rescanMinutes: DEFAULT_RESCAN_MINUTES } } : {}),
+    }));
 }
 
 const requestSchemas = { secure: buildRequestSchema(false), insecure: buildRequestSchema(true) };

@@ -53,7 +53,7 @@ export function addTotals(...parts: readonly Totals[]): Totals {
 
 /** Counts per in-progress stage (missing stages are 0). */
 export function inProgressByOf(counts: Partial<InProgressBy> = {}): InProgressBy {
-  return { waiting: counts.waiting ?? 0, downloading: counts.downloading ?? 0, applying: counts.applying ?? 0 };
+  return { waiting: counts.waiting ?? 0, downloading: counts.downloading ?? 0, staged: counts.staged ?? 0, applying: counts.applying ?? 0 };
 }
 
 /**
@@ -69,15 +69,19 @@ function addInProgressBy(...parts: readonly InProgressBy[]): InProgressBy {
   return inProgressByOf({
     waiting: parts.reduce((total, part) => total + part.waiting, 0),
     downloading: parts.reduce((total, part) => total + part.downloading, 0),
+    staged: parts.reduce((total, part) => total + part.staged, 0),
     applying: parts.reduce((total, part) => total + part.applying, 0),
   });
 }
 
-/** A wave's status as any version stored it: without `inProgressBy` before the stages were counted. */
-export type StoredWaveStatus = Omit<WaveStatus, 'inProgressBy'> & { inProgressBy?: InProgressBy };
+/**
+ * A wave's status as any version stored it: without `inProgressBy` before the stages were counted,
+ * without its `staged` count before stageThenApply.
+ */
+export type StoredWaveStatus = Omit<WaveStatus, 'inProgressBy'> & { inProgressBy?: Partial<InProgressBy> };
 
 function withStages(wave: StoredWaveStatus): WaveStatus {
-  return { ...wave, inProgressBy: wave.inProgressBy ?? unstaged(wave.inProgress) };
+  return { ...wave, inProgressBy: inProgressByOf(wave.inProgressBy ?? unstaged(wave.inProgress)) };
 }
 
 /** One device changes state, as results arrive. Throws when no device is in `from`: a caller bug. */

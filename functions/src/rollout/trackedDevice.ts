@@ -16,14 +16,31 @@
 import type { FirmwareUpdateReport } from '../../../contracts/firmwareUpdate';
 import type { DeviceTimeouts } from './rolloutSpec';
 import type { DeviceTracking, TwinReport } from './deviceOutcome';
-import { applyReport, isTerminalDeviceState, markAccepted, phaseDeadline, recordNote, settle, startTracking } from './deviceOutcome';
+import {
+  applyReport,
+  isTerminalDeviceState,
+  markAccepted,
+  markApplyCalled,
+  markStaged,
+  phaseDeadline,
+  recordNote,
+  settle,
+  startTracking,
+} from './deviceOutcome';
 
 /** The firmwareUpdate method's answer for one device, as the invoke activity classifies it. */
 export type InvokeOutcome =
-  /** 200: the device took the update and will report through its twin. */
-  | { kind: 'accepted' }
-  /** 200: the device is already working on this rollout; its current report, if readable. */
+  /**
+   * 200: the device took the update and will report through its twin; `staged` when it echoed
+   * install 'staged' (it stops at downloadComplete). An agent older than staging never echoes it.
+   */
+  | { kind: 'accepted'; staged?: true }
+  /** 200: the device is already working on this rollout (firmwareApply: already applying it); its current report, if readable. */
   | { kind: 'current'; state: FirmwareUpdateReport | null }
+  /** firmwareApply 200: the device started applying its staged image. */
+  | { kind: 'applying' }
+  /** firmwareApply 409: nothing is staged for this rollout and version on the device. */
+  | { kind: 'notStaged'; message: string }
   /** 200: the device already runs this version. */
   | { kind: 'alreadyInstalled'; fwVersion: string }
   /** 400: the device rejected the request, naming the field. */
@@ -59,6 +76,11 @@ export interface TrackedDevice {
    * the reports raised in the old execution's last moments may have been dropped with it.
    */
   resyncAt: string | null;
+  /**
+   * It accepted a staged install and has not taken firmwareApply yet: downloadComplete ends its stage
+   * pass, in phase `staged` (absent: it installs at once, or the apply call was taken).
+   */
+  staging?: true;
 }
 
 export const RETRY_FIRST_DELAY_SECONDS = 15;
@@ -73,6 +95,19 @@ export function retryDelaySeconds(attempt: number): number {
   return Math.min(RETRY_MAX_DELAY_SECONDS, RETRY_FIRST_DELAY_SECONDS * 2 ** Math.max(0, attempt - 1));
 }
 
+/** A device staged in the wave's stage pass, whose firmwareApply call is being made now (its row holds the rest). */
+export function startApply(deviceId: string, now: string): TrackedDevice {
+  const tracking: DeviceTracking = {
+    ...startTracking(deviceId, now),
+    state: 'inProgress',
+    status: 'downloadComplete',
+    phase: 'staged',
+    phaseStartedAt: now,
+    timeline: [],
+  };
+  return { tracking, invoke: { startedAt: now, attempts: 0, retryAt: null, lastKind: null }, resyncAt: null, staging: true };
+}
+
 /** A device whose first call is being made now. */
 export function startTracked(deviceId: string, now: string): TrackedDevice {
   return { tracking: startTracking(deviceId, now), invoke: { startedAt: now, attempts: 0, retryAt: null, lastKind: null }, resyncAt: null };
@@ -80,6 +115,14 @@ export function startTracked(deviceId: string, now: string): TrackedDevice {
 
 export function isSettled(device: TrackedDevice): boolean {
   return isTerminalDeviceState(device.tracking.state);
+}
+
+/**
+ * Staged: it accepted a staged install and reports its image downloaded and verified, so its stage
+ * pass is over (it waits for firmwareApply). An old agent's downloadComplete is not: it goes on to apply.
+ */
+export function isStaged(device: TrackedDevice): boolean {
+  return device.staging === true && device.tracking.state === 'inProgress' && device.tracking.phase === 'staged';
 }
 
 /** Its method call is under way: nothing to tell yet but that it is planned. */
@@ -111,17 +154,36 @@ export function applyInvokeOutcome(
   fwVersion: string,
 ): TrackedDevice {
   const invoke = device.invoke;
-  if (invoke === null || isSettled(device)) return device;
+  if (isSettled(device)) return device;
+  // Its reports overtook the answer: it is followed already, but whether it stops at downloadComplete is in the answer.
+  if (invoke === null)
+    return outcome.kind === 'accepted' && outcome.staged && device.staging !== true
+      ? { ...device, tracking: markStaged(device.tracking, now), staging: true }
+      : device;
   const attempts = invoke.attempts + 1;
   const { tracking } = device;
   switch (outcome.kind) {
     case 'throttled':
       return throttledRetry(device, invoke, now);
     case 'accepted':
-      return { ...device, tracking: markAccepted(tracking, now), invoke: null };
+      if (!outcome.staged) return { ...device, tracking: markAccepted(tracking, now), invoke: null };
+      return {
+        ...device,
+        tracking: markAccepted(tracking, now, 'accepted the firmwareUpdate method (staged install)'),
+        invoke: null,
+        staging: true,
+      };
     case 'current':
       // The device already has this update (an earlier call's answer was lost): catch up from its twin.
+      if (device.staging)
+        return { tracking: markApplyCalled(tracking, now, 'the device is already applying this update'), invoke: null, resyncAt: now };
       return { tracking: markAccepted(tracking, now, 'the device is already working on this rollout'), invoke: null, resyncAt: now };
+    case 'applying':
+      return { tracking: markApplyCalled(tracking, now, 'accepted the firmwareApply method'), invoke: null, resyncAt: null };
+    case 'notStaged': {
+      const message = outcome.message;
+      return settled(settle(tracking, 'failed', now, `firmwareApply: ${message}`, { code: 'notStaged', message }));
+    }
     case 'alreadyInstalled':
       return settled(settle(tracking, 'skipped', now, `the device already runs ${outcome.fwVersion || fwVersion}`));
     case 'invalid': {
@@ -184,6 +246,16 @@ function throttledRetry(device: TrackedDevice, invoke: InvokeState, now: string)
   };
 }
 
+/**
+ * The wave's stage deadline passed before the device staged: it no longer holds the wave. Null for
+ * a device that goes on: its call is under way, or it installs at once (an agent without staging).
+ */
+export function missedStageDeadline(device: TrackedDevice, now: string): TrackedDevice | null {
+  if (isSettled(device) || isCalling(device) || (device.invoke === null && device.staging !== true)) return null;
+  const message = "the wave's stage deadline passed before the device staged the image";
+  return settled(settle(device.tracking, 'timedOut', now, message, { code: 'stageDeadline', message }));
+}
+
 /** The rollout was canceled before the device took the update. */
 export function cancelBeforeStart(device: TrackedDevice, now: string): TrackedDevice {
   return settled(settle(device.tracking, 'canceled', now, 'the rollout was canceled before the device took the update'));
@@ -201,8 +273,10 @@ export function applyReports(
 ): TrackedDevice {
   let tracking = device.tracking;
   for (const report of [...reports].sort((a, b) => a.twinVersion - b.twinVersion)) tracking = applyReport(tracking, report, target, now);
+  // A staged install's downloadComplete is where it waits: no apply deadline before the firmwareApply call.
+  if (device.staging) tracking = markStaged(tracking, now);
   if (tracking === device.tracking) return device;
-  return { tracking, invoke: null, resyncAt: null };
+  return { ...device, tracking, invoke: null, resyncAt: null };
 }
 
 /** The tracker continued as new: a followed device's twin is read unless it reports within the grace. */
@@ -247,11 +321,13 @@ export function isPastDeadline(device: TrackedDevice, timeouts: DeviceTimeouts, 
  */
 const deadlines = new WeakMap<DeviceTracking, { timeouts: DeviceTimeouts; deadline: number }>();
 
-/** The phase deadline, or methodSeconds after the last change while no phase has started. */
+/** The phase deadline, or methodSeconds after the last change while no phase has started; none while staged. */
 function deadlineOf(tracking: DeviceTracking, timeouts: DeviceTimeouts): number {
   const cached = deadlines.get(tracking);
   if (cached?.timeouts === timeouts) return cached.deadline;
-  const deadline = phaseDeadline(tracking, timeouts) ?? Date.parse(tracking.updatedAt) + timeouts.methodSeconds * 1000;
+  const deadline =
+    phaseDeadline(tracking, timeouts) ??
+    (tracking.phase === 'staged' ? Infinity : Date.parse(tracking.updatedAt) + timeouts.methodSeconds * 1000);
   deadlines.set(tracking, { timeouts, deadline });
   return deadline;
 }

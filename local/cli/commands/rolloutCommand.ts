@@ -1,5 +1,12 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { DEVICE_ROLLOUT_STATES, ROLLOUT_STATES, WEEKDAYS, type MaintenanceWindow, type RolloutState } from '../../../contracts/rolloutApi';
+import {
+  DEVICE_ROLLOUT_STATES,
+  ROLLOUT_STATES,
+  WEEKDAYS,
+  type MaintenanceWindow,
+  type RetryRequest,
+  type RolloutState,
+} from '../../../contracts/rolloutApi';
 import { readFileSync } from 'node:fs';
 import { deviceTable, rolloutSummary, rolloutTable, waveTable } from '../rollouts/renderRollout';
 import { RolloutApiClient } from '../rollouts/RolloutApiClient';
@@ -16,6 +23,7 @@ interface ApiFlags {
 interface StartFlags {
   spec?: string;
   manifest?: string;
+  signedManifest?: string;
   uri?: string;
   version?: string;
   sha256?: string;
@@ -31,6 +39,9 @@ interface StartFlags {
   soak?: number;
   startAt?: string;
   window?: MaintenanceWindow[];
+  mode?: 'once' | 'continuous';
+  rescanMinutes?: number;
+  until?: string;
   id?: string;
   watch: boolean;
 }
@@ -50,6 +61,7 @@ export function registerRolloutCommand(program: Command): void {
     .description('Start a rollout from flags or a full JSON spec (see the README for every field).')
     .option('--spec <file>', 'the whole POST /api/rollouts body as a JSON file; other flags override its fields')
     .option('--manifest <file>', 'firmware manifest from `fleetwave firmware make` (version, sha256, size)')
+    .option('--signed-manifest <file>', 'its signed manifest (firmware-<version>.manifest.jws from `firmware make --sign-key` or `sign`)')
     .option('--uri <url>', 'where devices download the image')
     .option('--version <version>', 'firmware version (if no manifest)')
     .option('--sha256 <hex>', 'image SHA-256 (if no manifest)')
@@ -69,6 +81,13 @@ export function registerRolloutCommand(program: Command): void {
       'a weekly maintenance window, repeatable: "days from-to zone", e.g. "sat,sun 01:00-05:00 Europe/Berlin"',
       (value: string, windows: MaintenanceWindow[] = []) => [...windows, parseWindowOption(value)],
     )
+    .option(
+      '--mode <mode>',
+      'once | continuous: also update devices that match the target later, until canceled or --until',
+      parseChoice('once', 'continuous'),
+    )
+    .option('--rescan-minutes <n>', 'continuous: minutes between runs of the target query (0.5-1440, default 15)', Number)
+    .option('--until <iso>', 'continuous: stop watching at this time, ISO 8601 with an offset')
     .option('--id <rolloutId>', 'choose the rollout id (re-POSTing the same spec is idempotent)')
     .option('--watch', 'follow it to the end with progress bars', false)
     .action(async (flags: StartFlags & ApiFlags) => {
@@ -123,6 +142,27 @@ export function registerRolloutCommand(program: Command): void {
       if (!flags.all && page.continuationToken) console.log('(more: --all)');
     });
 
+  command('retry <id>')
+    .description('Run a finished rollout again on its failed and timed-out devices (or those --states names), through the same waves.')
+    .option('--states <states>', 'device states to retry, comma-separated: failed,timedOut (default), canceled', (value) =>
+      value.split(',').filter(Boolean),
+    )
+    .option('--error-code <code>', 'only devices whose error has this code; repeatable', (value: string, codes: string[] = []) => [
+      ...codes,
+      value,
+    ])
+    .option('--watch', 'follow the new attempt to the end with progress bars', false)
+    .action(async (id: string, flags: { states?: string[]; errorCode?: string[]; watch: boolean } & ApiFlags) => {
+      const client = api(flags);
+      const request = { ...(flags.states ? { states: flags.states } : {}), ...(flags.errorCode ? { errorCodes: flags.errorCode } : {}) };
+      // The API checks the states and names any it does not retry.
+      const accepted = await client.retry(id, request as RetryRequest);
+      console.log(
+        `Retrying rollout ${id}: attempt ${accepted.attempt}, ${accepted.devices} devices (${accepted.selection.states.join(', ')}).`,
+      );
+      if (flags.watch) await follow(client, id);
+    });
+
   for (const action of ['pause', 'resume', 'approve', 'cancel'] as const) {
     command(`${action} <id>`)
       .description(`${action[0].toUpperCase()}${action.slice(1)} a rollout.`)
@@ -150,6 +190,7 @@ function specFrom(flags: StartFlags): Record<string, unknown> {
   if (flags.sha256) firmware.sha256 = flags.sha256;
   if (flags.size) firmware.size = flags.size;
   if (flags.uri) firmware.uri = flags.uri;
+  if (flags.signedManifest) firmware.manifest = readFileSync(flags.signedManifest, 'utf8').trim();
   if (Object.keys(firmware).length > 0) spec.firmware = firmware;
   if (flags.query) spec.target = { query: flags.query };
   if (flags.devices) spec.target = { deviceIds: flags.devices };
@@ -169,6 +210,13 @@ function specFrom(flags: StartFlags): Record<string, unknown> {
     if (flags.startAt !== undefined) schedule.startAt = flags.startAt;
     if (flags.window !== undefined) schedule.windows = flags.window;
     spec.schedule = schedule;
+  }
+  if (flags.mode !== undefined) spec.mode = flags.mode;
+  if (flags.rescanMinutes !== undefined || flags.until !== undefined) {
+    const continuous = { ...(spec.continuous as Record<string, unknown> | undefined) };
+    if (flags.rescanMinutes !== undefined) continuous.rescanMinutes = flags.rescanMinutes;
+    if (flags.until !== undefined) continuous.until = flags.until;
+    spec.continuous = continuous;
   }
   if (flags.id) spec.rolloutId = flags.id;
   return spec;

@@ -23,6 +23,7 @@ interface UpFlags extends HubScaleFlags {
   failDownload: number;
   failApply: number;
   seed: string;
+  signedFirmware: boolean;
 }
 
 /** The repository root: its package.json `main` is the compiled function app. */
@@ -73,6 +74,7 @@ function stackOptions(command: Command): Command {
     .option('--fail-download <p>', 'simulated download failure probability', parseProbability, 0.02)
     .option('--fail-apply <p>', 'simulated install failure probability', parseProbability, 0.02)
     .option('--seed <seed>', 'same seed, same simulated faults', 'fleetwave')
+    .option('--no-signed-firmware', 'accept unsigned firmware: no keys, the app and the devices do not check signatures')
     .addOption(tierOption())
     .addOption(unitsOption());
 }
@@ -92,6 +94,7 @@ async function start(flags: UpFlags): Promise<RunningLocalStack> {
     offline: 0,
     seed: flags.seed,
     throttling,
+    signedFirmware: flags.signedFirmware,
     log: (message) => console.log(pc.dim(`  ${message}`)),
   });
   console.log(`Local stack up in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
@@ -106,7 +109,7 @@ async function demoRollout(stack: RunningLocalStack): Promise<RolloutStatus> {
   const { image } = stack.firmware;
   const started = Date.now();
   const { id } = await api.start({
-    firmware: { version: image.version, uri: image.uri, sha256: image.sha256, size: image.size },
+    firmware: { version: image.version, uri: image.uri, sha256: image.sha256, size: image.size, manifest: image.manifest },
     target: { query: "tags.fleet = 'demo'" },
     waves: [
       { name: 'canary', percent: 10 },
@@ -126,11 +129,18 @@ async function demoRollout(stack: RunningLocalStack): Promise<RolloutStatus> {
 function printReady(stack: RunningLocalStack, flags: UpFlags): void {
   const firmwareDir = join(resolve(flags.dataDir), 'firmware');
   const nextUri = stack.firmware.image.uri.replace(/firmware-[^/]+\.bin$/, 'firmware-2.1.0.bin');
+  const { signing } = stack.firmware;
+  const signed = signing && {
+    note: ` The app and the devices accept signed firmware only (keys in ${signing.dir}).`,
+    make: ` \\\n      --sign-key ${signing.signingKeyPath} --cert ${signing.certificatePath}`,
+    start: ` --signed-manifest ${join(firmwareDir, 'firmware-2.1.0.manifest.jws')}`,
+  };
   console.log(`
-Everything is still running. Roll out another version to the canary ring:
-  fleetwave firmware make --version 2.1.0 --size 524288 --out ${firmwareDir}
+Everything is still running.${signed?.note ?? ''}
+Roll out another version to the canary ring:
+  fleetwave firmware make --version 2.1.0 --size 524288 --out ${firmwareDir}${signed?.make ?? ''}
   fleetwave rollout start --api ${stack.apiUrl} --manifest ${join(firmwareDir, 'firmware-2.1.0.json')} \\
-      --uri ${nextUri} --query "tags.ring = 'canary'" --watch
+     ${signed?.start ?? ''} --uri ${nextUri} --query "tags.ring = 'canary'" --watch
   fleetwave rollout list --api ${stack.apiUrl}
 Watch and steer rollouts in the dashboard: ${dashboardUrl(stack)}
 IoT Hub service connection string: ${stack.hub.serviceConnectionString}

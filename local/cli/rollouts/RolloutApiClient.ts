@@ -1,4 +1,12 @@
-import type { DevicePage, DeviceView, RolloutPage, RolloutState, RolloutView } from '../../../contracts/rolloutApi';
+import type {
+  DevicePage,
+  DeviceView,
+  RetryAccepted,
+  RetryRequest,
+  RolloutPage,
+  RolloutState,
+  RolloutView,
+} from '../../../contracts/rolloutApi';
 
 export class ApiError extends Error {
   constructor(
@@ -42,6 +50,11 @@ export class RolloutApiClient {
 
   act(id: string, action: 'pause' | 'resume' | 'approve' | 'cancel'): Promise<unknown> {
     return this.request('POST', `rollouts/${encodeURIComponent(id)}/${action}`);
+  }
+
+  /** A new attempt of a finished rollout on its devices in `states` (default failed and timedOut), optionally with these error codes. */
+  retry(id: string, request: RetryRequest = {}): Promise<RetryAccepted> {
+    return this.request('POST', `rollouts/${encodeURIComponent(id)}/retry`, request);
   }
 
   private async request<T>(method: string, path: string, body?: unknown): Promise<T> {

@@ -9,6 +9,7 @@ const STATE_COLOR: Record<string, (text: string) => string> = {
   awaitingApproval: pc.yellow,
   scheduled: pc.blue,
   waitingForWindow: pc.blue,
+  watching: pc.cyan,
   completed: pc.green,
   completedWithFailures: pc.yellow,
   aborted: pc.red,
@@ -31,15 +32,49 @@ function done(counts: Totals): number {
 export function rolloutSummary(rollout: RolloutView): string {
   const t = rollout.totals;
   const by = rollout.inProgressBy;
-  const split = t.inProgress > 0 ? ` (${by.waiting} waiting, ${by.downloading} downloading, ${by.applying} applying)` : '';
+  // Staged devices exist only with stageThenApply (and `staged` only in answers of an app that counts them).
+  const staged = (by.staged ?? 0) > 0 || rollout.policy?.stageThenApply !== undefined ? `${by.staged ?? 0} staged, ` : '';
+  const split = t.inProgress > 0 ? ` (${by.waiting} waiting, ${by.downloading} downloading, ${staged}${by.applying} applying)` : '';
   return (
     `${pc.bold(rollout.id)}  ${colorState(rollout.state)}  firmware ${rollout.firmware.version}\n` +
     `  ${t.targeted} targeted: ${pc.green(`${t.succeeded} succeeded`)}, ${pc.red(`${t.failed} failed`)}, ${t.timedOut} timed out, ` +
     `${t.inProgress} in progress${split}, ${t.pending} pending, ${t.skipped} skipped, ${t.canceled} canceled` +
+    attemptLines(rollout) +
     thresholdLine(rollout) +
     scheduleLines(rollout) +
+    stageThenApplyLine(rollout) +
+    continuousLine(rollout) +
     approvalLine(rollout)
   );
+}
+
+/** After a retry: each attempt, what it retried, when it ran and its own devices' totals (the line above is each device's latest). */
+function attemptLines({ attempt, attempts }: RolloutView): string {
+  // An app from before retries answers without attempts.
+  const all = attempts ?? [];
+  if (all.length < 2) return '';
+  const lines = all.map((a) => {
+    const codes = a.retried?.errorCodes == null ? '' : ` (${a.retried.errorCodes.join(', ')})`;
+    const what = a.retried === null ? 'every target' : `retried ${a.retried.states.join(', ')}${codes}`;
+    const when = `${a.startedAt} to ${a.finishedAt ?? 'now'}`;
+    const t = a.totals;
+    const counts = `${t.targeted} devices: ${t.succeeded} succeeded, ${t.failed} failed, ${t.timedOut} timed out, ${t.inProgress} in progress, ${t.pending} pending, ${t.canceled} canceled`;
+    return `\n    ${a.attempt}: ${what}, ${when}; ${counts}`;
+  });
+  return `\n  attempt ${attempt} of ${all.length} (totals above: each device's latest):${lines.join('')}`;
+}
+
+/** A continuous rollout: how often it rescans, until when, what it picked up and when it looks next. */
+function continuousLine({ policy, continuous, nextRescanAt }: RolloutView): string {
+  const watch = policy?.continuous;
+  if (watch === undefined) return '';
+  const until = watch.until === undefined ? 'until canceled' : `until ${watch.until}`;
+  const picked =
+    continuous === null
+      ? ''
+      : `; ${continuous.pickedUp} picked up, ${continuous.skipped} already on the version, ${continuous.rescans} rescans`;
+  const next = nextRescanAt === null ? '' : `; next rescan at ${nextRescanAt}`;
+  return `\n  continuous: rescans the target every ${watch.rescanMinutes} min ${until}${picked}${next}`;
 }
 
 /** With manual approval: its timeout, and while a wave awaits approval with one, when it times out. */
@@ -49,6 +84,16 @@ function approvalLine({ policy, approvalDeadline, control }: RolloutView): strin
   const timeout = timeoutMinutes === undefined ? 'no timeout' : `${onTimeout} after ${timeoutMinutes} min without it`;
   const due = approvalDeadline === null ? '' : `; wave ${control.wave} times out at ${approvalDeadline}`;
   return `\n  approval: manual before each next wave, ${timeout}${due}`;
+}
+
+/** With stageThenApply: the barrier, and the pass of the wave the rollout is on, with its staged devices. */
+function stageThenApplyLine({ policy, waves, control }: RolloutView): string {
+  const stages = policy?.stageThenApply;
+  if (stages === undefined) return '';
+  const wave = control.wave === null ? undefined : waves[control.wave];
+  const pass =
+    wave?.pass === undefined ? '' : `; wave ${wave.index + 1} (${wave.name}): ${wave.pass} pass, ${wave.inProgressBy.staged} staged`;
+  return `\n  stage then apply: apply once ${stages.stagedPercent} % of a wave is staged, stage deadline ${stages.deadlineMinutes} min${pass}`;
 }
 
 /** The schedule: its start, its maintenance windows and, while waiting for one, when the next opens. */
@@ -89,7 +134,10 @@ export function rolloutTable(rollouts: RolloutStatus[]): string {
 
 export function waveTable(waves: WaveStatus[]): string {
   const rows = table(['wave', 'state', 'targeted', 'succeeded', 'failed', 'timed out', 'in progress']);
-  for (const w of waves) rows.push([w.name, colorState(w.state), w.targeted, w.succeeded, w.failed, w.timedOut, w.inProgress]);
+  for (const w of waves) {
+    const state = colorState(w.state) + (w.pass === undefined ? '' : ` (${w.pass} pass, ${w.inProgressBy.staged ?? 0} staged)`);
+    rows.push([w.name, state, w.targeted, w.succeeded, w.failed, w.timedOut, w.inProgress]);
+  }
   return rows.toString();
 }
 

@@ -2,8 +2,8 @@ import { BAR_STATES, barDescription, barSegments, finishedCount } from '../../..
 import { inProgressByOf, totalsOf } from '../../../functions/src/rollout/rolloutStatus';
 
 const wave = {
-  ...totalsOf({ pending: 4, inProgress: 6, succeeded: 5, failed: 2, timedOut: 1, skipped: 1, canceled: 1 }),
-  inProgressBy: inProgressByOf({ waiting: 1, downloading: 2, applying: 3 }),
+  ...totalsOf({ pending: 4, inProgress: 8, succeeded: 5, failed: 2, timedOut: 1, skipped: 1, canceled: 1 }),
+  inProgressBy: inProgressByOf({ waiting: 1, downloading: 2, staged: 2, applying: 3 }),
 };
 
 test('a bar splits in-progress devices by stage and covers the whole wave', () => {
@@ -13,6 +13,7 @@ test('a bar splits in-progress devices by stage and covers the whole wave', () =
     pending: 4,
     waiting: 1,
     downloading: 2,
+    staged: 2,
     applying: 3,
     succeeded: 5,
     failed: 2,
@@ -20,7 +21,7 @@ test('a bar splits in-progress devices by stage and covers the whole wave', () =
     skipped: 1,
     canceled: 1,
   });
-  expect(segments.find((s) => s.state === 'succeeded')!.percent).toBe(25);
+  expect(segments.find((s) => s.state === 'succeeded')!.percent).toBeCloseTo(500 / 22);
   expect(segments.reduce((sum, s) => sum + s.percent, 0)).toBeCloseTo(100);
 });
 
@@ -31,8 +32,8 @@ test('an empty wave has zero-width segments, not NaN', () => {
 });
 
 test("a bar's text alternative names the non-zero counts", () => {
-  expect(barDescription(barSegments(wave), 20)).toBe(
-    '20 devices: 4 pending, 1 waiting, 2 downloading, 3 applying, 5 succeeded, 2 failed, 1 timed out, 1 skipped, 1 canceled',
+  expect(barDescription(barSegments(wave), 22)).toBe(
+    '22 devices: 4 pending, 1 waiting, 2 downloading, 2 staged, 3 applying, 5 succeeded, 2 failed, 1 timed out, 1 skipped, 1 canceled',
   );
   expect(finishedCount(wave)).toBe(10);
 });

@@ -1,5 +1,6 @@
 import { inputId, placeProblems } from '../../../dashboard/src/model/formProblems';
 import { emptyForm, rolloutRequestBody } from '../../../dashboard/src/model/rolloutForm';
+import { retryRequestBody } from '../../../dashboard/src/model/retryForm';
 
 test('the body carries what was typed: numbers as numbers, blanks left to the API defaults, non-numbers as typed', () => {
   const body = rolloutRequestBody({
@@ -90,4 +91,37 @@ test('an approval timeout makes the object form; a start time or any part of the
   });
   expect(rolloutRequestBody({ ...emptyForm(), approval: 'manual' })).not.toHaveProperty('schedule');
   expect(rolloutRequestBody({ ...emptyForm(), approval: 'manual' }).approval).toBe('manual');
+});
+
+test('stage-then-apply goes as true with blank numbers, else as an object of what was typed; continuous mode likewise', () => {
+  const body = (values: Partial<ReturnType<typeof emptyForm>>) => rolloutRequestBody({ ...emptyForm(), ...values });
+  expect(body({})).not.toHaveProperty('stageThenApply');
+  expect(body({})).not.toHaveProperty('mode');
+  expect(body({ stagedPercent: '50' })).not.toHaveProperty('stageThenApply');
+  expect(body({ stageThenApply: true }).stageThenApply).toBe(true);
+  expect(body({ stageThenApply: true, stagedPercent: '90', stageDeadlineMinutes: 'soon' }).stageThenApply).toEqual({
+    stagedPercent: 90,
+    deadlineMinutes: 'soon',
+  });
+  expect(body({ mode: 'continuous' })).toMatchObject({ mode: 'continuous' });
+  expect(body({ mode: 'continuous' })).not.toHaveProperty('continuous');
+  expect(body({ mode: 'continuous', rescanMinutes: '5', until: ' 2027-01-01T00:00:00Z ' })).toMatchObject({
+    mode: 'continuous',
+    continuous: { rescanMinutes: 5, until: '2027-01-01T00:00:00Z' },
+  });
+  expect(body({ rescanMinutes: '5' })).not.toHaveProperty('continuous');
+});
+
+test('a retry body carries the ticked states and the typed error codes', () => {
+  expect(retryRequestBody(['failed'], '')).toEqual({ states: ['failed'] });
+  expect(retryRequestBody(['failed', 'timedOut'], ' httpError, hashMismatch  timeout ')).toEqual({
+    states: ['failed', 'timedOut'],
+    errorCodes: ['httpError', 'hashMismatch', 'timeout'],
+  });
+});
+
+test('a signed manifest goes with the firmware when one was pasted, trimmed; blank: none', () => {
+  expect(rolloutRequestBody(emptyForm()).firmware).not.toHaveProperty('manifest');
+  expect(rolloutRequestBody({ ...emptyForm(), manifest: '  \n' }).firmware).not.toHaveProperty('manifest');
+  expect(rolloutRequestBody({ ...emptyForm(), manifest: ' eyJh.eyJi.c2ln\n' }).firmware).toMatchObject({ manifest: 'eyJh.eyJi.c2ln' });
 });

@@ -61,3 +61,29 @@ test('Gantt bars are proportional to time across the whole span', () => {
   expect(ganttBars([])).toEqual([]);
   expect(ganttBars(timelinePhases([entry(0, { state: 'canceled' })], T0)).map((b) => [b.offsetPercent, b.widthPercent])).toEqual([[0, 0]]);
 });
+
+test('after a retry the stages are those of the latest attempt; the earlier one stays in the timeline table only', () => {
+  const retried = [
+    ...failedDevice,
+    entry(5000, { state: 'pending', attempt: 2 }),
+    entry(5100, { state: 'inProgress' }),
+    entry(5300, { state: 'inProgress', status: 'downloading', twinVersion: 10 }),
+  ];
+  const phases = timelinePhases(retried, T0 + 6000);
+  expect(phases.map(({ stage, start, end, ongoing }) => [stage, start - T0, end - T0, ongoing])).toEqual([
+    ['accept', 5100, 5300, false],
+    ['downloading', 5300, 6000, true],
+  ]);
+});
+
+test('with stage-then-apply, downloadComplete starts the staged stage, which lasts until the device applies', () => {
+  const phases = timelinePhases(failedDevice, T0 + 99_999, true);
+  expect(phases.map(({ stage, start, end }) => [stage, start - T0, end - T0])).toEqual([
+    ['accept', 100, 300],
+    ['waiting', 300, 400],
+    ['downloading', 400, 1400],
+    ['staged', 1400, 1500],
+    ['applying', 1500, 2100],
+    ['verdict', 2100, 2100],
+  ]);
+});

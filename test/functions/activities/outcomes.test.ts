@@ -30,6 +30,15 @@ describe('what a method answer means', () => {
   ])('%d %j', (status, payload, outcome) => {
     expect(methodOutcome(status, payload, 'r1')).toMatchObject(outcome);
   });
+
+  test("accepted with the install 'staged' echo is a staged install; without it, an agent that installs at once", () => {
+    expect(methodOutcome(200, { status: 'accepted', rolloutId: 'r1', install: 'staged' }, 'r1')).toEqual({
+      kind: 'accepted',
+      staged: true,
+    });
+    expect(methodOutcome(200, { status: 'accepted', rolloutId: 'r1' }, 'r1')).toEqual({ kind: 'accepted' });
+    expect(methodOutcome(200, { status: 'accepted', rolloutId: 'r1', install: 'immediate' }, 'r1')).toEqual({ kind: 'accepted' });
+  });
 });
 
 describe('what a hub failure means', () => {

@@ -66,7 +66,8 @@ describe('activities on a throttled hub', () => {
     // The first ask is refused; the budget refills while the activity waits.
     await new Promise((resolve) => setTimeout(resolve, 500));
     clock.advance(60_000);
-    await expect(resolving).resolves.toEqual({ targets: [], skipped: [] });
+    // One query page passed: what the resolution cost.
+    await expect(resolving).resolves.toEqual({ targets: [], skipped: [], queries: 1 });
     const after = (await throttlingStats(fx)).operations.queries;
     expect([after.rejected - before.rejected, after.passed - before.passed]).toEqual([1, 1]);
   }, 20_000);

@@ -41,9 +41,9 @@ function invoke(fn: RecordedFunction, headers: Record<string, string>, body: str
 const SPEC = JSON.stringify({ rolloutId: 'from-json', firmware: FIRMWARE, target: { deviceIds: ['d1'] } });
 
 describe('state-changing routes take application/json only', () => {
-  test('the state-changing routes are the rollout create and control routes', () => {
+  test('the state-changing routes are the rollout create, control and retry routes', () => {
     const names = stateChanging().map((fn) => fn.name);
-    expect(names.sort()).toEqual(['approveRollout', 'cancelRollout', 'createRollout', 'pauseRollout', 'resumeRollout']);
+    expect(names.sort()).toEqual(['approveRollout', 'cancelRollout', 'createRollout', 'pauseRollout', 'resumeRollout', 'retryRollout']);
   });
 
   test.each([

@@ -152,6 +152,7 @@ describe('POST /api/rollouts', () => {
         devices: `${base}/devices`,
         pause: `${base}/pause`,
         resume: `${base}/resume`,
+        retry: `${base}/retry`,
         approve: `${base}/approve`,
         cancel: `${base}/cancel`,
       },

@@ -180,7 +180,7 @@ describe('GET /api/rollouts/{id}', () => {
       state: 'running',
       pending: 0,
       inProgress: 2,
-      inProgressBy: { waiting: 2, downloading: 0, applying: 0 },
+      inProgressBy: { waiting: 2, downloading: 0, staged: 0, applying: 0 },
     });
     expect(now.startedAt).toBe('2025-01-01T00:05:00.000Z');
     // A new status moves the device to another stage; its state stays.
@@ -188,10 +188,10 @@ describe('GET /api/rollouts/{id}', () => {
     await deviceChanged('r1', shards, { deviceId: 'c2', wave: 0, state: 'inProgress', status: 'applyComplete' });
     now = await view();
     expect(now.totals).toMatchObject({ inProgress: 2, pending: 3 });
-    expect(now.inProgressBy).toEqual({ waiting: 0, downloading: 1, applying: 1 });
+    expect(now.inProgressBy).toEqual({ waiting: 0, downloading: 1, staged: 0, applying: 1 });
     expect(now.waves.map((wave) => wave.inProgressBy)).toEqual([
-      { waiting: 0, downloading: 1, applying: 1 },
-      { waiting: 0, downloading: 0, applying: 0 },
+      { waiting: 0, downloading: 1, staged: 0, applying: 1 },
+      { waiting: 0, downloading: 0, staged: 0, applying: 0 },
     ]);
     await deviceChanged('r1', shards, { deviceId: 'c1', wave: 0, state: 'succeeded', status: 'applyComplete' });
     await deviceChanged('r1', shards, {
@@ -203,7 +203,7 @@ describe('GET /api/rollouts/{id}', () => {
     });
     now = await view();
     expect(now.totals).toEqual(totalsOf({ succeeded: 1, failed: 1, pending: 3, skipped: 1 }));
-    expect(now.inProgressBy).toEqual({ waiting: 0, downloading: 0, applying: 0 });
+    expect(now.inProgressBy).toEqual({ waiting: 0, downloading: 0, staged: 0, applying: 0 });
     expect(now.updatedAt).toBe('2025-01-01T00:05:00.000Z');
     // A repeated terminal update counts once.
     await deviceChanged('r1', shards, { deviceId: 'c1', wave: 0, state: 'succeeded', status: 'applyComplete' });
@@ -325,6 +325,7 @@ describe('GET /api/rollouts/{id}: policy, failure share and the commands that ap
       resume: 'the rollout is not paused',
       approve: 'the rollout is not awaiting approval',
       cancel: null,
+      retry: 'the rollout is running: only a finished rollout (completed, completedWithFailures, aborted or canceled) can be retried',
     });
     await expectActionsMatchPosts(running.actions);
   });
@@ -339,6 +340,7 @@ describe('GET /api/rollouts/{id}: policy, failure share and the commands that ap
       resume: null,
       approve: 'the rollout is not awaiting approval',
       cancel: null,
+      retry: 'the rollout is paused: only a finished rollout (completed, completedWithFailures, aborted or canceled) can be retried',
     });
     await expectActionsMatchPosts(paused.actions);
   });
@@ -359,6 +361,8 @@ describe('GET /api/rollouts/{id}: policy, failure share and the commands that ap
       resume: 'the rollout is not paused',
       approve: null,
       cancel: null,
+      retry:
+        'the rollout is awaitingApproval: only a finished rollout (completed, completedWithFailures, aborted or canceled) can be retried',
     });
     await expectActionsMatchPosts(waiting.actions);
     // Before any wave is named, the last wave with finished devices.
@@ -402,10 +406,13 @@ describe('GET /api/rollouts/{id}: policy, failure share and the commands that ap
       policy: rolloutPolicy(SPEC),
       failureShare: { wave: 0, finished: 2, failed: 0, percent: 0 },
       // An output written before the stages were counted reads as none in progress.
-      inProgressBy: { waiting: 0, downloading: 0, applying: 0 },
-      waves: [{ inProgressBy: { waiting: 0, downloading: 0, applying: 0 } }],
+      inProgressBy: { waiting: 0, downloading: 0, staged: 0, applying: 0 },
+      waves: [{ inProgressBy: { waiting: 0, downloading: 0, staged: 0, applying: 0 } }],
     });
-    expect(done.actions).toEqual(Object.fromEntries(CONTROL_OPERATIONS.map((operation) => [operation, 'the rollout is completed'])));
+    expect(done.actions).toEqual({
+      ...Object.fromEntries(CONTROL_OPERATIONS.map((operation) => [operation, 'the rollout is completed'])),
+      retry: 'no device is failed or timedOut',
+    });
     await expectActionsMatchPosts(done.actions);
   });
 
@@ -416,7 +423,7 @@ describe('GET /api/rollouts/{id}: policy, failure share and the commands that ap
       startedAt: null,
       policy: rolloutPolicy(SPEC),
       failureShare: null,
-      inProgressBy: { waiting: 0, downloading: 0, applying: 0 },
+      inProgressBy: { waiting: 0, downloading: 0, staged: 0, applying: 0 },
       control: { wave: null },
       actions: { pause: null, cancel: null },
     });
@@ -443,7 +450,7 @@ describe('GET /api/rollouts/{id}: policy, failure share and the commands that ap
       startedAt: null,
       policy: rolloutPolicy(SPEC),
       totals: { inProgress: 2 },
-      inProgressBy: { waiting: 2, downloading: 0, applying: 0 },
+      inProgressBy: { waiting: 2, downloading: 0, staged: 0, applying: 0 },
     });
   });
 });
@@ -518,7 +525,10 @@ describe('GET /api/rollouts', () => {
       const response = await listRollouts(get('rollouts', {}, { state: bad }), api.context());
       expect(response.status).toBe(400);
       expect(body<{ problems: { field: string; message: string }[] }>(response).problems).toEqual([
-        { field: 'state', message: expect.stringContaining('running, paused, awaitingApproval, scheduled, waitingForWindow, completed') },
+        {
+          field: 'state',
+          message: expect.stringContaining('running, paused, awaitingApproval, scheduled, waitingForWindow, watching, completed'),
+        },
       ]);
     }
   });
@@ -534,12 +544,15 @@ describe('GET /api/rollouts', () => {
         createdAt: '2025-01-01T00:00:00.000Z',
         updatedAt: '2025-01-02T00:00:00.000Z',
         totals: totalsOf(),
-        inProgressBy: { waiting: 0, downloading: 0, applying: 0 },
+        inProgressBy: { waiting: 0, downloading: 0, staged: 0, applying: 0 },
         waves: [],
         startedAt: null,
         policy: null,
         approvalDeadline: null,
         nextWindowAt: null,
+        mode: 'once',
+        nextRescanAt: null,
+        continuous: null,
         failureShare: null,
         control: { command: 'run', pauseReason: null, wave: null, approvedThrough: -1, log: [] },
         actions: {
@@ -547,7 +560,10 @@ describe('GET /api/rollouts', () => {
           resume: 'the rollout is completed',
           approve: 'the rollout is completed',
           cancel: 'the rollout is completed',
+          retry: 'no device is failed or timedOut',
         },
+        attempt: 1,
+        attempts: [],
         links: {
           status: 'https://fleet.example.com/api/rollouts/r-old',
           devices: 'https://fleet.example.com/api/rollouts/r-old/devices',
@@ -555,6 +571,7 @@ describe('GET /api/rollouts', () => {
           resume: 'https://fleet.example.com/api/rollouts/r-old/resume',
           approve: 'https://fleet.example.com/api/rollouts/r-old/approve',
           cancel: 'https://fleet.example.com/api/rollouts/r-old/cancel',
+          retry: 'https://fleet.example.com/api/rollouts/r-old/retry',
         },
       },
     ]);
@@ -718,6 +735,7 @@ describe('GET /api/rollouts/{id}/devices/{deviceId}', () => {
       status: 'downloading',
       error: null,
       updatedAt: T(4),
+      attempt: 1,
       phase: 'download',
       twinVersion: 3,
       currentFwVersion: '1.0.0',
@@ -776,6 +794,7 @@ describe('GET /api/rollouts/{id}/devices/{deviceId}', () => {
       status: null,
       error: null,
       updatedAt: AT,
+      attempt: 1,
       phase: null,
       twinVersion: null,
       currentFwVersion: null,
@@ -810,7 +829,7 @@ describe('GET /api/rollouts/{id}/devices/{deviceId}', () => {
     const listing = await listRolloutDevices(get('rollouts/r1/devices', { id: 'r1' }), api.context());
     const page = body<{ items: Record<string, unknown>[] }>(listing);
     expect(page.items.map((item) => item.deviceId).sort()).toEqual(['a', 'b']);
-    const rowFields = ['deviceId', 'error', 'links', 'state', 'status', 'updatedAt', 'wave'];
+    const rowFields = ['attempt', 'deviceId', 'error', 'links', 'state', 'status', 'updatedAt', 'wave'];
     for (const item of page.items) expect(Object.keys(item).sort()).toEqual(rowFields);
     expect(page.items.find((item) => item.deviceId === 'a')).toMatchObject({ state: 'inProgress', status: 'downloading', updatedAt: T(3) });
   });

@@ -58,7 +58,7 @@ describe('a rollout schedule through the HTTP API', () => {
     expect(api.instances.size).toBe(0);
   });
 
-  test('scheduled (not planned yet): the schedule in the policy from the spec; pause and cancel apply, approve does not', async () => {
+  test('scheduled (not planned yet): the schedule in the policy from the spec; pause and cancel apply, approve and retry do not', async () => {
     api.addInstance({ name: 'rollout', instanceId: 'r1', input: { rolloutId: 'r1', spec: SPEC, specHash: 'h', createdAt: AT } });
     await api.signal('rolloutControl', 'r1', 'phase', { phase: 'scheduled', wave: null, at: AT });
     const scheduled = await view();
@@ -68,6 +68,7 @@ describe('a rollout schedule through the HTTP API', () => {
       resume: 'the rollout is not paused',
       approve: 'the rollout is not awaiting approval',
       cancel: null,
+      retry: 'the rollout is scheduled: only a finished rollout (completed, completedWithFailures, aborted or canceled) can be retried',
     });
     expect((await post('pause')).status).toBe(202);
     expect((await view()).state).toBe('paused');

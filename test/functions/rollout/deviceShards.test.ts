@@ -60,7 +60,7 @@ const update = (deviceId: string, state: DeviceRolloutState, fields: Partial<Dev
 
 /** The state a bucket counts in. */
 const stateOf = (bucket: DeviceBucket): DeviceRolloutState =>
-  bucket === 'waiting' || bucket === 'downloading' || bucket === 'applying' ? 'inProgress' : bucket;
+  bucket === 'waiting' || bucket === 'downloading' || bucket === 'staged' || bucket === 'applying' ? 'inProgress' : bucket;
 
 const recordOf = (shard: DeviceShardState, deviceId: string): DeviceRecord | undefined => shard.rows.find((r) => r.deviceId === deviceId);
 
@@ -332,7 +332,7 @@ describe('device records', () => {
   test("rowOf: the listing's view of a record", () => {
     const applying = update('a', 'inProgress', { status: 'applying', phase: 'apply', twinVersion: 9, timeline: [entry(1, 'inProgress')] });
     const record = updateRows(emptyShard(), [applying]).shard.rows[0];
-    expect(rowOf(record)).toEqual({ ...row('a', 'inProgress'), status: 'applying', updatedAt: at(1) });
-    expect(rowOf(plannedRecord(row('s', 'skipped', null)))).toEqual(row('s', 'skipped', null));
+    expect(rowOf(record)).toEqual({ ...row('a', 'inProgress'), status: 'applying', updatedAt: at(1), attempt: 1 });
+    expect(rowOf(plannedRecord(row('s', 'skipped', null)))).toEqual({ ...row('s', 'skipped', null), attempt: 1 });
   });
 });

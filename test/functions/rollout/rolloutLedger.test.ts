@@ -68,6 +68,9 @@ describe('rollout ledger', () => {
     ]);
     // Accepted, no report yet.
     expect(bucketOf({ state: 'inProgress', status: null })).toBe('waiting');
+    // A staged install at downloadComplete waits for its apply pass; the apply call moves it on to applying.
+    expect(bucketOf({ state: 'inProgress', status: 'downloadComplete', phase: 'staged' })).toBe('staged');
+    expect(bucketOf({ state: 'inProgress', status: 'downloadComplete', phase: 'apply' })).toBe('applying');
     for (const state of DEVICE_ROLLOUT_STATES.filter((s) => s !== 'inProgress'))
       expect(bucketOf({ state, status: 'downloading' })).toBe(state);
   });
@@ -118,7 +121,7 @@ describe('rollout ledger', () => {
     expect(applyMoves(ledger, [{ wave: 0, from: 'waiting', to: 'succeeded' }], T(5))).toBe(ledger);
     const status = ledgerStatus(ledger, 'running');
     expect(status.totals).toEqual(totalsOf({ pending: 5, inProgress: 2, succeeded: 2, canceled: 1, skipped: 3 }));
-    expect(status.inProgressBy).toEqual({ waiting: 1, downloading: 1, applying: 0 });
+    expect(status.inProgressBy).toEqual({ waiting: 1, downloading: 1, staged: 0, applying: 0 });
   });
 
   test('a final wave takes the orchestration totals, with no device in progress; later moves for it are ignored', () => {
@@ -143,7 +146,7 @@ describe('rollout ledger', () => {
       percent: 10,
       state: 'completedWithFailures',
       ...final,
-      inProgressBy: { waiting: 0, downloading: 0, applying: 0 },
+      inProgressBy: { waiting: 0, downloading: 0, staged: 0, applying: 0 },
     });
     // Late moves for a finished wave change nothing, nor does a state for it.
     expect(applyMoves(ledger, [{ wave: 0, from: 'downloading', to: 'failed' }], AT)).toBe(ledger);
@@ -184,7 +187,7 @@ describe('rollout ledger', () => {
       T(5),
     );
     expect(ledger.waves[0]).toMatchObject({ pending: 1, inProgress: 1, failed: 1, succeeded: 2 });
-    expect(ledgerStatus(ledger, 'running').inProgressBy).toEqual({ waiting: 1, downloading: 0, applying: 0 });
+    expect(ledgerStatus(ledger, 'running').inProgressBy).toEqual({ waiting: 1, downloading: 0, staged: 0, applying: 0 });
     // Its start predates the record: the first move out of pending seen is taken as it.
     expect(ledger.startedAt).toBe(T(5));
     expect(ledger.policy).toBeUndefined();

@@ -102,13 +102,14 @@ describe('final state', () => {
     expect(isFinalRolloutState(finalState(ending, totals))).toBe(true);
   });
 
-  test('running, paused, awaitingApproval, scheduled and waitingForWindow are not final', () => {
+  test('running, paused, awaitingApproval, scheduled, waitingForWindow and watching are not final', () => {
     expect(ROLLOUT_STATES.filter((s) => !isFinalRolloutState(s))).toEqual([
       'running',
       'paused',
       'awaitingApproval',
       'scheduled',
       'waitingForWindow',
+      'watching',
     ]);
     expect(WAVE_STATES).toEqual(expect.arrayContaining(['pending', 'soaking', ...ROLLOUT_STATES]));
   });
@@ -141,7 +142,7 @@ describe('rolloutStatus', () => {
       createdAt: '2025-01-01T12:00:00.000Z',
       updatedAt: '2025-01-01T12:05:00.000Z',
       totals: { targeted: 6, pending: 3, inProgress: 0, succeeded: 1, failed: 0, timedOut: 0, skipped: 2, canceled: 0 },
-      inProgressBy: { waiting: 0, downloading: 0, applying: 0 },
+      inProgressBy: { waiting: 0, downloading: 0, staged: 0, applying: 0 },
       waves: [
         {
           index: 0,
@@ -156,7 +157,7 @@ describe('rolloutStatus', () => {
           timedOut: 0,
           skipped: 0,
           canceled: 0,
-          inProgressBy: { waiting: 0, downloading: 0, applying: 0 },
+          inProgressBy: { waiting: 0, downloading: 0, staged: 0, applying: 0 },
         },
         {
           index: 1,
@@ -171,7 +172,7 @@ describe('rolloutStatus', () => {
           timedOut: 0,
           skipped: 0,
           canceled: 0,
-          inProgressBy: { waiting: 0, downloading: 0, applying: 0 },
+          inProgressBy: { waiting: 0, downloading: 0, staged: 0, applying: 0 },
         },
       ],
     });
@@ -199,8 +200,18 @@ describe('rolloutStatus', () => {
   test('the stages of the devices in progress: per wave, summed over the waves, always adding up to inProgress', () => {
     const wave = { index: 0, name: 'w', percent: 100 };
     // Counted without stages (the orchestration's wave results): all waiting; none in progress, all zeros.
-    expect(waveStatus(wave, 'running', totalsOf({ inProgress: 3 })).inProgressBy).toEqual({ waiting: 3, downloading: 0, applying: 0 });
-    expect(waveStatus(wave, 'completed', totalsOf({ succeeded: 3 })).inProgressBy).toEqual({ waiting: 0, downloading: 0, applying: 0 });
+    expect(waveStatus(wave, 'running', totalsOf({ inProgress: 3 })).inProgressBy).toEqual({
+      waiting: 3,
+      downloading: 0,
+      staged: 0,
+      applying: 0,
+    });
+    expect(waveStatus(wave, 'completed', totalsOf({ succeeded: 3 })).inProgressBy).toEqual({
+      waiting: 0,
+      downloading: 0,
+      staged: 0,
+      applying: 0,
+    });
     const staged = {
       ...waveStatus(wave, 'running', totalsOf({ inProgress: 3 })),
       inProgressBy: { waiting: 0, downloading: 1, applying: 2 },
@@ -208,8 +219,8 @@ describe('rolloutStatus', () => {
     // A wave as a version before the stages stored it.
     const { inProgressBy: _omitted, ...older } = waveStatus({ ...wave, index: 1 }, 'running', totalsOf({ inProgress: 4 }));
     const status = rolloutStatus({ id: 'r', state: 'running', firmware, createdAt: 't0', updatedAt: 't1', waves: [staged, older] });
-    expect(status.inProgressBy).toEqual({ waiting: 4, downloading: 1, applying: 2 });
-    expect(status.waves[1].inProgressBy).toEqual({ waiting: 4, downloading: 0, applying: 0 });
+    expect(status.inProgressBy).toEqual({ waiting: 4, downloading: 1, staged: 0, applying: 2 });
+    expect(status.waves[1].inProgressBy).toEqual({ waiting: 4, downloading: 0, staged: 0, applying: 0 });
     expect(status.totals.inProgress).toBe(7);
   });
 });

@@ -17,6 +17,7 @@ import {
   isPastDeadline,
   isRetryDue,
   isSettled,
+  isStaged,
   needsTwinRead,
   nextWakeUp,
   retryDelaySeconds,
@@ -111,6 +112,31 @@ describe('the method answer', () => {
     expect(device.tracking).toMatchObject({ state: 'inProgress', phase: 'accept', phaseStartedAt: at(1), updatedAt: at(1) });
     expect(last(device)).toEqual({ time: at(1), state: 'inProgress', detail: 'accepted the firmwareUpdate method' });
     expect(nextWakeUp(device, TIMEOUTS)).toBe(ms(1 + TIMEOUTS.methodSeconds));
+  });
+
+  test('a staged install ends its stage pass at downloadComplete; an agent without the echo goes on to apply', () => {
+    const staging = answer(started(), { kind: 'accepted', staged: true }, 1);
+    expect(staging).toMatchObject({ staging: true, invoke: null, tracking: { state: 'inProgress', phaseStartedAt: at(1) } });
+    expect(last(staging)).toEqual({ time: at(1), state: 'inProgress', detail: 'accepted the firmwareUpdate method (staged install)' });
+    const downloading = applyReports(staging, [report(2, 'waiting'), report(3, 'downloading')], TARGET, at(5));
+    expect(isStaged(downloading)).toBe(false);
+    const staged = applyReports(downloading, [report(4, 'downloadComplete')], TARGET, at(9));
+    expect(isStaged(staged)).toBe(true);
+    expect(staged.tracking).toMatchObject({ state: 'inProgress', status: 'downloadComplete' });
+
+    const old = applyReports(accepted(), [report(2, 'waiting'), report(4, 'downloadComplete')], TARGET, at(9));
+    expect(old.tracking.status).toBe('downloadComplete');
+    expect(isStaged(old)).toBe(false);
+  });
+
+  test('a staged install whose reports overtook the answer is staged once the answer with the echo comes', () => {
+    const overtaken = applyReports(started(), [report(2, 'waiting'), report(4, 'downloadComplete')], TARGET, at(3));
+    expect([overtaken.invoke, isStaged(overtaken)]).toEqual([null, false]);
+    const staged = answer(overtaken, { kind: 'accepted', staged: true }, 4);
+    expect(isStaged(staged)).toBe(true);
+    // No apply deadline runs for it any more: it waits, staged, from the answer.
+    expect(staged.tracking).toEqual({ ...overtaken.tracking, phase: 'staged', phaseStartedAt: at(4) });
+    expect(answer(overtaken, { kind: 'accepted' }, 4)).toBe(overtaken);
   });
 
   test('current: the device already works on this rollout; followed, its twin read now to catch up', () => {

@@ -14,7 +14,7 @@ const view: RolloutView = {
   updatedAt: '2025-01-01T00:05:00.000Z',
   startedAt: '2025-01-01T00:00:05.000Z',
   totals,
-  inProgressBy: { waiting: 3, downloading: 7, applying: 2 },
+  inProgressBy: { waiting: 3, downloading: 7, staged: 0, applying: 2 },
   waves: [],
   policy: {
     failureThreshold: { percent: 10, minDevices: 3, action: 'pause' },
@@ -24,13 +24,76 @@ const view: RolloutView = {
   },
   approvalDeadline: null,
   nextWindowAt: null,
+  mode: 'once',
+  nextRescanAt: null,
+  continuous: null,
   failureShare: { wave: 1, finished: 7, failed: 1, percent: 14.29 },
   control: { command: 'run', pauseReason: null, wave: 1, approvedThrough: -1, log: [] },
-  actions: { pause: null, resume: 'the rollout is not paused', approve: 'the rollout is not awaiting approval', cancel: null },
-  links: { status: 's', devices: 'd', pause: 'p', resume: 'r', approve: 'a', cancel: 'c' },
+  actions: {
+    pause: null,
+    resume: 'the rollout is not paused',
+    approve: 'the rollout is not awaiting approval',
+    cancel: null,
+    retry: 'the rollout is running: only a finished rollout (completed, completedWithFailures, aborted or canceled) can be retried',
+  },
+  attempt: 1,
+  attempts: [{ attempt: 1, startedAt: '2025-01-01T00:00:00.000Z', finishedAt: null, retried: null, totals }],
+  links: { status: 's', devices: 'd', pause: 'p', resume: 'r', approve: 'a', cancel: 'c', retry: 'rt' },
 };
 
 describe('fleetwave rollout status', () => {
+  test('after a retry: the attempt it is on and each attempt with what it retried and its own totals', () => {
+    const first = { ...totals, pending: 0, inProgress: 0, succeeded: 26, failed: 3, timedOut: 1 };
+    const retried: RolloutView = {
+      ...view,
+      totals: { ...first, succeeded: 27, failed: 1, timedOut: 0, inProgress: 2 },
+      inProgressBy: { waiting: 2, downloading: 0, staged: 0, applying: 0 },
+      attempt: 2,
+      attempts: [
+        { attempt: 1, startedAt: '2025-01-01T00:00:00.000Z', finishedAt: '2025-01-01T01:00:00.000Z', retried: null, totals: first },
+        {
+          attempt: 2,
+          startedAt: '2025-01-02T00:00:00.000Z',
+          finishedAt: null,
+          retried: { states: ['failed', 'timedOut'], errorCodes: ['hashMismatch'] },
+          totals: { ...totals, targeted: 4, pending: 0, inProgress: 2, succeeded: 1, failed: 1 },
+        },
+      ],
+    };
+    expect(plain(rolloutSummary(retried)).split('\n').slice(2, 5)).toEqual([
+      "  attempt 2 of 2 (totals above: each device's latest):",
+      '    1: every target, 2025-01-01T00:00:00.000Z to 2025-01-01T01:00:00.000Z; 30 devices: 26 succeeded, 3 failed, 1 timed out, ' +
+        '0 in progress, 0 pending, 0 canceled',
+      '    2: retried failed, timedOut (hashMismatch), 2025-01-02T00:00:00.000Z to now; 4 devices: 1 succeeded, 1 failed, 0 timed out, ' +
+        '2 in progress, 0 pending, 0 canceled',
+    ]);
+    // One attempt: nothing about attempts.
+    expect(plain(rolloutSummary(view))).not.toContain('attempt');
+  });
+
+  test('a continuous rollout: its rescans, until when, what it picked up and the next rescan', () => {
+    const watching: RolloutView = {
+      ...view,
+      state: 'watching',
+      totals: { ...totals, inProgress: 0, pending: 0 },
+      policy: { ...view.policy!, continuous: { rescanMinutes: 5, until: '2026-12-31T00:00:00Z' } },
+      mode: 'continuous',
+      nextRescanAt: '2026-12-06T10:05:00.000Z',
+      continuous: { wave: 1, pickedUp: 4, skipped: 1, rescans: 3, lastRescanAt: '2026-12-06T10:00:00.000Z' },
+    };
+    expect(plain(rolloutSummary(watching)).split('\n').at(-1)).toBe(
+      '  continuous: rescans the target every 5 min until 2026-12-31T00:00:00Z; 4 picked up, 1 already on the version, 3 rescans; ' +
+        'next rescan at 2026-12-06T10:05:00.000Z',
+    );
+    const before = {
+      ...watching,
+      policy: { ...watching.policy!, continuous: { rescanMinutes: 15 } },
+      continuous: null,
+      nextRescanAt: null,
+    };
+    expect(plain(rolloutSummary(before)).split('\n').at(-1)).toBe('  continuous: rescans the target every 15 min until canceled');
+  });
+
   test('the totals with the in-progress split, and the failure threshold as set and as it stands', () => {
     expect(plain(rolloutSummary(view)).split('\n')).toEqual([
       'fw-2-1  running  firmware 2.1.0',
@@ -41,7 +104,11 @@ describe('fleetwave rollout status', () => {
   });
 
   test('nothing in progress: no split; nothing finished yet, or no spec known any more', () => {
-    const idle = { ...view, totals: { ...totals, inProgress: 0, pending: 19 }, inProgressBy: { waiting: 0, downloading: 0, applying: 0 } };
+    const idle = {
+      ...view,
+      totals: { ...totals, inProgress: 0, pending: 19 },
+      inProgressBy: { waiting: 0, downloading: 0, staged: 0, applying: 0 },
+    };
     const lines = plain(rolloutSummary({ ...idle, failureShare: null })).split('\n');
     expect(lines[1]).toContain(' 0 in progress, 19 pending');
     expect(lines[2]).toBe('  failure threshold: pause above 10 % once 3 finished; now no device finished yet');
