@@ -82,7 +82,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
     const ca = readFileSync(hub.caCertPath, 'utf8');
     installIotHubHostPort({ ca });
 
-    options.log('making demo firmware 2.0.0 and serving it…');
+    options.log(`making demo firmware 2.0.0${options.signedFirmware ? ', signing it' : ''} and serving it…`);
     mkdirSync(dirs.firmware, { recursive: true });
     const manifest = makeFirmwareImage({ version: '2.0.0', size: 512 * 1024, outDir: dirs.firmware });
     const signing = options.signedFirmware ? ensureDemoSigning(dirs.signing) : undefined;
