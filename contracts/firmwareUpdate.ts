@@ -124,11 +124,13 @@ export interface FirmwareReportedProperties {
 
 /**
  * firmwareUpdate answers: 200 accepted (echoing `install: 'staged'` when the device will stop at
- * downloadComplete) / current state / already installed, 400 invalid (naming the field), 409 busy.
+ * downloadComplete) / current state (with the same echo when the update it holds is a staged one, so a
+ * caller whose first answer was lost still learns it) / already installed, 400 invalid (naming the
+ * field), 409 busy.
  */
 export type FirmwareUpdateResponse =
   | { status: 'accepted'; rolloutId: string; install?: 'staged' }
-  | { status: 'current'; rolloutId: string; state: FirmwareUpdateReport }
+  | { status: 'current'; rolloutId: string; state: FirmwareUpdateReport; install?: 'staged' }
   | { status: 'alreadyInstalled'; rolloutId: string; fwVersion: string }
   | { status: 'invalid'; field: string; message: string }
   | { status: 'busy'; rolloutId: string; message: string };

@@ -177,7 +177,8 @@ export class FirmwareUpdateAgent {
     const request = validation.request;
     const current = this.state.update;
     if (current && current.request.rolloutId === request.rolloutId && !isRetryOf(current, request)) {
-      return { status: METHOD_STATUS.ok, body: { status: 'current', rolloutId: request.rolloutId, state: toReport(current) } };
+      const echo = current.request.install === 'staged' ? { install: current.request.install } : {};
+      return { status: METHOD_STATUS.ok, body: { status: 'current', rolloutId: request.rolloutId, state: toReport(current), ...echo } };
     }
     if (current && isBusy(machineStateOf(current))) {
       return {

@@ -25,6 +25,11 @@ describe('stage then apply: firmwareUpdate {install: staged}, then firmwareApply
       tracker: 'r-staged:stage',
       downloadCompleteTime: expect.any(String),
     });
+    // Asked again (its answer lost, or a retry of the rollout): current, echoing the staged install.
+    expect(await update('staged-happy', staged('r-staged', { tracker: 'r-staged:stage', attempt: 2 }))).toMatchObject({
+      status: 200,
+      payload: { status: 'current', rolloutId: 'r-staged', install: 'staged', state: { status: 'downloadComplete' } },
+    });
     const stagedTwin = await reported('staged-happy');
     expect(stagedTwin.iothubDM?.firmwareUpdate).not.toHaveProperty('startedApplyingImage'); // null: deleted
     expect(stagedTwin.firmware?.currentFwVersion).toBe('1.0.0');

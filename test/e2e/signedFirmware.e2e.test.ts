@@ -3,7 +3,7 @@ import { sign } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { promisify, stripVTControlCharacters } from 'node:util';
 import type { FirmwareUpdateReport } from '../../contracts/firmwareUpdate';
 import { RolloutApiClient } from '../../local/cli/rollouts/RolloutApiClient';
 import { watchRollout } from '../../local/cli/rollouts/watchRollout';
@@ -119,7 +119,8 @@ describe('signed firmware end to end on the local stack', () => {
         String,
       );
       const flags = ['--devices', '4', '--data-dir', dataDir, '--fail-download', '0', '--fail-apply', '0', ...ports, ...extra];
-      return (await run(process.execPath, [CLI, 'demo', ...flags])).stdout;
+      // Colours are on under CI (picocolors): the text is what is asserted.
+      return stripVTControlCharacters((await run(process.execPath, [CLI, 'demo', ...flags])).stdout);
     };
     try {
       expect(await demo()).toMatch(/completed +firmware 2\.0\.0\n +4 targeted: 4 succeeded/);

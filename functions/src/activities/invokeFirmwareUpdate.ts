@@ -83,7 +83,7 @@ export function methodOutcome(status: unknown, payload: unknown, rolloutId: stri
     }
     if (body.status === 'current' && body.rolloutId === rolloutId) {
       const state = parseFirmwareUpdateReport(body.state);
-      return { kind: 'current', state: state.ok ? state.value : null };
+      return { kind: 'current', state: state.ok ? state.value : null, ...(body.install === 'staged' ? { staged: true as const } : {}) };
     }
     if (body.status === 'alreadyInstalled') return { kind: 'alreadyInstalled', fwVersion: text(body.fwVersion, '') };
   }

@@ -92,7 +92,7 @@ export async function listRolloutDevices(request: HttpRequest, context: Invocati
     const rows = (await readEntity<DeviceShardState>(client, shardEntity(id.id, shard)))?.rows ?? [];
     read += 1;
     for (; row < rows.length && items.length < top; row += 1) {
-      const effective = effectiveRow(rowOf(rows[row]), (wave) => isWaveFinal(ledger, wave));
+      const effective = rowOf(effectiveRow(rows[row], (wave) => isWaveFinal(ledger, wave)));
       if ((state === null || effective.state === state) && (errorCode === null || effective.error?.code === errorCode))
         items.push({ ...effective, links: { self: deviceLink(request, id.id, effective.deviceId) } });
     }

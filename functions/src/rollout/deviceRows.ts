@@ -9,7 +9,7 @@
  * returned as a move, which the shard passes on to the rollout's ledger, so the counts there are
  * exactly the rows' states and stages.
  */
-import type { DeviceDetail, DeviceRow } from '../../../contracts/rolloutApi';
+import type { DeviceDetail, DeviceRolloutState, DeviceRow } from '../../../contracts/rolloutApi';
 import type { DeviceTracking } from './deviceOutcome';
 import { MAX_TIMELINE_ENTRIES, isTerminalDeviceState } from './deviceOutcome';
 import { bucketOf } from './rolloutLedger';
@@ -124,9 +124,26 @@ export function rowOf(record: DeviceRecord): DeviceRow {
 }
 
 /**
- * A row as the API shows it: a device still pending in a wave that is over (a cancel or an abort
- * kept it from starting) is canceled, as the wave's totals count it.
+ * The state a record stands in once its wave is over: a device still pending never started (a cancel
+ * or an abort kept it from it), and one still holding a staged image was never told to apply it
+ * (stageThenApply: the barrier, a cancel or an abort stopped the wave); both are canceled, as the
+ * wave's totals count them.
  */
-export function effectiveRow<R extends DeviceRow>(row: R, isWaveFinal: (wave: number) => boolean): R {
-  return row.state === 'pending' && row.wave !== null && isWaveFinal(row.wave) ? { ...row, state: 'canceled' } : row;
+export function endedState(record: Pick<DeviceRow, 'state'> & Partial<Pick<DeviceDetail, 'phase'>>): DeviceRolloutState {
+  const stranded = record.state === 'pending' || (record.state === 'inProgress' && record.phase === 'staged');
+  return stranded ? 'canceled' : record.state;
+}
+
+type EndingRecord = DeviceRow & Partial<Pick<DeviceDetail, 'phase'>>;
+
+/** The record in the state it ended in (endedState); a staged image never applied also ends its phase. */
+export function endedRecord<R extends EndingRecord>(record: R): R {
+  const state = endedState(record);
+  if (state === record.state) return record;
+  return { ...record, state, ...(record.phase === 'staged' ? { phase: 'done' } : {}) };
+}
+
+/** A record (or row) as the API shows it: once its wave is over, as it ended (endedRecord). */
+export function effectiveRow<R extends EndingRecord>(record: R, isWaveFinal: (wave: number) => boolean): R {
+  return record.wave !== null && isWaveFinal(record.wave) ? endedRecord(record) : record;
 }

@@ -4,7 +4,7 @@
  */
 import type { DeviceRolloutState, RetrySelection } from '../../../contracts/rolloutApi';
 import type { DeviceRecord, DeviceShardState } from './deviceRows';
-import { appendTimeline } from './deviceRows';
+import { appendTimeline, endedRecord, endedState } from './deviceRows';
 import { isRetried } from './retrySelection';
 
 /** A device a retry takes: its wave and the state it ended the last attempt in. */
@@ -14,19 +14,14 @@ export interface RetriedDevice {
   from: DeviceRolloutState;
 }
 
-/** The state a record of a finished rollout ended in: one still pending never started, so it is canceled (as its wave's totals count it). */
-export function endedState(row: Pick<DeviceRecord, 'state'>): DeviceRolloutState {
-  return row.state === 'pending' ? 'canceled' : row.state;
-}
-
 /** Whether a retry with this selection takes the record (devices skipped before planning never). */
-export function isRetriedRecord(selection: RetrySelection, row: Pick<DeviceRecord, 'state' | 'wave' | 'error'>): boolean {
+export function isRetriedRecord(selection: RetrySelection, row: Pick<DeviceRecord, 'state' | 'phase' | 'wave' | 'error'>): boolean {
   return row.wave !== null && isRetried(selection, endedState(row), row.error);
 }
 
 /**
- * Records still pending are made canceled (endedState), as the ledger counts them (a reopened wave
- * would otherwise show them pending). The
+ * Records still pending, or staged and never applied, are made canceled (endedState), as the ledger
+ * counts them (a reopened wave would otherwise show them pending or in progress). The
  * records the selection takes become pending in `attempt` with a timeline entry saying what they
  * are retried from; their status, error and progress are cleared (twin $version and firmware kept:
  * the tracker goes on from them). Records already in `attempt` are answered as they are, so a repeat
@@ -45,8 +40,8 @@ export function retryRows(
       devices.push({ deviceId: row.deviceId, wave: row.wave, from: row.state });
       return row;
     }
+    if (!isRetriedRecord(selection, row)) return endedRecord(row);
     const state = endedState(row);
-    if (!isRetriedRecord(selection, row)) return state === row.state ? row : { ...row, state };
     devices.push({ deviceId: row.deviceId, wave: row.wave, from: state });
     const because = row.error === null ? state : `${state}: ${row.error.code}`;
     const entry = { time: at, state: 'pending' as const, attempt, detail: `attempt ${attempt}: retried (was ${because})` };

@@ -36,7 +36,7 @@ export type InvokeOutcome =
    */
   | { kind: 'accepted'; staged?: true }
   /** 200: the device is already working on this rollout (firmwareApply: already applying it); its current report, if readable. */
-  | { kind: 'current'; state: FirmwareUpdateReport | null }
+  | { kind: 'current'; state: FirmwareUpdateReport | null; staged?: true }
   /** firmwareApply 200: the device started applying its staged image. */
   | { kind: 'applying' }
   /** firmwareApply 409: nothing is staged for this rollout and version on the device. */
@@ -177,6 +177,14 @@ export function applyInvokeOutcome(
       // The device already has this update (an earlier call's answer was lost): catch up from its twin.
       if (device.staging)
         return { tracking: markApplyCalled(tracking, now, 'the device is already applying this update'), invoke: null, resyncAt: now };
+      // A staged install whose `accepted` answer was lost (or a retry of a device still holding its staged image).
+      if (outcome.staged)
+        return {
+          tracking: markAccepted(tracking, now, 'the device already holds this update as a staged install'),
+          invoke: null,
+          resyncAt: now,
+          staging: true,
+        };
       return { tracking: markAccepted(tracking, now, 'the device is already working on this rollout'), invoke: null, resyncAt: now };
     case 'applying':
       return { tracking: markApplyCalled(tracking, now, 'accepted the firmwareApply method'), invoke: null, resyncAt: null };

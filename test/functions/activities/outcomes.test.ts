@@ -14,6 +14,11 @@ describe('what a method answer means', () => {
       { kind: 'current', state: expect.objectContaining({ status: 'downloading' }) },
     ],
     [200, { status: 'current', rolloutId: 'r1', state: 'garbage' }, { kind: 'current', state: null }],
+    [
+      200,
+      { status: 'current', rolloutId: 'r1', state: { status: 'downloadComplete', rolloutId: 'r1', fwVersion: '2' }, install: 'staged' },
+      { kind: 'current', state: expect.objectContaining({ status: 'downloadComplete' }), staged: true },
+    ],
     [200, { status: 'alreadyInstalled', rolloutId: 'r1', fwVersion: '2' }, { kind: 'alreadyInstalled', fwVersion: '2' }],
     [
       400,

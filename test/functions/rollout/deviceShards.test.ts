@@ -100,6 +100,10 @@ describe('device shards', () => {
     expect(effectiveRow(waveOne, (wave) => wave === 1)).toEqual({ ...waveOne, state: 'canceled' });
     const running = updateRows(emptyShard(), [update('c', 'inProgress', { timeline: [entry(1, 'inProgress')] })]).shard.rows[0];
     expect(effectiveRow(running, () => true)).toBe(running);
+    // stageThenApply: a device holding a staged image its wave never applied ended canceled, its phase over.
+    const staged = { ...running, status: 'downloadComplete' as const, phase: 'staged' as const };
+    expect(effectiveRow(staged, () => true)).toEqual({ ...staged, state: 'canceled', phase: 'done' });
+    expect(effectiveRow(staged, () => false)).toBe(staged);
   });
 });
 

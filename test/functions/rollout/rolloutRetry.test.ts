@@ -6,6 +6,7 @@ import {
   defaultRetrySelection,
   finishWave,
   initialControlState,
+  isRetriedRecord,
   ledgerStatus,
   parseBatchInstanceId,
   parseRetryRequest,
@@ -155,6 +156,16 @@ describe('device shard: a retry puts records back to pending', () => {
     ]);
     const codes: RetrySelection = { states: ['failed', 'timedOut', 'canceled'], errorCodes: ['httpError', 'applyTimeout'] };
     expect(retryRows(shard, codes, 2, LATER).devices.map((d) => d.deviceId)).toEqual(['bad-http', 'slow']);
+  });
+
+  test('a staged image never applied (the barrier or a cancel stopped its wave) ended canceled: so retried with canceled', () => {
+    const staged: DeviceRecord = { ...record('staged', 1, 'inProgress'), status: 'downloadComplete', phase: 'staged' };
+    const withStaged: DeviceShardState = { rows: [...shard.rows, staged] };
+    const { shard: kept } = retryRows(withStaged, FAILED_AND_TIMED_OUT, 2, LATER);
+    expect(kept.rows.find((row) => row.deviceId === 'staged')).toMatchObject({ state: 'canceled', phase: 'done' });
+    const { devices } = retryRows(withStaged, { states: ['canceled'], errorCodes: null }, 2, LATER);
+    expect(devices).toContainEqual({ deviceId: 'staged', wave: 1, from: 'canceled' });
+    expect(isRetriedRecord({ states: ['canceled'], errorCodes: null }, staged)).toBe(true);
   });
 
   test('a repeat of the same attempt changes nothing and answers the same devices', () => {

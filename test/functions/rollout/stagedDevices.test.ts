@@ -51,6 +51,20 @@ describe('a staged install in its stage pass', () => {
     expect(nextWakeUp(device, TIMEOUTS)).toBeGreaterThan(ms(7 * DAY));
   });
 
+  test("its staged answer lost, the call's retry hears current with the staged echo: staging, and its twin read stages it", () => {
+    const calledAgain = answer(
+      startTracked('thermo#7', at(0)),
+      { kind: 'current', state: deviceReport('downloadComplete'), staged: true },
+      31,
+    );
+    expect(calledAgain).toMatchObject({ staging: true, invoke: null, resyncAt: at(31) });
+    const read = applyReports(calledAgain, [report(4, 'downloadComplete')], TARGET, at(32));
+    expect([isStaged(read), read.tracking.phase, bucket(read)]).toEqual([true, 'staged', 'staged']);
+    // Without the echo (an agent older than it) the device is followed as an immediate install.
+    const old = answer(startTracked('old', at(0)), { kind: 'current', state: deviceReport('downloadComplete') }, 31);
+    expect(isStaged(applyReports(old, [report(4, 'downloadComplete')], TARGET, at(32)))).toBe(false);
+  });
+
   test('a later report of the same downloadComplete (a twin read) keeps it staged', () => {
     const again = applyReports(stagedDevice(), [report(5, 'downloadComplete')], TARGET, at(20));
     expect([isStaged(again), again.tracking.phase]).toEqual([true, 'staged']);
