@@ -1,15 +1,14 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { Registry } from 'azure-iothub';
-import type { FirmwareUpdateReport } from '../../contracts/firmwareUpdate';
 import type { RolloutView } from '../../contracts/rolloutApi';
 import { FleetSimulator } from '../../local/fleet/FleetSimulator';
 import { RolloutApiClient } from '../../local/cli/rollouts/RolloutApiClient';
 import { eventually } from '../support/hubFixture';
-import { demoRolloutSpec as spec, localStack as stack } from '../support/localStackFixture';
+import { countUpdateStarts, demoRolloutSpec as spec, localStack as stack, moreDevices } from '../support/localStackFixture';
 
 const run = promisify(execFile);
 /** The built CLI (npm test builds first). */
@@ -24,13 +23,7 @@ describe('continuous rollout end to end on the local stack', () => {
     const lateState = mkdtempSync(join(tmpdir(), 'fleetwave-late-'));
     let late: FleetSimulator | undefined;
     try {
-      // Every accepted firmwareUpdate call starts with a `waiting` report: counted per device, from the hub's twin changes.
-      const calls = new Map<string, number>();
-      s.hub.registry.on('twinChanged', (change: { deviceId: string; body: unknown }) => {
-        type Reported = { properties?: { reported?: { iothubDM?: { firmwareUpdate?: Partial<FirmwareUpdateReport> | null } } } };
-        if ((change.body as Reported).properties?.reported?.iothubDM?.firmwareUpdate?.status === 'waiting')
-          calls.set(change.deviceId, (calls.get(change.deviceId) ?? 0) + 1);
-      });
+      const calls = countUpdateStarts(s);
       const api = new RolloutApiClient(s.apiUrl);
       const { id } = await api.start(
         spec(s, {
@@ -63,17 +56,13 @@ describe('continuous rollout end to end on the local stack', () => {
       expect(watching.continuous).toMatchObject({ wave: 2, pickedUp: 0 });
 
       // A device registered now, with a real agent, tagged into the target; and an existing broad device tagged into it.
-      late = await new FleetSimulator({
-        serviceConnectionString: s.hub.serviceConnectionString,
-        gatewayHostName: `${s.hub.mqtt.host}:${s.hub.mqtt.port}`,
-        ca: readFileSync(s.hub.caCertPath, 'utf8'),
+      late = await moreDevices(s, {
         count: 1,
         prefix: 'late-',
-        fw: '1.0.0',
         tags: { fleet: 'demo', ring: 'canary' },
         seed: 'late',
         stateRoot: lateState,
-      }).start();
+      });
       await Registry.fromConnectionString(s.hub.serviceConnectionString).updateTwin('sim-10', { tags: { ring: 'early' } }, '*');
 
       const picked = await eventually(

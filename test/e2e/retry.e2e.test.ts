@@ -1,15 +1,14 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import type { FirmwareUpdateReport } from '../../contracts/firmwareUpdate';
 import type { RolloutView } from '../../contracts/rolloutApi';
 import { FleetSimulator } from '../../local/fleet/FleetSimulator';
 import { ApiError, RolloutApiClient } from '../../local/cli/rollouts/RolloutApiClient';
 import { watchRollout } from '../../local/cli/rollouts/watchRollout';
 import { eventually } from '../support/hubFixture';
-import { demoRolloutSpec as spec, localStack as stack } from '../support/localStackFixture';
+import { countUpdateStarts, demoRolloutSpec as spec, localStack as stack, moreDevices } from '../support/localStackFixture';
 
 const run = promisify(execFile);
 /** The built CLI (npm test builds first). */
@@ -33,29 +32,19 @@ describe('retrying a rollout end to end on the local stack', () => {
     const s = await stack(8);
     const flakyState = mkdtempSync(join(tmpdir(), 'fleetwave-flaky-'));
     const flakyFleet = (failDownload: number, installMs = 0) =>
-      new FleetSimulator({
-        serviceConnectionString: s.hub.serviceConnectionString,
-        gatewayHostName: `${s.hub.mqtt.host}:${s.hub.mqtt.port}`,
-        ca: readFileSync(s.hub.caCertPath, 'utf8'),
+      moreDevices(s, {
         count: 3,
         prefix: 'flaky-',
-        fw: '1.0.0',
         tags: { fleet: 'demo', ring: 'broad' },
         failDownload,
         installMs,
         seed: 'flaky',
         stateRoot: flakyState,
-      }).start();
+      });
     let flaky: FleetSimulator | undefined;
     try {
       flaky = await flakyFleet(1);
-      // Every accepted firmwareUpdate starts with a `waiting` report: counted per device at the hub.
-      const calls = new Map<string, number>();
-      s.hub.registry.on('twinChanged', (change: { deviceId: string; body: unknown }) => {
-        type Reported = { properties?: { reported?: { iothubDM?: { firmwareUpdate?: Partial<FirmwareUpdateReport> | null } } } };
-        if ((change.body as Reported).properties?.reported?.iothubDM?.firmwareUpdate?.status === 'waiting')
-          calls.set(change.deviceId, (calls.get(change.deviceId) ?? 0) + 1);
-      });
+      const calls = countUpdateStarts(s);
       const api = new RolloutApiClient(s.apiUrl);
       const cli = (...args: string[]) => run(process.execPath, [CLI, 'rollout', ...args, '--api', s.apiUrl]).then((r) => r.stdout);
       const { id } = await api.start(

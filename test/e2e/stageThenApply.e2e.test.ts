@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -9,7 +9,7 @@ import { FleetSimulator } from '../../local/fleet/FleetSimulator';
 import { RolloutApiClient } from '../../local/cli/rollouts/RolloutApiClient';
 import { watchRollout } from '../../local/cli/rollouts/watchRollout';
 import type { RunningLocalStack } from '../../local/stack/startLocalStack';
-import { demoRolloutSpec as spec, localStack as stack } from '../support/localStackFixture';
+import { demoRolloutSpec as spec, localStack as stack, moreDevices } from '../support/localStackFixture';
 
 const run = promisify(execFile);
 /** The built CLI (npm test builds first). */
@@ -97,18 +97,14 @@ describe('stage then apply end to end on the local stack', () => {
     let flaky: FleetSimulator | undefined;
     try {
       // One more device in the demo fleet whose every download fails.
-      flaky = await new FleetSimulator({
-        serviceConnectionString: s.hub.serviceConnectionString,
-        gatewayHostName: `${s.hub.mqtt.host}:${s.hub.mqtt.port}`,
-        ca: readFileSync(s.hub.caCertPath, 'utf8'),
+      flaky = await moreDevices(s, {
         count: 1,
         prefix: 'flaky-',
-        fw: '1.0.0',
         tags: { fleet: 'demo', ring: 'broad' },
         failDownload: 1,
         seed: 'flaky',
         stateRoot: flakyState,
-      }).start();
+      });
       const reports = recordReports(s);
       const api = new RolloutApiClient(s.apiUrl);
       const started = Date.now();

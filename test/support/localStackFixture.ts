@@ -1,6 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { FirmwareUpdateReport } from '../../contracts/firmwareUpdate';
+import { FleetSimulator, type FleetOptions } from '../../local/fleet/FleetSimulator';
 import { freePorts } from '../../local/probes/freePorts';
 import { startLocalStack, type LocalStackOptions, type RunningLocalStack } from '../../local/stack/startLocalStack';
 
@@ -50,4 +52,29 @@ export function demoRolloutSpec(s: RunningLocalStack, extra: Record<string, unkn
     target: { query: "tags.fleet = 'demo'" },
     ...extra,
   };
+}
+
+/** More devices on the stack's hub, with real agents, on 1.0.0 (registered now; stateRoot is the caller's to remove). */
+export function moreDevices(
+  s: RunningLocalStack,
+  options: Pick<FleetOptions, 'count' | 'prefix' | 'tags' | 'seed' | 'stateRoot' | 'failDownload' | 'installMs'>,
+): Promise<FleetSimulator> {
+  return new FleetSimulator({
+    serviceConnectionString: s.hub.serviceConnectionString,
+    gatewayHostName: `${s.hub.mqtt.host}:${s.hub.mqtt.port}`,
+    ca: readFileSync(s.hub.caCertPath, 'utf8'),
+    fw: '1.0.0',
+    ...options,
+  }).start();
+}
+
+/** Accepted firmwareUpdate calls per device from now on, counted at the hub: each starts with a `waiting` report. */
+export function countUpdateStarts(s: RunningLocalStack): Map<string, number> {
+  const calls = new Map<string, number>();
+  type Reported = { properties?: { reported?: { iothubDM?: { firmwareUpdate?: Partial<FirmwareUpdateReport> | null } } } };
+  s.hub.registry.on('twinChanged', (change: { deviceId: string; body: unknown }) => {
+    if ((change.body as Reported).properties?.reported?.iothubDM?.firmwareUpdate?.status === 'waiting')
+      calls.set(change.deviceId, (calls.get(change.deviceId) ?? 0) + 1);
+  });
+  return calls;
 }

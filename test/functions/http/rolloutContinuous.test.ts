@@ -1,61 +1,27 @@
 jest.mock('@azure/functions-core', () => require('../support/functionsCore').functionsCore, { virtual: true });
 
-import { HttpRequest } from '@azure/functions';
-import type { HttpResponseInit } from '@azure/functions';
-import { rolloutControlEntity } from '../../../functions/src/entities/rolloutControlEntity';
-import { rolloutLedgerEntity } from '../../../functions/src/entities/rolloutLedgerEntity';
-import { controlHandler } from '../../../functions/src/http/control';
-import { createRollout, getRollout } from '../../../functions/src/http/rollouts';
-import type { RolloutView } from '../../../functions/src/http/rollouts';
 import { rolloutPolicy } from '../../../functions/src/rollout';
-import type { ControlOperation, LedgerPlan } from '../../../functions/src/rollout';
 import { FIRMWARE, specOf } from '../support/fixtures';
-import { TinyDurableApi } from '../support/tinyDurableApi';
+import type { LedgerPlan } from '../../../functions/src/rollout';
+import { rolloutHttpBed } from '../support/rolloutHttpBed';
 
-const api = new TinyDurableApi().entity('rolloutControl', rolloutControlEntity).entity('rolloutLedger', rolloutLedgerEntity);
-beforeAll(() => api.start());
-afterAll(() => api.stop());
-beforeEach(() => {
-  api.instances.clear();
-  api.entities.clear();
-});
+const { api, view, post, create } = rolloutHttpBed();
 
 const AT = '2026-12-06T10:00:00.000Z';
 const CONTINUOUS = { rescanMinutes: 5, until: '2027-01-01T00:00:00Z' };
 const SPEC = specOf({ mode: 'continuous', continuous: CONTINUOUS });
 
-const view = async (): Promise<RolloutView> =>
-  (
-    await getRollout(
-      new HttpRequest({ method: 'GET', url: 'https://fleet.example.com/api/rollouts/r1', params: { id: 'r1' } }),
-      api.context(),
-    )
-  ).jsonBody as RolloutView;
-const post = (operation: ControlOperation): Promise<HttpResponseInit> =>
-  controlHandler(operation)(
-    new HttpRequest({ method: 'POST', url: `https://fleet.example.com/api/rollouts/r1/${operation}`, params: { id: 'r1' } }),
-    api.context(),
-  );
-
 describe('a continuous rollout through the HTTP API', () => {
   test('POST: continuous fields without mode continuous, and an until in the past → 400 naming each field', async () => {
-    const request = (body: unknown) =>
-      new HttpRequest({ method: 'POST', url: 'https://fleet.example.com/api/rollouts', body: { string: JSON.stringify(body) } });
     const base = { rolloutId: 'r1', firmware: FIRMWARE, target: { query: "tags.model = 'thermo-x'" } };
-    const withoutMode = await createRollout(request({ ...base, continuous: { rescanMinutes: 5 } }), api.context('createRollout'));
+    const withoutMode = await create({ ...base, continuous: { rescanMinutes: 5 } });
     expect(withoutMode.status).toBe(400);
     expect(withoutMode.jsonBody).toMatchObject({ problems: [{ field: 'continuous', message: 'applies only with mode "continuous"' }] });
-    const tooOften = await createRollout(
-      request({ ...base, mode: 'continuous', continuous: { rescanMinutes: 0.1 } }),
-      api.context('createRollout'),
-    );
+    const tooOften = await create({ ...base, mode: 'continuous', continuous: { rescanMinutes: 0.1 } });
     expect(tooOften.jsonBody).toMatchObject({
       problems: [{ field: 'continuous.rescanMinutes', message: expect.stringContaining('from 0.5 to 1440') }],
     });
-    const past = await createRollout(
-      request({ ...base, mode: 'continuous', continuous: { until: '2020-01-01T00:00:00Z' } }),
-      api.context('createRollout'),
-    );
+    const past = await create({ ...base, mode: 'continuous', continuous: { until: '2020-01-01T00:00:00Z' } });
     expect(past.jsonBody).toMatchObject({ problems: [{ field: 'continuous.until', message: 'must be in the future' }] });
     expect(api.instances.size).toBe(0);
   });

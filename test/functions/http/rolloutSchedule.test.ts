@@ -1,59 +1,28 @@
 jest.mock('@azure/functions-core', () => require('../support/functionsCore').functionsCore, { virtual: true });
 
-import { HttpRequest } from '@azure/functions';
-import type { HttpResponseInit } from '@azure/functions';
-import { rolloutControlEntity } from '../../../functions/src/entities/rolloutControlEntity';
-import { rolloutLedgerEntity } from '../../../functions/src/entities/rolloutLedgerEntity';
-import { controlHandler } from '../../../functions/src/http/control';
-import { createRollout, getRollout } from '../../../functions/src/http/rollouts';
-import type { RolloutView } from '../../../functions/src/http/rollouts';
 import { rolloutPolicy } from '../../../functions/src/rollout';
-import type { ControlOperation, LedgerPlan } from '../../../functions/src/rollout';
 import { FIRMWARE, specOf } from '../support/fixtures';
-import { TinyDurableApi } from '../support/tinyDurableApi';
+import type { LedgerPlan } from '../../../functions/src/rollout';
+import { rolloutHttpBed } from '../support/rolloutHttpBed';
 
-const api = new TinyDurableApi().entity('rolloutControl', rolloutControlEntity).entity('rolloutLedger', rolloutLedgerEntity);
-beforeAll(() => api.start());
-afterAll(() => api.stop());
-beforeEach(() => {
-  api.instances.clear();
-  api.entities.clear();
-});
+const { api, view, post, create } = rolloutHttpBed();
 
 const AT = '2026-03-28T12:00:00.000Z';
 const WINDOW = { days: ['sat', 'sun'], from: '01:00', to: '05:00', timeZone: 'Europe/Berlin' };
 const SCHEDULE = { startAt: '2026-03-28T10:00:00+01:00', windows: [WINDOW] };
 const SPEC = specOf({ schedule: SCHEDULE });
 
-const view = async (): Promise<RolloutView> =>
-  (
-    await getRollout(
-      new HttpRequest({ method: 'GET', url: 'https://fleet.example.com/api/rollouts/r1', params: { id: 'r1' } }),
-      api.context(),
-    )
-  ).jsonBody as RolloutView;
-const post = (operation: ControlOperation): Promise<HttpResponseInit> =>
-  controlHandler(operation)(
-    new HttpRequest({ method: 'POST', url: `https://fleet.example.com/api/rollouts/r1/${operation}`, params: { id: 'r1' } }),
-    api.context(),
-  );
-
 describe('a rollout schedule through the HTTP API', () => {
   test('POST: overlapping windows, an unknown zone and a startAt over a year ahead → 400 naming each field', async () => {
     const startAt = new Date(Date.now() + 400 * 24 * 3600 * 1000).toISOString();
     const schedule = { startAt, windows: [WINDOW, { ...WINDOW, days: ['sun'], from: '04:00', to: '06:00' }] };
-    const request = (body: unknown) =>
-      new HttpRequest({ method: 'POST', url: 'https://fleet.example.com/api/rollouts', body: { string: JSON.stringify(body) } });
     const base = { rolloutId: 'r1', firmware: FIRMWARE, target: { query: "tags.model = 'thermo-x'" } };
-    const overlapping = await createRollout(request({ ...base, schedule }), api.context('createRollout'));
+    const overlapping = await create({ ...base, schedule });
     expect(overlapping.status).toBe(400);
     expect(JSON.stringify(overlapping.jsonBody)).toContain('"field":"schedule.windows[1]"');
-    const unknownZone = await createRollout(
-      request({ ...base, schedule: { windows: [{ ...WINDOW, timeZone: 'Mars/Olympus' }] } }),
-      api.context('createRollout'),
-    );
+    const unknownZone = await create({ ...base, schedule: { windows: [{ ...WINDOW, timeZone: 'Mars/Olympus' }] } });
     expect(JSON.stringify(unknownZone.jsonBody)).toContain('"field":"schedule.windows[0].timeZone"');
-    const farAhead = await createRollout(request({ ...base, schedule: { startAt } }), api.context('createRollout'));
+    const farAhead = await create({ ...base, schedule: { startAt } });
     expect(farAhead.jsonBody).toMatchObject({ problems: [{ field: 'schedule.startAt', message: 'must be at most 366 days ahead' }] });
     expect(api.instances.size).toBe(0);
   });
