@@ -39,6 +39,11 @@ export function parseJsonObject(value: string): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
+/** A repeatable option's values, in the order given. */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
 /** `--tier` and `--units` of the commands that start the IoT Hub emulator. */
 export interface HubScaleFlags {
   tier?: HubTier;

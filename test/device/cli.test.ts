@@ -1,11 +1,13 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { FIRMWARE_UPDATE_METHOD } from '../../contracts/firmwareUpdate';
 import { PartProcess } from '../../local/stack/PartProcess';
 import { HubFixture, eventually } from '../support/hubFixture';
+import { SigningKit } from '../support/signingFixture';
 
 // The built CLI (npm test builds first), as a user runs it.
 const CLI = resolve(__dirname, '../../dist/local/cli/main.js');
@@ -73,6 +75,37 @@ describe('fleetwave firmware and fleet commands', () => {
     await eventually(async () => {
       const twin = await fx.twin('cli-sim-5');
       expect(twin.connectionState).toBe('Connected');
+      expect(twin.properties.reported.firmware?.currentFwVersion).toBe('1.0.0');
+    });
+  });
+
+  test('fleet --trust-root --require-signed: its agents refuse unsigned firmware before any download; --require-signed alone is refused', async () => {
+    const alone = await run(process.execPath, [CLI, 'fleet', '--count', '1', '--require-signed']).catch((e: { stderr: string }) => e);
+    expect((alone as { stderr: string }).stderr).toContain('--require-signed needs --trust-root');
+    const roots = join(mkdtempSync(join(tmpdir(), 'fleetwave-cli-roots-')), 'roots.json');
+    writeFileSync(roots, JSON.stringify(new SigningKit().trust));
+    const stateDir = mkdtempSync(join(tmpdir(), 'fleetwave-cli-signed-'));
+    const args = ['--count', '1', '--prefix', 'signed-sim-', '--data-dir', fx.dataDir, '--state-dir', stateDir];
+    await startCli(['fleet', ...args, '--trust-root', roots, '--require-signed'], 'simulated devices connected');
+    const payload = {
+      rolloutId: 'r-unsigned',
+      fwVersion: '2.0.0',
+      fwPackageUri: 'https://localhost:9/fw.bin',
+      sha256: 'a'.repeat(64),
+      size: 10,
+    };
+    const { result } = await fx.service.invokeDeviceMethod('signed-sim-1', {
+      methodName: FIRMWARE_UPDATE_METHOD,
+      payload,
+      responseTimeoutInSeconds: 10,
+    });
+    expect(result).toMatchObject({ status: 200, payload: { status: 'accepted' } });
+    await eventually(async () => {
+      const twin = await fx.twin('signed-sim-1');
+      expect(twin.properties.reported.iothubDM?.firmwareUpdate).toMatchObject({
+        status: 'downloadFailed',
+        error: { code: 'signatureMissing' },
+      });
       expect(twin.properties.reported.firmware?.currentFwVersion).toBe('1.0.0');
     });
   });

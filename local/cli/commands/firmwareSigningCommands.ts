@@ -18,7 +18,7 @@ import {
   readText,
   signManifest,
 } from '../../firmware/signing';
-import { parsePositiveInt } from '../options';
+import { collect, parsePositiveInt } from '../options';
 
 /**
  * Runs a command action; an error is bad input (a missing file, a key of the wrong kind …): it is printed
@@ -74,10 +74,6 @@ function output(text: string, out: string | undefined): void {
   }
   writeFileAtomic.sync(resolve(out), `${text}\n`);
   console.error(`Wrote ${resolve(out)}`);
-}
-
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
 }
 
 /** `acme/x100` or `x100`: a compatibility entry. */

@@ -3,8 +3,9 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { FleetSimulator } from '../../fleet/FleetSimulator';
 import { installIotHubHostPort } from '../../preload/iothubHostPort';
-import { parseJsonObject, parseMilliseconds, parseProbability, parsePositiveInt } from '../options';
+import { collect, parseJsonObject, parseMilliseconds, parseProbability, parsePositiveInt } from '../options';
 import { DEFAULT_HUB_DATA_DIR, readConnectionInfo } from '../runningHub';
+import { readTrustRoots } from '../../../device/agent/trustRoots';
 import { onShutdown } from '../../../device/cli/shutdown';
 
 interface FleetFlags {
@@ -20,6 +21,8 @@ interface FleetFlags {
   rebootMs: number;
   dataDir: string;
   stateDir: string;
+  trustRoot: string[];
+  requireSigned: boolean;
 }
 
 /** `fleetwave fleet`: many simulated devices in one process against a running local hub. */
@@ -39,7 +42,17 @@ export function registerFleetCommand(program: Command): void {
     .option('--reboot-ms <ms>', 'how long a simulated reboot keeps a device offline', parseMilliseconds, 0)
     .option('--data-dir <dir>', 'data dir of the running hub', DEFAULT_HUB_DATA_DIR)
     .option('--state-dir <dir>', 'where the simulated devices keep their state', '.fleetwave/fleet')
+    .option(
+      '--trust-root <file>',
+      'every agent verifies signed firmware against these root keys, as fleetwave-agent (repeatable)',
+      collect,
+      [],
+    )
+    .option('--require-signed', 'with --trust-root: refuse firmware that has no signed manifest', false)
     .action(async (flags: FleetFlags) => {
+      if (flags.requireSigned && flags.trustRoot.length === 0)
+        throw new Error('--require-signed needs --trust-root <file>: the root keys to verify signatures with');
+      const trustRoots = flags.trustRoot.length === 0 ? undefined : readTrustRoots(flags.trustRoot.map((path) => resolve(path)));
       const info = readConnectionInfo(flags.dataDir);
       const ca = readFileSync(info.caCertPath, 'utf8');
       installIotHubHostPort({ ca });
@@ -59,6 +72,7 @@ export function registerFleetCommand(program: Command): void {
         installMs: flags.installMs,
         rebootMs: flags.rebootMs,
         stateRoot: resolve(flags.stateDir),
+        ...(trustRoots === undefined ? {} : { trustRoots, requireSigned: flags.requireSigned }),
         log: (message) => console.log(`${new Date().toISOString()} ${message}`),
       }).start();
       const offline = fleet.devices.filter((d) => d.offline).length;

@@ -8,7 +8,7 @@ import { parseRoutes, type MessageRoute } from '../../hub/eventhubs/routing/rout
 import { startHub } from '../../hub/startHub';
 import { describeThrottling } from '../../hub/throttling/describeThrottling';
 import { installIotHubHostPort } from '../../preload/iothubHostPort';
-import { hubScaleOf, parseJsonObject, parsePort, parsePositiveInt, tierOption, unitsOption, type HubScaleFlags } from '../options';
+import { collect, hubScaleOf, parseJsonObject, parsePort, parsePositiveInt, tierOption, unitsOption, type HubScaleFlags } from '../options';
 import { onShutdown } from '../../../device/cli/shutdown';
 
 const BULK_LIMIT = 100;
@@ -95,10 +95,6 @@ interface HubFlags extends HubScaleFlags {
   consumerGroup: string[];
   routes?: MessageRoute[];
   retentionHours: number;
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
 }
 
 function parseRoutesOption(value: string): MessageRoute[] {
