@@ -39,8 +39,8 @@ export interface RolloutFormValues {
   windowFrom: string;
   windowTo: string;
   windowTimeZone: string;
-  /** Stage the wave (download and verify on every device), then apply; blank numbers: `true`, the API's defaults. */
-  stageThenApply: boolean;
+  /** `staged`: stage the wave (download and verify on every device), then apply; blank numbers: `true`, the API's defaults. */
+  install: 'immediate' | 'staged';
   stagedPercent: string;
   stageDeadlineMinutes: string;
   /** `continuous`: after its waves the rollout takes devices that match the target later. */
@@ -74,7 +74,7 @@ export function emptyForm(): RolloutFormValues {
     windowFrom: '',
     windowTo: '',
     windowTimeZone: '',
-    stageThenApply: false,
+    install: 'immediate',
     stagedPercent: '',
     stageDeadlineMinutes: '',
     mode: 'once',
@@ -131,7 +131,7 @@ export function rolloutRequestBody(values: RolloutFormValues): Record<string, un
 }
 
 function stageThenApplyOf(values: RolloutFormValues): { stageThenApply?: unknown } {
-  if (!values.stageThenApply) return {};
+  if (values.install === 'immediate') return {};
   const given = filled({ stagedPercent: values.stagedPercent, deadlineMinutes: values.stageDeadlineMinutes });
   return { stageThenApply: Object.keys(given).length === 0 ? true : given };
 }

@@ -80,6 +80,28 @@ export function NewRolloutView() {
     </FormField>
   );
 
+  /** A choice among `options` ([value, text]) with its label and the API's problems, named by its path in the request. */
+  const selectField = <K extends TextName>(props: {
+    path: string;
+    label: string;
+    value: K;
+    options: readonly (readonly [RolloutFormValues[K], string])[];
+  }) => (
+    <FormField path={props.path} label={props.label} problems={at(props.path)}>
+      <select
+        {...fieldAttributes(props.path, at(props.path))}
+        value={values[props.value]}
+        onChange={(event) => set(props.value, event.currentTarget.value as RolloutFormValues[K])}
+      >
+        {props.options.map(([option, text]) => (
+          <option key={option} value={option}>
+            {text}
+          </option>
+        ))}
+      </select>
+    </FormField>
+  );
+
   const submit = async (event: Event) => {
     event.preventDefault();
     setSubmitting(true);
@@ -237,27 +259,25 @@ export function NewRolloutView() {
             hint: 'Default 5',
             inputMode: 'numeric',
           })}
-          <FormField path="failureThreshold.action" label="When it trips" problems={at('failureThreshold.action')}>
-            <select
-              {...fieldAttributes('failureThreshold.action', at('failureThreshold.action'))}
-              value={values.action}
-              onChange={(event) => set('action', event.currentTarget.value as RolloutFormValues['action'])}
-            >
-              <option value="">default (pause)</option>
-              <option value="pause">pause</option>
-              <option value="abort">abort</option>
-            </select>
-          </FormField>
-          <FormField path="approval" label="Next waves start" problems={at('approval')}>
-            <select
-              {...fieldAttributes('approval', at('approval'))}
-              value={values.approval}
-              onChange={(event) => set('approval', event.currentTarget.value as RolloutFormValues['approval'])}
-            >
-              <option value="auto">automatically</option>
-              <option value="manual">when approved</option>
-            </select>
-          </FormField>
+          {selectField({
+            path: 'failureThreshold.action',
+            label: 'When it trips',
+            value: 'action',
+            options: [
+              ['', 'default (pause)'],
+              ['pause', 'pause'],
+              ['abort', 'abort'],
+            ],
+          })}
+          {selectField({
+            path: 'approval',
+            label: 'Next waves start',
+            value: 'approval',
+            options: [
+              ['auto', 'automatically'],
+              ['manual', 'when approved'],
+            ],
+          })}
           {values.approval === 'manual' ? (
             <>
               {textField({
@@ -267,18 +287,17 @@ export function NewRolloutView() {
                 hint: 'Blank: wait for as long as it takes',
                 inputMode: 'decimal',
               })}
-              <FormField path="approval.onTimeout" label="When nobody approves in time" problems={at('approval.onTimeout')}>
-                <select
-                  {...fieldAttributes('approval.onTimeout', at('approval.onTimeout'))}
-                  value={values.onTimeout}
-                  onChange={(event) => set('onTimeout', event.currentTarget.value as RolloutFormValues['onTimeout'])}
-                >
-                  <option value="">(choose, with a timeout)</option>
-                  <option value="pause">pause the rollout</option>
-                  <option value="cancel">cancel the rollout</option>
-                  <option value="approve">approve the wave</option>
-                </select>
-              </FormField>
+              {selectField({
+                path: 'approval.onTimeout',
+                label: 'When nobody approves in time',
+                value: 'onTimeout',
+                options: [
+                  ['', '(choose, with a timeout)'],
+                  ['pause', 'pause the rollout'],
+                  ['cancel', 'cancel the rollout'],
+                  ['approve', 'approve the wave'],
+                ],
+              })}
             </>
           ) : null}
           {textField({
@@ -324,17 +343,16 @@ export function NewRolloutView() {
 
         <fieldset>
           <legend>Install and mode</legend>
-          <FormField path="stageThenApply" label="Devices install" problems={at('stageThenApply')}>
-            <select
-              {...fieldAttributes('stageThenApply', at('stageThenApply'))}
-              value={values.stageThenApply ? 'staged' : 'immediate'}
-              onChange={(event) => set('stageThenApply', event.currentTarget.value === 'staged')}
-            >
-              <option value="immediate">right after their download</option>
-              <option value="staged">when their wave is staged</option>
-            </select>
-          </FormField>
-          {values.stageThenApply ? (
+          {selectField({
+            path: 'stageThenApply',
+            label: 'Devices install',
+            value: 'install',
+            options: [
+              ['immediate', 'right after their download'],
+              ['staged', 'when their wave is staged'],
+            ],
+          })}
+          {values.install === 'staged' ? (
             <>
               {textField({
                 path: 'stageThenApply.stagedPercent',
@@ -352,16 +370,15 @@ export function NewRolloutView() {
               })}
             </>
           ) : null}
-          <FormField path="mode" label="Devices that match the target later" problems={at('mode')}>
-            <select
-              {...fieldAttributes('mode', at('mode'))}
-              value={values.mode}
-              onChange={(event) => set('mode', event.currentTarget.value as RolloutFormValues['mode'])}
-            >
-              <option value="once">are left out</option>
-              <option value="continuous">are updated too (continuous)</option>
-            </select>
-          </FormField>
+          {selectField({
+            path: 'mode',
+            label: 'Devices that match the target later',
+            value: 'mode',
+            options: [
+              ['once', 'are left out'],
+              ['continuous', 'are updated too (continuous)'],
+            ],
+          })}
           {values.mode === 'continuous' ? (
             <>
               {textField({

@@ -98,8 +98,8 @@ test('stage-then-apply goes as true with blank numbers, else as an object of wha
   expect(body({})).not.toHaveProperty('stageThenApply');
   expect(body({})).not.toHaveProperty('mode');
   expect(body({ stagedPercent: '50' })).not.toHaveProperty('stageThenApply');
-  expect(body({ stageThenApply: true }).stageThenApply).toBe(true);
-  expect(body({ stageThenApply: true, stagedPercent: '90', stageDeadlineMinutes: 'soon' }).stageThenApply).toEqual({
+  expect(body({ install: 'staged' }).stageThenApply).toBe(true);
+  expect(body({ install: 'staged', stagedPercent: '90', stageDeadlineMinutes: 'soon' }).stageThenApply).toEqual({
     stagedPercent: 90,
     deadlineMinutes: 'soon',
   });

@@ -1,11 +1,9 @@
 jest.mock('@azure/functions-core', () => require('../support/functionsCore').functionsCore, { virtual: true });
 
-import { rolloutPolicy } from '../../../functions/src/rollout';
 import { FIRMWARE, specOf } from '../support/fixtures';
-import type { LedgerPlan } from '../../../functions/src/rollout';
 import { rolloutHttpBed } from '../support/rolloutHttpBed';
 
-const { api, view, post, create } = rolloutHttpBed();
+const { api, view, post, create, started, planned } = rolloutHttpBed();
 
 const AT = '2026-12-06T10:00:00.000Z';
 const CONTINUOUS = { rescanMinutes: 5, until: '2027-01-01T00:00:00Z' };
@@ -27,17 +25,7 @@ describe('a continuous rollout through the HTTP API', () => {
   });
 
   test('watching: mode, policy, the next rescan and what the continuous wave picked up; pause applies and shows at once', async () => {
-    api.addInstance({ name: 'rollout', instanceId: 'r1', input: { rolloutId: 'r1', spec: SPEC, specHash: 'h', createdAt: AT } });
-    const plan: LedgerPlan = {
-      rolloutId: 'r1',
-      firmware: FIRMWARE,
-      createdAt: AT,
-      shardCount: 1,
-      waves: [{ index: 0, name: 'wave-1', percent: 100, targeted: 2 }],
-      skipped: 0,
-      policy: rolloutPolicy(SPEC),
-    };
-    await api.signal('rolloutLedger', 'r1', 'plan', { plan, at: AT });
+    await planned(SPEC, AT);
     await api.signal('rolloutLedger', 'r1', 'continuousWave', { index: 1, added: 0, skipped: 0, rescanAt: null, at: AT });
     const rescanAt = '2026-12-06T10:05:00.000Z';
     await api.signal('rolloutLedger', 'r1', 'continuousWave', { index: 1, added: 3, skipped: 1, rescanAt, at: rescanAt });
@@ -63,7 +51,7 @@ describe('a continuous rollout through the HTTP API', () => {
   });
 
   test('a rollout of mode once: mode once, no continuous part', async () => {
-    api.addInstance({ name: 'rollout', instanceId: 'r1', input: { rolloutId: 'r1', spec: specOf({}), specHash: 'h', createdAt: AT } });
+    started(specOf({}), AT);
     expect(await view()).toMatchObject({ mode: 'once', nextRescanAt: null, continuous: null });
   });
 });

@@ -1,11 +1,9 @@
 jest.mock('@azure/functions-core', () => require('../support/functionsCore').functionsCore, { virtual: true });
 
-import { rolloutPolicy } from '../../../functions/src/rollout';
 import { FIRMWARE, specOf } from '../support/fixtures';
-import type { LedgerPlan } from '../../../functions/src/rollout';
 import { rolloutHttpBed } from '../support/rolloutHttpBed';
 
-const { api, view, post, create } = rolloutHttpBed();
+const { api, view, post, create, started, planned } = rolloutHttpBed();
 
 const AT = '2026-03-28T12:00:00.000Z';
 const WINDOW = { days: ['sat', 'sun'], from: '01:00', to: '05:00', timeZone: 'Europe/Berlin' };
@@ -28,7 +26,7 @@ describe('a rollout schedule through the HTTP API', () => {
   });
 
   test('scheduled (not planned yet): the schedule in the policy from the spec; pause and cancel apply, approve and retry do not', async () => {
-    api.addInstance({ name: 'rollout', instanceId: 'r1', input: { rolloutId: 'r1', spec: SPEC, specHash: 'h', createdAt: AT } });
+    started(SPEC, AT);
     await api.signal('rolloutControl', 'r1', 'phase', { phase: 'scheduled', wave: null, at: AT });
     const scheduled = await view();
     expect(scheduled).toMatchObject({ state: 'scheduled', policy: { schedule: SCHEDULE }, nextWindowAt: null });
@@ -44,17 +42,7 @@ describe('a rollout schedule through the HTTP API', () => {
   });
 
   test('waiting for a window: the next window from the phase report, gone once running', async () => {
-    api.addInstance({ name: 'rollout', instanceId: 'r1', input: { rolloutId: 'r1', spec: SPEC, specHash: 'h', createdAt: AT } });
-    const plan: LedgerPlan = {
-      rolloutId: 'r1',
-      firmware: FIRMWARE,
-      createdAt: AT,
-      shardCount: 1,
-      waves: [{ index: 0, name: 'wave-1', percent: 100, targeted: 2 }],
-      skipped: 0,
-      policy: rolloutPolicy(SPEC),
-    };
-    await api.signal('rolloutLedger', 'r1', 'plan', { plan, at: AT });
+    await planned(SPEC, AT);
     const nextWindowAt = '2026-03-29T00:00:00.000Z';
     await api.signal('rolloutControl', 'r1', 'phase', { phase: 'waitingForWindow', wave: 0, nextWindowAt, at: AT });
     expect(await view()).toMatchObject({
