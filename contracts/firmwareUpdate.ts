@@ -119,7 +119,8 @@ export interface FirmwareUpdateReport {
 /** The device's reported properties this contract owns. */
 export interface FirmwareReportedProperties {
   iothubDM?: { firmwareUpdate?: FirmwareUpdateReport | null };
-  firmware?: { currentFwVersion?: string };
+  /** model and manufacturer: what the device is, when its agent is told (null removes them). */
+  firmware?: { currentFwVersion?: string; model?: string | null; manufacturer?: string | null };
 }
 
 /**

@@ -4,6 +4,38 @@ import { parseCompact } from './jws';
 import { invalid, type SignatureFailure, type SignatureResult } from './signatureResult';
 import { verifyCertificate, type CertificateCheck, type SigningKeyCertificate } from './signingKeyCertificate';
 
+/** What a device is, as a manifest's compatibility entries name it. */
+export interface DeviceModel {
+  /** Absent in a compatibility entry: any manufacturer's device of that model. */
+  manufacturer?: string;
+  model: string;
+}
+
+const NAME_MAX_LENGTH = 128;
+
+/** `acme/x100`, or `x100` without a manufacturer: how messages and command lines name a model. */
+export function modelName({ manufacturer, model }: DeviceModel): string {
+  return manufacturer === undefined ? model : `${manufacturer}/${model}`;
+}
+
+/**
+ * `acme/x100` or `x100` (the command lines' spelling) as a DeviceModel; throws naming what is wrong.
+ * The model is everything after the first slash, so a model name may hold slashes.
+ */
+export function parseDeviceModel(value: string): DeviceModel {
+  const slash = value.indexOf('/');
+  const [manufacturer, model] = slash < 0 ? [undefined, value] : [value.slice(0, slash), value.slice(slash + 1)];
+  if (manufacturer === '') throw new Error(`'${value}': the manufacturer before the slash is empty (write [manufacturer/]model)`);
+  if (model === '') throw new Error(`'${value}': the model is empty (write [manufacturer/]model)`);
+  for (const [what, name] of [
+    ['manufacturer', manufacturer],
+    ['model', model],
+  ] as const)
+    if (name !== undefined && name.length > NAME_MAX_LENGTH)
+      throw new Error(`'${value}': the ${what} is longer than ${NAME_MAX_LENGTH} characters`);
+  return manufacturer === undefined ? { model } : { manufacturer, model };
+}
+
 /**
  * A signed firmware manifest: a compact JWS by a signing key, carrying that key's certificate in its
  * protected header (`fwk`), so one string holds everything a verifier needs beside its roots. The image
@@ -17,7 +49,7 @@ export interface SignedFirmwareManifest {
   size: number;
   file?: string;
   /** Absent: any device. Otherwise the device's model (and manufacturer, when an entry names one) must match an entry. */
-  compatibility?: { manufacturer?: string; model: string }[];
+  compatibility?: DeviceModel[];
   /** Epoch seconds. */
   iat: number;
 }
@@ -33,7 +65,12 @@ export const signedManifestSchema = z.strictObject({
   size: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
   file: z.string().min(1).max(255).optional(),
   compatibility: z
-    .array(z.strictObject({ manufacturer: z.string().min(1).max(128).optional(), model: z.string().min(1).max(128) }))
+    .array(
+      z.strictObject({
+        manufacturer: z.string().min(1).max(NAME_MAX_LENGTH).optional(),
+        model: z.string().min(1).max(NAME_MAX_LENGTH),
+      }),
+    )
     .min(1)
     .max(64)
     .optional(),
@@ -41,13 +78,10 @@ export const signedManifestSchema = z.strictObject({
 });
 
 /** What the manifest must say: the request's firmware, and the device's model when the device checks. */
-export interface ManifestExpectation {
+export interface ManifestExpectation extends Partial<DeviceModel> {
   version: string;
   sha256: string;
   size: number;
-  /** Absent (the API knows no device): compatibility is not checked. */
-  model?: string;
-  manufacturer?: string;
 }
 
 export interface ManifestCheck extends CertificateCheck {
@@ -67,10 +101,10 @@ function mismatch(field: string, message: string): SignatureFailure {
   return { ok: false, code: 'manifestMismatch', field, message };
 }
 
-function compatible(manifest: SignedFirmwareManifest, expected: ManifestExpectation): boolean {
-  if (manifest.compatibility === undefined || expected.model === undefined) return true;
-  return manifest.compatibility.some(
-    (entry) => entry.model === expected.model && (entry.manufacturer === undefined || entry.manufacturer === expected.manufacturer),
+/** The scope names the device: an entry of its model, for its manufacturer or for any. */
+function isFor(scope: DeviceModel[], device: DeviceModel): boolean {
+  return scope.some(
+    (entry) => entry.model === device.model && (entry.manufacturer === undefined || entry.manufacturer === device.manufacturer),
   );
 }
 
@@ -81,9 +115,12 @@ function checkExpectation(manifest: SignedFirmwareManifest, expected: ManifestEx
   if (manifest.sha256 !== expected.sha256.toLowerCase())
     return mismatch('sha256', `the manifest signs sha256 ${manifest.sha256}, not ${expected.sha256}`);
   if (manifest.size !== expected.size) return mismatch('size', `the manifest signs a size of ${manifest.size} bytes, not ${expected.size}`);
-  if (!compatible(manifest, expected)) {
-    const device = [expected.manufacturer, expected.model].filter(Boolean).join(' ');
-    return mismatch('compatibility', `the manifest is not for ${device}`);
+  // A manifest for any device, or an expectation without a model (the API knows no device), is not scoped.
+  const { compatibility } = manifest;
+  if (compatibility !== undefined && expected.model !== undefined) {
+    const device = { manufacturer: expected.manufacturer, model: expected.model };
+    if (!isFor(compatibility, device))
+      return mismatch('compatibility', `the manifest is for ${compatibility.map(modelName).join(', ')}, not ${modelName(device)}`);
   }
   return undefined;
 }

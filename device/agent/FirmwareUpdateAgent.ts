@@ -12,6 +12,7 @@ import {
   type FirmwareUpdateResponse,
   type FirmwareUpdateStatus,
 } from '../../contracts/firmwareUpdate';
+import type { DeviceModel } from '../../contracts/signing/signedManifest';
 import type { Trust } from '../../contracts/signing/trust';
 import { DownloadError, downloadImage } from '../download/downloadImage';
 import type { Installer } from '../install/Installer';
@@ -39,6 +40,11 @@ export interface AgentOptions {
   trustRoots?: Trust;
   /** With trustRoots: refuse firmware without a manifest (signatureMissing). Default false, for unsigned rollouts. */
   requireSigned?: boolean;
+  /**
+   * What this device is. Reported as firmware.model / firmware.manufacturer (rollouts can target it), and
+   * with trustRoots a signed manifest restricted to other models is refused (manifestMismatch).
+   */
+  deviceModel?: DeviceModel;
   /** How long a simulated reboot keeps the device offline. Default 0. */
   rebootMs?: number;
   /**
@@ -92,7 +98,11 @@ export class FirmwareUpdateAgent {
     this.state = this.store.load(options.initialFwVersion);
     if (options.requireSigned && !options.trustRoots) throw new Error('requireSigned needs trustRoots to verify signatures with');
     this.signatures =
-      options.trustRoots && new SignatureCheck(options.trustRoots, this.store, { requireSigned: options.requireSigned ?? false });
+      options.trustRoots &&
+      new SignatureCheck(options.trustRoots, this.store, {
+        requireSigned: options.requireSigned ?? false,
+        deviceModel: options.deviceModel,
+      });
     const hubRequestTimeoutMs = options.hubRequestTimeoutMs ?? DEFAULT_HUB_REQUEST_TIMEOUT_MS;
     this.connection = new HubConnection({
       connectionString: options.connectionString,
@@ -149,7 +159,12 @@ export class FirmwareUpdateAgent {
     // The twin shows exactly what the agent knows, whatever happened while offline.
     this.reported.reconcile(
       {
-        firmware: { currentFwVersion: this.state.currentFwVersion },
+        // null (absent) for what the agent is not told, so a model no longer configured is removed.
+        firmware: {
+          currentFwVersion: this.state.currentFwVersion,
+          model: this.options.deviceModel?.model ?? null,
+          manufacturer: this.options.deviceModel?.manufacturer ?? null,
+        },
         iothubDM: { firmwareUpdate: this.state.update ? toReport(this.state.update) : null },
       },
       twin.properties.reported,

@@ -1,5 +1,5 @@
 import type { FirmwareUpdateError, FirmwareUpdateRequest } from '../../contracts/firmwareUpdate';
-import { verifySignedManifest } from '../../contracts/signing/signedManifest';
+import { verifySignedManifest, type DeviceModel } from '../../contracts/signing/signedManifest';
 import { acceptTrustBundle, type Trust } from '../../contracts/signing/trust';
 
 /** Where the agent keeps the trust it adopted from bundles (the state store). */
@@ -11,8 +11,8 @@ export interface TrustStorage {
 /**
  * The agent's firmware signature check, run before anything is downloaded: adopts the request's trust
  * bundle when it is newer than the trust held (persisted only once it validated), then verifies the
- * manifest against that trust and the request. The trust starts from the pinned roots, or from a bundle
- * adopted earlier when that one is newer.
+ * manifest against that trust, the request and the device's model (when it knows it). The trust starts
+ * from the pinned roots, or from a bundle adopted earlier when that one is newer.
  */
 export class SignatureCheck {
   private trust: Trust;
@@ -20,7 +20,7 @@ export class SignatureCheck {
   constructor(
     pinned: Trust,
     private readonly storage: TrustStorage,
-    private readonly options: { requireSigned: boolean },
+    private readonly options: { requireSigned: boolean; deviceModel?: DeviceModel | undefined },
   ) {
     const adopted = storage.loadTrust();
     this.trust = adopted !== null && adopted.version > pinned.version ? adopted : pinned;
@@ -46,7 +46,7 @@ export class SignatureCheck {
       manifest: request.manifest,
       trust: this.trust,
       now,
-      expect: { version: request.fwVersion, sha256: request.sha256, size: request.size },
+      expect: { version: request.fwVersion, sha256: request.sha256, size: request.size, ...this.options.deviceModel },
     });
     if (verified.ok) return undefined;
     const message = verified.code === 'signatureMissing' ? `${verified.message}, and this device requires one` : verified.message;

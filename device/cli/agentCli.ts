@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { parseDeviceModel, type DeviceModel } from '../../contracts/signing/signedManifest';
 import { FirmwareUpdateAgent } from '../agent/FirmwareUpdateAgent';
 import { readTrustRoots } from '../agent/trustRoots';
 import { CommandInstaller } from '../install/commandInstaller';
@@ -29,6 +30,9 @@ Options:
                              downloaded, and a newer trust bundle it carries is adopted and kept
   --require-signed           with --trust-root: refuse firmware that has no signed manifest
                              (default off: unsigned firmware still installs, for older rollouts)
+  --model <[maker/]model>    what this device is, e.g. acme/x100: reported as firmware.model and
+                             firmware.manufacturer; with --trust-root, a signed manifest restricted
+                             to other models is refused (manifestMismatch)
   -h, --help                 show this help`;
 
 /** Thrown for command lines the agent cannot run with; the message says what to change. */
@@ -46,6 +50,7 @@ export interface AgentFlags {
   allowInsecureDownloads: boolean;
   trustRoots: string[];
   requireSigned: boolean;
+  deviceModel?: DeviceModel;
 }
 
 /** Parses the agent's command line; undefined means help was asked for. */
@@ -66,6 +71,7 @@ export function parseAgentArgs(argv: string[]): AgentFlags | undefined {
         'allow-insecure-downloads': { type: 'boolean', default: false },
         'trust-root': { type: 'string', multiple: true, default: [] },
         'require-signed': { type: 'boolean', default: false },
+        model: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }));
@@ -85,6 +91,7 @@ export function parseAgentArgs(argv: string[]): AgentFlags | undefined {
   const trustRoots = values['trust-root'].map((path) => resolve(path));
   if (values['require-signed'] && trustRoots.length === 0)
     throw new UsageError('--require-signed needs --trust-root <file>: the root keys to verify signatures with.');
+  const deviceModel = values.model === undefined ? undefined : modelFlag(values.model);
   return {
     connectionString,
     stateDir: resolve(stateDir),
@@ -95,7 +102,16 @@ export function parseAgentArgs(argv: string[]): AgentFlags | undefined {
     requireSigned: values['require-signed'],
     ...(values.ca ? { ca: values.ca } : {}),
     ...(installCommand ? { installCommand } : {}),
+    ...(deviceModel ? { deviceModel } : {}),
   };
+}
+
+function modelFlag(value: string): DeviceModel {
+  try {
+    return parseDeviceModel(value);
+  } catch (error) {
+    throw new UsageError(`--model ${(error as Error).message}.`);
+  }
 }
 
 /** Starts the agent the flags describe and stops it cleanly on Ctrl-C or SIGTERM. */
@@ -109,6 +125,7 @@ export async function runAgent(flags: AgentFlags): Promise<FirmwareUpdateAgent> 
     allowInsecureDownloads: flags.allowInsecureDownloads,
     ...(flags.trustRoots.length > 0 ? { trustRoots: readTrustRoots(flags.trustRoots), requireSigned: flags.requireSigned } : {}),
     ...(flags.ca ? { ca: readFileSync(flags.ca, 'utf8') } : {}),
+    ...(flags.deviceModel ? { deviceModel: flags.deviceModel } : {}),
     log,
   });
   await agent.start();

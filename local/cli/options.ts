@@ -1,5 +1,6 @@
 import { InvalidArgumentError, Option } from 'commander';
 import { HUB_TIERS, parseHubScale, type HubScale, type HubTier } from '../../contracts/iotHubQuotas';
+import { parseDeviceModel, type DeviceModel } from '../../contracts/signing/signedManifest';
 
 /** commander parser for port flags: 0-65535, with a message naming the flag's problem. */
 export function parsePort(value: string): number {
@@ -37,6 +38,20 @@ export function parseJsonObject(value: string): Record<string, unknown> {
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new InvalidArgumentError('must be a JSON object.');
   return parsed as Record<string, unknown>;
+}
+
+/** `--model [manufacturer/]model`: a device model (what a device is, or what an image is for). */
+export function parseModel(value: string): DeviceModel {
+  try {
+    return parseDeviceModel(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+}
+
+/** A repeatable `--model`'s models, in the order given. */
+export function collectModels(value: string, previous: DeviceModel[] = []): DeviceModel[] {
+  return [...previous, parseModel(value)];
 }
 
 /** A repeatable option's values, in the order given. */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { isRecord } from '../../contracts/guards';
 import { checkEd25519Jwk, jwkThumbprint, type Ed25519Jwk } from '../../contracts/signing/ed25519Jwk';
 import { base64urlJson, JWS_TYPES, parseCompact, type JwsKind } from '../../contracts/signing/jws';
-import { signedManifestSchema } from '../../contracts/signing/signedManifest';
+import { signedManifestSchema, type DeviceModel } from '../../contracts/signing/signedManifest';
 import type { SigningKeyCertificate } from '../../contracts/signing/signingKeyCertificate';
 import type { FirmwareManifest } from './makeFirmwareImage';
 import { parseTrust, type Trust, type TrustRoot } from '../../contracts/signing/trust';
@@ -149,7 +149,7 @@ export function signManifest(options: {
   signingKey: KeyObject;
   certificate: string;
   now: Date;
-  compatibility?: { manufacturer?: string; model: string }[];
+  compatibility?: DeviceModel[];
 }): string {
   const certificate = parseCompact(options.certificate.trim(), 'certificate', Number.MAX_SAFE_INTEGER);
   if (!certificate.ok) throw new Error(certificate.message);

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Registry } from 'azure-iothub';
 import seedrandom from 'seedrandom';
+import type { DeviceModel } from '../../contracts/signing/signedManifest';
 import type { Trust } from '../../contracts/signing/trust';
 import { FirmwareUpdateAgent } from '../../device/agent/FirmwareUpdateAgent';
 import { DownloadError } from '../../device/download/downloadImage';
@@ -38,6 +39,8 @@ export interface FleetOptions {
   /** Root keys every agent verifies signed firmware with (as `--trust-root`); requireSigned as `--require-signed`. */
   trustRoots?: Trust;
   requireSigned?: boolean;
+  /** What every device is (as `--model`). */
+  deviceModel?: DeviceModel;
   log?: (message: string) => void;
 }
 
@@ -90,6 +93,7 @@ export class FleetSimulator {
         ...(this.options.ca ? { ca: this.options.ca } : {}),
         allowInsecureDownloads: this.options.allowInsecureDownloads ?? false,
         ...(this.options.trustRoots ? { trustRoots: this.options.trustRoots, requireSigned: this.options.requireSigned ?? false } : {}),
+        ...(this.options.deviceModel ? { deviceModel: this.options.deviceModel } : {}),
         rebootMs: this.options.rebootMs ?? 0,
         fsyncState: false,
         installer: new SimulatedInstaller({

@@ -1,7 +1,7 @@
 import { createHash, createPrivateKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
 import { checkEd25519Jwk, ed25519PublicKey, jwkThumbprint, verifyEd25519, type Ed25519Jwk } from '../../contracts/signing/ed25519Jwk';
 import { base64urlJson } from '../../contracts/signing/jws';
-import { verifySignedManifest, type ManifestExpectation } from '../../contracts/signing/signedManifest';
+import { modelName, parseDeviceModel, verifySignedManifest, type ManifestExpectation } from '../../contracts/signing/signedManifest';
 import { verifyCertificate } from '../../contracts/signing/signingKeyCertificate';
 import { acceptTrustBundle, parseTrust, type Trust } from '../../contracts/signing/trust';
 import { certifySigningKey, issueTrustBundle, makeTrustRoots, signCompact, signManifest } from '../../local/firmware/signing';
@@ -273,6 +273,17 @@ describe('signed manifests: root -> signing-key certificate -> manifest', () => 
     expect(check(MANIFEST, TRUST, NOW, { ...EXPECT, ...change })).toEqual({ ok: false, code: 'manifestMismatch', field, message });
   });
 
+  test('a device model is written [manufacturer/]model; an empty or overlong part is refused naming it', () => {
+    expect(parseDeviceModel('acme/x100')).toEqual({ manufacturer: 'acme', model: 'x100' });
+    expect(parseDeviceModel('x100')).toEqual({ model: 'x100' });
+    expect(parseDeviceModel('acme/x100/rev2')).toEqual({ manufacturer: 'acme', model: 'x100/rev2' });
+    expect(() => parseDeviceModel('')).toThrow("'': the model is empty");
+    expect(() => parseDeviceModel('acme/')).toThrow("'acme/': the model is empty");
+    expect(() => parseDeviceModel('/x100')).toThrow("'/x100': the manufacturer before the slash is empty");
+    expect(() => parseDeviceModel(`acme/${'m'.repeat(129)}`)).toThrow('the model is longer than 128 characters');
+    expect(modelName(parseDeviceModel('acme/x100'))).toBe('acme/x100');
+  });
+
   test('sha256 compares without regard to case; compatibility scopes the image to models', () => {
     expect(check(MANIFEST, TRUST, NOW, { ...EXPECT, sha256: SHA.toUpperCase() })).toMatchObject({ ok: true });
     const scoped = signManifest({
@@ -288,7 +299,7 @@ describe('signed manifests: root -> signing-key certificate -> manifest', () => 
       ok: false,
       code: 'manifestMismatch',
       field: 'compatibility',
-      message: 'the manifest is not for other x100',
+      message: 'the manifest is for acme/x100, x200, not other/x100',
     });
     expect(check(scoped, TRUST, NOW, EXPECT)).toMatchObject({ ok: true });
   });

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIRMWARE_APPLY_METHOD, FIRMWARE_UPDATE_METHOD, type FirmwareUpdateRequest } from '../../contracts/firmwareUpdate';
+import type { DeviceModel } from '../../contracts/signing/signedManifest';
 import { agentTestBed } from '../support/agentFixture';
 import { firmwareRequest } from '../support/firmwareFixture';
 import { newKey, SigningKit } from '../support/signingFixture';
@@ -11,7 +12,7 @@ describe('signed firmware on the agent (--trust-root, --require-signed), over th
   const signed = (rolloutId: string, overrides: Partial<FirmwareUpdateRequest> = {}) =>
     firmwareRequest(imageOf(), rolloutId, { manifest: kit.manifest(imageOf()), ...overrides });
   const update = (deviceId: string, payload: unknown) => invoke(deviceId, FIRMWARE_UPDATE_METHOD, payload);
-  const verifying = (deviceId: string, options: { requireSigned?: boolean; stateDir?: string } = {}) =>
+  const verifying = (deviceId: string, options: { requireSigned?: boolean; stateDir?: string; deviceModel?: DeviceModel } = {}) =>
     agents.agent(deviceId, { trustRoots: kit.trust, requireSigned: options.requireSigned ?? true, ...options });
 
   /** The device refused before downloading: failed with `code`, nothing in its downloads, still on 1.0.0. */
@@ -131,6 +132,42 @@ describe('signed firmware on the agent (--trust-root, --require-signed), over th
     await invoke('signed-staged', FIRMWARE_APPLY_METHOD, { rolloutId: 'r-staged', fwVersion: '2.0.0' });
     await agent.settled();
     expect((await reported('signed-staged')).firmware?.currentFwVersion).toBe('2.0.0');
+  });
+
+  test('a device told its model (--model) reports it and refuses an image signed for other models; its own model installs', async () => {
+    const forX100 = kit.forModels(imageOf(), [{ manufacturer: 'acme', model: 'x100' }, { model: 'z9' }]);
+    const x200 = await verifying('signed-x200', { deviceModel: { manufacturer: 'acme', model: 'x200' } });
+    await x200.agent.settled();
+    expect((await reported('signed-x200')).firmware).toEqual({ currentFwVersion: '1.0.0', manufacturer: 'acme', model: 'x200' });
+    const server = await fw.slowServer(readFileSync(join(fw.dir, imageOf().file)), { sliceBytes: 64 * 1024, pauseMs: 1 });
+    try {
+      await update('signed-x200', firmwareRequest(imageOf(), 'r-x200', { fwPackageUri: server.url, manifest: forX100 }));
+      await x200.agent.settled();
+      await expectRefused('signed-x200', x200.stateDir, 'manifestMismatch', /^the manifest is for acme\/x100, z9, not acme\/x200$/);
+      expect(server.ranges).toEqual([]);
+    } finally {
+      await server.close();
+    }
+    // Any manufacturer's z9 may install it, as may acme's x100.
+    for (const [deviceId, deviceModel] of [
+      ['signed-x100', { manufacturer: 'acme', model: 'x100' }],
+      ['signed-z9', { manufacturer: 'other', model: 'z9' }],
+    ] as const) {
+      const { agent } = await verifying(deviceId, { deviceModel });
+      await update(deviceId, firmwareRequest(imageOf(), `r-${deviceId}`, { manifest: forX100 }));
+      await agent.settled();
+      expect((await reported(deviceId)).firmware).toEqual({ currentFwVersion: '2.0.0', ...deviceModel });
+    }
+  });
+
+  test('a model no longer given is taken out of the twin when the agent starts again', async () => {
+    const first = await verifying('signed-unmodelled', { deviceModel: { model: 'x100' } });
+    await first.agent.settled();
+    expect((await reported('signed-unmodelled')).firmware).toEqual({ currentFwVersion: '1.0.0', model: 'x100' });
+    await first.agent.stop();
+    const second = await verifying('signed-unmodelled', { stateDir: first.stateDir });
+    await second.agent.settled();
+    expect((await reported('signed-unmodelled')).firmware).toEqual({ currentFwVersion: '1.0.0' });
   });
 
   test('a manifest that is not a string is a 400 naming manifest on a verifying agent', async () => {

@@ -23,6 +23,16 @@ describe('the agent command line: --trust-root, --require-signed', () => {
     );
   });
 
+  test('--model [manufacturer/]model is what the device is; a malformed one is a usage error naming it', () => {
+    expect(parseAgentArgs([...BASE, '--model', 'acme/x100'])).toMatchObject({ deviceModel: { manufacturer: 'acme', model: 'x100' } });
+    expect(parseAgentArgs([...BASE, '--model', 'x100'])?.deviceModel).toEqual({ model: 'x100' });
+    expect(parseAgentArgs(BASE)).not.toHaveProperty('deviceModel');
+    expect(() => parseAgentArgs([...BASE, '--model', '/x100'])).toThrow(
+      new UsageError("--model '/x100': the manufacturer before the slash is empty (write [manufacturer/]model)."),
+    );
+    expect(AGENT_USAGE).toMatch(/--model <\[maker\/\]model> .*\n.*firmware\.manufacturer/);
+  });
+
   test('--help documents both, and the default', () => {
     expect(AGENT_USAGE).toMatch(/--trust-root <file> .*repeatable/);
     expect(AGENT_USAGE).toMatch(/--require-signed .*\n.*default off/);

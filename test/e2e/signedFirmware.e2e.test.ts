@@ -9,7 +9,8 @@ import { RolloutApiClient } from '../../local/cli/rollouts/RolloutApiClient';
 import { watchRollout } from '../../local/cli/rollouts/watchRollout';
 import { freePorts } from '../../local/probes/freePorts';
 import type { RunningLocalStack } from '../../local/stack/startLocalStack';
-import { demoRolloutSpec as spec, localStack as stack } from '../support/localStackFixture';
+import { readPrivateKey, signManifest } from '../../local/firmware/signing';
+import { demoRolloutSpec as spec, localStack as stack, moreDevices } from '../support/localStackFixture';
 import { newKey } from '../support/signingFixture';
 
 const DEVICES = 8;
@@ -108,6 +109,60 @@ describe('signed firmware end to end on the local stack', () => {
       for (const device of reportedByDevice(s)) expect(device.fw).toBe('2.0.0');
     } finally {
       await s.close();
+    }
+  });
+
+  test('an image signed for one model: devices of another refuse it (manifestMismatch); a rollout targets them by their reported model', async () => {
+    const s = await stack(4, {}, { signedFirmware: true });
+    const x200State = mkdtempSync(join(tmpdir(), 'fleetwave-x200-'));
+    const x200 = await moreDevices(s, {
+      count: 2,
+      prefix: 'x200-',
+      tags: { fleet: 'demo', ring: 'broad' },
+      seed: 'x200',
+      stateRoot: x200State,
+      trustRoots: s.firmware.signing!.trust,
+      requireSigned: true,
+      deviceModel: { manufacturer: 'acme', model: 'x200' },
+    });
+    try {
+      const api = new RolloutApiClient(s.apiUrl);
+      const signing = s.firmware.signing!;
+      const forX100 = signManifest({
+        image: s.firmware.image,
+        signingKey: readPrivateKey(signing.signingKeyPath, 'the signing key'),
+        certificate: readFileSync(signing.certificatePath, 'utf8'),
+        now: new Date(),
+        compatibility: [{ manufacturer: 'acme', model: 'x100' }],
+      });
+      const scoped = await watchRollout(
+        api,
+        (await api.start(signedSpec(s, { rolloutId: 'x100-only', firmware: { ...spec(s).firmware, manifest: forX100 } }))).id,
+        { quiet: true },
+      );
+      // The simulated fleet's agents are told no model: they cannot check one and install it.
+      expect(scoped.totals).toMatchObject({ targeted: 6, succeeded: 4, failed: 2 });
+      const failed = await api.devices('x100-only', { state: 'failed' });
+      expect(failed.items.map((row) => [row.deviceId, row.error?.code, row.error?.message])).toEqual(
+        ['x200-1', 'x200-2'].map((deviceId) => [deviceId, 'manifestMismatch', 'the manifest is for acme/x100, not acme/x200']),
+      );
+      for (const device of reportedByDevice(s).filter((d) => d.deviceId.startsWith('x200-'))) {
+        expect(device.fw).toBe('1.0.0');
+        expect(device.update?.startedDownloadingTime ?? null).toBeNull();
+      }
+
+      // Their own image (here: the stack's, for any model), targeted by what they report they are.
+      const byModel = await watchRollout(
+        api,
+        (await api.start(signedSpec(s, { rolloutId: 'x200', target: { query: "properties.reported.firmware.model = 'x200'" } }))).id,
+        { quiet: true },
+      );
+      expect(byModel).toMatchObject({ state: 'completed', totals: { targeted: 2, succeeded: 2 } });
+      for (const device of reportedByDevice(s)) expect([device.deviceId, device.fw]).toEqual([device.deviceId, '2.0.0']);
+    } finally {
+      await x200.stop();
+      await s.close();
+      rmSync(x200State, { recursive: true, force: true });
     }
   });
 

@@ -57,7 +57,10 @@ export function demoRolloutSpec(s: RunningLocalStack, extra: Record<string, unkn
 /** More devices on the stack's hub, with real agents, on 1.0.0 (registered now; stateRoot is the caller's to remove). */
 export function moreDevices(
   s: RunningLocalStack,
-  options: Pick<FleetOptions, 'count' | 'prefix' | 'tags' | 'seed' | 'stateRoot' | 'failDownload' | 'installMs'>,
+  options: Pick<
+    FleetOptions,
+    'count' | 'prefix' | 'tags' | 'seed' | 'stateRoot' | 'failDownload' | 'installMs' | 'trustRoots' | 'requireSigned' | 'deviceModel'
+  >,
 ): Promise<FleetSimulator> {
   return new FleetSimulator({
     serviceConnectionString: s.hub.serviceConnectionString,

@@ -1,6 +1,7 @@
 import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import type { TrustBundleJws } from '../../contracts/firmwareUpdate';
 import { checkEd25519Jwk, jwkThumbprint, type Ed25519Jwk } from '../../contracts/signing/ed25519Jwk';
+import type { DeviceModel } from '../../contracts/signing/signedManifest';
 import type { Trust } from '../../contracts/signing/trust';
 import { certifySigningKey, issueTrustBundle, makeTrustRoots, signManifest } from '../../local/firmware/signing';
 
@@ -50,6 +51,11 @@ export class SigningKit {
   /** A valid manifest for `image` (by default by the certified signing key). */
   manifest(image: ImageFacts, key: TestKey = this.signer, certificate = this.certificate): string {
     return signManifest({ image, signingKey: key.privateKey, certificate, now: this.now });
+  }
+
+  /** A valid manifest for `image` that only devices of these models may install. */
+  forModels(image: ImageFacts, compatibility: DeviceModel[]): string {
+    return signManifest({ image, signingKey: this.signer.privateKey, certificate: this.certificate, now: this.now, compatibility });
   }
 
   /** Signed by a key nobody certified, carrying the real certificate: signatureInvalid. */

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
+import type { DeviceModel } from '../../../contracts/signing/signedManifest';
 import { FirmwareServer } from '../../firmware/FirmwareServer';
 import { makeFirmwareImage } from '../../firmware/makeFirmwareImage';
-import { parsePort, parsePositiveInt } from '../options';
+import { collectModels, parsePort, parsePositiveInt } from '../options';
 import { inputErrors, registerSigningCommands, signingMaterial, writeSignedManifest, type SignFlags } from './firmwareSigningCommands';
 import { DEFAULT_HUB_DATA_DIR } from '../runningHub';
 import { onShutdown } from '../../../device/cli/shutdown';
@@ -19,11 +20,13 @@ export function registerFirmwareCommand(program: Command): void {
     .requiredOption('--out <dir>', 'where to write firmware-<version>.bin and .json')
     .option('--sign-key <file>', 'also sign it with this signing key (needs --cert): writes firmware-<version>.manifest.jws')
     .option('--cert <file>', "the signing key's certificate (firmware certify)")
+    .option('--model <[manufacturer/]model>', 'with --sign-key: restrict the image to this device model (repeatable)', collectModels)
     .action(
-      inputErrors((flags: { version: string; size: number; out: string } & SignFlags) => {
+      inputErrors((flags: { version: string; size: number; out: string; model?: DeviceModel[] } & SignFlags) => {
         const signing = flags.signKey === undefined && flags.cert === undefined ? undefined : signingMaterial(flags);
+        if (flags.model && !signing) throw new Error('--model restricts what the signed manifest allows: it needs --sign-key and --cert');
         const manifest = makeFirmwareImage({ version: flags.version, size: flags.size, outDir: resolve(flags.out) });
-        if (signing) console.error(`Signed manifest: ${writeSignedManifest(manifest, resolve(flags.out), signing)}`);
+        if (signing) console.error(`Signed manifest: ${writeSignedManifest(manifest, resolve(flags.out), signing, flags.model)}`);
         console.log(JSON.stringify(manifest, null, 2));
       }),
     );

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
-import { verifySignedManifest } from '../../../contracts/signing/signedManifest';
+import { modelName, verifySignedManifest, type DeviceModel } from '../../../contracts/signing/signedManifest';
 import type { SignatureFailure } from '../../../contracts/signing/signatureResult';
 import { acceptTrustBundle, parseTrust, type Trust } from '../../../contracts/signing/trust';
 import { hashFile } from '../../../device/download/downloadImage';
@@ -18,7 +18,7 @@ import {
   readText,
   signManifest,
 } from '../../firmware/signing';
-import { collect, parsePositiveInt } from '../options';
+import { collect, collectModels, parseModel, parsePositiveInt } from '../options';
 
 /**
  * Runs a command action; an error is bad input (a missing file, a key of the wrong kind …): it is printed
@@ -53,7 +53,7 @@ export function writeSignedManifest(
   image: Partial<Record<keyof FirmwareManifest, unknown>>,
   dir: string,
   signing: { key: string; certificate: string },
-  compatibility?: { manufacturer?: string; model: string }[],
+  compatibility?: DeviceModel[],
 ): string {
   const jws = signManifest({
     image,
@@ -76,12 +76,6 @@ function output(text: string, out: string | undefined): void {
   console.error(`Wrote ${resolve(out)}`);
 }
 
-/** `acme/x100` or `x100`: a compatibility entry. */
-function parseModel(value: string): { manufacturer?: string; model: string } {
-  const slash = value.indexOf('/');
-  return slash < 0 ? { model: value } : { manufacturer: value.slice(0, slash), model: value.slice(slash + 1) };
-}
-
 function trustFrom(path: string): Trust {
   const trust = parseTrust(readJson(resolve(path), 'the trust roots'));
   if (!trust.ok) throw new Error(`${path}: ${trust.message}`);
@@ -91,6 +85,39 @@ function trustFrom(path: string): Trust {
 function refuse(failure: SignatureFailure): void {
   console.error(`fleetwave: not valid (${failure.code}): ${failure.message}`);
   process.exitCode = 1;
+}
+
+interface VerifyFlags {
+  trustRoot: string;
+  bundle?: string[];
+  model?: DeviceModel;
+}
+
+/** `firmware verify`: the device's check of a signed manifest, and of the image and the device's model when given. */
+async function verify(signed: string, image: string | undefined, flags: VerifyFlags): Promise<void> {
+  let trust = trustFrom(flags.trustRoot);
+  for (const path of flags.bundle ?? []) {
+    const accepted = acceptTrustBundle(trust, readText(resolve(path), 'the trust bundle'));
+    if (!accepted.ok) return refuse(accepted);
+    if (!accepted.adopted) console.error(`Ignored ${path}: version not above ${trust.version}`);
+    trust = accepted.trust;
+  }
+  const manifest = readText(resolve(signed), 'the signed manifest').trim();
+  let result = verifySignedManifest({ manifest, trust, now: new Date() });
+  // The image and the device's model are checked as a device checks them, each against the manifest.
+  if (result.ok && (image !== undefined || flags.model !== undefined)) {
+    const { version, sha256, size } = result.manifest;
+    const facts = image === undefined ? { sha256, size } : { sha256: await hashFile(resolve(image)), size: statSync(resolve(image)).size };
+    result = verifySignedManifest({ manifest, trust, now: new Date(), expect: { version, ...facts, ...flags.model } });
+  }
+  if (!result.ok) return refuse(result);
+  const { version, sha256, size } = result.manifest;
+  const until = new Date(result.certificate.exp * 1000).toISOString();
+  console.log(
+    `valid: firmware ${version} (sha256 ${sha256}, ${size} bytes)${image === undefined ? '' : `, matched by ${image}`}` +
+      `${flags.model === undefined ? '' : `, for ${modelName(flags.model)}`}; ` +
+      `signed by key ${result.signingKid}, certified by root ${result.rootKid} until ${until}`,
+  );
 }
 
 /** `firmware keygen|roots|certify|sign|verify|bundle`: the keys, certificates, manifests and bundles of signed firmware. */
@@ -145,14 +172,14 @@ export function registerSigningCommands(firmware: Command): void {
     .description("Sign an image's manifest (as firmware make writes it): writes firmware-<version>.manifest.jws next to it.")
     .requiredOption('--key <file>', 'the signing private key (PEM)')
     .requiredOption('--cert <file>', "the signing key's certificate")
-    .option('--model <[manufacturer/]model>', 'restrict the image to this device model (repeatable)', collect)
+    .option('--model <[manufacturer/]model>', 'restrict the image to this device model (repeatable)', collectModels)
     .action(
-      inputErrors((manifest: string, flags: { key: string; cert: string; model?: string[] }) => {
+      inputErrors((manifest: string, flags: { key: string; cert: string; model?: DeviceModel[] }) => {
         const image = readJson(resolve(manifest), 'the manifest');
         if (image === null || typeof image !== 'object' || Array.isArray(image))
           throw new Error(`the manifest ${manifest} is not a JSON object`);
         const signing = signingMaterial({ signKey: resolve(flags.key), cert: resolve(flags.cert) });
-        console.log(writeSignedManifest(image, dirname(resolve(manifest)), signing, flags.model?.map(parseModel)));
+        console.log(writeSignedManifest(image, dirname(resolve(manifest)), signing, flags.model));
       }),
     );
 
@@ -161,30 +188,10 @@ export function registerSigningCommands(firmware: Command): void {
     .description('Check a signed manifest as devices do (and the image against it): exit 0 valid, 1 not valid, 2 bad input.')
     .requiredOption('--trust-root <file>', 'the roots file devices pin')
     .option('--bundle <file>', 'a trust bundle to adopt first, as a device would (repeatable, in version order)', collect)
-    .action(
-      inputErrors(async (signed: string, image: string | undefined, flags: { trustRoot: string; bundle?: string[] }) => {
-        let trust = trustFrom(flags.trustRoot);
-        for (const path of flags.bundle ?? []) {
-          const accepted = acceptTrustBundle(trust, readText(resolve(path), 'the trust bundle'));
-          if (!accepted.ok) return refuse(accepted);
-          if (!accepted.adopted) console.error(`Ignored ${path}: version not above ${trust.version}`);
-          trust = accepted.trust;
-        }
-        const manifest = readText(resolve(signed), 'the signed manifest').trim();
-        let result = verifySignedManifest({ manifest, trust, now: new Date() });
-        if (result.ok && image !== undefined) {
-          const [sha256, size] = [await hashFile(resolve(image)), statSync(resolve(image)).size];
-          result = verifySignedManifest({ manifest, trust, now: new Date(), expect: { version: result.manifest.version, sha256, size } });
-        }
-        if (!result.ok) return refuse(result);
-        const { version, sha256, size } = result.manifest;
-        const until = new Date(result.certificate.exp * 1000).toISOString();
-        console.log(
-          `valid: firmware ${version} (sha256 ${sha256}, ${size} bytes)${image === undefined ? '' : `, matched by ${image}`}; ` +
-            `signed by key ${result.signingKid}, certified by root ${result.rootKid} until ${until}`,
-        );
-      }),
-    );
+    .option('--model <[manufacturer/]model>', "the device's model: an image restricted to other models is not valid for it", parseModel)
+    // A command line it cannot take is bad input too (exit 2), never to be read as "not valid" (exit 1).
+    .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2))
+    .action(inputErrors(verify));
 
   firmware
     .command('bundle')

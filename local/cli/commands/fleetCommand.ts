@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
+import type { DeviceModel } from '../../../contracts/signing/signedManifest';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { FleetSimulator } from '../../fleet/FleetSimulator';
 import { installIotHubHostPort } from '../../preload/iothubHostPort';
-import { collect, parseJsonObject, parseMilliseconds, parseProbability, parsePositiveInt } from '../options';
+import { collect, parseJsonObject, parseMilliseconds, parseModel, parseProbability, parsePositiveInt } from '../options';
 import { DEFAULT_HUB_DATA_DIR, readConnectionInfo } from '../runningHub';
 import { readTrustRoots } from '../../../device/agent/trustRoots';
 import { onShutdown } from '../../../device/cli/shutdown';
@@ -23,6 +24,7 @@ interface FleetFlags {
   stateDir: string;
   trustRoot: string[];
   requireSigned: boolean;
+  model?: DeviceModel;
 }
 
 /** `fleetwave fleet`: many simulated devices in one process against a running local hub. */
@@ -49,6 +51,7 @@ export function registerFleetCommand(program: Command): void {
       [],
     )
     .option('--require-signed', 'with --trust-root: refuse firmware that has no signed manifest', false)
+    .option('--model <[manufacturer/]model>', 'what every device is, as fleetwave-agent --model', parseModel)
     .action(async (flags: FleetFlags) => {
       if (flags.requireSigned && flags.trustRoot.length === 0)
         throw new Error('--require-signed needs --trust-root <file>: the root keys to verify signatures with');
@@ -73,6 +76,7 @@ export function registerFleetCommand(program: Command): void {
         rebootMs: flags.rebootMs,
         stateRoot: resolve(flags.stateDir),
         ...(trustRoots === undefined ? {} : { trustRoots, requireSigned: flags.requireSigned }),
+        ...(flags.model ? { deviceModel: flags.model } : {}),
         log: (message) => console.log(`${new Date().toISOString()} ${message}`),
       }).start();
       const offline = fleet.devices.filter((d) => d.offline).length;

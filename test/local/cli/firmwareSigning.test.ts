@@ -96,6 +96,40 @@ describe('fleetwave firmware keygen | roots | certify | sign | verify | bundle',
     ).toBe(0);
   });
 
+  test('make --model scopes the signed image to device models; verify --model checks it for a device as the device does', async () => {
+    const signing = ['--sign-key', at('signing.key.pem'), '--cert', at('signing.cert')];
+    const made = await fleetwave(
+      'make',
+      '--version',
+      '2.2.0',
+      '--size',
+      '100',
+      '--out',
+      at('fw'),
+      ...signing,
+      '--model',
+      'acme/x100',
+      '--model',
+      'z9',
+    );
+    expect(made.code).toBe(0);
+    const scoped = at('fw/firmware-2.2.0.manifest.jws');
+    const verify = (...extra: string[]) =>
+      fleetwave('verify', '--trust-root', at('roots.json'), scoped, at('fw/firmware-2.2.0.bin'), ...extra);
+    expect(await verify('--model', 'acme/x100')).toMatchObject({
+      code: 0,
+      stdout: expect.stringMatching(/, for acme\/x100; signed by key/),
+    });
+    expect(await verify('--model', 'other/z9')).toMatchObject({ code: 0 });
+    expect(await verify('--model', 'acme/x200')).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'fleetwave: not valid (manifestMismatch): the manifest is for acme/x100, z9, not acme/x200\n',
+    });
+    // Without --model nothing is known of the device: the signature and the image are checked.
+    expect(await verify()).toMatchObject({ code: 0 });
+  });
+
   describe('verify fails, exit 1 naming why, after any of its files is edited', () => {
     const edited = (name: string, edit: (text: Buffer) => Buffer): string => {
       const path = at(`edited-${basename(name)}`);
@@ -195,10 +229,19 @@ describe('fleetwave firmware keygen | roots | certify | sign | verify | bundle',
 
   test.each([
     [['verify', '--trust-root', 'missing-roots.json', 'x.jws'], 'cannot read the trust roots'],
+    [['verify', 'x.jws'], "required option '--trust-root <file>' not specified"],
     [['certify', '--root-key', 'signing.pub.json', '--key', 'signing.pub.json'], 'is not a PEM private key'],
     [['certify', '--root-key', 'root1.key.pem', '--key', 'root1.key.pem'], 'is not JSON'],
     [['sign', '--key', 'root2.key.pem', '--cert', 'signing.cert', 'fw/firmware-2.0.0.json'], 'the certificate is for signing key'],
     [['make', '--version', '9.0.0', '--size', '10', '--out', 'fw9', '--sign-key', 'signing.key.pem'], '--sign-key and --cert go together'],
+    [
+      ['make', '--version', '9.0.0', '--size', '10', '--out', 'fw9', '--model', 'x100'],
+      '--model restricts what the signed manifest allows',
+    ],
+    [
+      ['verify', '--trust-root', 'roots.json', '--model', 'acme/', 'x.jws'],
+      "option '--model <[manufacturer/]model>' argument 'acme/' is invalid. 'acme/': the model is empty",
+    ],
   ])('bad input %j is refused naming the problem, exit 2', async (args, why) => {
     const absolute = args.map((arg) => (/\.(json|pem|cert|jws)$|^fw9$/.test(arg) ? at(arg) : arg));
     expect(await fleetwave(...absolute)).toMatchObject({ code: 2, stderr: expect.stringContaining(why) });
