@@ -43,14 +43,19 @@ export function signCompact(kind: JwsKind, payload: unknown, key: KeyObject, ext
   return `${signingInput}.${signatureOf(signingInput, key)}`;
 }
 
+/** PKCS#8 encryption of private key files (PBES2: a PBKDF2 key, AES-256-CBC), as OpenSSL reads them. */
+const KEY_FILE_CIPHER = 'aes-256-cbc';
+
 /**
- * Writes a new Ed25519 key pair to `outDir`: `<name>.key.pem` (PKCS#8, mode 0600, never overwritten)
- * and `<name>.pub.json` ({kid, jwk}). The name defaults to root-/signing- and the kid's first 8 characters.
+ * Writes a new Ed25519 key pair to `outDir`: `<name>.key.pem` (PKCS#8, mode 0600, never overwritten;
+ * encrypted with `passphrase` when one is given) and `<name>.pub.json` ({kid, jwk}). The name defaults to
+ * root-/signing- and the kid's first 8 characters.
  */
 export function generateKey(options: {
   outDir: string;
   root: boolean;
   name?: string;
+  passphrase?: string;
 }): PublicKeyFile & { privateKeyPath: string; publicKeyPath: string } {
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   const jwk = publicJwk(publicKey);
@@ -61,7 +66,8 @@ export function generateKey(options: {
   // 'wx' with the mode: the file is private from its first byte, and an existing key is never replaced.
   const fd = openSync(privateKeyPath, 'wx', 0o600);
   try {
-    writeSync(fd, privateKey.export({ type: 'pkcs8', format: 'pem' }) as string);
+    const encryption = options.passphrase ? { cipher: KEY_FILE_CIPHER, passphrase: options.passphrase } : {};
+    writeSync(fd, privateKey.export({ type: 'pkcs8', format: 'pem', ...encryption }) as string);
   } finally {
     closeSync(fd);
   }
@@ -86,14 +92,28 @@ export function readText(path: string, what: string): string {
   }
 }
 
-/** An Ed25519 private key from a PKCS#8 PEM file. */
-export function readPrivateKey(path: string, what = 'the private key'): KeyObject {
+/** The key file is encrypted and no passphrase was given: the caller may ask for one and read it again. */
+export class LockedKeyError extends Error {
+  override readonly name = 'LockedKeyError';
+
+  constructor(
+    readonly path: string,
+    readonly what: string,
+  ) {
+    super(`${what} ${path} is encrypted: it needs its passphrase`);
+  }
+}
+
+/** An Ed25519 private key from a PKCS#8 PEM file, encrypted or not (then `passphrase` opens it). */
+export function readPrivateKey(path: string, what = 'the private key', passphrase?: string): KeyObject {
   const text = readText(path, what);
+  const encrypted = text.includes('-----BEGIN ENCRYPTED PRIVATE KEY-----');
+  if (encrypted && !passphrase) throw new LockedKeyError(path, what);
   let key: KeyObject;
   try {
-    key = createPrivateKey(text);
+    key = createPrivateKey(encrypted ? { key: text, format: 'pem', passphrase } : text);
   } catch {
-    throw new Error(`${what} ${path} is not a PEM private key`);
+    throw new Error(encrypted ? `cannot decrypt ${what} ${path}: wrong passphrase` : `${what} ${path} is not a PEM private key`);
   }
   if (key.asymmetricKeyType !== 'ed25519') throw new Error(`${what} ${path} is an ${key.asymmetricKeyType} key, not Ed25519`);
   return key;

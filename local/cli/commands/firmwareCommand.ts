@@ -22,8 +22,8 @@ export function registerFirmwareCommand(program: Command): void {
     .option('--cert <file>', "the signing key's certificate (firmware certify)")
     .option('--model <[manufacturer/]model>', 'with --sign-key: restrict the image to this device model (repeatable)', collectModels)
     .action(
-      inputErrors((flags: { version: string; size: number; out: string; model?: DeviceModel[] } & SignFlags) => {
-        const signing = flags.signKey === undefined && flags.cert === undefined ? undefined : signingMaterial(flags);
+      inputErrors(async (flags: { version: string; size: number; out: string; model?: DeviceModel[] } & SignFlags) => {
+        const signing = flags.signKey === undefined && flags.cert === undefined ? undefined : await signingMaterial(flags);
         if (flags.model && !signing) throw new Error('--model restricts what the signed manifest allows: it needs --sign-key and --cert');
         const manifest = makeFirmwareImage({ version: flags.version, size: flags.size, outDir: resolve(flags.out) });
         if (signing) console.error(`Signed manifest: ${writeSignedManifest(manifest, resolve(flags.out), signing, flags.model)}`);

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { KeyObject } from 'node:crypto';
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
@@ -13,11 +14,11 @@ import {
   issueTrustBundle,
   makeTrustRoots,
   readJson,
-  readPrivateKey,
   readPublicKey,
   readText,
   signManifest,
 } from '../../firmware/signing';
+import { newKeyPassphrase, PASSPHRASE_ENV, unlockPrivateKey } from '../keyPassphrase';
 import { collect, collectModels, parseModel, parsePositiveInt } from '../options';
 
 /**
@@ -40,24 +41,30 @@ export interface SignFlags {
   cert?: string;
 }
 
-/** The signing key and its certificate, read before anything is written. */
-export function signingMaterial(flags: SignFlags): { key: string; certificate: string } {
+/** The signing key (opened) and its certificate. */
+export interface SigningMaterial {
+  key: KeyObject;
+  certificate: string;
+}
+
+/** The signing key and its certificate, read (and the key's passphrase asked) before anything is written. */
+export async function signingMaterial(flags: SignFlags): Promise<SigningMaterial> {
   if (flags.signKey === undefined || flags.cert === undefined)
     throw new Error('--sign-key and --cert go together: the key and its certificate');
-  readPrivateKey(flags.signKey, 'the signing key');
-  return { key: flags.signKey, certificate: readText(flags.cert, 'the certificate') };
+  const certificate = readText(flags.cert, 'the certificate');
+  return { key: await unlockPrivateKey(flags.signKey, 'the signing key'), certificate };
 }
 
 /** Signs `image` and writes firmware-<version>.manifest.jws into `dir`; returns its path. */
 export function writeSignedManifest(
   image: Partial<Record<keyof FirmwareManifest, unknown>>,
   dir: string,
-  signing: { key: string; certificate: string },
+  signing: SigningMaterial,
   compatibility?: DeviceModel[],
 ): string {
   const jws = signManifest({
     image,
-    signingKey: readPrivateKey(signing.key, 'the signing key'),
+    signingKey: signing.key,
     certificate: signing.certificate,
     now: new Date(),
     ...(compatibility ? { compatibility } : {}),
@@ -124,16 +131,26 @@ async function verify(signed: string, image: string | undefined, flags: VerifyFl
 export function registerSigningCommands(firmware: Command): void {
   firmware
     .command('keygen')
-    .description('Make an Ed25519 key pair: <name>.key.pem (mode 0600, never printed) and <name>.pub.json, which is printed.')
+    .description(
+      `Make an Ed25519 key pair: <name>.key.pem (mode 0600, never printed; encrypted with the passphrase in ${PASSPHRASE_ENV}, ` +
+        'or one asked on the terminal) and <name>.pub.json, which is printed.',
+    )
     .requiredOption('--out <dir>', 'where to write the key files')
     .option('--root', 'a root key (keep it offline) rather than a signing key')
     .option('--name <name>', 'file name stem (default root-/signing-<kid prefix>)')
     .action(
-      inputErrors((flags: { out: string; root?: boolean; name?: string }) => {
+      inputErrors(async (flags: { out: string; root?: boolean; name?: string }) => {
+        const passphrase = await newKeyPassphrase();
         mkdirSync(resolve(flags.out), { recursive: true });
-        const key = generateKey({ outDir: resolve(flags.out), root: flags.root === true, ...(flags.name ? { name: flags.name } : {}) });
+        const key = generateKey({
+          outDir: resolve(flags.out),
+          root: flags.root === true,
+          ...(flags.name ? { name: flags.name } : {}),
+          ...(passphrase ? { passphrase } : {}),
+        });
+        const protection = passphrase ? 'encrypted' : `not encrypted: set ${PASSPHRASE_ENV} or run keygen in a terminal to encrypt`;
         console.error(
-          `Private key: ${key.privateKeyPath} (mode 0600${flags.root ? '; keep it offline' : ''})\nPublic key: ${key.publicKeyPath}`,
+          `Private key: ${key.privateKeyPath} (mode 0600, ${protection}${flags.root ? '; keep it offline' : ''})\nPublic key: ${key.publicKeyPath}`,
         );
         console.log(JSON.stringify({ kid: key.kid, jwk: key.jwk }, null, 2));
       }),
@@ -160,8 +177,8 @@ export function registerSigningCommands(firmware: Command): void {
     .option('--days <n>', 'how long the certificate is valid', parsePositiveInt, 365)
     .option('--out <file>', 'write it there rather than print it')
     .action(
-      inputErrors((flags: { rootKey: string; key: string; days: number; out?: string }) => {
-        const rootKey = readPrivateKey(resolve(flags.rootKey), 'the root key');
+      inputErrors(async (flags: { rootKey: string; key: string; days: number; out?: string }) => {
+        const rootKey = await unlockPrivateKey(resolve(flags.rootKey), 'the root key');
         const signingKey = readPublicKey(resolve(flags.key), 'the signing key');
         output(certifySigningKey({ rootKey, signingKey: signingKey.jwk, now: new Date(), days: flags.days }), flags.out);
       }),
@@ -174,11 +191,11 @@ export function registerSigningCommands(firmware: Command): void {
     .requiredOption('--cert <file>', "the signing key's certificate")
     .option('--model <[manufacturer/]model>', 'restrict the image to this device model (repeatable)', collectModels)
     .action(
-      inputErrors((manifest: string, flags: { key: string; cert: string; model?: DeviceModel[] }) => {
+      inputErrors(async (manifest: string, flags: { key: string; cert: string; model?: DeviceModel[] }) => {
         const image = readJson(resolve(manifest), 'the manifest');
         if (image === null || typeof image !== 'object' || Array.isArray(image))
           throw new Error(`the manifest ${manifest} is not a JSON object`);
-        const signing = signingMaterial({ signKey: resolve(flags.key), cert: resolve(flags.cert) });
+        const signing = await signingMaterial({ signKey: resolve(flags.key), cert: resolve(flags.cert) });
         console.log(writeSignedManifest(image, dirname(resolve(manifest)), signing, flags.model));
       }),
     );
@@ -205,7 +222,7 @@ export function registerSigningCommands(firmware: Command): void {
     .option('--out <file>', 'write it there rather than print it')
     .action(
       inputErrors(
-        (flags: {
+        async (flags: {
           version: number;
           root: string[];
           rootKey: string[];
@@ -215,6 +232,9 @@ export function registerSigningCommands(firmware: Command): void {
           out?: string;
         }) => {
           const rootKeys = flags.root.map((path) => readPublicKey(resolve(path), 'the root key'));
+          // One at a time: each may ask for its own passphrase.
+          const signers: KeyObject[] = [];
+          for (const path of flags.rootKey) signers.push(await unlockPrivateKey(resolve(path), 'the root key'));
           const bundle = issueTrustBundle({
             trust: {
               version: flags.version,
@@ -223,7 +243,7 @@ export function registerSigningCommands(firmware: Command): void {
               disabledRootKeys: flags.disableRoot ?? [],
               disabledSigningKeys: flags.disableKey ?? [],
             },
-            signers: flags.rootKey.map((path) => readPrivateKey(resolve(path), 'the root key')),
+            signers,
             now: new Date(),
           });
           output(JSON.stringify(bundle, null, 2), flags.out);

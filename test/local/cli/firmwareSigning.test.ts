@@ -15,7 +15,12 @@ interface Outcome {
 }
 
 async function fleetwave(...args: string[]): Promise<Outcome> {
-  return execute(process.execPath, [CLI, 'firmware', ...args]).then(
+  return fleetwaveWith({}, ...args);
+}
+
+/** With these environment variables added (stdin is a pipe, never a terminal: nothing is asked). */
+async function fleetwaveWith(env: NodeJS.ProcessEnv, ...args: string[]): Promise<Outcome> {
+  return execute(process.execPath, [CLI, 'firmware', ...args], { env: { ...process.env, ...env } }).then(
     ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
     (error: Outcome) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
   );
@@ -128,6 +133,37 @@ describe('fleetwave firmware keygen | roots | certify | sign | verify | bundle',
     });
     // Without --model nothing is known of the device: the signature and the image are checked.
     expect(await verify()).toMatchObject({ code: 0 });
+  });
+
+  test('keys encrypted with FLEETWAVE_KEY_PASSPHRASE: certify and make --sign-key open them with it; without it or with another, exit 2 naming why', async () => {
+    const locked = { FLEETWAVE_KEY_PASSPHRASE: 'correct horse' };
+    for (const [name, root] of [
+      ['locked-root', ['--root']],
+      ['locked-signing', []],
+    ] as const) {
+      const made = await fleetwaveWith(locked, 'keygen', ...root, '--name', name, '--out', dir);
+      expect(made).toMatchObject({ code: 0, stderr: expect.stringContaining('(mode 0600, encrypted') });
+      expect(readFileSync(at(`${name}.key.pem`), 'utf8')).toMatch(/^-----BEGIN ENCRYPTED PRIVATE KEY-----\n/);
+    }
+    const certify = ['certify', '--root-key', at('locked-root.key.pem'), '--key', at('locked-signing.pub.json')];
+    const certified = await fleetwaveWith(locked, ...certify, '--out', at('locked.cert'));
+    expect(certified.code).toBe(0);
+    expect(await fleetwave(...certify)).toMatchObject({
+      code: 2,
+      stderr: `fleetwave: the root key ${at('locked-root.key.pem')} is encrypted: set FLEETWAVE_KEY_PASSPHRASE, or run the command in a terminal to be asked for its passphrase\n`,
+    });
+    expect(await fleetwaveWith({ FLEETWAVE_KEY_PASSPHRASE: 'battery staple' }, ...certify)).toMatchObject({
+      code: 2,
+      stderr: `fleetwave: cannot decrypt the root key ${at('locked-root.key.pem')}: wrong passphrase\n`,
+    });
+    const signing = ['--sign-key', at('locked-signing.key.pem'), '--cert', at('locked.cert')];
+    expect(await fleetwave('make', '--version', '3.0.0', '--size', '100', '--out', at('fw-locked'), ...signing)).toMatchObject({ code: 2 });
+    expect(existsSync(at('fw-locked'))).toBe(false);
+    expect((await fleetwaveWith(locked, 'make', '--version', '3.0.0', '--size', '100', '--out', at('fw-locked'), ...signing)).code).toBe(0);
+    const roots = await fleetwave('roots', at('locked-root.pub.json'), '--out', at('locked-roots.json'));
+    expect(roots.code).toBe(0);
+    const verified = await fleetwave('verify', '--trust-root', at('locked-roots.json'), at('fw-locked/firmware-3.0.0.manifest.jws'));
+    expect(verified).toMatchObject({ code: 0, stdout: expect.stringMatching(/^valid: firmware 3\.0\.0/) });
   });
 
   describe('verify fails, exit 1 naming why, after any of its files is edited', () => {
