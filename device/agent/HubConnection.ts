@@ -180,9 +180,15 @@ export function backoffDelay(backoff: ReconnectBackoff, failures: number, random
   return Math.round(ceiling / 2 + random() * (ceiling / 2));
 }
 
-/** CONNACK 4 or 5 (bad credentials, not authorized): the SDK's UnauthorizedError. */
+/**
+ * The hub refused the device at CONNACK (2 identifier rejected, 4 bad user name or password, 5 not
+ * authorized): the SDK's UnauthorizedError, carrying mqtt.js's "Connection refused: …". The SDK also
+ * reports every failure of a client's first connection as "Not authorized", a refused or reset socket
+ * too (hub down or overloaded as the device boots): those are no refusal, and are tried again.
+ */
 function isRefusal(error: unknown): boolean {
-  return (error as Error | undefined)?.name === 'UnauthorizedError';
+  const { name, message } = (error ?? {}) as Partial<Error>;
+  return name === 'UnauthorizedError' && message !== undefined && message.includes('Connection refused: ');
 }
 
 async function closeQuietly(client: Client): Promise<void> {

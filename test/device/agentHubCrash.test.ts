@@ -38,13 +38,17 @@ describe('device agents when the hub crashes mid-update', () => {
     rmSync(stateRoot, { recursive: true, force: true });
   });
 
-  async function startAgent(deviceId: string, device: { installMs?: number; rebootMs?: number } = {}): Promise<FirmwareUpdateAgent> {
-    await hub.registry.create({ deviceId });
+  /** A registered device's agent, not started: its log goes to `logs`. */
+  function newAgent(
+    deviceId: string,
+    connectionString: string,
+    device: { installMs?: number; rebootMs?: number } = {},
+  ): FirmwareUpdateAgent {
     const stateDir = mkdtempSync(join(stateRoot, `${deviceId}-`));
     const log: string[] = [];
     logs.set(deviceId, log);
     const agent = new FirmwareUpdateAgent({
-      connectionString: await hub.connectionString(deviceId),
+      connectionString,
       stateDir,
       installer: new SimulatedInstaller({ dir: stateDir, installMs: device.installMs ?? 0, fsync: false }),
       initialFwVersion: '1.0.0',
@@ -56,6 +60,12 @@ describe('device agents when the hub crashes mid-update', () => {
       log: (message) => log.push(message),
     });
     agents.set(deviceId, agent);
+    return agent;
+  }
+
+  async function startAgent(deviceId: string, device: { installMs?: number; rebootMs?: number } = {}): Promise<FirmwareUpdateAgent> {
+    await hub.registry.create({ deviceId });
+    const agent = newAgent(deviceId, await hub.connectionString(deviceId), device);
     await agent.start();
     return agent;
   }
@@ -162,6 +172,37 @@ describe('device agents when the hub crashes mid-update', () => {
         reconnected: log.some((line) => line.startsWith('could not connect') || line.startsWith('disconnected')),
       }).toEqual({ deviceId, reconnected: true });
   }, 120_000);
+
+  test('an agent started while the hub is down keeps trying, connects once it is back and updates; a wrong key fails at once', async () => {
+    await hub.registry.create({ deviceId: 'boot-offline' });
+    const connectionString = await hub.connectionString('boot-offline');
+    await hub.signal('SIGKILL');
+    // The SDK reports a first connection's refused socket as "Not authorized": the agent must not take it for a refusal.
+    const agent = newAgent('boot-offline', connectionString);
+    let connected = false;
+    const starting = agent.start().then(() => {
+      connected = true;
+    });
+    const log = logs.get('boot-offline')!;
+    await eventually(
+      () => expect(log.filter((line) => line.startsWith('could not connect to the hub')).length).toBeGreaterThanOrEqual(3),
+      10_000,
+    );
+    expect(log[0]).toMatch(/ECONNREFUSED/);
+    expect(connected).toBe(false);
+    await hub.restart();
+    await starting;
+    const image = fw.image('5.0.0', 64 * 1024);
+    expect(await invoke('boot-offline', firmwareRequest(image, 'r-boot'))).toEqual({ status: 'accepted', rolloutId: 'r-boot' });
+    await expectApplied(['boot-offline'], 'r-boot', '5.0.0', 20_000);
+
+    // A key the hub does not know: refused at CONNACK 5, and start says so rather than trying forever.
+    const wrongKey = connectionString.replace(/SharedAccessKey=[^;]+/, `SharedAccessKey=${Buffer.from('not the key').toString('base64')}`);
+    await expect(newAgent('boot-wrong-key', wrongKey).start()).rejects.toMatchObject({
+      name: 'UnauthorizedError',
+      message: expect.stringContaining('Connection refused: Not authorized'),
+    });
+  }, 60_000);
 
   test('a hub that hangs: an unanswered report gets the connection replaced, and the update finishes', async () => {
     const agent = await startAgent('hang-device');
