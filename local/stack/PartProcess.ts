@@ -6,6 +6,22 @@ const POLL_MS = 25;
 /** Output kept in memory: enough for the lines a probe looks for and an error report, bounded for long runs. */
 const OUTPUT_KEPT = 20_000;
 
+/** Parts running now: asked to end when this process exits, so none is left holding its ports. */
+const running = new Set<ChildProcess>();
+let endPartsOnExit = false;
+
+function track(child: ChildProcess): void {
+  if (!endPartsOnExit) {
+    endPartsOnExit = true;
+    // Only synchronous work is possible on 'exit': each part gets SIGTERM and shuts down on its own.
+    process.once('exit', () => {
+      for (const part of running) part.kill('SIGTERM');
+    });
+  }
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+}
+
 /**
  * One part of the system (`fleetwave host`, `fleetwave fleet`, …) in its own process, as in
  * production: the local stack, the benchmarks and the fault runs start every part through this.
@@ -43,6 +59,7 @@ export class PartProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
+    track(child);
     this.ended = false;
     const log: WriteStream | undefined = this.options.logFile ? createWriteStream(this.options.logFile, { flags: 'a' }) : undefined;
     const collect = (chunk: Buffer) => {

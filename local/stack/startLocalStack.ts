@@ -63,9 +63,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
     signing: join(options.dataDir, 'signing'),
   };
   const stops: (() => Promise<unknown>)[] = [];
-  const close = async () => {
-    for (const stop of stops.reverse()) await stop().catch((error: unknown) => options.log(`while stopping: ${(error as Error).message}`));
-  };
+  // Once, however often it is asked (a Ctrl-C during `demo`'s own close): the parts stop in reverse order.
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      for (const stop of stops.reverse())
+        await stop().catch((error: unknown) => options.log(`while stopping: ${(error as Error).message}`));
+    })());
   try {
     options.log('starting the IoT Hub emulator…');
     const hub = await startPart('IoT Hub emulator', () =>

@@ -40,10 +40,6 @@ export function registerUpCommands(program: Command): void {
       .option('--no-demo', 'start everything but no demo rollout'),
   ).action(async (flags: UpFlags) => {
     const stack = await start(flags);
-    onShutdown(async () => {
-      console.log('\nStopping the local stack…');
-      await stack.close();
-    });
     if (flags.demo) await demoRollout(stack);
     printReady(stack, flags);
   });
@@ -79,12 +75,22 @@ function stackOptions(command: Command): Command {
     .addOption(unitsOption());
 }
 
+/**
+ * Starts the stack with Ctrl-C and SIGTERM handled from the first moment. While the parts come up, the
+ * process just exits, and the parts already started in processes of their own end with it (PartProcess);
+ * once up, the stack is closed first.
+ */
 async function start(flags: UpFlags): Promise<RunningLocalStack> {
   const throttling = hubScaleOf(flags); // checked before anything starts or is removed
+  const running: { stack?: RunningLocalStack } = {};
+  onShutdown(async () => {
+    console.log('\nStopping the local stack…');
+    await running.stack?.close();
+  });
   const dataDir = resolve(flags.dataDir);
   if (!flags.keepData) rmSync(dataDir, { recursive: true, force: true });
   const started = Date.now();
-  const stack = await startLocalStack({
+  const stack = (running.stack = await startLocalStack({
     dataDir,
     devices: flags.devices,
     appDir: APP_DIR,
@@ -96,7 +102,7 @@ async function start(flags: UpFlags): Promise<RunningLocalStack> {
     throttling,
     signedFirmware: flags.signedFirmware,
     log: (message) => console.log(pc.dim(`  ${message}`)),
-  });
+  }));
   console.log(`Local stack up in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
   console.log(describeThrottling(stack.hub.throttling));
   console.log(`Dashboard: ${pc.bold(dashboardUrl(stack))}`);
