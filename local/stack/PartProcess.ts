@@ -6,16 +6,18 @@ const POLL_MS = 25;
 /** Output kept in memory: enough for the lines a probe looks for and an error report, bounded for long runs. */
 const OUTPUT_KEPT = 20_000;
 
-/** Parts running now: asked to end when this process exits, so none is left holding its ports. */
+/** Parts running now: killed when this process exits, so none is left holding its ports. */
 const running = new Set<ChildProcess>();
 let endPartsOnExit = false;
 
 function track(child: ChildProcess): void {
   if (!endPartsOnExit) {
     endPartsOnExit = true;
-    // Only synchronous work is possible on 'exit': each part gets SIGTERM and shuts down on its own.
+    // A part still running here was not stopped in order (the start was interrupted, or this process failed):
+    // the parts it talks to may be gone with this process, so a graceful stop could wait on them for ever.
+    // Every part is safe to kill (docs/reliability.md), and only synchronous work is possible on 'exit'.
     process.once('exit', () => {
-      for (const part of running) part.kill('SIGTERM');
+      for (const part of running) part.kill('SIGKILL');
     });
   }
   running.add(child);

@@ -7,6 +7,7 @@ import { makeFirmwareImage, type FirmwareManifest } from '../firmware/makeFirmwa
 import { startHub, type HubOptions, type RunningHub } from '../hub/startHub';
 import type { HubConnectionInfo } from '../hub/connectionInfo';
 import { installIotHubHostPort } from '../preload/iothubHostPort';
+import { checkOpenFilesFor } from './openFiles';
 import { hostEndpoint } from './partEndpoints';
 import { PartProcess } from './PartProcess';
 
@@ -55,6 +56,7 @@ export const APP_CONSUMER_GROUP = 'fleetwave';
  * its settings pointed at the emulator. Each part stops cleanly, in reverse order, on close().
  */
 export async function startLocalStack(options: LocalStackOptions): Promise<RunningLocalStack> {
+  checkOpenFilesFor(options.devices);
   const dirs = {
     hub: join(options.dataDir, 'hub'),
     host: join(options.dataDir, 'host'),

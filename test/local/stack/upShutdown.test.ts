@@ -49,10 +49,10 @@ describe('fleetwave up ends every part it started when it is told to stop', () =
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   /** `fleetwave up --no-demo` on free ports; its output so far, its exit, and the dev host's port. */
-  async function up(): Promise<{ child: ChildProcess; output: () => string; exited: Promise<number | null>; hostPort: number }> {
+  async function up(devices = 5): Promise<{ child: ChildProcess; output: () => string; exited: Promise<number | null>; hostPort: number }> {
     const [https, mqtt, amqp, firmware, host] = await freePorts(5);
     const ports = { '--https-port': https, '--mqtt-port': mqtt, '--amqp-port': amqp, '--firmware-port': firmware, '--host-port': host };
-    const args = ['up', '--no-demo', '--devices', '5', '--data-dir', dataDir, ...Object.entries(ports).flat().map(String)];
+    const args = ['up', '--no-demo', '--devices', String(devices), '--data-dir', dataDir, ...Object.entries(ports).flat().map(String)];
     const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -79,6 +79,17 @@ describe('fleetwave up ends every part it started when it is told to stop', () =
     await eventually(() => expect(run.output()).toContain('starting the Functions dev host'), 30_000, 10);
     const host = await devHostOf(run.child);
     // Still starting: the dev host has not answered yet, the fleet is not connected.
+    expect(run.output()).not.toContain('Dashboard:');
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(0);
+    await eventually(() => expect(isRunning(host)).toBe(false), 20_000, 100);
+    await eventually(async () => expect(await isFree(run.hostPort)).toBe(true), 20_000, 100);
+  });
+
+  test('SIGTERM while the fleet connects (the dev host up, the hub in this process): the dev host ends too', async () => {
+    const run = await up(300);
+    await eventually(() => expect(run.output()).toContain('connecting 300 simulated devices'), 60_000, 5);
+    const host = await devHostOf(run.child);
     expect(run.output()).not.toContain('Dashboard:');
     run.child.kill('SIGTERM');
     expect(await run.exited).toBe(0);
