@@ -74,37 +74,32 @@ describe('fleetwave up ends every part it started when it is told to stop', () =
     );
   }
 
-  test('SIGTERM while the parts are still starting: up exits 0 and its dev host ends too, freeing its port', async () => {
-    const run = await up();
-    await eventually(() => expect(run.output()).toContain('starting the Functions dev host'), 30_000, 10);
+  /**
+   * Once `up` shows `shown`, SIGTERM: it exits 0 and its dev host ends, freeing its port. `starting`: the
+   * signal comes before the stack is up (checked, not assumed); the stack's own output of the stop otherwise.
+   */
+  async function stopAt(shown: string, options: { devices?: number; starting: boolean }): Promise<void> {
+    const run = await up(options.devices);
+    await eventually(() => expect(run.output()).toContain(shown), 60_000, 5);
     const host = await devHostOf(run.child);
-    // Still starting: the dev host has not answered yet, the fleet is not connected.
-    expect(run.output()).not.toContain('Dashboard:');
-    run.child.kill('SIGTERM');
-    expect(await run.exited).toBe(0);
-    await eventually(() => expect(isRunning(host)).toBe(false), 20_000, 100);
-    await eventually(async () => expect(await isFree(run.hostPort)).toBe(true), 20_000, 100);
-  });
-
-  test('SIGTERM while the fleet connects (the dev host up, the hub in this process): the dev host ends too', async () => {
-    const run = await up(300);
-    await eventually(() => expect(run.output()).toContain('connecting 300 simulated devices'), 60_000, 5);
-    const host = await devHostOf(run.child);
-    expect(run.output()).not.toContain('Dashboard:');
-    run.child.kill('SIGTERM');
-    expect(await run.exited).toBe(0);
-    await eventually(() => expect(isRunning(host)).toBe(false), 20_000, 100);
-    await eventually(async () => expect(await isFree(run.hostPort)).toBe(true), 20_000, 100);
-  });
-
-  test('SIGTERM once everything is up: the stack stops and nothing is left running', async () => {
-    const run = await up();
-    await eventually(() => expect(run.output()).toContain('Dashboard:'), 60_000, 50);
-    const host = await devHostOf(run.child);
+    expect(run.output().includes('Dashboard:')).toBe(!options.starting);
     run.child.kill('SIGTERM');
     expect(await run.exited).toBe(0);
     expect(run.output()).toContain('Stopping the local stack');
     await eventually(() => expect(isRunning(host)).toBe(false), 20_000, 100);
-    expect(await isFree(run.hostPort)).toBe(true);
+    await eventually(async () => expect(await isFree(run.hostPort)).toBe(true), 20_000, 100);
+  }
+
+  test('SIGTERM as the dev host starts: up exits 0 and its dev host ends too, freeing its port', async () => {
+    // 300 devices, as below: should the dev host answer before the signal, the stack is still starting.
+    await stopAt('starting the Functions dev host', { devices: 300, starting: true });
+  });
+
+  test('SIGTERM while the fleet connects (the dev host up, the hub in this process): the dev host ends too', async () => {
+    await stopAt('connecting 300 simulated devices', { devices: 300, starting: true });
+  });
+
+  test('SIGTERM once everything is up: the stack stops and nothing is left running', async () => {
+    await stopAt('Dashboard:', { starting: false });
   });
 });
