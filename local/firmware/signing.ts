@@ -96,10 +96,7 @@ export function readText(path: string, what: string): string {
 export class LockedKeyError extends Error {
   override readonly name = 'LockedKeyError';
 
-  constructor(
-    readonly path: string,
-    readonly what: string,
-  ) {
+  constructor(path: string, what: string) {
     super(`${what} ${path} is encrypted: it needs its passphrase`);
   }
 }
