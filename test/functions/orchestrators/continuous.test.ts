@@ -123,6 +123,17 @@ async function throughWaves(
   return continued(h);
 }
 
+/** Through the waves to watching with one device, then paused there; the carry of that cycle. */
+async function pausedWhileWatching(h: OrchestrationHarness): Promise<ContinuousCycle> {
+  const carry = await throughWaves(h, new Shards(), ['a'], []);
+  await h.step();
+  await control(h);
+  h.raiseEvent(EVENT.control, { operation: 'pause', requestedAt: START });
+  await h.step();
+  await control(h, PAUSED);
+  return carry;
+}
+
 const status = (h: OrchestrationHarness): RolloutCustomStatus => h.customStatus as RolloutCustomStatus;
 const phaseReports = (h: OrchestrationHarness) =>
   h.signals('phase', 'rolloutControl').map((s) => s.input as { phase: string; nextRescanAt?: string; execution?: number });
@@ -268,12 +279,7 @@ describe('continuous rollout: watching after the waves', () => {
 
   test('pause while watching holds it (no rescan while paused, the due time still shown); resume goes on to the rescan', async () => {
     const h = rollout(continuousSpec());
-    const carry = await throughWaves(h, new Shards(), ['a'], []);
-    await h.step();
-    await control(h);
-    h.raiseEvent(EVENT.control, { operation: 'pause', requestedAt: START });
-    await h.step();
-    await control(h, PAUSED);
+    const carry = await pausedWhileWatching(h);
     expect(status(h)).toMatchObject({ phase: 'paused', state: 'paused' });
     await control(h, PAUSED);
     // Past the rescan's time while paused: nothing runs.
@@ -293,12 +299,7 @@ describe('continuous rollout: watching after the waves', () => {
 
   test('pause then resume before the rescan is due: back to watching toward the same rescan', async () => {
     const h = rollout(continuousSpec());
-    const carry = await throughWaves(h, new Shards(), ['a'], []);
-    await h.step();
-    await control(h);
-    h.raiseEvent(EVENT.control, { operation: 'pause', requestedAt: START });
-    await h.step();
-    await control(h, PAUSED);
+    const carry = await pausedWhileWatching(h);
     await control(h, PAUSED);
     h.raiseEvent(EVENT.control, { operation: 'resume', requestedAt: START });
     await h.step();

@@ -1,5 +1,5 @@
-import { rolloutSummary } from '../../../local/cli/rollouts/renderRollout';
-import type { RolloutView } from '../../../contracts/rolloutApi';
+import { rolloutSummary, waveTable } from '../../../local/cli/rollouts/renderRollout';
+import type { RolloutView, WaveStatus } from '../../../contracts/rolloutApi';
 
 /** The text without colors, whatever the terminal. */
 const plain = (text: string): string => text.replace(/\u001b\[[0-9;]*m/g, '');
@@ -149,5 +149,39 @@ describe('fleetwave rollout status', () => {
     expect(approvalLine({ ...waiting, approvalDeadline: null })).toBe(
       '  approval: manual before each next wave, pause after 90 min without it',
     );
+  });
+});
+
+describe('fleetwave rollout status with stageThenApply', () => {
+  const stagedTotals = { targeted: 10, pending: 2, inProgress: 6, succeeded: 1, failed: 1, timedOut: 0, skipped: 0, canceled: 0 };
+  const wave: WaveStatus = {
+    index: 0,
+    name: 'all',
+    percent: 100,
+    state: 'running',
+    ...stagedTotals,
+    inProgressBy: { waiting: 1, downloading: 1, staged: 4, applying: 0 },
+    pass: 'stage',
+  };
+  const staged: RolloutView = {
+    ...view,
+    totals: stagedTotals,
+    inProgressBy: wave.inProgressBy,
+    waves: [wave],
+    policy: { ...view.policy!, stageThenApply: { stagedPercent: 90, deadlineMinutes: 120 } },
+    failureShare: null,
+    control: { ...view.control, wave: 0 },
+  };
+
+  test('the staged count in the in-progress split, the barrier, and the pass of the wave the rollout is on', () => {
+    const lines = plain(rolloutSummary(staged)).split('\n');
+    expect(lines[1]).toContain('6 in progress (1 waiting, 1 downloading, 4 staged, 0 applying)');
+    expect(lines).toContain(
+      '  stage then apply: apply once 90 % of a wave is staged, stage deadline 120 min; wave 1 (all): stage pass, 4 staged',
+    );
+  });
+
+  test('the wave table shows the pass next to the state', () => {
+    expect(plain(waveTable([wave]))).toContain('running (stage pass, 4 staged)');
   });
 });
